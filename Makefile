@@ -1,0 +1,43 @@
+# Two commands for a newcomer: `make run` and `make test`. Everything else is a step of those.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint install assets browser migrations clean
+
+# The virtual environment, reinstalled when a requirements file changes.
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP) assets
+
+# USWDS from the npm registry, at the version in package-lock.json.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+assets: node_modules/.package-lock.json
+
+# Chromium for the browser tests, from Debian's packages.
+browser:
+	@bash scripts/ensure-browser.sh
+
+run: install
+	$(BIN)/python -m portal.devservices run
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: install browser lint
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python -m portal.devservices exec -- \
+		$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m portal.devservices exec -- $(BIN)/pytest $(PYTEST_ARGS)
+
+migrations: $(STAMP)
+	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python -m portal.devservices exec -- \
+		$(BIN)/python manage.py makemigrations
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,113 @@
+from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models.functions import Lower
+
+zip_validator = RegexValidator(r"^\d{5}$", "Enter a 5-digit ZIP code.")
+
+
+class UserManager(DjangoUserManager):
+    """Logins are email addresses; there is no username."""
+
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra_fields):
+        if not email:
+            raise ValueError("An email address is required.")
+        user = self.model(email=self.normalize_email(email), **extra_fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", False)
+        extra_fields.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra_fields)
+
+    def create_superuser(self, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("is_staff", True)
+        extra_fields.setdefault("is_superuser", True)
+        return self._create_user(email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A login: a customer, a clerk or a finance user. Customers hold service accounts."""
+
+    username = None
+    email = models.EmailField("email address", unique=True)
+
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class ServiceAccount(models.Model):
+    """The utility's account for one served property, as its billing system knows it."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    account_number = models.CharField(max_length=32, unique=True)
+    customer_name = models.CharField(max_length=200)
+    service_address = models.CharField(max_length=200)
+    service_city = models.CharField(max_length=100, blank=True)
+    service_zip = models.CharField("service ZIP code", max_length=5, validators=[zip_validator])
+    tax_lot = models.CharField(
+        max_length=64, help_text="The property's tax lot or map number; certification follows it."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    users = models.ManyToManyField(
+        User, through="AccountLink", related_name="service_accounts", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["account_number"]
+        indexes = [models.Index(fields=["tax_lot"], name="accounts_sa_tax_lot_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(service_zip__regex=r"^\d{5}$"),
+                name="accounts_serviceaccount_zip_5_digits",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["active", "closed"]),
+                name="accounts_serviceaccount_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_number} {self.customer_name}"
+
+
+class AccountLink(models.Model):
+    """A login's access to a service account: an owner, a tenant, a landlord."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_links")
+    service_account = models.ForeignKey(
+        ServiceAccount, on_delete=models.CASCADE, related_name="links"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "service_account"], name="accounts_accountlink_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.service_account.account_number}"

@@ -1,0 +1,147 @@
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import AccountLink, ServiceAccount, User
+from portal.csvimport import CsvImportError, read_csv
+from portal.errors import ApplicationError
+
+LINK_MISMATCH_MESSAGE = (
+    "Those details do not match our records. Check the account number and service ZIP "
+    "code on your bill and try again."
+)
+
+
+def normalize_account_number(value: str) -> str:
+    return re.sub(r"\s+", "", value or "")
+
+
+def service_account_link(
+    *, user: User, account_number: str, service_zip: str
+) -> tuple[ServiceAccount, bool]:
+    """Give a login access to a service account that the customer proves they know.
+
+    The customer gives the account number and the service ZIP code from the bill. A wrong
+    answer never says which detail was wrong. Linking twice is harmless: it returns the
+    existing link with created=False.
+    """
+    number = normalize_account_number(account_number)
+    zip5 = (service_zip or "").strip()[:5]
+    account = ServiceAccount.objects.filter(account_number__iexact=number).first()
+    if account is None or account.service_zip != zip5:
+        raise ApplicationError(LINK_MISMATCH_MESSAGE)
+    _, created = AccountLink.objects.get_or_create(user=user, service_account=account)
+    return account, created
+
+
+def service_account_unlink(*, user: User, service_account: ServiceAccount) -> None:
+    """Remove this login's access to a service account. Other logins keep theirs."""
+    AccountLink.objects.filter(user=user, service_account=service_account).delete()
+
+
+# --- import_accounts -------------------------------------------------------------
+
+ACCOUNT_COLUMNS_REQUIRED = ["account_number", "customer_name", "service_address", "service_zip", "tax_lot"]
+ACCOUNT_COLUMNS_OPTIONAL = ["service_city", "email", "phone", "status"]
+ACCOUNT_FIELDS = ACCOUNT_COLUMNS_REQUIRED + ACCOUNT_COLUMNS_OPTIONAL
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def _account_row_values(row, errors: list[str]) -> dict | None:
+    """Check one accounts.csv row; append its problems to errors."""
+    values = {name: row[name] for name in ACCOUNT_FIELDS}
+    values["status"] = values["status"].lower() or ServiceAccount.Status.ACTIVE
+    problems = []
+    for name in ACCOUNT_COLUMNS_REQUIRED:
+        if not values[name]:
+            problems.append(f"{name} is required")
+    for name in ACCOUNT_FIELDS:
+        limit = ServiceAccount._meta.get_field(name).max_length
+        if limit and len(values[name]) > limit:
+            problems.append(f"{name} is longer than {limit} characters")
+    if values["account_number"] and re.search(r"\s", values["account_number"]):
+        problems.append(f"account_number {values['account_number']!r} contains a space")
+    if values["service_zip"] and not re.fullmatch(r"\d{5}", values["service_zip"]):
+        problems.append(f"service_zip {values['service_zip']!r} is not a 5-digit ZIP code")
+    if values["status"] not in ServiceAccount.Status.values:
+        problems.append(f"status {values['status']!r} is not one of: active, closed")
+    if values["email"]:
+        try:
+            validate_email(values["email"])
+        except ValidationError:
+            problems.append(f"email {values['email']!r} is not a valid email address")
+    errors.extend(f"line {row.line}: {problem}" for problem in problems)
+    return None if problems else values
+
+
+def service_accounts_import(*, path: str | Path) -> ImportSummary:
+    """Upsert service accounts from accounts.csv (INTERFACES.md): all rows or none.
+
+    Every problem is reported with its line number before anything is written. A second
+    import of the same file finds every row unchanged and writes nothing.
+    """
+    csv_file = read_csv(path, required=ACCOUNT_COLUMNS_REQUIRED, optional=ACCOUNT_COLUMNS_OPTIONAL)
+    errors: list[str] = []
+    first_line: dict[str, int] = {}
+    incoming: dict[str, dict] = {}
+    for row in csv_file.rows:
+        values = _account_row_values(row, errors)
+        number = row["account_number"]
+        if number:
+            if number in first_line:
+                errors.append(
+                    f"line {row.line}: account_number {number} already appears on line "
+                    f"{first_line[number]}"
+                )
+                continue
+            first_line[number] = row.line
+        if values is not None:
+            incoming[number] = values
+    if errors:
+        raise CsvImportError(errors)
+    if not incoming:
+        raise CsvImportError(["the file has no account rows"])
+
+    summary = ImportSummary(ignored_columns=csv_file.ignored_columns)
+    with transaction.atomic():
+        # Lock the rows being updated so a concurrent import cannot interleave with this one.
+        existing = {
+            account.account_number: account
+            for account in ServiceAccount.objects.select_for_update().filter(
+                account_number__in=list(incoming)
+            )
+        }
+        to_create, to_update = [], []
+        for number, values in incoming.items():
+            account = existing.get(number)
+            if account is None:
+                to_create.append(ServiceAccount(**values))
+                continue
+            changed = [name for name in ACCOUNT_FIELDS if getattr(account, name) != values[name]]
+            if changed:
+                for name in changed:
+                    setattr(account, name, values[name])
+                account.updated_at = timezone.now()  # bulk_update skips auto_now
+                to_update.append(account)
+            else:
+                summary.unchanged += 1
+        ServiceAccount.objects.bulk_create(to_create, batch_size=2000)
+        if to_update:
+            ServiceAccount.objects.bulk_update(
+                to_update, fields=ACCOUNT_FIELDS + ["updated_at"], batch_size=2000
+            )
+        summary.created = len(to_create)
+        summary.updated = len(to_update)
+    return summary

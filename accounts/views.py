@@ -1,0 +1,97 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import get_usage
+
+from accounts.forms import LinkServiceAccountForm
+from accounts.selectors import service_account_list_for_user
+from accounts.services import service_account_link, service_account_unlink
+from portal.errors import ApplicationError
+
+LINK_RATE_GROUP = "service-account-link"
+
+
+def home(request):
+    if request.user.is_authenticated:
+        return redirect("dashboard")
+    return render(request, "accounts/home.html")
+
+
+@login_required
+def dashboard(request):
+    accounts = service_account_list_for_user(user=request.user)
+    return render(request, "accounts/dashboard.html", {"service_accounts": accounts})
+
+
+@login_required
+def service_account_detail(request, pk: int):
+    account = get_object_or_404(service_account_list_for_user(user=request.user), pk=pk)
+    return render(request, "accounts/service_account_detail.html", {"account": account})
+
+
+def _link_failures(request, *, count_this_one: bool) -> dict:
+    # Only wrong answers count, so a landlord linking many accounts is never slowed.
+    return get_usage(
+        request,
+        group=LINK_RATE_GROUP,
+        key="user_or_ip",
+        rate=settings.SERVICE_ACCOUNT_LINK_RATE,
+        method="POST",
+        increment=count_this_one,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def service_account_link_view(request):
+    form = LinkServiceAccountForm(request.POST or None)
+    if request.method == "POST":
+        usage = _link_failures(request, count_this_one=False)
+        if usage and usage["count"] >= usage["limit"]:
+            minutes = max(1, round(usage["time_left"] / 60))
+            messages.error(
+                request,
+                "Too many attempts that did not match. For your security, please wait "
+                f"about {minutes} minute{'s' if minutes != 1 else ''} and try again, or call "
+                f"us at {settings.UTILITY_PHONE}.",
+            )
+            return render(request, "accounts/link.html", {"form": form}, status=429)
+        if form.is_valid():
+            try:
+                account, created = service_account_link(
+                    user=request.user,
+                    account_number=form.cleaned_data["account_number"],
+                    service_zip=form.cleaned_data["service_zip"],
+                )
+            except ApplicationError as exc:
+                _link_failures(request, count_this_one=True)
+                form.add_error(None, exc.message)
+            else:
+                if created:
+                    messages.success(request, f"Account {account.account_number} is now linked to your login.")
+                else:
+                    messages.info(request, f"Account {account.account_number} was already linked to your login.")
+                return redirect("dashboard")
+    return render(request, "accounts/link.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def service_account_unlink_view(request, pk: int):
+    account = get_object_or_404(service_account_list_for_user(user=request.user), pk=pk)
+    if request.method == "POST":
+        service_account_unlink(user=request.user, service_account=account)
+        messages.success(
+            request,
+            f"Account {account.account_number} is no longer linked to your login. "
+            "Nothing about the account itself has changed.",
+        )
+        return redirect("dashboard")
+    return render(request, "accounts/unlink_confirm.html", {"account": account})
+
+
+@login_required
+def login_settings(request):
+    return render(request, "accounts/login_settings.html")

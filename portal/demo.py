@@ -1,0 +1,9 @@
+"""The demo logins that seed_demo creates and `make run` prints.
+
+Published on purpose: seed_demo refuses to run unless PORTAL_DEMO_MODE (or DEBUG) is on.
+"""
+DEMO_LOGINS = [
+    ("customer", "demo@example.com", "Demo-Customer-2026!"),
+    ("clerk", "clerk@example.com", "Demo-Clerk-2026!"),
+    ("finance", "finance@example.com", "Demo-Finance-2026!"),
+]

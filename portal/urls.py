@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal import views
+
+admin.site.site_header = "Utility portal administration"
+admin.site.site_title = "Utility portal admin"
+
+urlpatterns = [
+    path("", include("accounts.urls")),
+    path("auth/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+]
+
+handler404 = "portal.views.page_not_found"
+handler500 = "portal.views.server_error"
