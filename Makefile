@@ -29,15 +29,14 @@ run: install
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 test: install browser lint
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python -m portal.devservices exec -- \
-		$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/python -m portal.devservices exec -- $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m portal.devservices exec -- $(BIN)/pytest $(PYTEST_ARGS)
 
 migrations: $(STAMP)
-	DJANGO_SETTINGS_MODULE=portal.settings.test $(BIN)/python -m portal.devservices exec -- \
-		$(BIN)/python manage.py makemigrations
+	$(BIN)/python -m portal.devservices exec -- $(BIN)/python manage.py makemigrations
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache

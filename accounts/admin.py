@@ -13,7 +13,15 @@ class AccountLinkInline(admin.TabularInline):
 
 @admin.register(ServiceAccount)
 class ServiceAccountAdmin(admin.ModelAdmin):
-    list_display = ["account_number", "customer_name", "service_address", "service_city", "service_zip", "tax_lot", "status"]
+    list_display = [
+        "account_number",
+        "customer_name",
+        "service_address",
+        "service_city",
+        "service_zip",
+        "tax_lot",
+        "status",
+    ]
     list_filter = ["status"]
     search_fields = ["account_number", "customer_name", "service_address", "tax_lot"]
     readonly_fields = ["created_at", "updated_at"]

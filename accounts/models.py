@@ -69,9 +69,7 @@ class ServiceAccount(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
-    users = models.ManyToManyField(
-        User, through="AccountLink", related_name="service_accounts", blank=True
-    )
+    users = models.ManyToManyField(User, through="AccountLink", related_name="service_accounts", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -97,16 +95,12 @@ class AccountLink(models.Model):
     """A login's access to a service account: an owner, a tenant, a landlord."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_links")
-    service_account = models.ForeignKey(
-        ServiceAccount, on_delete=models.CASCADE, related_name="links"
-    )
+    service_account = models.ForeignKey(ServiceAccount, on_delete=models.CASCADE, related_name="links")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["user", "service_account"], name="accounts_accountlink_unique"
-            ),
+            models.UniqueConstraint(fields=["user", "service_account"], name="accounts_accountlink_unique"),
         ]
 
     def __str__(self) -> str:

@@ -21,9 +21,7 @@ def normalize_account_number(value: str) -> str:
     return re.sub(r"\s+", "", value or "")
 
 
-def service_account_link(
-    *, user: User, account_number: str, service_zip: str
-) -> tuple[ServiceAccount, bool]:
+def service_account_link(*, user: User, account_number: str, service_zip: str) -> tuple[ServiceAccount, bool]:
     """Give a login access to a service account that the customer proves they know.
 
     The customer gives the account number and the service ZIP code from the bill. A wrong
@@ -102,8 +100,7 @@ def service_accounts_import(*, path: str | Path) -> ImportSummary:
         if number:
             if number in first_line:
                 errors.append(
-                    f"line {row.line}: account_number {number} already appears on line "
-                    f"{first_line[number]}"
+                    f"line {row.line}: account_number {number} already appears on line {first_line[number]}"
                 )
                 continue
             first_line[number] = row.line

@@ -35,9 +35,7 @@ class UtilityPasswordPolicyValidator:
 
     def validate(self, password, user=None):
         errors = [
-            ValidationError(message, code=code)
-            for check, code, message in RULES
-            if not check(password)
+            ValidationError(message, code=code) for check, code, message in RULES if not check(password)
         ]
         if errors:
             raise ValidationError(errors)

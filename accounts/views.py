@@ -70,9 +70,13 @@ def service_account_link_view(request):
                 form.add_error(None, exc.message)
             else:
                 if created:
-                    messages.success(request, f"Account {account.account_number} is now linked to your login.")
+                    messages.success(
+                        request, f"Account {account.account_number} is now linked to your login."
+                    )
                 else:
-                    messages.info(request, f"Account {account.account_number} was already linked to your login.")
+                    messages.info(
+                        request, f"Account {account.account_number} was already linked to your login."
+                    )
                 return redirect("dashboard")
     return render(request, "accounts/link.html", {"form": form})
 

@@ -1,4 +1,5 @@
 """The Celery app. Its configuration, the beat schedule included, lives in settings."""
+
 import os
 
 from celery import Celery

@@ -1,4 +1,5 @@
 """Shared pieces for management commands."""
+
 from django.core.management.base import CommandError
 
 from portal.csvimport import CsvImportError

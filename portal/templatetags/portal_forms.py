@@ -1,4 +1,5 @@
 """Render Django form fields with USWDS markup, linked to their hints and errors."""
+
 from django import forms, template
 
 register = template.Library()

@@ -9,7 +9,6 @@ from django.db import transaction
 from accounts.models import AccountLink, ServiceAccount, User
 from portal.demo import DEMO_LOGINS
 
-
 # What each staff group may do in admin. Later features add their models here.
 GROUP_PERMISSIONS = {
     "Clerks": [
@@ -27,11 +26,47 @@ GROUP_PERMISSIONS = {
 }
 
 STREETS = [
-    "Beavercreek Rd", "Molalla Ave", "Main St", "Washington St", "Abernethy Rd", "Linn Ave",
-    "Warner Milne Rd", "Leland Rd", "Holcomb Blvd", "Redland Rd", "Maplelane Rd", "Division St",
+    "Beavercreek Rd",
+    "Molalla Ave",
+    "Main St",
+    "Washington St",
+    "Abernethy Rd",
+    "Linn Ave",
+    "Warner Milne Rd",
+    "Leland Rd",
+    "Holcomb Blvd",
+    "Redland Rd",
+    "Maplelane Rd",
+    "Division St",
 ]
-FIRST = ["Maria", "James", "Linh", "Robert", "Aisha", "David", "Rosa", "Michael", "Grace", "Tomas", "Nora", "Samuel"]
-LAST = ["Garcia", "Nguyen", "Smith", "Johnson", "Martinez", "Brown", "Lee", "Hernandez", "Davis", "Wilson", "Lopez", "Clark"]
+FIRST = [
+    "Maria",
+    "James",
+    "Linh",
+    "Robert",
+    "Aisha",
+    "David",
+    "Rosa",
+    "Michael",
+    "Grace",
+    "Tomas",
+    "Nora",
+    "Samuel",
+]
+LAST = [
+    "Garcia",
+    "Nguyen",
+    "Smith",
+    "Johnson",
+    "Martinez",
+    "Brown",
+    "Lee",
+    "Hernandez",
+    "Davis",
+    "Wilson",
+    "Lopez",
+    "Clark",
+]
 CITIES = [("Oregon City", "97045"), ("Gladstone", "97027"), ("Milwaukie", "97222"), ("Happy Valley", "97086")]
 
 
@@ -43,7 +78,10 @@ def demo_account_values(index: int, rng: random.Random) -> dict:
         "service_address": f"{rng.randint(100, 19999)} {rng.choice(STREETS)}",
         "service_city": city,
         "service_zip": zip_code,
-        "tax_lot": f"2S2E{rng.randint(1, 36):02d}{rng.choice('ABCD')}{rng.choice('ABCD')}{rng.randint(100, 9900):05d}",
+        "tax_lot": (
+            f"2S2E{rng.randint(1, 36):02d}{rng.choice('ABCD')}{rng.choice('ABCD')}"
+            f"{rng.randint(100, 9900):05d}"
+        ),
         "status": ServiceAccount.Status.CLOSED if index % 97 == 96 else ServiceAccount.Status.ACTIVE,
     }
 
@@ -52,7 +90,9 @@ class Command(BaseCommand):
     help = "Load the demo utility: service accounts, a demo customer, a clerk and a finance user."
 
     def add_arguments(self, parser):
-        parser.add_argument("--accounts", type=int, default=200, help="how many service accounts (default 200)")
+        parser.add_argument(
+            "--accounts", type=int, default=200, help="how many service accounts (default 200)"
+        )
 
     def handle(self, *args, accounts: int, **options):
         if not settings.DEMO_MODE:

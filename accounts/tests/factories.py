@@ -1,0 +1,41 @@
+import factory
+from allauth.account.models import EmailAddress
+
+from accounts.models import AccountLink, ServiceAccount, User
+
+PASSWORD = "Correct-Horse-9!"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def verified(obj, create, extracted, **kwargs):
+        obj.save()
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+
+
+class ServiceAccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ServiceAccount
+
+    account_number = factory.Sequence(lambda n: f"{200000 + n}-01")
+    customer_name = factory.Faker("name")
+    service_address = factory.Faker("street_address")
+    service_city = "Oregon City"
+    service_zip = "97045"
+    tax_lot = factory.Sequence(lambda n: f"2S2E29AB{n:05d}")
+
+
+class AccountLinkFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccountLink
+
+    user = factory.SubFactory(UserFactory)
+    service_account = factory.SubFactory(ServiceAccountFactory)

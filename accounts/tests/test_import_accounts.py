@@ -1,0 +1,136 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import ServiceAccount
+from accounts.tests.factories import ServiceAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "account_number,customer_name,service_address,service_city,service_zip,tax_lot,email,phone,status\n"
+GOOD_ROWS = (
+    "100234-01,Maria Garcia,150 Beavercreek Rd,Oregon City,97045,2S2E29AB01200,"
+    "maria@example.com,503-555-0101,\n"
+    '100235-01,"Nguyen, Linh",12 Main St,Gladstone,97027,2S2E17CD00400,,,closed\n'
+)
+
+
+def write(tmp_path, text: str, name="accounts.csv"):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def run_import(path):
+    call_command("import_accounts", path)
+
+
+def import_errors(path, capsys) -> tuple[str, str]:
+    with pytest.raises(CommandError) as exc:
+        run_import(path)
+    return str(exc.value), capsys.readouterr().err
+
+
+def test_import_creates_every_account_exactly_as_written(tmp_path):
+    run_import(write(tmp_path, HEADER + GOOD_ROWS))
+
+    maria = ServiceAccount.objects.get(account_number="100234-01")
+    linh = ServiceAccount.objects.get(account_number="100235-01")
+    assert (maria.customer_name, maria.service_zip, maria.tax_lot, maria.status) == (
+        "Maria Garcia",
+        "97045",
+        "2S2E29AB01200",
+        "active",
+    )
+    assert (linh.customer_name, linh.status, linh.email) == ("Nguyen, Linh", "closed", "")
+
+
+def test_second_import_of_the_same_file_changes_nothing(tmp_path, capsys):
+    path = write(tmp_path, HEADER + GOOD_ROWS)
+    run_import(path)
+    before = list(ServiceAccount.objects.values().order_by("pk"))
+    capsys.readouterr()
+
+    run_import(path)
+
+    assert "0 created, 0 updated, 2 unchanged" in capsys.readouterr().out
+    assert list(ServiceAccount.objects.values().order_by("pk")) == before
+
+
+def test_import_updates_changed_accounts(tmp_path, capsys):
+    ServiceAccountFactory(account_number="100234-01", customer_name="Old Name")
+    run_import(write(tmp_path, HEADER + GOOD_ROWS))
+
+    assert ServiceAccount.objects.get(account_number="100234-01").customer_name == "Maria Garcia"
+    assert "1 created, 1 updated, 0 unchanged" in capsys.readouterr().out
+
+
+def test_bad_zip_is_reported_with_its_line_number_and_nothing_is_written(tmp_path, capsys):
+    path = write(tmp_path, HEADER + GOOD_ROWS + "100236-01,Ann Lee,9 Oak St,,9704,2S2E29AB09999,,,\n")
+
+    reason, err = import_errors(path, capsys)
+
+    assert "line 4: service_zip '9704' is not a 5-digit ZIP code" in err
+    assert "nothing was imported" in reason
+    assert not ServiceAccount.objects.exists()
+
+
+def test_duplicate_account_number_names_both_lines(tmp_path, capsys):
+    path = write(tmp_path, HEADER + GOOD_ROWS + "100234-01,Someone Else,1 Elm St,,97045,2S2E29AB07777,,,\n")
+
+    _, err = import_errors(path, capsys)
+
+    assert "line 4: account_number 100234-01 already appears on line 2" in err
+    assert not ServiceAccount.objects.exists()
+
+
+def test_missing_required_column_is_named(tmp_path, capsys):
+    path = write(tmp_path, "account_number,customer_name,service_address,service_zip\n1,A,B,97045\n")
+
+    _, err = import_errors(path, capsys)
+
+    assert "line 1: missing required column(s): tax_lot" in err
+
+
+def test_every_problem_in_the_file_is_reported_at_once(tmp_path, capsys):
+    rows = (
+        "100300-01,,1 A St,,97045,LOT1,,,\n"
+        "100301-01,B,2 B St,,97045,LOT2,not-an-email,,\n"
+        "100302-01,C,3 C St,,97045,LOT3,,,paused\n"
+    )
+    _, err = import_errors(write(tmp_path, HEADER + rows), capsys)
+
+    assert "line 2: customer_name is required" in err
+    assert "line 3: email 'not-an-email' is not a valid email address" in err
+    assert "line 4: status 'paused' is not one of: active, closed" in err
+
+
+def test_one_bad_row_leaves_existing_accounts_untouched(tmp_path, capsys):
+    ServiceAccountFactory(account_number="100234-01", customer_name="Old Name")
+    path = write(tmp_path, HEADER + GOOD_ROWS + "100236-01,Ann Lee,9 Oak St,,ABCDE,LOT,,,\n")
+
+    import_errors(path, capsys)
+
+    assert ServiceAccount.objects.get().customer_name == "Old Name"
+
+
+def test_file_that_is_not_utf8_is_refused_plainly(tmp_path, capsys):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes((HEADER + "100234-01,José Núñez,1 A St,,97045,LOT,,,\n").encode("latin-1"))
+
+    _, err = import_errors(str(path), capsys)
+
+    assert "not UTF-8" in err
+    assert not ServiceAccount.objects.exists()
+
+
+def test_missing_file_is_a_one_line_reason(tmp_path, capsys):
+    _, err = import_errors(str(tmp_path / "nope.csv"), capsys)
+    assert "cannot open" in err
+
+
+def test_utf8_with_byte_order_mark_from_a_spreadsheet_is_accepted(tmp_path):
+    path = tmp_path / "excel.csv"
+    path.write_bytes(("\ufeff" + HEADER + GOOD_ROWS).encode("utf-8"))
+    run_import(str(path))
+    assert ServiceAccount.objects.count() == 2

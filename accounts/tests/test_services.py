@@ -1,0 +1,74 @@
+import pytest
+
+from accounts.models import AccountLink
+from accounts.services import (
+    LINK_MISMATCH_MESSAGE,
+    service_account_link,
+    service_account_unlink,
+)
+from accounts.tests.factories import ServiceAccountFactory, UserFactory
+from portal.errors import ApplicationError
+
+pytestmark = pytest.mark.django_db
+
+
+def test_link_with_matching_number_and_zip_links_the_account():
+    user = UserFactory()
+    account = ServiceAccountFactory(account_number="100234-01", service_zip="97045")
+
+    linked, created = service_account_link(user=user, account_number=" 100234-01 ", service_zip="97045-1234")
+
+    assert (linked, created) == (account, True)
+    assert list(user.service_accounts.all()) == [account]
+
+
+@pytest.mark.parametrize(
+    ("number", "zip_code"),
+    [("100234-01", "97222"), ("999999-99", "97045"), ("", "")],
+)
+def test_link_with_wrong_details_says_they_do_not_match_without_saying_which(number, zip_code):
+    user = UserFactory()
+    ServiceAccountFactory(account_number="100234-01", service_zip="97045")
+
+    with pytest.raises(ApplicationError) as exc:
+        service_account_link(user=user, account_number=number, service_zip=zip_code)
+
+    assert exc.value.message == LINK_MISMATCH_MESSAGE
+    assert not AccountLink.objects.exists()
+
+
+def test_linking_twice_keeps_one_link():
+    user = UserFactory()
+    account = ServiceAccountFactory()
+    service_account_link(user=user, account_number=account.account_number, service_zip=account.service_zip)
+
+    _, created = service_account_link(
+        user=user, account_number=account.account_number, service_zip=account.service_zip
+    )
+
+    assert created is False
+    assert AccountLink.objects.count() == 1
+
+
+def test_landlord_holds_several_accounts_and_an_account_has_several_logins():
+    landlord, tenant = UserFactory(), UserFactory()
+    first, second = ServiceAccountFactory(), ServiceAccountFactory()
+    for account in (first, second):
+        service_account_link(user=landlord, account_number=account.account_number, service_zip="97045")
+    service_account_link(user=tenant, account_number=first.account_number, service_zip="97045")
+
+    assert set(landlord.service_accounts.all()) == {first, second}
+    assert set(first.users.all()) == {landlord, tenant}
+
+
+def test_unlink_removes_only_that_logins_access():
+    owner, tenant = UserFactory(), UserFactory()
+    account = ServiceAccountFactory()
+    for user in (owner, tenant):
+        service_account_link(user=user, account_number=account.account_number, service_zip="97045")
+
+    service_account_unlink(user=tenant, service_account=account)
+
+    assert list(account.users.all()) == [owner]
+    account.refresh_from_db()
+    assert account.status == "active"  # the account itself is untouched
