@@ -1,0 +1,67 @@
+"""allauth as configured here: verification, rate limits, password reset and change, 2FA."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts.tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unverified_email_cannot_sign_in_and_gets_a_verification_email(client):
+    user = UserFactory(verified=False)
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=user, email=user.email, verified=False, primary=True)
+
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_email_verification_sent")
+    assert "_auth_user_id" not in client.session
+    assert len(mail.outbox) == 1
+
+
+def test_repeated_failed_logins_are_rate_limited_through_redis(client):
+    user = UserFactory()
+    for _ in range(5):
+        response = client.post(reverse("account_login"), {"login": user.email, "password": "Wrong-Pass-1!"})
+        assert response.status_code == 200
+
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+
+    assert response.status_code in (200, 429)
+    assert "_auth_user_id" not in client.session
+    assert "Too many failed login attempts" in response.content.decode()
+
+
+def test_password_reset_sends_a_link_that_sets_a_new_password(client):
+    user = UserFactory()
+    client.post(reverse("account_reset_password"), {"email": user.email})
+    assert len(mail.outbox) == 1
+    link = re.search(r"http://testserver(/auth/password/reset/key/\S+/)", mail.outbox[0].body).group(1)
+
+    response = client.get(link, follow=True)
+    form_url = response.redirect_chain[-1][0] if response.redirect_chain else link
+    response = client.post(form_url, {"password1": "New-Harbor-77!", "password2": "New-Harbor-77!"})
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("New-Harbor-77!")
+
+
+def test_password_change_applies_the_policy(client):
+    user = UserFactory()
+    client.force_login(user)
+
+    response = client.post(
+        reverse("account_change_password"),
+        {"oldpassword": PASSWORD, "password1": "alllowercase1!", "password2": "alllowercase1!"},
+    )
+
+    assert "upper-case letter" in response.content.decode()
+    user.refresh_from_db()
+    assert user.check_password(PASSWORD)
