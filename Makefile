@@ -14,9 +14,19 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP) assets
 
+# npm: the machine's own, or else Node.js from PyPI inside .venv.
+NPM := $(shell command -v npm 2>/dev/null)
+ifeq ($(NPM),)
+NPM := $(BIN)/npm
+NPM_DEP := $(BIN)/npm
+endif
+
+$(BIN)/npm: $(STAMP) requirements-node.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-node.txt
+
 # USWDS from the npm registry, at the version in package-lock.json.
-node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+node_modules/.package-lock.json: package.json package-lock.json $(NPM_DEP)
+	$(NPM) ci --no-audit --no-fund --loglevel=error
 
 assets: node_modules/.package-lock.json
 
