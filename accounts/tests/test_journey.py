@@ -6,6 +6,7 @@ import time
 import pytest
 from allauth.mfa.models import Authenticator
 from django.core import mail
+from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD as FACTORY_PASSWORD
 from accounts.tests.factories import ServiceAccountFactory, UserFactory
@@ -31,7 +32,7 @@ def test_new_customer_signs_up_verifies_links_an_account_and_sees_it(page, live_
     page.get_by_label("Password", exact=True).fill("weakpassword")
     page.get_by_label("Password (again)").fill("weakpassword")
     page.get_by_role("button", name="Sign Up").click()
-    assert page.get_by_text("upper-case letter").first.is_visible()
+    expect(page.get_by_text("at least one upper-case letter")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_label("Password", exact=True).fill(PASSWORD)
@@ -46,14 +47,15 @@ def test_new_customer_signs_up_verifies_links_an_account_and_sees_it(page, live_
     assert_accessible(page)
     page.get_by_role("button", name="Confirm").click()
 
-    if "/auth/login/" not in page.url:
-        page.goto("/auth/login/")
+    # Verified, but not yet signed in: the login page follows.
+    page.wait_for_url("**/auth/login/")
+    expect(page.get_by_text("You have confirmed")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Email").fill("rosa@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url("**/dashboard/")
-    assert page.get_by_text("No accounts linked yet").is_visible()
+    expect(page.get_by_text("No accounts linked yet")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("link", name="Link an account").last.click()
@@ -61,14 +63,14 @@ def test_new_customer_signs_up_verifies_links_an_account_and_sees_it(page, live_
     page.get_by_label("Account number").fill("100555-01")
     page.get_by_label("Service ZIP code").fill("97222")
     page.get_by_role("button", name="Link account").click()
-    assert page.get_by_text("do not match our records").is_visible()
+    expect(page.get_by_text("do not match our records")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_label("Service ZIP code").fill("97045")
     page.get_by_role("button", name="Link account").click()
     page.wait_for_url("**/dashboard/")
-    assert page.get_by_role("link", name="100555-01").is_visible()
-    assert page.get_by_text("Rosa Martinez").is_visible()
+    expect(page.get_by_role("link", name="100555-01")).to_be_visible()
+    expect(page.get_by_text("Rosa Martinez")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("link", name="100555-01").click()
@@ -82,9 +84,9 @@ def test_pages_work_on_a_phone_sized_screen(browser, live_server):
     page.goto("/auth/login/")
     # The navigation folds behind a Menu button on a narrow screen.
     menu = page.get_by_role("button", name="Menu")
-    assert menu.is_visible()
+    expect(menu).to_be_visible()
     menu.click()
-    assert page.get_by_role("link", name="Create a login").is_visible()
+    expect(page.get_by_role("link", name="Create a login")).to_be_visible()
     assert_accessible(page)
     context.close()
 
