@@ -1,4 +1,5 @@
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from accounts.models import ServiceAccount, User
 
@@ -8,3 +9,8 @@ def service_account_list_for_user(*, user: User) -> QuerySet[ServiceAccount]:
     if not user.is_authenticated:
         return ServiceAccount.objects.none()
     return ServiceAccount.objects.filter(links__user=user).order_by("account_number")
+
+
+def service_account_get_for_user(*, user: User, pk: int) -> ServiceAccount:
+    """The login's own service account, or 404: another customer's id is simply not found."""
+    return get_object_or_404(service_account_list_for_user(user=user), pk=pk)

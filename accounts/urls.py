@@ -4,10 +4,8 @@ from accounts import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("dashboard/", views.dashboard, name="dashboard"),
     path("login-settings/", views.login_settings, name="login_settings"),
     path("service-accounts/link/", views.service_account_link_view, name="service_account_link"),
-    path("service-accounts/<int:pk>/", views.service_account_detail, name="service_account_detail"),
     path(
         "service-accounts/<int:pk>/unlink/",
         views.service_account_unlink_view,

@@ -1,12 +1,12 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage
 
 from accounts.forms import LinkServiceAccountForm
-from accounts.selectors import service_account_list_for_user
+from accounts.selectors import service_account_get_for_user
 from accounts.services import service_account_link, service_account_unlink
 from portal.errors import ApplicationError
 
@@ -17,18 +17,6 @@ def home(request):
     if request.user.is_authenticated:
         return redirect("dashboard")
     return render(request, "accounts/home.html")
-
-
-@login_required
-def dashboard(request):
-    accounts = service_account_list_for_user(user=request.user)
-    return render(request, "accounts/dashboard.html", {"service_accounts": accounts})
-
-
-@login_required
-def service_account_detail(request, pk: int):
-    account = get_object_or_404(service_account_list_for_user(user=request.user), pk=pk)
-    return render(request, "accounts/service_account_detail.html", {"account": account})
 
 
 def _link_failures(request, *, count_this_one: bool) -> dict:
@@ -84,7 +72,7 @@ def service_account_link_view(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def service_account_unlink_view(request, pk: int):
-    account = get_object_or_404(service_account_list_for_user(user=request.user), pk=pk)
+    account = service_account_get_for_user(user=request.user, pk=pk)
     if request.method == "POST":
         service_account_unlink(user=request.user, service_account=account)
         messages.success(

@@ -9,5 +9,7 @@ def utility(request):
             "short_name": settings.UTILITY_SHORT_NAME,
             "phone": settings.UTILITY_PHONE,
             "email": settings.UTILITY_EMAIL,
+            "remit_to": settings.UTILITY_REMIT_TO,
+            "address": settings.UTILITY_ADDRESS,
         }
     }

@@ -8,3 +8,6 @@ DEMO_LOGINS = [
     ("clerk", "clerk@example.com", "Demo-Clerk-2026!"),
     ("finance", "finance@example.com", "Demo-Finance-2026!"),
 ]
+
+# The apps whose demo.py `seed_demo` runs, in order; each may add GROUP_PERMISSIONS.
+DEMO_APPS = ["accounts", "billing"]

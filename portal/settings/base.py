@@ -44,6 +44,10 @@ UTILITY_NAME = os.environ.get("UTILITY_NAME", "Clearwater Valley Water Environme
 UTILITY_SHORT_NAME = os.environ.get("UTILITY_SHORT_NAME", "CVWES")
 UTILITY_PHONE = os.environ.get("UTILITY_PHONE", "503-555-0142")
 UTILITY_EMAIL = os.environ.get("UTILITY_EMAIL", "customerservice@example.org")
+UTILITY_REMIT_TO = os.environ.get("UTILITY_REMIT_TO", "PO Box 6940, Clearwater, OR 97228-6940")
+UTILITY_ADDRESS = os.environ.get("UTILITY_ADDRESS", "150 Beavercreek Road, Clearwater, OR 97045")
+# The portal's public address, for links in emails and letters.
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 # seed_demo creates logins with published passwords: never allowed unless switched on.
 DEMO_MODE = env_bool("PORTAL_DEMO_MODE", default=DEBUG)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from accounts.services import service_accounts_import
-from portal.commands import raise_import_errors
+from portal.commands import raise_import_errors, report_import
 from portal.csvimport import CsvImportError
 
 
@@ -16,11 +16,4 @@ class Command(BaseCommand):
             summary = service_accounts_import(path=file)
         except CsvImportError as exc:
             raise_import_errors(self, exc)
-        if summary.ignored_columns:
-            self.stdout.write(f"Ignored columns: {', '.join(summary.ignored_columns)}")
-        self.stdout.write(
-            self.style.SUCCESS(
-                f"Accounts: {summary.created} created, {summary.updated} updated, "
-                f"{summary.unchanged} unchanged."
-            )
-        )
+        report_import(self, "Accounts", summary)

@@ -1,0 +1,47 @@
+"""The billing calendar: service months, due dates on the 20th, local dates."""
+
+import datetime as dt
+import re
+
+from django.utils import timezone
+
+DUE_DAY = 20
+
+
+def local_today() -> dt.date:
+    """Today in the utility's time zone: "the 20th" is a local date."""
+    return timezone.localdate()
+
+
+def parse_period(text: str) -> dt.date | None:
+    """'2026-10' -> date(2026, 10, 1); None when it is not a YYYY-MM month."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})", (text or "").strip())
+    if not match:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (1 <= month <= 12 and 1900 < year < 2200):
+        return None
+    return dt.date(year, month, 1)
+
+
+def parse_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat((text or "").strip())
+    except ValueError:
+        return None
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """The first day of the month `months` after day's month."""
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def due_date_for_period(period: dt.date) -> dt.date:
+    """A bill for service month M is due on the 20th of month M+1."""
+    return add_months(period, 1).replace(day=DUE_DAY)
+
+
+def days_past_due(due_date: dt.date, as_of: dt.date) -> int:
+    """Past due from the day after the due date: the due date itself is day 0."""
+    return (as_of - due_date).days

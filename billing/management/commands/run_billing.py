@@ -1,0 +1,61 @@
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from billing.calendar import parse_date, parse_period
+from billing.services.bills import bill_candidates, bills_run
+from portal.errors import ApplicationError
+
+
+class Command(BaseCommand):
+    help = "Issue the bills for a service month. A second run for the same month adds nothing."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--period", required=True, help="the service month, YYYY-MM")
+        parser.add_argument("--issue-date", help="the bills' issue date, YYYY-MM-DD (default: today)")
+        parser.add_argument("--no-email", action="store_true", help="do not send bill-ready emails")
+        parser.add_argument("--chunk-size", type=int, default=500, help="accounts per transaction")
+
+    def handle(self, *args, period, issue_date, no_email, chunk_size, **options):
+        month = parse_period(period)
+        if month is None:
+            raise CommandError(f"--period {period!r} is not a month like 2026-10.")
+        issued_on = None
+        if issue_date:
+            issued_on = parse_date(issue_date)
+            if issued_on is None:
+                raise CommandError(f"--issue-date {issue_date!r} is not a date like 2026-11-01.")
+        if chunk_size < 1:
+            raise CommandError("--chunk-size must be at least 1.")
+        bar = tqdm(
+            total=len(bill_candidates(period=month)),
+            unit="account",
+            desc=f"Billing {month:%Y-%m}",
+            disable=options["verbosity"] < 1,
+        )
+        try:
+            result = bills_run(
+                period=month,
+                issued_on=issued_on,
+                notify=not no_email,
+                chunk_size=chunk_size,
+                progress=bar.update,
+            )
+        except ApplicationError as exc:
+            raise CommandError(exc.message) from exc
+        finally:
+            bar.close()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Bills for {month:%Y-%m} issued {result.issued_on}: {result.created} created, "
+                f"{result.already_billed} already billed."
+            )
+        )
+        if result.missing_reads:
+            shown = ", ".join(result.missing_reads[:20])
+            more = f" and {len(result.missing_reads) - 20} more" if len(result.missing_reads) > 20 else ""
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{len(result.missing_reads)} water account(s) have no meter read for {month:%Y-%m} "
+                    f"and were not billed: {shown}{more}. Import their reads and run again."
+                )
+            )

@@ -1,0 +1,251 @@
+"""Reads of the ledger and bills. Customer-facing reads are scoped to the login."""
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from accounts.models import ServiceAccount, User
+from accounts.selectors import service_account_get_for_user
+from billing.calendar import add_months, days_past_due
+from billing.models import Bill, LedgerEntry, MeterRead
+from portal.money import ZERO
+
+AGING_BUCKETS = ["current", "1-30", "31-60", "61-90", "over 90"]
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """The fields the open-item arithmetic needs; built from model rows or value tuples."""
+
+    id: int
+    kind: str
+    amount: Decimal
+    posted_on: dt.date
+    due_date: dt.date | None
+    reverses_id: int | None
+
+    @classmethod
+    def of(cls, entry: LedgerEntry) -> "LedgerRow":
+        return cls(entry.pk, entry.kind, entry.amount, entry.posted_on, entry.due_date, entry.reverses_id)
+
+
+LEDGER_ROW_FIELDS = ["id", "kind", "amount", "posted_on", "due_date", "reverses_id"]
+
+
+@dataclass(frozen=True)
+class OpenItem:
+    """The unpaid part of a charge or fee."""
+
+    entry_id: int
+    kind: str
+    posted_on: dt.date
+    due_date: dt.date
+    amount: Decimal
+    unpaid: Decimal
+
+
+def open_items(rows: Iterable[LedgerRow], *, as_of: dt.date) -> list[OpenItem]:
+    """What is still owed, row by row, counting only rows posted on or before as_of.
+
+    A row that names another (a reversal, a transfer to the tax roll) settles that row.
+    Every other payment and credit is applied to the oldest unpaid charges and fees first:
+    by due date, then posting date, then id.
+    """
+    rows = [r for r in rows if r.posted_on <= as_of]
+    net = {r.id: r.amount for r in rows if r.reverses_id is None}
+    originals = {r.id: r for r in rows if r.reverses_id is None}
+    loose: list[LedgerRow] = []
+    for r in rows:
+        if r.reverses_id is None:
+            continue
+        if r.reverses_id in net:
+            net[r.reverses_id] += r.amount
+        else:
+            loose.append(r)
+    debits: list[tuple[LedgerRow, Decimal]] = []
+    credit = ZERO
+    for row_id, amount in net.items():
+        row = originals[row_id]
+        if row.amount > 0:
+            if amount > 0:
+                debits.append((row, amount))
+            else:
+                credit += -amount  # reversed more than it was: the excess is a credit
+        elif amount < 0:
+            credit += -amount
+        elif amount > 0:
+            debits.append((row, amount))  # a payment reversed beyond itself
+    for r in loose:
+        if r.amount > 0:
+            debits.append((r, r.amount))
+        else:
+            credit += -r.amount
+    debits.sort(key=lambda pair: (pair[0].due_date or pair[0].posted_on, pair[0].posted_on, pair[0].id))
+    items = []
+    for row, amount in debits:
+        applied = min(credit, amount)
+        credit -= applied
+        if amount - applied > 0:
+            items.append(
+                OpenItem(
+                    entry_id=row.id,
+                    kind=row.kind,
+                    posted_on=row.posted_on,
+                    due_date=row.due_date or row.posted_on,
+                    amount=amount,
+                    unpaid=amount - applied,
+                )
+            )
+    return items
+
+
+def past_due_total(items: Iterable[OpenItem], *, as_of: dt.date) -> Decimal:
+    return sum((i.unpaid for i in items if days_past_due(i.due_date, as_of) > 0), ZERO)
+
+
+def aging_buckets(items: Iterable[OpenItem], *, as_of: dt.date) -> dict[str, Decimal]:
+    """Unpaid amounts by days past due: current, 1-30, 31-60, 61-90, over 90."""
+    buckets = dict.fromkeys(AGING_BUCKETS, ZERO)
+    for item in items:
+        days = days_past_due(item.due_date, as_of)
+        if days <= 0:
+            key = "current"
+        elif days <= 30:
+            key = "1-30"
+        elif days <= 60:
+            key = "31-60"
+        elif days <= 90:
+            key = "61-90"
+        else:
+            key = "over 90"
+        buckets[key] += item.unpaid
+    return buckets
+
+
+def ledger_rows_for_account(*, service_account_id: int) -> list[LedgerRow]:
+    return [
+        LedgerRow(*values)
+        for values in LedgerEntry.objects.filter(service_account_id=service_account_id).values_list(
+            *LEDGER_ROW_FIELDS
+        )
+    ]
+
+
+def account_open_items(*, service_account: ServiceAccount, as_of: dt.date) -> list[OpenItem]:
+    return open_items(ledger_rows_for_account(service_account_id=service_account.pk), as_of=as_of)
+
+
+def account_past_due(*, service_account: ServiceAccount, as_of: dt.date) -> Decimal:
+    return past_due_total(account_open_items(service_account=service_account, as_of=as_of), as_of=as_of)
+
+
+def account_aging(*, service_account: ServiceAccount, as_of: dt.date) -> dict[str, Decimal]:
+    return aging_buckets(account_open_items(service_account=service_account, as_of=as_of), as_of=as_of)
+
+
+def account_balance(*, service_account: ServiceAccount, as_of: dt.date | None = None) -> Decimal:
+    entries = LedgerEntry.objects.filter(service_account=service_account)
+    if as_of is not None:
+        entries = entries.filter(posted_on__lte=as_of)
+    return entries.aggregate(total=Sum("amount"))["total"] or ZERO
+
+
+@dataclass(frozen=True)
+class AccountSummary:
+    """What the account page leads with."""
+
+    balance: Decimal
+    amount_due: Decimal
+    past_due: Decimal
+    latest_bill: Bill | None
+    open_items: list[OpenItem]
+    aging: dict[str, Decimal]
+
+    @property
+    def credit(self) -> Decimal:
+        return max(-self.balance, ZERO)
+
+
+def account_summary(*, service_account: ServiceAccount, as_of: dt.date) -> AccountSummary:
+    rows = ledger_rows_for_account(service_account_id=service_account.pk)
+    items = open_items(rows, as_of=as_of)
+    balance = sum((r.amount for r in rows if r.posted_on <= as_of), ZERO)
+    latest = Bill.objects.filter(service_account=service_account).order_by("-period").first()
+    return AccountSummary(
+        balance=balance,
+        amount_due=max(balance, ZERO),
+        past_due=past_due_total(items, as_of=as_of),
+        latest_bill=latest,
+        open_items=items,
+        aging=aging_buckets(items, as_of=as_of),
+    )
+
+
+# --- scoped to the login ---------------------------------------------------------------
+
+
+def bill_list_for_account(*, service_account: ServiceAccount) -> QuerySet[Bill]:
+    return Bill.objects.filter(service_account=service_account).order_by("-period")
+
+
+def bill_get_for_user(*, user: User, account_pk: int, bill_pk: int) -> Bill:
+    """A bill of one of the login's own accounts, or 404."""
+    account = service_account_get_for_user(user=user, pk=account_pk)
+    bill = get_object_or_404(
+        Bill.objects.select_related("service_account").prefetch_related("lines"),
+        service_account=account,
+        pk=bill_pk,
+    )
+    return bill
+
+
+def ledger_entries_for_account(*, service_account: ServiceAccount) -> QuerySet[LedgerEntry]:
+    return LedgerEntry.objects.filter(service_account=service_account).order_by("-posted_on", "-id")
+
+
+@dataclass(frozen=True)
+class UsageMonth:
+    period: dt.date
+    consumption_ccf: Decimal | None
+
+
+def water_usage_for_account(*, service_account: ServiceAccount, through: dt.date, months: int = 13):
+    """The last `months` service months up to `through`, with None where there is no read."""
+    first = add_months(through.replace(day=1), -(months - 1))
+    reads = dict(
+        MeterRead.objects.filter(
+            service_account=service_account, period__gte=first, period__lte=through
+        ).values_list("period", "consumption_ccf")
+    )
+    return [UsageMonth(add_months(first, i), reads.get(add_months(first, i))) for i in range(months)]
+
+
+@dataclass(frozen=True)
+class BalanceMismatch:
+    account_number: str
+    balance: Decimal
+    ledger_total: Decimal
+
+
+def ledger_balance_mismatches() -> list[BalanceMismatch]:
+    """Accounts whose kept balance differs from the sum of their ledger rows (in SQL)."""
+    from django.db import connection
+
+    sql = """
+        SELECT sa.account_number, COALESCE(ba.balance, 0), COALESCE(l.total, 0)
+        FROM accounts_serviceaccount sa
+        LEFT JOIN billing_billingaccount ba ON ba.service_account_id = sa.id
+        LEFT JOIN (
+            SELECT service_account_id, SUM(amount) AS total
+            FROM billing_ledgerentry GROUP BY service_account_id
+        ) l ON l.service_account_id = sa.id
+        WHERE COALESCE(ba.balance, 0) <> COALESCE(l.total, 0)
+        ORDER BY sa.account_number
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return [BalanceMismatch(*row) for row in cursor.fetchall()]

@@ -1,0 +1,1 @@
+"""Every write in billing goes through these services."""

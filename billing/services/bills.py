@@ -1,0 +1,236 @@
+"""The monthly bill run."""
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+
+from accounts.models import ServiceAccount
+from billing.calendar import add_months, due_date_for_period, local_today
+from billing.models import AccountService, Bill, BillLine, LedgerEntry, MeterRead, RateSchedule, Service
+from billing.selectors import LEDGER_ROW_FIELDS, LedgerRow, open_items, past_due_total
+from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
+from portal.errors import ApplicationError
+from portal.money import ZERO, quantize_money
+
+SERVICE_ORDER = [Service.SEWER, Service.SURFACE_WATER, Service.WATER]
+
+
+@dataclass
+class BillRunResult:
+    period: dt.date
+    issued_on: dt.date
+    created: int = 0
+    already_billed: int = 0
+    missing_reads: list[str] = field(default_factory=list)
+    bill_ids: list[int] = field(default_factory=list)
+
+
+def rates_in_force(*, period: dt.date) -> dict[str, RateSchedule]:
+    """Each service's schedule with the latest effective date on or before the month's first day."""
+    schedules = (
+        RateSchedule.objects.filter(effective_date__lte=period)
+        .order_by("service", "-effective_date")
+        .distinct("service")
+    )
+    return {schedule.service: schedule for schedule in schedules}
+
+
+def bill_line_amount(*, units: Decimal, schedule: RateSchedule, consumption_ccf: Decimal | None) -> Decimal:
+    """units × monthly charge per unit + CCF × charge per CCF (water), rounded to cents half up."""
+    amount = units * schedule.monthly_charge_per_unit
+    if consumption_ccf is not None:
+        amount += consumption_ccf * schedule.charge_per_ccf
+    return quantize_money(amount)
+
+
+def bill_candidates(*, period: dt.date) -> list[int]:
+    """Active accounts that take a service and have no bill for the month yet."""
+    return list(
+        ServiceAccount.objects.filter(status=ServiceAccount.Status.ACTIVE)
+        .filter(Exists(AccountService.objects.filter(service_account=OuterRef("pk"))))
+        .exclude(Exists(Bill.objects.filter(service_account=OuterRef("pk"), period=period)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def bills_run(
+    *,
+    period: dt.date,
+    issued_on: dt.date | None = None,
+    notify: bool = True,
+    chunk_size: int = 500,
+    progress: Callable[[int], None] | None = None,
+) -> BillRunResult:
+    """Issue the bills for a service month: one per active account that takes a service.
+
+    Safe to run again: accounts already billed for the month are skipped (and a unique
+    constraint on account and month backs that up). Each chunk of accounts is billed in
+    its own short transaction with the accounts' balance rows locked, so a payment posted
+    meanwhile lands either before or after the bill, never halfway.
+    """
+    issued_on = issued_on or local_today()
+    if issued_on < add_months(period, 1):
+        raise ApplicationError(
+            f"The service month {period:%Y-%m} has not ended; its bills can be issued from "
+            f"{add_months(period, 1):%Y-%m-%d}."
+        )
+    rates = rates_in_force(period=period)
+    candidates = bill_candidates(period=period)
+    needed = set(
+        AccountService.objects.filter(service_account_id__in=candidates)
+        .values_list("service", flat=True)
+        .distinct()
+    )
+    missing = sorted(needed - set(rates))
+    if missing:
+        names = ", ".join(Service(s).label.lower() for s in missing)
+        raise ApplicationError(
+            f"No {names} rate is in force for {period:%Y-%m}; import rates first. Nothing was billed."
+        )
+    result = BillRunResult(period=period, issued_on=issued_on)
+    for start in range(0, len(candidates), chunk_size):
+        chunk = candidates[start : start + chunk_size]
+        _bill_chunk(chunk, period=period, issued_on=issued_on, rates=rates, result=result)
+        if progress:
+            progress(len(chunk))
+    if notify and result.bill_ids:
+        from billing.tasks import bills_notify_ready
+
+        for start in range(0, len(result.bill_ids), 500):
+            bills_notify_ready.delay(result.bill_ids[start : start + 500])
+    return result
+
+
+@transaction.atomic
+def _bill_chunk(
+    account_ids: list[int],
+    *,
+    period: dt.date,
+    issued_on: dt.date,
+    rates: dict[str, RateSchedule],
+    result: BillRunResult,
+) -> None:
+    billing_accounts_lock(service_account_ids=account_ids)
+    already = set(
+        Bill.objects.filter(service_account_id__in=account_ids, period=period).values_list(
+            "service_account_id", flat=True
+        )
+    )
+    result.already_billed += len(already)
+    account_ids = [pk for pk in account_ids if pk not in already]
+    numbers = dict(ServiceAccount.objects.filter(pk__in=account_ids).values_list("pk", "account_number"))
+    services: dict[int, list[AccountService]] = defaultdict(list)
+    for account_service in AccountService.objects.filter(service_account_id__in=account_ids):
+        services[account_service.service_account_id].append(account_service)
+    reads = dict(
+        MeterRead.objects.filter(service_account_id__in=account_ids, period=period).values_list(
+            "service_account_id", "consumption_ccf"
+        )
+    )
+    previous_issue = dict(
+        Bill.objects.filter(service_account_id__in=account_ids, period__lt=period)
+        .order_by("service_account_id", "-period")
+        .distinct("service_account_id")
+        .values_list("service_account_id", "issued_on")
+    )
+    history: dict[int, list[tuple[LedgerRow, str]]] = defaultdict(list)
+    for values in LedgerEntry.objects.filter(service_account_id__in=account_ids).values_list(
+        "service_account_id", *LEDGER_ROW_FIELDS, "description"
+    ):
+        history[values[0]].append((LedgerRow(*values[1:-1]), values[-1]))
+
+    due_date = due_date_for_period(period)
+    first_bill_since = period - dt.timedelta(days=1)
+    drafts = []
+    for pk in account_ids:
+        taken = services.get(pk)
+        if not taken:
+            continue
+        if any(s.service == Service.WATER for s in taken) and pk not in reads:
+            result.missing_reads.append(numbers[pk])
+            continue
+        lines = []
+        for account_service in sorted(taken, key=lambda s: SERVICE_ORDER.index(s.service)):
+            schedule = rates[account_service.service]
+            consumption = reads.get(pk) if account_service.service == Service.WATER else None
+            amount = bill_line_amount(
+                units=account_service.units, schedule=schedule, consumption_ccf=consumption
+            )
+            lines.append(
+                BillLine(
+                    description=f"{Service(account_service.service).label} service, {period:%B %Y}",
+                    service=account_service.service,
+                    units=account_service.units,
+                    monthly_charge_per_unit=schedule.monthly_charge_per_unit,
+                    consumption_ccf=consumption,
+                    charge_per_ccf=schedule.charge_per_ccf if consumption is not None else None,
+                    rate_schedule=schedule,
+                    amount=amount,
+                )
+            )
+        service_total = sum((line.amount for line in lines), ZERO)
+        since = previous_issue.get(pk, first_bill_since)
+        rows = history.get(pk, [])
+        balance_as_of_since = sum((r.amount for r, _ in rows if r.posted_on <= since), ZERO)
+        window = [(r, text) for r, text in rows if since < r.posted_on <= issued_on]
+        payments_and_credits = -sum((r.amount for r, _ in window if r.amount < 0), ZERO)
+        for row, text in window:
+            if row.amount > 0:
+                label = LedgerEntry.Kind(row.kind).label
+                lines.append(
+                    BillLine(
+                        description=f"{text or label} (posted {row.posted_on:%m/%d/%Y})",
+                        ledger_entry_id=row.id,
+                        amount=row.amount,
+                    )
+                )
+        new_charges = sum((line.amount for line in lines), ZERO)
+        past_due = past_due_total(open_items([r for r, _ in rows], as_of=issued_on), as_of=issued_on)
+        bill = Bill(
+            service_account_id=pk,
+            period=period,
+            issued_on=issued_on,
+            due_date=due_date,
+            previous_balance=balance_as_of_since,
+            payments_and_credits=payments_and_credits,
+            new_charges=new_charges,
+            total_due=balance_as_of_since - payments_and_credits + new_charges,
+            past_due_amount=past_due,
+        )
+        drafts.append((bill, lines, service_total))
+
+    postings = [
+        Posting(
+            service_account_id=bill.service_account_id,
+            kind=LedgerEntry.Kind.CHARGE,
+            amount=service_total,
+            posted_on=issued_on,
+            due_date=due_date,
+            description=f"Bill for {period:%B %Y}",
+            # One charge per account and month, ever: a replayed run posts nothing.
+            source_key=f"bill:{bill.service_account_id}:{period:%Y-%m}",
+        )
+        for bill, _, service_total in drafts
+        if service_total > 0
+    ]
+    entries = {e.service_account_id: e for e in ledger_post(postings=postings)}
+    bills = []
+    for bill, _, _ in drafts:
+        bill.ledger_entry = entries.get(bill.service_account_id)
+        bills.append(bill)
+    Bill.objects.bulk_create(bills, batch_size=2000)
+    all_lines = []
+    for bill, (_, lines, _) in zip(bills, drafts, strict=True):
+        for position, line in enumerate(lines, start=1):
+            line.bill = bill
+            line.position = position
+            all_lines.append(line)
+    BillLine.objects.bulk_create(all_lines, batch_size=5000)
+    result.created += len(bills)
+    result.bill_ids.extend(bill.pk for bill in bills)

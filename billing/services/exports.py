@@ -1,0 +1,56 @@
+import csv
+import datetime as dt
+import os
+import tempfile
+from pathlib import Path
+
+from billing.models import Bill
+from portal.money import format_money
+
+BILL_FILE_COLUMNS = [
+    "account_number",
+    "period",
+    "due_date",
+    "previous_balance",
+    "payments_and_credits",
+    "new_charges",
+    "total_due",
+]
+
+
+def bills_export_csv(*, period: dt.date, path: str | Path, exclude_paperless: bool = False) -> int:
+    """The print-and-mail vendor's bill file: one row per bill, sorted by account number.
+
+    Written to a temporary file and moved into place, so a reader never sees half a file.
+    """
+    bills = Bill.objects.filter(period=period).select_related("service_account")
+    if exclude_paperless:
+        bills = bills.exclude(service_account__billing__paperless=True)
+    bills = bills.order_by("service_account__account_number")
+    target = Path(path)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (moved into place below)
+        "w", newline="", encoding="utf-8", dir=target.parent or ".", delete=False, suffix=".tmp"
+    )
+    count = 0
+    try:
+        with handle:
+            writer = csv.writer(handle)
+            writer.writerow(BILL_FILE_COLUMNS)
+            for bill in bills.iterator(chunk_size=5000):
+                writer.writerow(
+                    [
+                        bill.service_account.account_number,
+                        f"{bill.period:%Y-%m}",
+                        bill.due_date.isoformat(),
+                        format_money(bill.previous_balance),
+                        format_money(bill.payments_and_credits),
+                        format_money(bill.new_charges),
+                        format_money(bill.total_due),
+                    ]
+                )
+                count += 1
+        os.replace(handle.name, target)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+    return count

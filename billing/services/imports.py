@@ -1,0 +1,363 @@
+"""The CSV imports of INTERFACES.md: transactions, rates, services and meter reads.
+
+Each checks the whole file first and reports every problem with its line number; only a
+file with no problems is written, in one transaction.
+"""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+
+from accounts.models import ServiceAccount
+from billing.calendar import parse_date, parse_period
+from billing.models import AccountService, Bill, BillLine, LedgerEntry, MeterRead, RateSchedule, Service
+from billing.services.ledger import Posting, ledger_post
+from portal.csvimport import CsvImportError, CsvRow, read_csv
+from portal.money import parse_money
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+def _account_ids(rows: list[CsvRow], errors: list[str]) -> dict[str, int]:
+    """Look up every account number in the file at once; report the unknown ones."""
+    numbers = {row["account_number"] for row in rows if row["account_number"]}
+    found = dict(
+        ServiceAccount.objects.filter(account_number__in=numbers).values_list("account_number", "pk")
+    )
+    for row in rows:
+        number = row["account_number"]
+        if not number:
+            errors.append(f"line {row.line}: account_number is required")
+        elif number not in found:
+            errors.append(f"line {row.line}: account_number {number} does not exist")
+    return found
+
+
+def _decimal(value: str, *, places: int) -> Decimal | None:
+    try:
+        number = Decimal(value)
+    except ArithmeticError:
+        return None
+    if not number.is_finite() or number.as_tuple().exponent < -places:
+        return None
+    return number
+
+
+# --- transactions.csv ---------------------------------------------------------------
+
+TRANSACTION_KINDS = {
+    "charge": (LedgerEntry.Kind.CHARGE, 1),
+    "late_fee": (LedgerEntry.Kind.LATE_FEE, 1),
+    "door_hanger_fee": (LedgerEntry.Kind.DOOR_HANGER_FEE, 1),
+    "payment": (LedgerEntry.Kind.PAYMENT, -1),
+    "credit": (LedgerEntry.Kind.CREDIT, -1),
+}
+
+
+def transactions_import(*, path: str | Path) -> ImportResult:
+    """Append ledger history from transactions.csv. Idempotent by `ref`; all rows or none.
+
+    A ref imported before with the same values is left as it is; with other values it is
+    an error, because the ledger cannot be edited (post a correction instead).
+    """
+    required = ["ref", "account_number", "date", "kind", "amount"]
+    csv_file = read_csv(path, required=required, optional=["due_date", "description"])
+    errors: list[str] = []
+    accounts = _account_ids(csv_file.rows, errors)
+    seen: dict[str, int] = {}
+    postings: list[tuple[int, Posting]] = []
+    for row in csv_file.rows:
+        problems = []
+        ref = row["ref"]
+        if not ref:
+            problems.append("ref is required")
+        elif ref in seen:
+            problems.append(f"ref {ref} already appears on line {seen[ref]}")
+        else:
+            seen[ref] = row.line
+        if len(ref) > 100:
+            problems.append("ref is longer than 100 characters")
+        posted_on = parse_date(row["date"])
+        if posted_on is None:
+            problems.append(f"date {row['date']!r} is not a date like 2026-07-01")
+        kind = TRANSACTION_KINDS.get(row["kind"])
+        if kind is None:
+            problems.append(f"kind {row['kind']!r} is not one of: {', '.join(TRANSACTION_KINDS)}")
+        amount = parse_money(row["amount"])
+        if amount is None or amount <= 0:
+            problems.append(
+                f"amount {row['amount']!r} is not a positive amount with two decimals, like 45.10"
+            )
+        due_date = None
+        if row["due_date"]:
+            due_date = parse_date(row["due_date"])
+            if due_date is None:
+                problems.append(f"due_date {row['due_date']!r} is not a date like 2026-07-20")
+        elif kind is not None and kind[1] > 0:
+            problems.append(f"due_date is required for a {row['kind']}")
+        if len(row["description"]) > 200:
+            problems.append("description is longer than 200 characters")
+        errors.extend(f"line {row.line}: {p}" for p in problems)
+        if not problems and row["account_number"] in accounts:
+            kind_value, sign = kind
+            postings.append(
+                (
+                    row.line,
+                    Posting(
+                        service_account_id=accounts[row["account_number"]],
+                        kind=kind_value,
+                        amount=amount * sign,
+                        posted_on=posted_on,
+                        due_date=due_date if sign > 0 else None,
+                        description=row["description"],
+                        source_key=f"import:{ref}",
+                    ),
+                )
+            )
+    existing = {
+        e.source_key: e
+        for e in LedgerEntry.objects.filter(source_key__in=[p.source_key for _, p in postings])
+    }
+    for line, posting in postings:
+        entry = existing.get(posting.source_key)
+        if entry and (
+            entry.service_account_id,
+            entry.kind,
+            entry.amount,
+            entry.posted_on,
+            entry.due_date,
+        ) != (posting.service_account_id, posting.kind, posting.amount, posting.posted_on, posting.due_date):
+            errors.append(
+                f"line {line}: ref {posting.source_key[7:]} was imported before with other values; "
+                "the ledger cannot be edited, so post a correcting row with a new ref"
+            )
+    if errors:
+        raise CsvImportError(errors)
+    if not csv_file.rows:
+        raise CsvImportError(["the file has no transaction rows"])
+    new = [p for _, p in postings if p.source_key not in existing]
+    with transaction.atomic():
+        added = ledger_post(postings=new)
+    return ImportResult(
+        created=len(added), unchanged=len(postings) - len(added), ignored_columns=csv_file.ignored_columns
+    )
+
+
+# --- rates.csv ----------------------------------------------------------------------------
+
+
+def rates_import(*, path: str | Path) -> ImportResult:
+    """Create or update rate schedules from rates.csv; all rows or none.
+
+    A schedule that bills have already used cannot change: those bills were issued with it.
+    """
+    csv_file = read_csv(
+        path,
+        required=["service", "effective_date", "monthly_charge_per_unit"],
+        optional=["charge_per_ccf"],
+    )
+    errors: list[str] = []
+    incoming: dict[tuple[str, object], tuple[int, Decimal, Decimal]] = {}
+    for row in csv_file.rows:
+        problems = []
+        service = row["service"]
+        if service not in Service.values:
+            problems.append(f"service {service!r} is not one of: {', '.join(Service.values)}")
+        effective = parse_date(row["effective_date"])
+        if effective is None:
+            problems.append(f"effective_date {row['effective_date']!r} is not a date like 2026-07-01")
+        monthly = _decimal(row["monthly_charge_per_unit"], places=4)
+        if monthly is None or monthly < 0:
+            problems.append(
+                f"monthly_charge_per_unit {row['monthly_charge_per_unit']!r} is not an amount like 42.15"
+            )
+        per_ccf = _decimal(row["charge_per_ccf"] or "0", places=4)
+        if per_ccf is None or per_ccf < 0:
+            problems.append(f"charge_per_ccf {row['charge_per_ccf']!r} is not an amount like 3.2100")
+        elif per_ccf and service != Service.WATER:
+            problems.append("charge_per_ccf applies to water only; leave it empty for this service")
+        key = (service, effective)
+        if not problems and key in incoming:
+            problems.append(f"{service} from {effective} already appears on line {incoming[key][0]}")
+        errors.extend(f"line {row.line}: {p}" for p in problems)
+        if not problems:
+            incoming[key] = (row.line, monthly, per_ccf)
+    existing = {
+        (s.service, s.effective_date): s
+        for s in RateSchedule.objects.filter(service__in={k[0] for k in incoming})
+    }
+    used = set(
+        BillLine.objects.filter(rate_schedule__in=list(existing.values()))
+        .values_list("rate_schedule_id", flat=True)
+        .distinct()
+    )
+    result = ImportResult(ignored_columns=csv_file.ignored_columns)
+    changes = []
+    for key, (line, monthly, per_ccf) in incoming.items():
+        schedule = existing.get(key)
+        if schedule is None:
+            changes.append(
+                RateSchedule(
+                    service=key[0],
+                    effective_date=key[1],
+                    monthly_charge_per_unit=monthly,
+                    charge_per_ccf=per_ccf,
+                )
+            )
+        elif (schedule.monthly_charge_per_unit, schedule.charge_per_ccf) != (monthly, per_ccf):
+            if schedule.pk in used:
+                errors.append(
+                    f"line {line}: the {key[0]} rates from {key[1]} were used on bills already and "
+                    "cannot change; add a schedule with a new effective date"
+                )
+            schedule.monthly_charge_per_unit, schedule.charge_per_ccf = monthly, per_ccf
+            changes.append(schedule)
+        else:
+            result.unchanged += 1
+    if errors:
+        raise CsvImportError(errors)
+    if not csv_file.rows:
+        raise CsvImportError(["the file has no rate rows"])
+    with transaction.atomic():
+        for schedule in changes:
+            if schedule.pk is None:
+                result.created += 1
+            else:
+                result.updated += 1
+            schedule.save()
+    return result
+
+
+# --- services.csv -------------------------------------------------------------------------
+
+
+def services_import(*, path: str | Path) -> ImportResult:
+    """Which services each account takes, and how many units; a second import replaces units."""
+    csv_file = read_csv(path, required=["account_number", "service", "units"], optional=[])
+    errors: list[str] = []
+    accounts = _account_ids(csv_file.rows, errors)
+    incoming: dict[tuple[int, str], tuple[int, Decimal]] = {}
+    for row in csv_file.rows:
+        problems = []
+        service = row["service"]
+        if service not in Service.values:
+            problems.append(f"service {service!r} is not one of: {', '.join(Service.values)}")
+        units = _decimal(row["units"], places=3)
+        if units is None or units <= 0:
+            problems.append(f"units {row['units']!r} is not a positive number like 1 or 1.5")
+        elif units >= Decimal("10000000"):
+            problems.append(f"units {row['units']!r} is too large")
+        account_id = accounts.get(row["account_number"])
+        key = (account_id, service)
+        if not problems and account_id and key in incoming:
+            problems.append(f"{row['account_number']} {service} already appears on line {incoming[key][0]}")
+        errors.extend(f"line {row.line}: {p}" for p in problems)
+        if not problems and account_id:
+            incoming[key] = (row.line, units)
+    if errors:
+        raise CsvImportError(errors)
+    if not csv_file.rows:
+        raise CsvImportError(["the file has no service rows"])
+    result = ImportResult(ignored_columns=csv_file.ignored_columns)
+    with transaction.atomic():
+        existing = {
+            (s.service_account_id, s.service): s
+            for s in AccountService.objects.select_for_update().filter(
+                service_account_id__in={k[0] for k in incoming}
+            )
+        }
+        to_create, to_update = [], []
+        for (account_id, service), (_, units) in incoming.items():
+            current = existing.get((account_id, service))
+            if current is None:
+                to_create.append(AccountService(service_account_id=account_id, service=service, units=units))
+            elif current.units != units:
+                current.units = units
+                to_update.append(current)
+            else:
+                result.unchanged += 1
+        AccountService.objects.bulk_create(to_create, batch_size=2000)
+        AccountService.objects.bulk_update(to_update, ["units"], batch_size=2000)
+    result.created, result.updated = len(to_create), len(to_update)
+    return result
+
+
+# --- meter_reads.csv ----------------------------------------------------------------------
+
+
+def meter_reads_import(*, path: str | Path) -> ImportResult:
+    """Water use per account and service month. A month already billed cannot change."""
+    csv_file = read_csv(path, required=["account_number", "period", "consumption_ccf"], optional=[])
+    errors: list[str] = []
+    accounts = _account_ids(csv_file.rows, errors)
+    water = set(
+        AccountService.objects.filter(
+            service_account_id__in=accounts.values(), service=Service.WATER
+        ).values_list("service_account_id", flat=True)
+    )
+    incoming: dict[tuple[int, object], tuple[int, Decimal]] = {}
+    for row in csv_file.rows:
+        problems = []
+        period = parse_period(row["period"])
+        if period is None:
+            problems.append(f"period {row['period']!r} is not a month like 2026-10")
+        consumption = _decimal(row["consumption_ccf"], places=2)
+        if consumption is None or consumption < 0:
+            problems.append(
+                f"consumption_ccf {row['consumption_ccf']!r} is not a number of CCF like 7 or 7.25"
+            )
+        elif consumption >= Decimal("100000000"):
+            problems.append(f"consumption_ccf {row['consumption_ccf']!r} is too large")
+        account_id = accounts.get(row["account_number"])
+        if account_id and account_id not in water:
+            problems.append(f"account {row['account_number']} does not take water service")
+        key = (account_id, period)
+        if not problems and account_id and key in incoming:
+            problems.append(
+                f"{row['account_number']} {row['period']} already appears on line {incoming[key][0]}"
+            )
+        errors.extend(f"line {row.line}: {p}" for p in problems)
+        if not problems and account_id:
+            incoming[key] = (row.line, consumption)
+    existing = {
+        (r.service_account_id, r.period): r
+        for r in MeterRead.objects.filter(service_account_id__in={k[0] for k in incoming})
+    }
+    billed = set(
+        Bill.objects.filter(service_account_id__in={k[0] for k in incoming}).values_list(
+            "service_account_id", "period"
+        )
+    )
+    to_create, to_update = [], []
+    result = ImportResult(ignored_columns=csv_file.ignored_columns)
+    for key, (line, consumption) in incoming.items():
+        read = existing.get(key)
+        if read is None:
+            to_create.append(MeterRead(service_account_id=key[0], period=key[1], consumption_ccf=consumption))
+        elif read.consumption_ccf != consumption:
+            if key in billed:
+                errors.append(
+                    f"line {line}: {key[1]:%Y-%m} was billed with {read.consumption_ccf} CCF and "
+                    "cannot change; a clerk can post an adjustment instead"
+                )
+            read.consumption_ccf = consumption
+            to_update.append(read)
+        else:
+            result.unchanged += 1
+    if errors:
+        raise CsvImportError(errors)
+    if not csv_file.rows:
+        raise CsvImportError(["the file has no meter read rows"])
+    with transaction.atomic():
+        MeterRead.objects.bulk_create(to_create, batch_size=2000)
+        MeterRead.objects.bulk_update(to_update, ["consumption_ccf"], batch_size=2000)
+    result.created, result.updated = len(to_create), len(to_update)
+    return result

@@ -1,0 +1,26 @@
+from celery import shared_task
+
+from billing.calendar import add_months, local_today
+
+
+@shared_task(acks_late=True)
+def bills_run_previous_month() -> dict:
+    """Monthly: bill the service month that just ended. Safe to run twice."""
+    from billing.services.bills import bills_run
+
+    period = add_months(local_today().replace(day=1), -1)
+    result = bills_run(period=period)
+    return {
+        "period": f"{period:%Y-%m}",
+        "created": result.created,
+        "missing_reads": len(result.missing_reads),
+    }
+
+
+@shared_task(acks_late=True)
+def bills_notify_ready(bill_ids: list[int]) -> int:
+    """Email the linked logins that their bill is ready. Safe to run twice: each bill's
+    notice is recorded once (see billing.services.notices)."""
+    from billing.services.notices import bills_send_ready_notices
+
+    return bills_send_ready_notices(bill_ids=bill_ids)

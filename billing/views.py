@@ -1,0 +1,133 @@
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.selectors import service_account_get_for_user, service_account_list_for_user
+from billing.calendar import local_today
+from billing.charts import usage_chart
+from billing.models import AccountService, Bill, LedgerEntry, Service
+from billing.pdf import bill_pdf
+from billing.selectors import (
+    LEDGER_ROW_FIELDS,
+    LedgerRow,
+    account_summary,
+    bill_get_for_user,
+    bill_list_for_account,
+    ledger_entries_for_account,
+    open_items,
+    past_due_total,
+    water_usage_for_account,
+)
+from billing.services.accounts import billing_account_set_paperless
+from portal.money import ZERO
+
+
+@login_required
+def dashboard(request):
+    """Every linked account with what is owed, in a fixed number of queries."""
+    today = local_today()
+    accounts = list(service_account_list_for_user(user=request.user).select_related("billing"))
+    ids = [a.pk for a in accounts]
+    rows = defaultdict(list)
+    for values in LedgerEntry.objects.filter(service_account_id__in=ids).values_list(
+        "service_account_id", *LEDGER_ROW_FIELDS
+    ):
+        rows[values[0]].append(LedgerRow(*values[1:]))
+    latest = {
+        bill.service_account_id: bill
+        for bill in Bill.objects.filter(service_account_id__in=ids)
+        .order_by("service_account_id", "-period")
+        .distinct("service_account_id")
+    }
+    cards = []
+    for account in accounts:
+        balance = sum((r.amount for r in rows[account.pk] if r.posted_on <= today), ZERO)
+        cards.append(
+            {
+                "account": account,
+                "balance": balance,
+                "amount_due": max(balance, ZERO),
+                "credit": max(-balance, ZERO),
+                "past_due": past_due_total(open_items(rows[account.pk], as_of=today), as_of=today),
+                "latest_bill": latest.get(account.pk),
+            }
+        )
+    return render(request, "billing/dashboard.html", {"cards": cards, "today": today})
+
+
+@login_required
+def account_detail(request, pk: int):
+    account = service_account_get_for_user(user=request.user, pk=pk)
+    today = local_today()
+    summary = account_summary(service_account=account, as_of=today)
+    services = list(AccountService.objects.filter(service_account=account))
+    takes_water = any(s.service == Service.WATER for s in services)
+    usage = water_usage_for_account(service_account=account, through=today) if takes_water else []
+    billing = getattr(account, "billing", None)
+    return render(
+        request,
+        "billing/account_detail.html",
+        {
+            "account": account,
+            "summary": summary,
+            "services": services,
+            "usage": usage,
+            "chart": usage_chart(usage) if usage else None,
+            "recent_bills": bill_list_for_account(service_account=account)[:3],
+            "paperless": bool(billing and billing.paperless),
+            "today": today,
+        },
+    )
+
+
+@login_required
+def bill_list(request, pk: int):
+    account = service_account_get_for_user(user=request.user, pk=pk)
+    bills = bill_list_for_account(service_account=account)
+    return render(request, "billing/bill_list.html", {"account": account, "bills": bills})
+
+
+@login_required
+def bill_detail(request, pk: int, bill_pk: int):
+    bill = bill_get_for_user(user=request.user, account_pk=pk, bill_pk=bill_pk)
+    return render(
+        request,
+        "billing/bill_detail.html",
+        {"account": bill.service_account, "bill": bill, "lines": bill.lines.all()},
+    )
+
+
+@login_required
+def bill_pdf_view(request, pk: int, bill_pk: int):
+    bill = bill_get_for_user(user=request.user, account_pk=pk, bill_pk=bill_pk)
+    response = HttpResponse(bill_pdf(bill=bill), content_type="application/pdf")
+    filename = f"bill-{bill.service_account.account_number}-{bill.period:%Y-%m}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@login_required
+def transaction_list(request, pk: int):
+    account = service_account_get_for_user(user=request.user, pk=pk)
+    page = Paginator(ledger_entries_for_account(service_account=account), 25).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "billing/transaction_list.html", {"account": account, "page": page})
+
+
+@login_required
+@require_POST
+def paperless_update(request, pk: int):
+    account = service_account_get_for_user(user=request.user, pk=pk)
+    paperless = request.POST.get("paperless") == "on"
+    billing_account_set_paperless(service_account=account, paperless=paperless)
+    if paperless:
+        messages.success(request, "Paperless billing is on: your bills will come by email only.")
+    else:
+        messages.success(request, "Paperless billing is off: we will mail you a paper bill as well.")
+    return redirect("service_account_detail", pk=account.pk)
