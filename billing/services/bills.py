@@ -93,7 +93,9 @@ def bills_run(
         raise ApplicationError(
             f"No {names} rate is in force for {period:%Y-%m}; import rates first. Nothing was billed."
         )
-    result = BillRunResult(period=period, issued_on=issued_on)
+    result = BillRunResult(
+        period=period, issued_on=issued_on, already_billed=Bill.objects.filter(period=period).count()
+    )
     for start in range(0, len(candidates), chunk_size):
         chunk = candidates[start : start + chunk_size]
         _bill_chunk(chunk, period=period, issued_on=issued_on, rates=rates, result=result)

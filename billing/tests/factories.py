@@ -1,0 +1,62 @@
+import datetime as dt
+from decimal import Decimal
+
+import factory
+
+from accounts.tests.factories import ServiceAccountFactory
+from billing.models import AccountService, LedgerEntry, MeterRead, RateSchedule, Service
+from billing.services.ledger import Posting, ledger_post
+
+
+class RateScheduleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RateSchedule
+
+    service = Service.SEWER
+    effective_date = dt.date(2025, 7, 1)
+    monthly_charge_per_unit = Decimal("40.00")
+    charge_per_ccf = Decimal("0")
+
+
+class AccountServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = AccountService
+
+    service_account = factory.SubFactory(ServiceAccountFactory)
+    service = Service.SEWER
+    units = Decimal("1")
+
+
+class MeterReadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MeterRead
+
+    service_account = factory.SubFactory(ServiceAccountFactory)
+    period = dt.date(2026, 6, 1)
+    consumption_ccf = Decimal("10")
+
+
+_counter = iter(range(1, 10**9))
+
+
+def post(account, kind, amount, posted_on, due_date=None, reverses=None, description="") -> LedgerEntry:
+    """Post one ledger row through the service; amount as a customer reads it (positive)."""
+    sign = -1 if kind in ("payment", "credit") else 1
+    signed = Decimal(amount) * sign if kind != "reversal" else Decimal(amount)
+    if kind in ("charge", "late_fee", "door_hanger_fee") and due_date is None:
+        due_date = posted_on
+    (entry,) = ledger_post(
+        postings=[
+            Posting(
+                service_account_id=account.pk,
+                kind=kind,
+                amount=signed,
+                posted_on=posted_on,
+                due_date=due_date,
+                description=description,
+                source_key=f"test:{next(_counter)}",
+                reverses_id=reverses.pk if reverses else None,
+            )
+        ]
+    )
+    return entry
