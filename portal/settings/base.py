@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -209,9 +210,15 @@ CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = False  # set per task, only on tasks that are safe to run twice
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# The beat schedule, in the utility's time zone. Each entry says when in words.
-# Later features add the bill run, autopay drafts, notices and the certification sweep.
-CELERY_BEAT_SCHEDULE: dict = {}
+# The beat schedule, in the utility's time zone (CELERY_TIMEZONE). Each entry says when in
+# words; every task it names is safe to run twice.
+CELERY_BEAT_SCHEDULE = {
+    # Monthly, the 1st at 03:00 Pacific: bill the service month that just ended.
+    "monthly-bill-run": {
+        "task": "billing.tasks.bills_run_previous_month",
+        "schedule": crontab(minute=0, hour=3, day_of_month=1),
+    },
+}
 
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
