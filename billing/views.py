@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import service_account_get_for_user, service_account_list_for_user
-from billing.calendar import local_today
+from billing.calendar import add_months, local_today
 from billing.charts import usage_chart
 from billing.models import AccountService, Bill, LedgerEntry, Service
 from billing.pdf import bill_pdf
@@ -67,7 +67,9 @@ def account_detail(request, pk: int):
     summary = account_summary(service_account=account, as_of=today)
     services = list(AccountService.objects.filter(service_account=account))
     takes_water = any(s.service == Service.WATER for s in services)
-    usage = water_usage_for_account(service_account=account, through=today) if takes_water else []
+    # The 13 service months up to the last one that has ended (and so may have a read).
+    last_month = add_months(today.replace(day=1), -1)
+    usage = water_usage_for_account(service_account=account, through=last_month) if takes_water else []
     billing = getattr(account, "billing", None)
     return render(
         request,

@@ -1,4 +1,5 @@
 """The demo customer checks a bill in Chromium and downloads its PDF; axe-core on every page."""
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
