@@ -1,5 +1,4 @@
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
@@ -8,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import AccountLink, ServiceAccount, User
-from portal.csvimport import CsvImportError, read_csv
+from portal.csvimport import CsvImportError, ImportSummary, read_csv
 from portal.errors import ApplicationError
 
 LINK_MISMATCH_MESSAGE = (
@@ -47,14 +46,6 @@ def service_account_unlink(*, user: User, service_account: ServiceAccount) -> No
 ACCOUNT_COLUMNS_REQUIRED = ["account_number", "customer_name", "service_address", "service_zip", "tax_lot"]
 ACCOUNT_COLUMNS_OPTIONAL = ["service_city", "email", "phone", "status"]
 ACCOUNT_FIELDS = ACCOUNT_COLUMNS_REQUIRED + ACCOUNT_COLUMNS_OPTIONAL
-
-
-@dataclass
-class ImportSummary:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    ignored_columns: list[str] = field(default_factory=list)
 
 
 def _account_row_values(row, errors: list[str]) -> dict | None:

@@ -1,6 +1,6 @@
 """Shared pieces for management commands."""
 
-from django.core.management.base import CommandError
+from django.core.management.base import BaseCommand, CommandError
 
 from portal.csvimport import CsvImportError
 
@@ -21,3 +21,22 @@ def report_import(command, label: str, result) -> None:
         parts.append(f"{result.updated} updated")
     parts.append(f"{result.unchanged} unchanged")
     command.stdout.write(command.style.SUCCESS(f"{label}: {', '.join(parts)}."))
+
+
+class CsvImportCommand(BaseCommand):
+    """A command that imports one CSV file with a service: all rows or none."""
+
+    label = "Rows"
+
+    def run_import(self, path: str):
+        raise NotImplementedError
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="path to the CSV file (UTF-8, header row)")
+
+    def handle(self, *args, file, **options):
+        try:
+            summary = self.run_import(file)
+        except CsvImportError as exc:
+            raise_import_errors(self, exc)
+        report_import(self, self.label, summary)

@@ -31,6 +31,16 @@ class CsvRow:
 
 
 @dataclass
+class ImportSummary:
+    """What an import did: rows created, updated and found unchanged."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
 class CsvFile:
     rows: list[CsvRow]
     ignored_columns: list[str] = field(default_factory=list)

@@ -4,7 +4,6 @@ Each checks the whole file first and reports every problem with its line number;
 file with no problems is written, in one transaction.
 """
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -14,16 +13,8 @@ from accounts.models import ServiceAccount
 from billing.calendar import parse_date, parse_period
 from billing.models import AccountService, Bill, BillLine, LedgerEntry, MeterRead, RateSchedule, Service
 from billing.services.ledger import Posting, ledger_post
-from portal.csvimport import CsvImportError, CsvRow, read_csv
+from portal.csvimport import CsvImportError, CsvRow, ImportSummary, read_csv
 from portal.money import parse_money
-
-
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    ignored_columns: list[str] = field(default_factory=list)
 
 
 def _account_ids(rows: list[CsvRow], errors: list[str]) -> dict[str, int]:
@@ -62,7 +53,7 @@ TRANSACTION_KINDS = {
 }
 
 
-def transactions_import(*, path: str | Path) -> ImportResult:
+def transactions_import(*, path: str | Path) -> ImportSummary:
     """Append ledger history from transactions.csv. Idempotent by `ref`; all rows or none.
 
     A ref imported before with the same values is left as it is; with other values it is
@@ -146,7 +137,7 @@ def transactions_import(*, path: str | Path) -> ImportResult:
     new = [p for _, p in postings if p.source_key not in existing]
     with transaction.atomic():
         added = ledger_post(postings=new)
-    return ImportResult(
+    return ImportSummary(
         created=len(added), unchanged=len(postings) - len(added), ignored_columns=csv_file.ignored_columns
     )
 
@@ -154,7 +145,7 @@ def transactions_import(*, path: str | Path) -> ImportResult:
 # --- rates.csv ----------------------------------------------------------------------------
 
 
-def rates_import(*, path: str | Path) -> ImportResult:
+def rates_import(*, path: str | Path) -> ImportSummary:
     """Create or update rate schedules from rates.csv; all rows or none.
 
     A schedule that bills have already used cannot change: those bills were issued with it.
@@ -199,7 +190,7 @@ def rates_import(*, path: str | Path) -> ImportResult:
         .values_list("rate_schedule_id", flat=True)
         .distinct()
     )
-    result = ImportResult(ignored_columns=csv_file.ignored_columns)
+    result = ImportSummary(ignored_columns=csv_file.ignored_columns)
     changes = []
     for key, (line, monthly, per_ccf) in incoming.items():
         schedule = existing.get(key)
@@ -239,7 +230,7 @@ def rates_import(*, path: str | Path) -> ImportResult:
 # --- services.csv -------------------------------------------------------------------------
 
 
-def services_import(*, path: str | Path) -> ImportResult:
+def services_import(*, path: str | Path) -> ImportSummary:
     """Which services each account takes, and how many units; a second import replaces units."""
     csv_file = read_csv(path, required=["account_number", "service", "units"], optional=[])
     errors: list[str] = []
@@ -266,7 +257,7 @@ def services_import(*, path: str | Path) -> ImportResult:
         raise CsvImportError(errors)
     if not csv_file.rows:
         raise CsvImportError(["the file has no service rows"])
-    result = ImportResult(ignored_columns=csv_file.ignored_columns)
+    result = ImportSummary(ignored_columns=csv_file.ignored_columns)
     with transaction.atomic():
         existing = {
             (s.service_account_id, s.service): s
@@ -293,7 +284,7 @@ def services_import(*, path: str | Path) -> ImportResult:
 # --- meter_reads.csv ----------------------------------------------------------------------
 
 
-def meter_reads_import(*, path: str | Path) -> ImportResult:
+def meter_reads_import(*, path: str | Path) -> ImportSummary:
     """Water use per account and service month. A month already billed cannot change."""
     csv_file = read_csv(path, required=["account_number", "period", "consumption_ccf"], optional=[])
     errors: list[str] = []
@@ -337,7 +328,7 @@ def meter_reads_import(*, path: str | Path) -> ImportResult:
         )
     )
     to_create, to_update = [], []
-    result = ImportResult(ignored_columns=csv_file.ignored_columns)
+    result = ImportSummary(ignored_columns=csv_file.ignored_columns)
     for key, (line, consumption) in incoming.items():
         read = existing.get(key)
         if read is None:

@@ -1,19 +1,10 @@
-from django.core.management.base import BaseCommand
-
 from billing.services.imports import transactions_import
-from portal.commands import raise_import_errors, report_import
-from portal.csvimport import CsvImportError
+from portal.commands import CsvImportCommand
 
 
-class Command(BaseCommand):
+class Command(CsvImportCommand):
     help = "Append ledger history from transactions.csv. Idempotent by ref; all rows or none."
+    label = "Transactions"
 
-    def add_arguments(self, parser):
-        parser.add_argument("file", help="path to the CSV file (UTF-8, header row)")
-
-    def handle(self, *args, file, **options):
-        try:
-            result = transactions_import(path=file)
-        except CsvImportError as exc:
-            raise_import_errors(self, exc)
-        report_import(self, "Transactions", result)
+    def run_import(self, path):
+        return transactions_import(path=path)
