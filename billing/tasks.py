@@ -24,3 +24,23 @@ def bills_notify_ready(bill_ids: list[int]) -> int:
     from billing.services.notices import bills_send_ready_notices
 
     return bills_send_ready_notices(bill_ids=bill_ids)
+
+
+@shared_task(acks_late=True)
+def payment_after_success(payment_id: int) -> None:
+    """After a payment succeeds: keep the card if asked, and send the receipt (once)."""
+    from billing.models import Payment
+    from billing.services.payments import payment_keep_card
+    from billing.services.receipts import payment_send_receipt
+
+    payment = Payment.objects.get(pk=payment_id)
+    payment_keep_card(payment=payment)
+    payment_send_receipt(payment=payment)
+
+
+@shared_task(acks_late=True)
+def payments_reconcile_task() -> dict:
+    """Every 15 minutes: settle payments left pending by asking Stripe. Safe to run twice."""
+    from billing.services.payments import payments_reconcile
+
+    return payments_reconcile()

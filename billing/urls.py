@@ -1,13 +1,30 @@
 from django.urls import path
 
-from billing import views
+from billing.views import payments, statements
 
 urlpatterns = [
-    path("dashboard/", views.dashboard, name="dashboard"),
-    path("service-accounts/<int:pk>/", views.account_detail, name="service_account_detail"),
-    path("service-accounts/<int:pk>/bills/", views.bill_list, name="bill_list"),
-    path("service-accounts/<int:pk>/bills/<int:bill_pk>/", views.bill_detail, name="bill_detail"),
-    path("service-accounts/<int:pk>/bills/<int:bill_pk>/pdf/", views.bill_pdf_view, name="bill_pdf"),
-    path("service-accounts/<int:pk>/transactions/", views.transaction_list, name="transaction_list"),
-    path("service-accounts/<int:pk>/paperless/", views.paperless_update, name="paperless_update"),
+    path("dashboard/", statements.dashboard, name="dashboard"),
+    path("service-accounts/<int:pk>/", statements.account_detail, name="service_account_detail"),
+    path("service-accounts/<int:pk>/bills/", statements.bill_list, name="bill_list"),
+    path("service-accounts/<int:pk>/bills/<int:bill_pk>/", statements.bill_detail, name="bill_detail"),
+    path("service-accounts/<int:pk>/bills/<int:bill_pk>/pdf/", statements.bill_pdf_view, name="bill_pdf"),
+    path("service-accounts/<int:pk>/transactions/", statements.transaction_list, name="transaction_list"),
+    path("service-accounts/<int:pk>/paperless/", statements.paperless_update, name="paperless_update"),
+]
+
+urlpatterns += [
+    path("service-accounts/<int:pk>/pay/", payments.pay_account, name="pay_account"),
+    path(
+        "service-accounts/<int:pk>/pay/start/", payments.payment_start_account, name="payment_start_account"
+    ),
+    path("payments/<uuid:token>/charge/", payments.payment_charge_view, name="payment_charge"),
+    path("payments/<uuid:token>/complete/", payments.payment_complete_view, name="payment_complete"),
+    path("payments/<uuid:token>/receipt/", payments.payment_receipt, name="payment_receipt"),
+    path("quick-pay/", payments.quick_pay, name="quick_pay"),
+    path("quick-pay/pay/", payments.quick_pay_pay, name="quick_pay_pay"),
+    path("quick-pay/pay/start/", payments.payment_start_quick, name="payment_start_quick"),
+    path("invoices/pay/", payments.invoice_pay_lookup, name="invoice_pay_lookup"),
+    path("invoices/pay/card/", payments.invoice_pay, name="invoice_pay"),
+    path("invoices/pay/start/", payments.payment_start_invoice, name="payment_start_invoice"),
+    path("stripe/webhook/", payments.stripe_webhook, name="stripe_webhook"),
 ]

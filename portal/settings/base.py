@@ -158,6 +158,8 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 
 # Linking a service account: wrong answers allowed per login before a pause.
 SERVICE_ACCOUNT_LINK_RATE = os.environ.get("SERVICE_ACCOUNT_LINK_RATE", "5/15m")
+# Quick-pay and invoice look-ups without a login, per address.
+QUICK_PAY_LOOKUP_RATE = os.environ.get("QUICK_PAY_LOOKUP_RATE", "10/15m")
 RATELIMIT_USE_CACHE = "default"
 
 LANGUAGE_CODE = "en-us"
@@ -217,6 +219,11 @@ CELERY_BEAT_SCHEDULE = {
     "monthly-bill-run": {
         "task": "billing.tasks.bills_run_previous_month",
         "schedule": crontab(minute=0, hour=3, day_of_month=1),
+    },
+    # Every 15 minutes: settle card payments left pending (a closed tab, a lost webhook).
+    "reconcile-payments": {
+        "task": "billing.tasks.payments_reconcile_task",
+        "schedule": crontab(minute="*/15"),
     },
 }
 

@@ -1,0 +1,296 @@
+"""Card payments through Stripe: record, charge, settle exactly once.
+
+Invariants:
+- A Payment row is committed (PENDING) before Stripe is called, and no database
+  transaction is held while Stripe is called.
+- Only the request that claims the row (an UPDATE that succeeds once) creates the
+  PaymentIntent, with an idempotency key derived from the row: a double click, a second
+  tab or a browser retry never charges twice.
+- A succeeded payment reaches the ledger once (source key payment:<id>), whichever of the
+  return page, the webhook or reconciliation settles it first; each re-reads Stripe.
+"""
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ServiceAccount, User
+from billing import stripe_gateway as gateway
+from billing.calendar import local_today
+from billing.models import BillingAccount, Invoice, LedgerEntry, Payment, SavedCard, StripeCustomer
+from billing.services.ledger import Posting, ledger_post
+from portal.errors import ApplicationError
+from portal.money import ZERO
+
+MINIMUM_PAYMENT = Decimal("1.00")
+
+
+@dataclass(frozen=True)
+class ChargeOutcome:
+    payment: Payment
+    client_secret: str | None = None  # set when the bank asks the customer to confirm (3-D Secure)
+    message: str = ""
+
+
+def amount_owed(*, service_account: ServiceAccount) -> Decimal:
+    billing = BillingAccount.objects.filter(pk=service_account.pk).first()
+    return max(billing.balance if billing else ZERO, ZERO)
+
+
+def invoice_amount_open(*, invoice: Invoice) -> Decimal:
+    paid = sum((p.amount for p in invoice.payments.filter(status=Payment.Status.SUCCEEDED)), ZERO)
+    return max(invoice.amount - paid, ZERO)
+
+
+def payment_amount_check(*, amount: Decimal, limit: Decimal) -> None:
+    if amount < MINIMUM_PAYMENT:
+        raise ApplicationError("The smallest payment we can take online is $1.00.")
+    if amount > limit:
+        raise ApplicationError(
+            f"That is more than what is owed (${limit:,.2f}). Please enter ${limit:,.2f} or less."
+        )
+    if amount.as_tuple().exponent < -2:
+        raise ApplicationError("Enter the amount in dollars and cents, like 45.10.")
+
+
+def _customer_for(*, payment: Payment, user: User | None) -> str:
+    """A login keeps one Stripe customer (its saved cards live there); a guest gets one per payment."""
+    if user is not None and user.is_authenticated:
+        existing = StripeCustomer.objects.filter(user=user).first()
+        if existing:
+            return existing.customer_id
+        customer_id = gateway.customer_create(
+            email=user.email, idempotency_key=f"portal-user-{user.pk}-customer"
+        )
+        StripeCustomer.objects.get_or_create(user=user, defaults={"customer_id": customer_id})
+        return StripeCustomer.objects.get(user=user).customer_id
+    return gateway.customer_create(
+        email=payment.receipt_email or "", idempotency_key=f"portal-payment-{payment.pk}-customer"
+    )
+
+
+def payment_start(
+    *,
+    client_token: uuid.UUID,
+    amount: Decimal,
+    channel: str,
+    user: User | None,
+    service_account: ServiceAccount | None = None,
+    invoice: Invoice | None = None,
+    receipt_email: str = "",
+    save_card: bool = False,
+) -> tuple[Payment, str]:
+    """Record the payment (PENDING) and open a SetupIntent for the card; returns its client secret.
+
+    The same client_token returns the same payment: the form was submitted twice.
+    Caller must not hold a transaction (Stripe is called here).
+    """
+    existing = Payment.objects.filter(client_token=client_token).first()
+    if existing is None:
+        if service_account is not None:
+            payment_amount_check(amount=amount, limit=amount_owed(service_account=service_account))
+        else:
+            payment_amount_check(amount=amount, limit=invoice_amount_open(invoice=invoice))
+        existing, _ = Payment.objects.get_or_create(
+            client_token=client_token,
+            defaults={
+                "service_account": service_account,
+                "invoice": invoice,
+                "amount": amount,
+                "channel": channel,
+                "method": Payment.Method.CARD,
+                "received_on": local_today(),
+                "receipt_email": receipt_email or (user.email if user and user.is_authenticated else ""),
+                "created_by": user if user and user.is_authenticated else None,
+                "save_card": save_card and bool(user and user.is_authenticated),
+            },
+        )
+    payment = existing
+    if payment.is_final or payment.stripe_payment_method_id:
+        raise ApplicationError("This payment was already submitted.")
+    if not payment.stripe_setup_intent_id:
+        customer_id = _customer_for(payment=payment, user=user)
+        intent = gateway.setup_intent_create(
+            customer_id=customer_id, idempotency_key=f"{payment.idempotency_key}-setup"
+        )
+        Payment.objects.filter(pk=payment.pk, stripe_setup_intent_id="").update(
+            stripe_customer_id=customer_id, stripe_setup_intent_id=intent.id
+        )
+        payment.refresh_from_db()
+    intent = gateway.setup_intent_retrieve(payment.stripe_setup_intent_id)
+    return payment, intent.client_secret or ""
+
+
+def payment_charge(*, payment: Payment, setup_intent_id: str) -> ChargeOutcome:
+    """Charge the card the customer just confirmed on the payment's SetupIntent.
+
+    Only one request claims the payment; any other gets its current state back.
+    Caller must not hold a transaction.
+    """
+    if setup_intent_id != payment.stripe_setup_intent_id:
+        raise ApplicationError("That card confirmation does not belong to this payment.")
+    setup = gateway.setup_intent_retrieve(setup_intent_id)
+    if setup.status != "succeeded" or not setup.payment_method_id:
+        raise ApplicationError("The card was not confirmed. Please enter it again.")
+    claimed = Payment.objects.filter(
+        pk=payment.pk, status=Payment.Status.PENDING, stripe_payment_method_id=""
+    ).update(stripe_payment_method_id=setup.payment_method_id)
+    payment.refresh_from_db()
+    if not claimed:
+        return ChargeOutcome(payment=payment)  # a double submit: the first request is charging
+    card = gateway.card_retrieve(setup.payment_method_id)
+    Payment.objects.filter(pk=payment.pk).update(card_brand=card.brand, card_last4=card.last4)
+    return _create_intent(payment=payment, payment_method_id=setup.payment_method_id, off_session=False)
+
+
+def _create_intent(*, payment: Payment, payment_method_id: str, off_session: bool) -> ChargeOutcome:
+    try:
+        intent = gateway.payment_intent_create(
+            amount_cents=payment.amount_cents,
+            customer_id=payment.stripe_customer_id,
+            payment_method_id=payment_method_id,
+            idempotency_key=payment.idempotency_key,
+            metadata={"payment_id": str(payment.pk), "confirmation_number": payment.confirmation_number},
+            off_session=off_session,
+        )
+    except gateway.CardDeclined as exc:
+        Payment.objects.filter(pk=payment.pk).exclude(status=Payment.Status.SUCCEEDED).update(
+            status=Payment.Status.FAILED,
+            failure_message=exc.message,
+            stripe_payment_intent_id=exc.payment_intent_id,
+        )
+        payment.refresh_from_db()
+        return ChargeOutcome(payment=payment, message=exc.message)
+    Payment.objects.filter(pk=payment.pk, stripe_payment_intent_id__isnull=True).update(
+        stripe_payment_intent_id=intent.id
+    )
+    payment.refresh_from_db()
+    payment = payment_settle(payment=payment, intent=intent)
+    if intent.needs_action:
+        return ChargeOutcome(payment=payment, client_secret=intent.client_secret)
+    return ChargeOutcome(payment=payment, message=payment.failure_message)
+
+
+def payment_refresh(*, payment: Payment) -> Payment:
+    """Ask Stripe where the payment stands and settle it. Safe to call any number of times."""
+    if payment.is_final or not payment.stripe_payment_intent_id:
+        return payment
+    return payment_settle(
+        payment=payment, intent=gateway.payment_intent_retrieve(payment.stripe_payment_intent_id)
+    )
+
+
+def payment_settle(*, payment: Payment, intent: gateway.Intent) -> Payment:
+    """Record what Stripe says of the payment's intent; post it to the ledger once if it succeeded."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.is_final:
+            return payment
+        if intent.succeeded:
+            if intent.amount_cents != payment.amount_cents:
+                raise ApplicationError(
+                    f"Stripe charged {intent.amount_cents} cents for payment {payment.pk}."
+                )
+            _post_succeeded(payment)
+        elif intent.needs_action:
+            payment.status = Payment.Status.REQUIRES_ACTION
+            payment.save(update_fields=["status", "updated_at"])
+        elif intent.failed:
+            payment.status = Payment.Status.FAILED
+            payment.failure_message = gateway.decline_message(intent.error_code)
+            payment.settled_at = timezone.now()
+            payment.save(update_fields=["status", "failure_message", "settled_at", "updated_at"])
+    return payment
+
+
+def _post_succeeded(payment: Payment) -> None:
+    """Within the caller's transaction, with the payment row locked."""
+    if payment.service_account_id:
+        what = (
+            f"{payment.card_brand.title()} ending {payment.card_last4}"
+            if payment.card_last4
+            else payment.get_method_display()
+        )
+        posted = ledger_post(
+            postings=[
+                Posting(
+                    service_account_id=payment.service_account_id,
+                    kind=LedgerEntry.Kind.PAYMENT,
+                    amount=-payment.amount,
+                    posted_on=payment.received_on,
+                    description=f"Payment {payment.confirmation_number}, {what}",
+                    # One ledger row per payment, ever.
+                    source_key=f"payment:{payment.pk}",
+                )
+            ]
+        )
+        payment.ledger_entry = (
+            posted[0] if posted else LedgerEntry.objects.get(source_key=f"payment:{payment.pk}")
+        )
+    payment.status = Payment.Status.SUCCEEDED
+    payment.settled_at = timezone.now()
+    payment.failure_message = ""
+    payment.save(update_fields=["status", "settled_at", "failure_message", "ledger_entry", "updated_at"])
+    payment_id = payment.pk
+    transaction.on_commit(lambda: _after_success(payment_id))
+
+
+def _after_success(payment_id: int) -> None:
+    from billing.tasks import payment_after_success
+
+    payment_after_success.delay(payment_id)
+
+
+def payment_keep_card(*, payment: Payment) -> SavedCard | None:
+    """Keep the card for later when the customer asked to (what autopay will use)."""
+    if not (payment.save_card and payment.created_by_id and payment.stripe_payment_method_id):
+        return None
+    card = gateway.card_retrieve(payment.stripe_payment_method_id)
+    saved, _ = SavedCard.objects.get_or_create(
+        stripe_payment_method_id=card.payment_method_id,
+        defaults={
+            "user_id": payment.created_by_id,
+            "brand": card.brand,
+            "last4": card.last4,
+            "exp_month": card.exp_month,
+            "exp_year": card.exp_year,
+        },
+    )
+    return saved
+
+
+def payments_reconcile(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> dict[str, int]:
+    """Settle payments left unfinished: ask Stripe about each, and retire abandoned ones.
+
+    - with a PaymentIntent: re-read it and settle;
+    - claimed but with no PaymentIntent recorded (the process stopped mid-call): create it
+      again with the same idempotency key, which real Stripe answers with the original;
+    - never submitted for a day: canceled (nothing was charged).
+    """
+    now = timezone.now()
+    counts = {"settled": 0, "still_open": 0, "canceled": 0}
+    open_statuses = [Payment.Status.PENDING, Payment.Status.REQUIRES_ACTION]
+    stale = Payment.objects.filter(status__in=open_statuses, updated_at__lt=now - older_than).order_by("pk")
+    for payment in stale.iterator():
+        try:
+            if payment.stripe_payment_intent_id:
+                payment = payment_refresh(payment=payment)
+            elif payment.stripe_payment_method_id:
+                payment = _create_intent(
+                    payment=payment, payment_method_id=payment.stripe_payment_method_id, off_session=True
+                ).payment
+            elif payment.created_at < now - dt.timedelta(days=1):
+                Payment.objects.filter(
+                    pk=payment.pk, status=Payment.Status.PENDING, stripe_payment_method_id=""
+                ).update(status=Payment.Status.CANCELED, settled_at=now)
+                counts["canceled"] += 1
+                continue
+        except gateway.GatewayError:
+            counts["still_open"] += 1
+            continue
+        counts["settled" if payment.is_final else "still_open"] += 1
+    return counts

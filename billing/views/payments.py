@@ -1,0 +1,361 @@
+"""Paying by card: the pay pages, the JSON steps the card form calls, receipts, quick pay, webhooks.
+
+The card itself is entered in Stripe's own field (Stripe.js): it goes from the browser to
+Stripe, never to us. We see a SetupIntent id, then charge the card it confirmed.
+"""
+
+import contextlib
+import json
+import uuid
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+from django_ratelimit.core import is_ratelimited
+
+from accounts.models import ServiceAccount
+from accounts.selectors import service_account_get_for_user
+from billing import stripe_gateway as gateway
+from billing.forms import InvoiceLookupForm, QuickPayLookupForm
+from billing.models import Invoice, Payment
+from billing.services.payments import (
+    MINIMUM_PAYMENT,
+    amount_owed,
+    invoice_amount_open,
+    payment_charge,
+    payment_refresh,
+    payment_start,
+)
+from billing.services.webhooks import stripe_event_receive
+from portal.errors import ApplicationError
+
+SESSION_TOKENS = "payment_tokens"
+SESSION_QUICK_PAY = "quick_pay_account"
+SESSION_INVOICE = "quick_pay_invoice"
+
+
+def _remember_token(request, token: uuid.UUID) -> None:
+    tokens = request.session.get(SESSION_TOKENS, [])
+    if str(token) not in tokens:
+        request.session[SESSION_TOKENS] = [*tokens[-19:], str(token)]
+
+
+def _payment_for_request(request, token) -> Payment:
+    """The payment this browser started (or this login made), or 404."""
+    payment = get_object_or_404(
+        Payment.objects.select_related("service_account", "invoice"), client_token=token
+    )
+    if str(payment.client_token) in request.session.get(SESSION_TOKENS, []):
+        return payment
+    if request.user.is_authenticated and payment.created_by_id == request.user.pk:
+        return payment
+    raise Http404
+
+
+def _pay_context(request, *, title, amount_due, start_url, account=None, invoice=None, guest=False):
+    return {
+        "title": title,
+        "account": account,
+        "invoice": invoice,
+        "amount_due": amount_due,
+        "minimum": MINIMUM_PAYMENT,
+        "token": uuid.uuid4(),
+        "start_url": start_url,
+        "guest": guest,
+        "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
+        "stripe_js_url": settings.STRIPE_JS_URL,
+    }
+
+
+@login_required
+def pay_account(request, pk: int):
+    account = service_account_get_for_user(user=request.user, pk=pk)
+    context = _pay_context(
+        request,
+        title=f"Pay account {account.account_number}",
+        amount_due=amount_owed(service_account=account),
+        start_url=reverse("payment_start_account", args=[account.pk]),
+        account=account,
+    )
+    return render(request, "billing/pay.html", context)
+
+
+def _json_body(request) -> dict:
+    try:
+        body = json.loads(request.body or b"{}")
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _parse_amount(text) -> Decimal | None:
+    try:
+        amount = Decimal(str(text).replace(",", "").replace("$", "").strip())
+    except (InvalidOperation, ValueError):
+        return None
+    return amount if amount.is_finite() else None
+
+
+def _parse_token(text) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(text))
+    except ValueError:
+        return None
+
+
+def _start(request, *, account=None, invoice=None, channel):
+    body = _json_body(request)
+    token = _parse_token(body.get("token"))
+    amount = _parse_amount(body.get("amount"))
+    if token is None:
+        return JsonResponse({"error": "This page has expired. Please reload it and try again."}, status=400)
+    if amount is None:
+        return JsonResponse({"error": "Enter the amount in dollars and cents, like 45.10."}, status=400)
+    email = str(body.get("email") or "").strip()[:254]
+    if not request.user.is_authenticated:
+        from django.core.exceptions import ValidationError
+        from django.core.validators import validate_email
+
+        try:
+            validate_email(email)
+        except ValidationError:
+            return JsonResponse({"error": "Enter the email address for your receipt."}, status=400)
+    try:
+        payment, client_secret = payment_start(
+            client_token=token,
+            amount=amount,
+            channel=channel,
+            user=request.user,
+            service_account=account,
+            invoice=invoice,
+            receipt_email=email,
+            save_card=bool(body.get("save_card")),
+        )
+    except ApplicationError as exc:
+        return JsonResponse({"error": exc.message}, status=400)
+    except gateway.GatewayError as exc:
+        return JsonResponse({"error": str(exc)}, status=503)
+    _remember_token(request, token)
+    return JsonResponse(
+        {
+            "client_secret": client_secret,
+            "charge_url": reverse("payment_charge", args=[payment.client_token]),
+        }
+    )
+
+
+@login_required
+@require_POST
+def payment_start_account(request, pk: int):
+    account = service_account_get_for_user(user=request.user, pk=pk)
+    return _start(request, account=account, channel=Payment.Channel.ONLINE)
+
+
+def _outcome_json(payment: Payment, *, client_secret=None, message=""):
+    if payment.status == Payment.Status.SUCCEEDED:
+        return JsonResponse(
+            {"status": "succeeded", "receipt_url": reverse("payment_receipt", args=[payment.client_token])}
+        )
+    if client_secret:
+        return JsonResponse(
+            {
+                "status": "requires_action",
+                "client_secret": client_secret,
+                "complete_url": reverse("payment_complete", args=[payment.client_token]),
+            }
+        )
+    if payment.status == Payment.Status.FAILED:
+        return JsonResponse(
+            {
+                "status": "failed",
+                "error": message or payment.failure_message,
+                "retry_token": str(uuid.uuid4()),
+            }
+        )
+    # Still being charged by another request (a double submit): the receipt page waits for it.
+    return JsonResponse(
+        {"status": "processing", "receipt_url": reverse("payment_receipt", args=[payment.client_token])}
+    )
+
+
+@require_POST
+def payment_charge_view(request, token):
+    payment = _payment_for_request(request, token)
+    setup_intent = str(_json_body(request).get("setup_intent") or "")
+    try:
+        outcome = payment_charge(payment=payment, setup_intent_id=setup_intent)
+    except ApplicationError as exc:
+        return JsonResponse({"status": "error", "error": exc.message}, status=400)
+    except gateway.GatewayError as exc:
+        return JsonResponse({"status": "error", "error": str(exc)}, status=503)
+    return _outcome_json(outcome.payment, client_secret=outcome.client_secret, message=outcome.message)
+
+
+@require_POST
+def payment_complete_view(request, token):
+    """After the bank's own check (3-D Secure): settle from Stripe's word, not the browser's."""
+    payment = _payment_for_request(request, token)
+    try:
+        payment = payment_refresh(payment=payment)
+    except gateway.GatewayError as exc:
+        return JsonResponse({"status": "error", "error": str(exc)}, status=503)
+    return _outcome_json(payment)
+
+
+def payment_receipt(request, token):
+    payment = _payment_for_request(request, token)
+    if (
+        payment.status in (Payment.Status.PENDING, Payment.Status.REQUIRES_ACTION)
+        and payment.stripe_payment_intent_id
+    ):
+        with contextlib.suppress(gateway.GatewayError):  # the page says "check again" instead
+            payment = payment_refresh(payment=payment)
+    return render(request, "billing/receipt.html", {"payment": payment})
+
+
+# --- quick pay: no login -----------------------------------------------------------------
+
+
+def _lookup_limited(request) -> bool:
+    return is_ratelimited(
+        request,
+        group="quick-pay-lookup",
+        key="ip",
+        rate=settings.QUICK_PAY_LOOKUP_RATE,
+        method="POST",
+        increment=True,
+    )
+
+
+def mask_name(name: str) -> str:
+    """'Maria Garcia' -> 'M**** G*****': enough to recognise, not enough to learn."""
+    return " ".join(part[0] + "*" * (len(part) - 1) for part in name.split() if part)
+
+
+@require_http_methods(["GET", "POST"])
+def quick_pay(request):
+    form = QuickPayLookupForm(request.POST or None)
+    if request.method == "POST":
+        if _lookup_limited(request):
+            form.add_error(None, "Too many tries. Please wait a few minutes, or call us to pay by phone.")
+            return render(request, "billing/quick_pay_lookup.html", {"form": form}, status=429)
+        if form.is_valid():
+            account = ServiceAccount.objects.filter(
+                account_number__iexact=form.cleaned_data["account_number"],
+                service_zip=form.cleaned_data["service_zip"],
+            ).first()
+            if account is None:
+                form.add_error(None, "Those details do not match our records. Check your bill and try again.")
+            else:
+                request.session[SESSION_QUICK_PAY] = account.pk
+                return redirect("quick_pay_pay")
+    return render(request, "billing/quick_pay_lookup.html", {"form": form})
+
+
+def _quick_pay_account(request) -> ServiceAccount:
+    pk = request.session.get(SESSION_QUICK_PAY)
+    account = ServiceAccount.objects.filter(pk=pk).first() if pk else None
+    if account is None:
+        raise Http404
+    return account
+
+
+def quick_pay_pay(request):
+    try:
+        account = _quick_pay_account(request)
+    except Http404:
+        return redirect("quick_pay")
+    context = _pay_context(
+        request,
+        title="Quick pay",
+        amount_due=amount_owed(service_account=account),
+        start_url=reverse("payment_start_quick"),
+        guest=True,
+    )
+    context["masked_name"] = mask_name(account.customer_name)
+    context["masked_account"] = account.account_number
+    return render(request, "billing/pay.html", context)
+
+
+@require_POST
+def payment_start_quick(request):
+    account = _quick_pay_account(request)
+    return _start(request, account=account, channel=Payment.Channel.QUICK_PAY)
+
+
+@require_http_methods(["GET", "POST"])
+def invoice_pay_lookup(request):
+    form = InvoiceLookupForm(request.POST or None)
+    if request.method == "POST":
+        if _lookup_limited(request):
+            form.add_error(None, "Too many tries. Please wait a few minutes, or call us to pay by phone.")
+            return render(request, "billing/invoice_lookup.html", {"form": form}, status=429)
+        if form.is_valid():
+            invoice = Invoice.objects.filter(
+                number__iexact=form.cleaned_data["number"], payer_zip=form.cleaned_data["payer_zip"]
+            ).first()
+            if invoice is None:
+                form.add_error(
+                    None, "Those details do not match our records. Check your invoice and try again."
+                )
+            else:
+                request.session[SESSION_INVOICE] = invoice.pk
+                return redirect("invoice_pay")
+    return render(request, "billing/invoice_lookup.html", {"form": form})
+
+
+def _session_invoice(request) -> Invoice:
+    pk = request.session.get(SESSION_INVOICE)
+    invoice = Invoice.objects.filter(pk=pk).first() if pk else None
+    if invoice is None:
+        raise Http404
+    return invoice
+
+
+def invoice_pay(request):
+    try:
+        invoice = _session_invoice(request)
+    except Http404:
+        return redirect("invoice_pay_lookup")
+    context = _pay_context(
+        request,
+        title=f"Pay {invoice.get_kind_display().lower()} {invoice.number}",
+        amount_due=invoice_amount_open(invoice=invoice),
+        start_url=reverse("payment_start_invoice"),
+        invoice=invoice,
+        guest=not request.user.is_authenticated,
+    )
+    context["masked_name"] = mask_name(invoice.payer_name)
+    return render(request, "billing/pay.html", context)
+
+
+@require_POST
+def payment_start_invoice(request):
+    invoice = _session_invoice(request)
+    return _start(request, invoice=invoice, channel=Payment.Channel.QUICK_PAY)
+
+
+# --- Stripe's webhook ----------------------------------------------------------------------
+
+
+@csrf_exempt
+@require_POST
+def stripe_webhook(request):
+    """Signed by Stripe; anything else gets 400 and changes nothing."""
+    try:
+        event = gateway.webhook_event(
+            payload=request.body, signature=request.headers.get("Stripe-Signature", "")
+        )
+    except ValueError:
+        return HttpResponse("invalid signature", status=400)
+    try:
+        stripe_event_receive(event=event)
+    except gateway.GatewayError:
+        # Stripe delivers again later; the stored event is handled then.
+        return HttpResponse("try again", status=503)
+    return HttpResponse("ok")

@@ -1,0 +1,77 @@
+// The card form: Stripe.js collects the card; our server only sees Stripe's ids.
+// Steps: start (record the payment, get a SetupIntent) -> confirmCardSetup in the browser
+// -> charge (server creates the PaymentIntent) -> confirmCardPayment if the bank asks.
+(function () {
+  "use strict";
+  var form = document.getElementById("pay-form");
+  if (!form || typeof Stripe === "undefined") { return; }
+  var stripe = Stripe(form.dataset.publishableKey);
+  var card = stripe.elements().create("card");
+  card.mount("#card-element");
+  var button = document.getElementById("pay-button");
+  var status = document.getElementById("pay-status");
+  var errorBox = document.getElementById("pay-error");
+  var errorText = document.getElementById("pay-error-text");
+  var busy = false;
+
+  function csrf() { return form.querySelector("[name=csrfmiddlewaretoken]").value; }
+
+  function post(url, body) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      body: JSON.stringify(body || {})
+    }).then(function (response) {
+      return response.json().catch(function () { return { error: "Something went wrong. You have not been charged. Please try again." }; });
+    });
+  }
+
+  function fail(message, retryToken) {
+    busy = false;
+    button.disabled = false;
+    status.textContent = "";
+    errorText.textContent = message;
+    errorBox.hidden = false;
+    errorBox.focus && errorBox.setAttribute("tabindex", "-1");
+    errorBox.focus();
+    if (retryToken) { form.elements.token.value = retryToken; }
+  }
+
+  function finish(result) {
+    if (result.status === "succeeded" || result.status === "processing") {
+      window.location.assign(result.receipt_url);
+    } else if (result.status === "requires_action") {
+      status.textContent = "Your bank is asking you to confirm the payment.";
+      stripe.confirmCardPayment(result.client_secret).then(function () {
+        return post(result.complete_url);
+      }).then(finish);
+    } else {
+      fail(result.error || "The payment did not go through.", result.retry_token);
+    }
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (busy) { return; }  // one click, one payment
+    busy = true;
+    button.disabled = true;
+    errorBox.hidden = true;
+    status.textContent = "Processing your payment. Please keep this page open.";
+    var body = {
+      token: form.elements.token.value,
+      amount: form.elements.amount.value,
+      email: form.elements.email ? form.elements.email.value : "",
+      save_card: form.elements.save_card ? form.elements.save_card.checked : false
+    };
+    post(form.dataset.startUrl, body).then(function (started) {
+      if (started.error) { return fail(started.error); }
+      return stripe.confirmCardSetup(started.client_secret, { payment_method: { card: card } }).then(function (result) {
+        if (result.error) { return fail(result.error.message || "Your card was not accepted. Please check it or try another card."); }
+        return post(started.charge_url, { setup_intent: result.setupIntent.id }).then(finish);
+      });
+    }).catch(function () {
+      fail("We could not reach the server. Check your connection: you have not been charged twice. Please try again.");
+    });
+  });
+})();
