@@ -17,3 +17,18 @@ def _empty_cache():
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def celery_worker():
+    """A real Celery worker, in this process, on the test Redis (tasks not run eagerly)."""
+    from celery.contrib.testing.worker import start_worker
+
+    from portal.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker:
+            yield worker
+    finally:
+        app.conf.task_always_eager = True

@@ -5,7 +5,6 @@ import time
 from decimal import Decimal
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.core import mail
 
@@ -13,7 +12,6 @@ from accounts.tests.factories import AccountLinkFactory
 from billing.models import Bill, Service
 from billing.tasks import bills_run_previous_month
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
-from portal.celery import app
 
 
 def wait_for(check, timeout=20.0):
@@ -26,7 +24,7 @@ def wait_for(check, timeout=20.0):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_beat_entry_bills_the_month_that_just_ended_through_a_real_worker(time_machine):
+def test_beat_entry_bills_the_month_that_just_ended_through_a_real_worker(time_machine, celery_worker):
     time_machine.move_to(dt.datetime(2026, 7, 1, 10, 0, tzinfo=dt.UTC), tick=True)  # July 1, 03:00 Pacific
     RateScheduleFactory(
         service=Service.SEWER, effective_date=D(2025, 7, 1), monthly_charge_per_unit=Decimal("48.5")
@@ -34,11 +32,10 @@ def test_beat_entry_bills_the_month_that_just_ended_through_a_real_worker(time_m
     account = AccountServiceFactory(service=Service.SEWER).service_account
     AccountLinkFactory(service_account=account)
 
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-        bills_run_previous_month.delay()
-        bills_run_previous_month.delay()  # delivered twice: still one bill
-        assert wait_for(lambda: len(mail.outbox) >= 1)
-        time.sleep(0.5)
+    bills_run_previous_month.delay()
+    bills_run_previous_month.delay()  # delivered twice: still one bill
+    assert wait_for(lambda: len(mail.outbox) >= 1)
+    time.sleep(0.5)
 
     bill = Bill.objects.get(service_account=account)
     assert (bill.period, bill.due_date, bill.new_charges) == (D(2026, 6, 1), D(2026, 7, 20), Decimal("48.50"))

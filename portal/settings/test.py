@@ -26,3 +26,6 @@ CSRF_COOKIE_SECURE = False
 SECURE_HSTS_SECONDS = 0
 ALLOWED_HOSTS = ["*"]
 CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405
+# Tasks queued by the code under test run at once; tests about Celery itself start a real
+# worker on the test Redis and switch this off (see the celery_worker fixture).
+CELERY_TASK_ALWAYS_EAGER = True
