@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -176,6 +177,14 @@ def start_services(stack: ExitStack, data_dir: Path, *, for_tests: bool) -> dict
     return env
 
 
+def register_localstripe_webhook(*, api_base: str, url: str, secret: str) -> None:
+    """Ask localstripe to deliver its events to the portal, signed like Stripe's."""
+    data = urllib.parse.urlencode({"url": url, "secret": secret}).encode()
+    request = urllib.request.Request(f"{api_base}/_config/webhooks/portal", data=data, method="POST")
+    with urllib.request.urlopen(request, timeout=5):
+        pass
+
+
 def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True)
 
@@ -221,6 +230,12 @@ def run(port: int) -> int:
                 )
             ),
         }
+        if env.get("STRIPE_API_BASE", "").startswith("http://127.0.0.1"):
+            register_localstripe_webhook(
+                api_base=env["STRIPE_API_BASE"],
+                url=f"http://127.0.0.1:{port}/stripe/webhook/",
+                secret=env["STRIPE_WEBHOOK_SECRET"],
+            )
         print()
         log(f"The portal is at http://127.0.0.1:{port}/  (staff: http://127.0.0.1:{port}/admin/)")
         log("Demo logins:")

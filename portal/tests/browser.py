@@ -49,7 +49,10 @@ def assert_accessible(page) -> None:
     """Fail on any WCAG 2.1 A or AA violation axe-core finds on the current page."""
     from axe_playwright_python.sync_playwright import Axe
 
-    results = Axe().run(page, options=AXE_OPTIONS)
+    # The card field is Stripe's own (an accessible iframe on real Stripe). Under test it is
+    # localstripe's stand-in, plain unlabelled inputs that are not ours to fix: left out.
+    context = {"exclude": [["#card-element"]]} if page.locator("#card-element").count() else None
+    results = Axe().run(page, context=context, options=AXE_OPTIONS)
     problems = [
         f"{v['id']} ({v['impact']}): {v['help']} at "
         + ", ".join(str(node["target"]) for node in v["nodes"][:3])

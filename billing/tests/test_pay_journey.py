@@ -1,0 +1,81 @@
+"""Paying a bill in Chromium with localstripe's Stripe.js card form; axe-core on every page."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
+from billing.models import BillingAccount, Payment
+from billing.tests.factories import post
+from portal.tests.browser import assert_accessible
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def fill_card(page, number: str) -> None:
+    card = page.locator("#card-element")
+    card.get_by_placeholder("number").fill(number)
+    card.get_by_placeholder("exp_month").fill("12")
+    card.get_by_placeholder("exp_year").fill("31")
+    card.get_by_placeholder("cvc").fill("123")
+    card.get_by_placeholder("postal_code").fill("97045")
+
+
+def test_customer_pays_part_of_a_bill_by_card_and_sees_the_balance_drop(page, live_server):
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    post(account, "charge", "88.40", dt.date(2026, 5, 1), dt.date(2026, 5, 20))
+
+    page.goto("/auth/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/dashboard/")
+    page.get_by_role("link", name=f"Account {account.account_number}", exact=True).click()
+    expect(page.get_by_text("$88.40").first).to_be_visible()
+    page.get_by_role("link", name="Pay now").click()
+    expect(page.get_by_role("heading", name=f"Pay account {account.account_number}")).to_be_visible()
+    assert_accessible(page)
+
+    # First a card the bank declines: the reason is shown and another card can be tried.
+    page.get_by_label("Amount to pay, in dollars").fill("40.00")
+    fill_card(page, "4000000000000341")
+    page.get_by_role("button", name="Pay now").click()
+    expect(page.get_by_role("alert")).to_contain_text("declined")
+    assert_accessible(page)
+
+    fill_card(page, "4242424242424242")
+    page.get_by_role("button", name="Pay now").click()
+    page.wait_for_url("**/receipt/")
+    expect(page.get_by_role("heading", name="Thank you. Your payment is complete.")).to_be_visible()
+    expect(page.get_by_text("Visa ending in 4242")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name=f"Back to account {account.account_number}").click()
+    expect(page.get_by_text("$48.40").first).to_be_visible()
+    assert BillingAccount.objects.get(pk=account.pk).balance == Decimal("48.40")
+    assert Payment.objects.filter(status="succeeded").count() == 1
+    assert Payment.objects.filter(status="failed").count() == 1
+
+
+def test_three_d_secure_dialog_then_receipt(page, live_server):
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    post(account, "charge", "25.00", dt.date(2026, 5, 1), dt.date(2026, 5, 20))
+    page.goto("/auth/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/dashboard/")
+
+    page.goto(f"/service-accounts/{account.pk}/pay/")
+    fill_card(page, "4000002500003155")
+    page.get_by_role("button", name="Pay now").click()
+    # localstripe's stand-in for the bank's 3-D Secure page, once for the card, once for the charge.
+    for _ in range(2):
+        page.get_by_role("button", name="Complete authentication").click()
+    page.wait_for_url("**/receipt/")
+    expect(page.get_by_role("heading", name="Thank you. Your payment is complete.")).to_be_visible()
+    assert BillingAccount.objects.get(pk=account.pk).balance == Decimal("0.00")
