@@ -69,11 +69,11 @@ def test_new_customer_signs_up_verifies_links_an_account_and_sees_it(page, live_
     page.get_by_label("Service ZIP code").fill("97045")
     page.get_by_role("button", name="Link account").click()
     page.wait_for_url("**/dashboard/")
-    expect(page.get_by_role("link", name="Account 100555-01")).to_be_visible()
+    expect(page.get_by_role("link", name="Account 100555-01", exact=True)).to_be_visible()
     expect(page.get_by_text("Rosa Martinez")).to_be_visible()
     assert_accessible(page)
 
-    page.get_by_role("link", name="Account 100555-01").click()
+    page.get_by_role("link", name="Account 100555-01", exact=True).click()
     page.wait_for_url(f"**/service-accounts/{account.pk}/")
     assert_accessible(page)
 

@@ -14,7 +14,7 @@ def _post(path: str, body: dict) -> dict:
         method="POST",
     )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (localstripe)
+        with urllib.request.urlopen(request, timeout=10) as response:
             return json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return json.loads(exc.read() or b"{}")

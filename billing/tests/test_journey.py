@@ -21,11 +21,11 @@ def test_customer_opens_a_bill_and_downloads_its_pdf(page, live_server):
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign In").click()
     page.wait_for_url("**/dashboard/")
-    expect(page.get_by_role("link", name="Account 100001-01")).to_be_visible()
+    expect(page.get_by_role("link", name="Account 100001-01", exact=True)).to_be_visible()
     expect(page.get_by_text("Past due").first).to_be_visible()  # the second demo account is behind
     assert_accessible(page)
 
-    page.get_by_role("link", name="Account 100000-01").click()
+    page.get_by_role("link", name="Account 100000-01", exact=True).click()
     expect(page.get_by_role("heading", name="What you owe")).to_be_visible()
     expect(page.get_by_role("heading", name="Water use, last 13 months")).to_be_visible()
     assert_accessible(page)
