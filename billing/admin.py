@@ -1,5 +1,11 @@
+from decimal import Decimal
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
 
 from accounts.admin import ServiceAccountAdmin
 from accounts.models import ServiceAccount
@@ -8,10 +14,18 @@ from billing.models import (
     Bill,
     BillingAccount,
     BillLine,
+    Invoice,
     LedgerEntry,
     MeterRead,
+    Payment,
+    PaymentBatch,
     RateSchedule,
+    Refund,
+    StripeEvent,
 )
+from billing.services.batches import payment_batch_post
+from billing.services.refunds import payment_refund, payment_return_check, refundable_amount
+from portal.errors import ApplicationError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -145,3 +159,218 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     search_fields = ["service_account__account_number", "source_key"]
     list_select_related = ["service_account"]
     show_full_result_count = False
+
+
+# --- payments ------------------------------------------------------------------------------
+
+
+class RefundForm(forms.Form):
+    amount = forms.DecimalField(max_digits=12, decimal_places=2, min_value=Decimal("0.01"))
+    reason = forms.CharField(max_length=200)
+
+
+class ReturnedCheckForm(forms.Form):
+    returned_on = forms.DateField(help_text="The date the bank returned the check (YYYY-MM-DD).")
+    fee = forms.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        initial=Decimal("0"),
+        required=False,
+        help_text="A returned-check fee to charge the account, if the utility charges one.",
+    )
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = [
+        "confirmation_number",
+        "service_account",
+        "invoice",
+        "amount",
+        "status",
+        "channel",
+        "method",
+        "received_on",
+        "card_last4",
+    ]
+    list_filter = ["status", "channel", "method"]
+    search_fields = [
+        "confirmation_number",
+        "service_account__account_number",
+        "invoice__number",
+        "check_number",
+    ]
+    list_select_related = ["service_account", "invoice"]
+    show_full_result_count = False
+    exclude = ["client_token"]
+
+    def get_urls(self):
+        urls = [
+            path(
+                "<int:pk>/refund/",
+                self.admin_site.admin_view(self.refund_view),
+                name="billing_payment_refund",
+            ),
+            path(
+                "<int:pk>/returned/",
+                self.admin_site.admin_view(self.returned_view),
+                name="billing_payment_returned",
+            ),
+        ]
+        return urls + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        payment = self.get_object(request, object_id)
+        extra = {
+            "can_refund": payment is not None
+            and payment.stripe_payment_intent_id
+            and payment.status == "succeeded"
+            and request.user.has_perm("billing.add_refund"),
+            "can_return": payment is not None
+            and payment.method in ("check", "bank")
+            and payment.status == "succeeded"
+            and request.user.has_perm("billing.change_payment"),
+        }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def _action_page(self, request, payment, form, title):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "payment": payment,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/billing/payment/action.html", context)
+
+    def refund_view(self, request, pk):
+        if not request.user.has_perm("billing.add_refund"):
+            raise PermissionDenied
+        payment = get_object_or_404(Payment, pk=pk)
+        form = RefundForm(request.POST or None, initial={"amount": refundable_amount(payment=payment)})
+        if request.method == "POST" and form.is_valid():
+            try:
+                refund = payment_refund(
+                    payment=payment,
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    user=request.user,
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request, f"Refunded ${refund.amount:,.2f} of {payment.confirmation_number}."
+                )
+                return redirect("admin:billing_payment_change", payment.pk)
+        return self._action_page(request, payment, form, f"Refund payment {payment.confirmation_number}")
+
+    def returned_view(self, request, pk):
+        if not request.user.has_perm("billing.change_payment"):
+            raise PermissionDenied
+        payment = get_object_or_404(Payment, pk=pk)
+        form = ReturnedCheckForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                payment_return_check(
+                    payment=payment,
+                    returned_on=form.cleaned_data["returned_on"],
+                    fee=form.cleaned_data["fee"] or Decimal("0"),
+                    user=request.user,
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(
+                    request, f"Payment {payment.confirmation_number} was reversed as a returned check."
+                )
+                return redirect("admin:billing_payment_change", payment.pk)
+        return self._action_page(request, payment, form, f"Returned check: {payment.confirmation_number}")
+
+
+class BatchPaymentInline(admin.TabularInline):
+    model = Payment
+    fields = ["service_account", "amount", "method", "check_number", "status"]
+    readonly_fields = ["status"]
+    autocomplete_fields = ["service_account"]
+    extra = 5
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == PaymentBatch.Status.POSTED:
+            return self.fields
+        return self.readonly_fields
+
+    def has_add_permission(self, request, obj=None):
+        return (obj is None or obj.status == PaymentBatch.Status.OPEN) and super().has_add_permission(
+            request, obj
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return (obj is None or obj.status == PaymentBatch.Status.OPEN) and super().has_delete_permission(
+            request, obj
+        )
+
+
+@admin.register(PaymentBatch)
+class PaymentBatchAdmin(admin.ModelAdmin):
+    list_display = ["deposit_date", "kind", "control_count", "control_total", "status", "posted_at"]
+    list_filter = ["kind", "status"]
+    fields = ["kind", "deposit_date", "control_count", "control_total", "note", "status", "posted_at"]
+    readonly_fields = ["status", "posted_at"]
+    inlines = [BatchPaymentInline]
+    actions = ["post_batches"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.status == PaymentBatch.Status.POSTED:
+            return self.fields
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        batch = form.instance
+        for payment in formset.save(commit=False):
+            payment.batch = batch
+            payment.channel = {"mail": "mail", "lobby": "lobby", "drop_box": "drop_box"}.get(
+                batch.kind, "mail"
+            )
+            payment.received_on = batch.deposit_date
+            payment.status = Payment.Status.PENDING
+            payment.created_by = payment.created_by or request.user
+            payment.save()
+        for payment in formset.deleted_objects:
+            payment.delete()
+
+    @admin.action(description="Post the selected batches (only when they add up)")
+    def post_batches(self, request, queryset):
+        for batch in queryset:
+            try:
+                payment_batch_post(batch=batch, user=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{batch}: {exc.message}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"{batch}: posted.", level=messages.SUCCESS)
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(admin.ModelAdmin):
+    list_display = ["number", "kind", "payer_name", "amount", "due_date"]
+    list_filter = ["kind"]
+    search_fields = ["number", "payer_name"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["payment", "amount", "status", "reason", "created_by", "created_at"]
+    list_filter = ["status"]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin):
+    list_display = ["event_id", "type", "received_at", "processed_at"]
+    list_filter = ["type"]
+    search_fields = ["event_id"]

@@ -24,6 +24,15 @@ GROUP_PERMISSIONS = {
         "billing.add_meterread",
         "billing.change_meterread",
         "billing.view_rateschedule",
+        "billing.view_payment",
+        "billing.add_payment",
+        "billing.change_payment",
+        "billing.view_paymentbatch",
+        "billing.add_paymentbatch",
+        "billing.change_paymentbatch",
+        "billing.view_invoice",
+        "billing.add_invoice",
+        "billing.change_invoice",
     ],
     "Finance": [
         "billing.view_bill",
@@ -32,6 +41,12 @@ GROUP_PERMISSIONS = {
         "billing.view_rateschedule",
         "billing.add_rateschedule",
         "billing.change_rateschedule",
+        "billing.view_payment",
+        "billing.view_paymentbatch",
+        "billing.view_refund",
+        "billing.add_refund",
+        "billing.view_invoice",
+        "billing.view_stripeevent",
     ],
 }
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing.views import payments, statements
+from billing.views import payments, staff, statements
 
 urlpatterns = [
     path("dashboard/", statements.dashboard, name="dashboard"),
@@ -27,4 +27,9 @@ urlpatterns += [
     path("invoices/pay/card/", payments.invoice_pay, name="invoice_pay"),
     path("invoices/pay/start/", payments.payment_start_invoice, name="payment_start_invoice"),
     path("stripe/webhook/", payments.stripe_webhook, name="stripe_webhook"),
+]
+
+urlpatterns += [
+    path("staff/phone-payment/", staff.phone_payment, name="phone_payment"),
+    path("staff/phone-payment/start/", staff.phone_payment_start, name="phone_payment_start"),
 ]

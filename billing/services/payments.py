@@ -58,7 +58,8 @@ def payment_amount_check(*, amount: Decimal, limit: Decimal) -> None:
 
 
 def _customer_for(*, payment: Payment, user: User | None) -> str:
-    """A login keeps one Stripe customer (its saved cards live there); a guest gets one per payment."""
+    """A login keeps one Stripe customer (its saved cards live there); a guest, or a caller
+    paying by phone through a clerk, gets one per payment."""
     if user is not None and user.is_authenticated:
         existing = StripeCustomer.objects.filter(user=user).first()
         if existing:
@@ -80,13 +81,15 @@ def payment_start(
     channel: str,
     user: User | None,
     service_account: ServiceAccount | None = None,
+    clerk: User | None = None,
     invoice: Invoice | None = None,
     receipt_email: str = "",
     save_card: bool = False,
 ) -> tuple[Payment, str]:
     """Record the payment (PENDING) and open a SetupIntent for the card; returns its client secret.
 
-    The same client_token returns the same payment: the form was submitted twice.
+    The same client_token returns the same payment: the form was submitted twice. `user` is
+    the paying customer's login (None for a guest); `clerk` is staff taking the card by phone.
     Caller must not hold a transaction (Stripe is called here).
     """
     existing = Payment.objects.filter(client_token=client_token).first()
@@ -105,7 +108,7 @@ def payment_start(
                 "method": Payment.Method.CARD,
                 "received_on": local_today(),
                 "receipt_email": receipt_email or (user.email if user and user.is_authenticated else ""),
-                "created_by": user if user and user.is_authenticated else None,
+                "created_by": clerk or (user if user and user.is_authenticated else None),
                 "save_card": save_card and bool(user and user.is_authenticated),
             },
         )

@@ -108,7 +108,7 @@ def _parse_token(text) -> uuid.UUID | None:
         return None
 
 
-def _start(request, *, account=None, invoice=None, channel):
+def _start(request, *, account=None, invoice=None, channel, clerk=None):
     body = _json_body(request)
     token = _parse_token(body.get("token"))
     amount = _parse_amount(body.get("amount"))
@@ -117,7 +117,9 @@ def _start(request, *, account=None, invoice=None, channel):
     if amount is None:
         return JsonResponse({"error": "Enter the amount in dollars and cents, like 45.10."}, status=400)
     email = str(body.get("email") or "").strip()[:254]
-    if not request.user.is_authenticated:
+    if clerk is not None:
+        email = email or (account.email if account else "")
+    elif not request.user.is_authenticated:
         from django.core.exceptions import ValidationError
         from django.core.validators import validate_email
 
@@ -130,11 +132,13 @@ def _start(request, *, account=None, invoice=None, channel):
             client_token=token,
             amount=amount,
             channel=channel,
-            user=request.user,
+            # A caller's card taken by a clerk is not kept with the clerk's login.
+            user=None if clerk else request.user,
+            clerk=clerk,
             service_account=account,
             invoice=invoice,
             receipt_email=email,
-            save_card=bool(body.get("save_card")),
+            save_card=bool(body.get("save_card")) and clerk is None,
         )
     except ApplicationError as exc:
         return JsonResponse({"error": exc.message}, status=400)

@@ -62,6 +62,7 @@
       token: form.elements.token.value,
       amount: form.elements.amount.value,
       email: form.elements.email ? form.elements.email.value : "",
+      account_number: form.elements.account_number ? form.elements.account_number.value : "",
       save_card: form.elements.save_card ? form.elements.save_card.checked : false
     };
     post(form.dataset.startUrl, body).then(function (started) {

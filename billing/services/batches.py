@@ -1,0 +1,139 @@
+"""Mail, lobby, drop-box and lockbox payments, entered by clerks in batches with a control total."""
+
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from accounts.models import ServiceAccount, User
+from billing.calendar import parse_date
+from billing.models import LedgerEntry, Payment, PaymentBatch
+from billing.services.ledger import Posting, ledger_post
+from portal.csvimport import CsvImportError, read_csv
+from portal.errors import ApplicationError
+from portal.money import ZERO, parse_money
+
+
+def payment_batch_post(*, batch: PaymentBatch, user: User | None) -> PaymentBatch:
+    """Post every payment of the batch to the ledger, only when count and total match the control.
+
+    All or none, in one transaction with the batch row locked: a batch posts once.
+    """
+    with transaction.atomic():
+        batch = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status == PaymentBatch.Status.POSTED:
+            raise ApplicationError("This batch was posted already.")
+        payments = list(batch.payments.select_for_update().order_by("pk"))
+        totals = batch.payments.aggregate(count=Count("pk"), total=Sum("amount"))
+        count, total = totals["count"], totals["total"] or ZERO
+        if (count, total) != (batch.control_count, batch.control_total):
+            raise ApplicationError(
+                f"The batch does not add up: {count} payment(s) entered totalling ${total:,.2f}; the "
+                f"control is {batch.control_count} totalling ${batch.control_total:,.2f}. Nothing was posted."
+            )
+        postings = [
+            Posting(
+                service_account_id=p.service_account_id,
+                kind=LedgerEntry.Kind.PAYMENT,
+                amount=-p.amount,
+                posted_on=p.received_on,
+                description=f"{p.get_channel_display()} payment"
+                + (f", check {p.check_number}" if p.check_number else ""),
+                source_key=f"payment:{p.pk}",
+            )
+            for p in payments
+        ]
+        entries = {e.source_key: e for e in ledger_post(postings=postings)}
+        now = timezone.now()
+        for p in payments:
+            p.ledger_entry = entries.get(f"payment:{p.pk}")
+            p.status = Payment.Status.SUCCEEDED
+            p.settled_at = now
+        Payment.objects.bulk_update(payments, ["ledger_entry", "status", "settled_at"])
+        batch.status = PaymentBatch.Status.POSTED
+        batch.posted_by = user
+        batch.posted_at = now
+        batch.save(update_fields=["status", "posted_by", "posted_at"])
+    return batch
+
+
+@dataclass
+class LockboxResult:
+    batch: PaymentBatch | None
+    posted: int = 0
+    total: Decimal = ZERO
+    exceptions: list[str] = field(default_factory=list)
+
+
+def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResult:
+    """The bank's lockbox file: `account_number,amount,check_number,date`.
+
+    Rows that match an account are posted as one lockbox batch; rows that match no account
+    are listed as exceptions for a clerk (and not posted). A file is imported once.
+    """
+    raw = Path(path).read_bytes() if Path(path).is_file() else b""
+    csv_file = read_csv(path, required=["account_number", "amount", "check_number", "date"], optional=[])
+    digest = hashlib.sha256(raw).hexdigest()
+    note = f"lockbox file {digest[:16]}"
+    if PaymentBatch.objects.filter(kind=PaymentBatch.Kind.LOCKBOX, note=note).exists():
+        raise CsvImportError(["this lockbox file was imported before; nothing was imported"])
+    errors, rows = [], []
+    numbers = {row["account_number"] for row in csv_file.rows}
+    accounts = dict(
+        ServiceAccount.objects.filter(account_number__in=numbers).values_list("account_number", "pk")
+    )
+    result = LockboxResult(batch=None)
+    for row in csv_file.rows:
+        amount = parse_money(row["amount"])
+        paid_on = parse_date(row["date"])
+        problems = []
+        if amount is None or amount <= 0:
+            problems.append(f"amount {row['amount']!r} is not a positive amount like 45.10")
+        if paid_on is None:
+            problems.append(f"date {row['date']!r} is not a date like 2026-07-01")
+        if problems:
+            errors.extend(f"line {row.line}: {p}" for p in problems)
+        elif row["account_number"] not in accounts:
+            result.exceptions.append(
+                f"line {row.line}: account {row['account_number'] or '(blank)'} not found: "
+                f"check {row['check_number']} for ${amount:,.2f} dated {paid_on}"
+            )
+        else:
+            rows.append((accounts[row["account_number"]], amount, row["check_number"][:32], paid_on))
+    if errors:
+        raise CsvImportError(errors)
+    if not rows:
+        return result
+    with transaction.atomic():
+        batch = PaymentBatch.objects.create(
+            kind=PaymentBatch.Kind.LOCKBOX,
+            deposit_date=max(r[3] for r in rows),
+            control_total=sum((r[1] for r in rows), ZERO),
+            control_count=len(rows),
+            note=note,
+            created_by=user,
+        )
+        Payment.objects.bulk_create(
+            [
+                Payment(
+                    service_account_id=account_id,
+                    amount=amount,
+                    channel=Payment.Channel.LOCKBOX,
+                    method=Payment.Method.CHECK,
+                    check_number=check,
+                    received_on=paid_on,
+                    batch=batch,
+                    created_by=user,
+                )
+                for account_id, amount, check, paid_on in rows
+            ]
+        )
+        payment_batch_post(batch=batch, user=user)
+    result.batch = batch
+    result.posted = len(rows)
+    result.total = batch.control_total
+    return result

@@ -1,0 +1,103 @@
+import datetime as dt
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from accounts.models import User
+from billing import stripe_gateway as gateway
+from billing.calendar import local_today
+from billing.models import LedgerEntry, Payment, Refund
+from billing.services.ledger import Posting, ledger_post, ledger_reverse
+from portal.errors import ApplicationError
+from portal.money import ZERO
+
+
+def refundable_amount(*, payment: Payment) -> Decimal:
+    refunded = payment.refunds.exclude(status=Refund.Status.FAILED).aggregate(total=Sum("amount"))["total"]
+    return payment.amount - (refunded or ZERO)
+
+
+def payment_refund(*, payment: Payment, amount: Decimal, reason: str, user: User) -> Refund:
+    """Send money back to the card through Stripe, then post a reversing row for it.
+
+    The Refund row is committed before Stripe is called, and Stripe's refund carries an
+    idempotency key derived from it. Caller must not hold a transaction.
+    """
+    if payment.status != Payment.Status.SUCCEEDED or not payment.stripe_payment_intent_id:
+        raise ApplicationError("Only a card payment that went through can be refunded.")
+    if amount <= 0 or amount.as_tuple().exponent < -2:
+        raise ApplicationError("Enter the refund in dollars and cents, more than zero.")
+    with transaction.atomic():
+        Payment.objects.select_for_update().get(pk=payment.pk)  # one refund decision at a time
+        left = refundable_amount(payment=payment)
+        if amount > left:
+            raise ApplicationError(f"At most ${left:,.2f} of this payment can still be refunded.")
+        refund = Refund.objects.create(payment=payment, amount=amount, reason=reason[:200], created_by=user)
+    try:
+        refund_id, status = gateway.refund_create(
+            payment_intent_id=payment.stripe_payment_intent_id,
+            amount_cents=int(amount * 100),
+            idempotency_key=refund.idempotency_key,
+        )
+    except (gateway.GatewayError, gateway.CardDeclined) as exc:
+        Refund.objects.filter(pk=refund.pk).update(
+            status=Refund.Status.FAILED, failure_message=str(exc)[:300]
+        )
+        raise ApplicationError(f"Stripe did not make the refund: {exc}") from exc
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        refund.stripe_refund_id = refund_id
+        refund.status = Refund.Status.FAILED if status in ("failed", "canceled") else Refund.Status.SUCCEEDED
+        if refund.status == Refund.Status.SUCCEEDED and payment.ledger_entry_id:
+            refund.ledger_entry = ledger_reverse(
+                entry=payment.ledger_entry,
+                amount=amount,
+                posted_on=local_today(),
+                source_key=f"refund:{refund.pk}",
+                description=f"Refund of payment {payment.confirmation_number}: {reason}"[:200],
+            )
+        refund.save()
+    return refund
+
+
+def payment_return_check(
+    *, payment: Payment, returned_on: dt.date, fee: Decimal = ZERO, user: User | None = None
+) -> Payment:
+    """A check came back unpaid: reverse its ledger row and, optionally, charge the returned-check fee."""
+    if (
+        payment.method not in (Payment.Method.CHECK, Payment.Method.BANK)
+        or payment.status != Payment.Status.SUCCEEDED
+    ):
+        raise ApplicationError("Only a posted check or bank payment can be returned.")
+    if fee < 0:
+        raise ApplicationError("The returned-check fee cannot be negative.")
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status == Payment.Status.RETURNED:
+            return payment
+        if payment.ledger_entry_id:
+            ledger_reverse(
+                entry=payment.ledger_entry,
+                posted_on=returned_on,
+                source_key=f"returned:{payment.pk}",
+                description=f"Returned check {payment.check_number or payment.confirmation_number}",
+            )
+            if fee > 0:
+                ledger_post(
+                    postings=[
+                        Posting(
+                            service_account_id=payment.service_account_id,
+                            kind=LedgerEntry.Kind.ADJUSTMENT,
+                            amount=fee,
+                            posted_on=returned_on,
+                            due_date=returned_on,
+                            description="Returned check fee",
+                            source_key=f"returned-fee:{payment.pk}",
+                        )
+                    ]
+                )
+        payment.status = Payment.Status.RETURNED
+        payment.failure_message = "Check returned by the bank"
+        payment.save(update_fields=["status", "failure_message", "updated_at"])
+    return payment
