@@ -322,3 +322,15 @@ def test_no_card_number_or_security_code_reaches_the_database_or_the_logs(client
             )
             assert cursor.fetchone()[0] == 0, f"{table}.{column} holds card data"
     assert "4242424242424242" not in caplog.text
+
+
+def test_reconcile_payments_command_reports_what_it_did(client, customer, capsys):
+    from django.core.management import call_command
+
+    payment, _ = three_d_secure_payment(client, customer)
+
+    call_command("reconcile_payments", "--older-than-minutes", "0")
+
+    assert "1 settled" in capsys.readouterr().out
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
