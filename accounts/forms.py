@@ -15,3 +15,19 @@ class LinkServiceAccountForm(forms.Form):
         error_messages={"invalid": "Enter the 5-digit ZIP code, for example 97045."},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
     )
+
+
+class NotificationPreferencesForm(forms.Form):
+    """One checkbox per kind of email; each starts ticked."""
+
+    def __init__(self, *args, switches: dict[str, bool], **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.models import NotificationKind
+
+        for kind in NotificationKind:
+            self.fields[kind.value] = forms.BooleanField(
+                label=kind.label,
+                required=False,
+                initial=switches.get(kind.value, True),
+                widget=forms.CheckboxInput(attrs={"class": "usa-checkbox__input"}),
+            )

@@ -105,3 +105,61 @@ class AccountLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.service_account.account_number}"
+
+
+class NotificationKind(models.TextChoices):
+    """The kinds of email a customer can switch off, each on its own. All start at yes."""
+
+    BILL_READY = "bill_ready", "My bill is ready"
+    PAYMENT_RECEIVED = "payment_received", "A payment was received"
+    AUTOPAY_SCHEDULED = "autopay_scheduled", "An autopay draft is coming up"
+    AUTOPAY_CHANGED = "autopay_changed", "Autopay was set up or cancelled"
+    PAYMENT_FAILED = "payment_failed", "A payment failed"
+    PAST_DUE = "past_due", "My account is past due"
+    PRECERTIFICATION = "precertification", "Notice before certification to the tax roll"
+    ASSISTANCE_STATUS = "assistance_status", "My assistance application changed status"
+
+
+class NotificationPreference(models.Model):
+    """One switch per kind of email for a login. A missing row means every switch is on."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_preferences")
+    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="accounts_notificationpreference_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.kind} {'on' if self.enabled else 'off'}"
+
+
+class EmailLog(models.Model):
+    """What was emailed to whom, and what was not because the customer switched it off."""
+
+    class Status(models.TextChoices):
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Not sent: switched off"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=30)
+    to_email = models.EmailField()
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    subject = models.CharField(max_length=300)
+    template = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    required = models.BooleanField(default=False, help_text="Sent whatever the switches say.")
+    reference = models.CharField(
+        max_length=100, blank=True, help_text="What the email is about, e.g. bill:41"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["reference"], name="accounts_emaillog_ref_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_email}: {self.status}"

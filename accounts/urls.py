@@ -5,6 +5,7 @@ from accounts import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("login-settings/", views.login_settings, name="login_settings"),
+    path("notifications/", views.notification_preferences, name="notification_preferences"),
     path("service-accounts/link/", views.service_account_link_view, name="service_account_link"),
     path(
         "service-accounts/<int:pk>/unlink/",

@@ -5,7 +5,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage
 
-from accounts.forms import LinkServiceAccountForm
+from accounts.forms import LinkServiceAccountForm, NotificationPreferencesForm
+from accounts.notifications import notification_switches, notification_switches_set
 from accounts.selectors import service_account_get_for_user
 from accounts.services import service_account_link, service_account_unlink
 from portal.errors import ApplicationError
@@ -87,3 +88,15 @@ def service_account_unlink_view(request, pk: int):
 @login_required
 def login_settings(request):
     return render(request, "accounts/login_settings.html")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def notification_preferences(request):
+    switches = notification_switches(user=request.user)
+    form = NotificationPreferencesForm(request.POST or None, switches=switches)
+    if request.method == "POST" and form.is_valid():
+        notification_switches_set(user=request.user, enabled=form.cleaned_data)
+        messages.success(request, "Your email choices are saved.")
+        return redirect("notification_preferences")
+    return render(request, "accounts/notification_preferences.html", {"form": form})

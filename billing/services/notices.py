@@ -1,10 +1,9 @@
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import NotificationKind
+from accounts.notifications import email_send, users_for_account
 from billing.models import Bill
 
 
@@ -24,27 +23,14 @@ def bills_send_ready_notices(*, bill_ids: list[int]) -> int:
         )
         if not claimed:
             continue
-        recipients = User.objects.filter(
-            account_links__service_account=bill.service_account, is_active=True
-        ).values_list("email", flat=True)
         url = settings.PORTAL_BASE_URL + reverse("bill_detail", args=[bill.service_account_id, bill.pk])
-        context = {
-            "bill": bill,
-            "account": bill.service_account,
-            "url": url,
-            "utility_name": settings.UTILITY_NAME,
-            "utility_phone": settings.UTILITY_PHONE,
-        }
-        subject = f"Your {bill.period:%B %Y} bill for account {bill.service_account.account_number} is ready"
-        for email in recipients:
-            message = EmailMultiAlternatives(
-                subject=subject,
-                body=render_to_string("billing/emails/bill_ready.txt", context),
-                to=[email],
-            )
-            message.attach_alternative(
-                render_to_string("billing/emails/bill_ready.html", context), "text/html"
-            )
-            message.send()
+        email_send(
+            kind=NotificationKind.BILL_READY,
+            subject=f"Your {bill.period:%B %Y} bill for account {bill.service_account.account_number}",
+            template="billing/emails/bill_ready",
+            context={"bill": bill, "account": bill.service_account, "url": url},
+            users=users_for_account(service_account=bill.service_account),
+            reference=f"bill:{bill.pk}",
+        )
         announced += 1
     return announced

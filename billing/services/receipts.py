@@ -1,13 +1,16 @@
-from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
-from django.template.loader import render_to_string
 from django.utils import timezone
 
+from accounts.models import NotificationKind
+from accounts.notifications import email_send
 from billing.models import Payment
 
 
 def payment_send_receipt(*, payment: Payment) -> bool:
-    """Email the receipt once: the row is claimed before sending."""
+    """Email the receipt once (the row is claimed before sending).
+
+    A customer who paid while signed in gets it if their "payment received" switch is on;
+    an address typed in for this payment (quick pay, a phone payment) always gets it.
+    """
     if payment.status != Payment.Status.SUCCEEDED or not payment.receipt_email:
         return False
     claimed = Payment.objects.filter(pk=payment.pk, receipt_sent_at__isnull=True).update(
@@ -15,16 +18,17 @@ def payment_send_receipt(*, payment: Payment) -> bool:
     )
     if not claimed:
         return False
-    context = {
-        "payment": payment,
-        "utility_name": settings.UTILITY_NAME,
-        "utility_phone": settings.UTILITY_PHONE,
-    }
-    message = EmailMultiAlternatives(
-        subject=f"Payment received: {payment.confirmation_number}",
-        body=render_to_string("billing/emails/receipt.txt", context),
-        to=[payment.receipt_email],
+    payer = (
+        payment.created_by if payment.channel in (Payment.Channel.ONLINE, Payment.Channel.AUTOPAY) else None
     )
-    message.attach_alternative(render_to_string("billing/emails/receipt.html", context), "text/html")
-    message.send()
-    return True
+    return bool(
+        email_send(
+            kind=NotificationKind.PAYMENT_RECEIVED,
+            subject=f"Payment received: {payment.confirmation_number}",
+            template="billing/emails/receipt",
+            context={"payment": payment},
+            users=[payer] if payer else [],
+            addresses=[] if payer else [payment.receipt_email],
+            reference=f"payment:{payment.pk}",
+        )
+    )

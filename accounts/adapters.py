@@ -1,0 +1,11 @@
+from allauth.account.adapter import DefaultAccountAdapter
+
+from accounts.notifications import email_deliver_prepared
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """allauth renders its emails; our email service sends and logs them like every other."""
+
+    def send_mail(self, template_prefix, email, context):
+        message = self.render_mail(template_prefix, email, context)
+        email_deliver_prepared(message=message, reference=template_prefix.rsplit("/", 1)[-1])

@@ -1,0 +1,118 @@
+"""Every email the portal sends goes through here: switches honoured, text and HTML, logged.
+
+`email_send` renders `<template>.txt` and `<template>.html` (and takes the subject given),
+then for each recipient login checks that login's switch for the kind. Emails the law
+requires (`required=True`) and emails to an address typed in for this one purpose (a quick-pay
+receipt) go regardless. Each send, or skip, is a row in EmailLog.
+"""
+
+import logging
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.mail import EmailMessage, EmailMultiAlternatives
+from django.template.loader import render_to_string
+
+from accounts.models import EmailLog, NotificationKind, NotificationPreference, ServiceAccount, User
+
+logger = logging.getLogger(__name__)
+
+# Emails about the login itself (verification, password reset): never switched off.
+LOGIN = "login"
+
+
+def notification_switches(*, user: User) -> dict[str, bool]:
+    """Every kind with its switch; yes unless the customer turned it off."""
+    stored = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "enabled"))
+    return {kind: stored.get(kind, True) for kind in NotificationKind.values}
+
+
+def notification_switches_set(*, user: User, enabled: dict[str, bool]) -> None:
+    for kind in NotificationKind.values:
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=kind, defaults={"enabled": bool(enabled.get(kind, False))}
+        )
+
+
+def users_for_account(*, service_account: ServiceAccount) -> list[User]:
+    return list(User.objects.filter(account_links__service_account=service_account, is_active=True))
+
+
+def _wants(user: User, kind: str) -> bool:
+    return not NotificationPreference.objects.filter(user=user, kind=kind, enabled=False).exists()
+
+
+def _deliver(
+    message: EmailMessage, *, kind: str, user: User | None, template: str, required: bool, reference: str
+):
+    try:
+        message.send()
+    except Exception:
+        logger.exception("email %s (%s) could not be sent", kind, reference)
+        status = EmailLog.Status.FAILED
+    else:
+        status = EmailLog.Status.SENT
+    EmailLog.objects.create(
+        kind=kind,
+        to_email=message.to[0],
+        user=user,
+        subject=message.subject[:300],
+        template=template,
+        status=status,
+        required=required,
+        reference=reference[:100],
+    )
+    return status
+
+
+def email_send(
+    *,
+    kind: str,
+    subject: str,
+    template: str,
+    context: dict,
+    users: Iterable[User] = (),
+    addresses: Iterable[str] = (),
+    required: bool = False,
+    reference: str = "",
+) -> int:
+    """Send one email to each login (that wants this kind) and each address. Returns how many went."""
+    context = {
+        "utility_name": settings.UTILITY_NAME,
+        "utility_phone": settings.UTILITY_PHONE,
+        "utility_email": settings.UTILITY_EMAIL,
+        "portal_url": settings.PORTAL_BASE_URL,
+        **context,
+    }
+    text = render_to_string(f"{template}.txt", context)
+    html = render_to_string(f"{template}.html", context)
+    sent = 0
+    recipients: list[tuple[str, User | None]] = [(u.email, u) for u in users]
+    known = {email.lower() for email, _ in recipients}
+    recipients += [(a, None) for a in addresses if a and a.lower() not in known]
+    for address, user in recipients:
+        if user is not None and not required and not _wants(user, kind):
+            EmailLog.objects.create(
+                kind=kind,
+                to_email=address,
+                user=user,
+                subject=subject[:300],
+                template=template,
+                status=EmailLog.Status.SKIPPED,
+                reference=reference[:100],
+            )
+            continue
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
+        message.attach_alternative(html, "text/html")
+        if (
+            _deliver(message, kind=kind, user=user, template=template, required=required, reference=reference)
+            == "sent"
+        ):
+            sent += 1
+    return sent
+
+
+def email_deliver_prepared(*, message: EmailMessage, kind: str = LOGIN, reference: str = "") -> None:
+    """For an email another library rendered (allauth's): send it and log it."""
+    user = User.objects.filter(email__iexact=message.to[0]).first() if message.to else None
+    _deliver(message, kind=kind, user=user, template="", required=True, reference=reference)
