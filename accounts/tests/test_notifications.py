@@ -37,8 +37,8 @@ def test_email_follows_the_switch_and_is_logged_either_way():
     sent = email_send(
         kind="past_due",
         subject="Past due",
-        template="accounts/emails/test_notice",
-        context={},
+        template="emails/notice",
+        context={"lines": ["Your account is past due."]},
         users=[on, off],
         reference="test:1",
     )
@@ -60,8 +60,8 @@ def test_required_notices_go_even_when_switched_off():
     email_send(
         kind="precertification",
         subject="Notice",
-        template="accounts/emails/test_notice",
-        context={},
+        template="emails/notice",
+        context={"lines": ["Your account is past due."]},
         users=[user],
         required=True,
     )
