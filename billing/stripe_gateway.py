@@ -5,6 +5,8 @@ Keys and the API address come from settings (the environment): localstripe under
 something carries an idempotency key derived from our own database row.
 """
 
+import threading
+import time
 from dataclasses import dataclass
 
 import stripe
@@ -48,6 +50,7 @@ class Intent:
     amount_cents: int
     payment_method_id: str | None
     error_code: str = ""
+    customer_id: str | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -82,7 +85,22 @@ def decline_message(code: str | None) -> str:
     return DECLINE_MESSAGES.get(code or "", GENERIC_DECLINE)
 
 
+_pace_lock = threading.Lock()
+_last_call = [0.0]
+
+
+def _pace() -> None:
+    """Keep this process under STRIPE_MAX_REQUESTS_PER_SECOND (Stripe's test mode allows 25)."""
+    interval = 1.0 / settings.STRIPE_MAX_REQUESTS_PER_SECOND
+    with _pace_lock:
+        wait = _last_call[0] + interval - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        _last_call[0] = time.monotonic()
+
+
 def _call(fn, *args, **kwargs):
+    _pace()
     try:
         return fn(*args, **kwargs)
     except stripe.CardError as exc:
@@ -105,6 +123,9 @@ def _intent(obj) -> Intent:
     payment_method = data.get("payment_method")
     if isinstance(payment_method, dict):
         payment_method = payment_method.get("id")
+    customer = data.get("customer")
+    if isinstance(customer, dict):
+        customer = customer.get("id")
     return Intent(
         id=data["id"],
         status=data["status"],
@@ -112,6 +133,7 @@ def _intent(obj) -> Intent:
         amount_cents=int(data.get("amount") or 0),
         payment_method_id=payment_method,
         error_code=error.get("decline_code") or error.get("code") or "",
+        customer_id=customer,
     )
 
 

@@ -262,6 +262,9 @@ class SavedCard(models.Model):
     exp_month = models.PositiveSmallIntegerField()
     exp_year = models.PositiveSmallIntegerField()
     created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(
+        null=True, blank=True, help_text="Removed by the customer; no longer used."
+    )
 
     class Meta:
         ordering = ["-created_at"]

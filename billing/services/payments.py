@@ -34,6 +34,7 @@ class ChargeOutcome:
     payment: Payment
     client_secret: str | None = None  # set when the bank asks the customer to confirm (3-D Secure)
     message: str = ""
+    code: str = ""  # the bank's decline code, when declined
 
 
 def amount_owed(*, service_account: ServiceAccount) -> Decimal:
@@ -57,18 +58,21 @@ def payment_amount_check(*, amount: Decimal, limit: Decimal) -> None:
         raise ApplicationError("Enter the amount in dollars and cents, like 45.10.")
 
 
+def stripe_customer_for_user(*, user: User) -> str:
+    """The Stripe customer that holds this login's saved cards (created once)."""
+    existing = StripeCustomer.objects.filter(user=user).first()
+    if existing:
+        return existing.customer_id
+    customer_id = gateway.customer_create(email=user.email, idempotency_key=f"portal-user-{user.pk}-customer")
+    StripeCustomer.objects.get_or_create(user=user, defaults={"customer_id": customer_id})
+    return StripeCustomer.objects.get(user=user).customer_id
+
+
 def _customer_for(*, payment: Payment, user: User | None) -> str:
     """A login keeps one Stripe customer (its saved cards live there); a guest, or a caller
     paying by phone through a clerk, gets one per payment."""
     if user is not None and user.is_authenticated:
-        existing = StripeCustomer.objects.filter(user=user).first()
-        if existing:
-            return existing.customer_id
-        customer_id = gateway.customer_create(
-            email=user.email, idempotency_key=f"portal-user-{user.pk}-customer"
-        )
-        StripeCustomer.objects.get_or_create(user=user, defaults={"customer_id": customer_id})
-        return StripeCustomer.objects.get(user=user).customer_id
+        return stripe_customer_for_user(user=user)
     return gateway.customer_create(
         email=payment.receipt_email or "", idempotency_key=f"portal-payment-{payment.pk}-customer"
     )
@@ -147,17 +151,29 @@ def payment_charge(*, payment: Payment, setup_intent_id: str) -> ChargeOutcome:
         return ChargeOutcome(payment=payment)  # a double submit: the first request is charging
     card = gateway.card_retrieve(setup.payment_method_id)
     Payment.objects.filter(pk=payment.pk).update(card_brand=card.brand, card_last4=card.last4)
-    return _create_intent(payment=payment, payment_method_id=setup.payment_method_id, off_session=False)
+    return payment_intent_submit(
+        payment=payment, payment_method_id=setup.payment_method_id, off_session=False
+    )
 
 
-def _create_intent(*, payment: Payment, payment_method_id: str, off_session: bool) -> ChargeOutcome:
+def payment_intent_submit(
+    *, payment: Payment, payment_method_id: str, off_session: bool, metadata: dict[str, str] | None = None
+) -> ChargeOutcome:
+    """Create the payment's PaymentIntent (idempotency key from the payment row) and settle it.
+
+    Caller must not hold a transaction, and must have claimed the payment.
+    """
     try:
         intent = gateway.payment_intent_create(
             amount_cents=payment.amount_cents,
             customer_id=payment.stripe_customer_id,
             payment_method_id=payment_method_id,
             idempotency_key=payment.idempotency_key,
-            metadata={"payment_id": str(payment.pk), "confirmation_number": payment.confirmation_number},
+            metadata={
+                "payment_id": str(payment.pk),
+                "confirmation_number": payment.confirmation_number,
+                **(metadata or {}),
+            },
             off_session=off_session,
         )
     except gateway.CardDeclined as exc:
@@ -167,7 +183,7 @@ def _create_intent(*, payment: Payment, payment_method_id: str, off_session: boo
             stripe_payment_intent_id=exc.payment_intent_id,
         )
         payment.refresh_from_db()
-        return ChargeOutcome(payment=payment, message=exc.message)
+        return ChargeOutcome(payment=payment, message=exc.message, code=exc.code)
     Payment.objects.filter(pk=payment.pk, stripe_payment_intent_id__isnull=True).update(
         stripe_payment_intent_id=intent.id
     )
@@ -283,7 +299,7 @@ def payments_reconcile(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -
             if payment.stripe_payment_intent_id:
                 payment = payment_refresh(payment=payment)
             elif payment.stripe_payment_method_id:
-                payment = _create_intent(
+                payment = payment_intent_submit(
                     payment=payment, payment_method_id=payment.stripe_payment_method_id, off_session=True
                 ).payment
             elif payment.created_at < now - dt.timedelta(days=1):

@@ -207,6 +207,22 @@ STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = os.environ.get("STRIPE_WEBHOOK_SECRET", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # empty: Stripe's own address
 STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
+# Never more Stripe requests a second than this (test mode allows 25).
+STRIPE_MAX_REQUESTS_PER_SECOND = float(os.environ.get("STRIPE_MAX_REQUESTS_PER_SECOND", "20"))
+
+# Bank account numbers for bank drafts are kept encrypted with this Fernet key.
+PORTAL_ENCRYPTION_KEY = os.environ.get("PORTAL_ENCRYPTION_KEY", "")
+
+# Autopay (values a utility may change).
+AUTOPAY_REMINDER_DAYS = int(os.environ.get("AUTOPAY_REMINDER_DAYS", "3"))
+AUTOPAY_RETRY_DAYS = int(os.environ.get("AUTOPAY_RETRY_DAYS", "3"))
+BANK_DRAFT_DAY = 20  # the Preauthorized Payments Agreement's day of the month
+BANK_DRAFT_NOTICE_DAYS = int(os.environ.get("BANK_DRAFT_NOTICE_DAYS", "10"))
+# The utility's bank, for the NACHA file.
+NACHA_IMMEDIATE_DESTINATION = os.environ.get("NACHA_IMMEDIATE_DESTINATION", "091000019")
+NACHA_IMMEDIATE_DESTINATION_NAME = os.environ.get("NACHA_IMMEDIATE_DESTINATION_NAME", "UTILITY BANK")
+NACHA_COMPANY_ID = os.environ.get("NACHA_COMPANY_ID", "1234567890")
+NACHA_ORIGINATING_DFI = os.environ.get("NACHA_ORIGINATING_DFI", "09100001")
 
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None

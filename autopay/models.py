@@ -1,0 +1,147 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import ServiceAccount
+from billing.models import Payment, SavedCard
+
+
+class AutopayEnrollment(models.Model):
+    """Card autopay for one account, on the day of the month the customer chose."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        CANCELLED = "cancelled", "Cancelled"
+
+    service_account = models.ForeignKey(
+        ServiceAccount, on_delete=models.PROTECT, related_name="autopay_enrollments"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="autopay_enrollments"
+    )
+    card = models.ForeignKey(SavedCard, on_delete=models.PROTECT, related_name="enrollments")
+    draft_day = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(28)])
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    starts_on = models.DateField(help_text="Bills issued on or after this date are drafted.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_account"],
+                condition=Q(status="active"),
+                name="autopay_enrollment_one_active_per_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(draft_day__gte=1) & Q(draft_day__lte=28), name="autopay_enrollment_day_1_to_28"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Autopay {self.service_account.account_number} on day {self.draft_day}"
+
+
+class BankDraftAgreement(models.Model):
+    """A signed paper Preauthorized Payments Agreement: drafted from a bank account on the 20th."""
+
+    class AccountType(models.TextChoices):
+        CHECKING = "checking", "Checking"
+        SAVINGS = "savings", "Savings"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        INACTIVE = "inactive", "Inactive"
+
+    service_account = models.ForeignKey(
+        ServiceAccount, on_delete=models.PROTECT, related_name="bank_agreements"
+    )
+    holder_name = models.CharField("name on the bank account", max_length=100)
+    routing_number = models.CharField(max_length=9)
+    account_number_encrypted = models.TextField(editable=False)
+    account_last4 = models.CharField(max_length=4, editable=False)
+    account_type = models.CharField(max_length=10, choices=AccountType.choices)
+    signed_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    inactive_reason = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_account"],
+                condition=Q(status="active"),
+                name="autopay_bank_one_active_per_account",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        kind = self.get_account_type_display()
+        return f"Bank draft {self.service_account.account_number} ({kind} ending {self.account_last4})"
+
+
+class AutopayDraft(models.Model):
+    """One draft of one billing period for a card enrollment or a bank agreement. Never two:
+    a unique constraint per (enrollment or agreement, period) makes a re-run or a second
+    worker find the row instead of charging again."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", "Scheduled"
+        CHARGING = "charging", "Charging"
+        SUCCEEDED = "succeeded", "Paid"
+        FAILED = "failed", "Failed"
+        RETRY = "retry", "Failed; will try again"
+        SKIPPED = "skipped", "Nothing was due"
+        RETURNED = "returned", "Returned by the bank"
+
+    enrollment = models.ForeignKey(
+        AutopayEnrollment, on_delete=models.PROTECT, null=True, blank=True, related_name="drafts"
+    )
+    agreement = models.ForeignKey(
+        BankDraftAgreement, on_delete=models.PROTECT, null=True, blank=True, related_name="drafts"
+    )
+    service_account = models.ForeignKey(
+        ServiceAccount, on_delete=models.PROTECT, related_name="autopay_drafts"
+    )
+    period = models.DateField(help_text="The service month of the bill this draft pays.")
+    draft_date = models.DateField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    retry_on = models.DateField(null=True, blank=True)
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    failure_message = models.CharField(max_length=300, blank=True)
+    trace_number = models.CharField(max_length=15, blank=True, help_text="The NACHA entry's trace number.")
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-draft_date", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["enrollment", "period"], name="autopay_draft_one_per_enrollment_period"
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "period"], name="autopay_draft_one_per_agreement_period"
+            ),
+            models.CheckConstraint(
+                condition=(Q(enrollment__isnull=False) & Q(agreement__isnull=True))
+                | (Q(enrollment__isnull=True) & Q(agreement__isnull=False)),
+                name="autopay_draft_card_or_bank",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Draft {self.service_account.account_number} {self.period:%Y-%m}: {self.get_status_display()}"
+
+    @property
+    def idempotency_key(self) -> str:
+        """Derived from this row and attempt: a retried Stripe call never charges twice."""
+        return f"portal-draft-{self.pk}-{self.attempts}"

@@ -1,0 +1,339 @@
+"""The draft run: every card enrollment and bank agreement whose draft date has come.
+
+Safety: a draft row is unique per (enrollment or agreement, billing period), so a second
+run, a second worker or a re-run after a crash finds the row instead of drafting again. The
+row is claimed (SCHEDULED/RETRY -> CHARGING) in a short transaction; Stripe is called after
+it commits, with an idempotency key derived from the row and attempt.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.urls import reverse
+
+from accounts.models import NotificationKind
+from accounts.notifications import email_send, users_for_account
+from autopay.models import AutopayDraft, AutopayEnrollment, BankDraftAgreement
+from autopay.services.enrollment import card_expires_before
+from billing import stripe_gateway as gateway
+from billing.calendar import add_months
+from billing.models import Bill, BillingAccount, LedgerEntry, Payment
+from billing.services.payments import payment_intent_submit
+from portal.money import ZERO
+
+logger = logging.getLogger(__name__)
+
+
+def card_draft_date(*, draft_day: int, issued_on: dt.date) -> dt.date:
+    """The first day numbered `draft_day` on or after the bill's issue date."""
+    candidate = issued_on.replace(day=draft_day)
+    return candidate if candidate >= issued_on else add_months(issued_on, 1).replace(day=draft_day)
+
+
+def autopay_amount(*, service_account_id: int, bill: Bill) -> Decimal:
+    """What is due on the latest bill less payments and credits since, never more than the
+    balance (certified charges have left it) and never below zero."""
+    since = (
+        LedgerEntry.objects.filter(
+            service_account_id=service_account_id, posted_on__gt=bill.issued_on, amount__lt=0
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    balance = (
+        BillingAccount.objects.filter(pk=service_account_id).values_list("balance", flat=True).first() or ZERO
+    )
+    return max(min(bill.total_due + since, balance), ZERO)
+
+
+def _latest_bills(account_ids: list[int], on: dt.date) -> dict[int, Bill]:
+    return {
+        bill.service_account_id: bill
+        for bill in Bill.objects.filter(service_account_id__in=account_ids, issued_on__lte=on)
+        .order_by("service_account_id", "-period")
+        .distinct("service_account_id")
+    }
+
+
+@dataclass(frozen=True)
+class Due:
+    enrollment_id: int | None
+    agreement_id: int | None
+    service_account_id: int
+    period: dt.date
+    draft_date: dt.date
+
+
+def autopay_due(*, on: dt.date) -> list[Due]:
+    """Enrollments and agreements whose draft for their latest bill is due on or before `on`
+    and not yet made (days missed while no worker ran are caught up here)."""
+    due: list[Due] = []
+    enrollments = list(AutopayEnrollment.objects.filter(status="active").order_by("pk"))
+    agreements = list(BankDraftAgreement.objects.filter(status="active").order_by("pk"))
+    bills = _latest_bills([e.service_account_id for e in enrollments + agreements], on)
+    done = {
+        (d["enrollment_id"], d["agreement_id"], d["period"])
+        for d in AutopayDraft.objects.exclude(status__in=["scheduled", "retry", "charging"]).values(
+            "enrollment_id", "agreement_id", "period"
+        )
+    }
+    retry_later = {
+        (d["enrollment_id"], d["agreement_id"], d["period"])
+        for d in AutopayDraft.objects.filter(status="retry", retry_on__gt=on).values(
+            "enrollment_id", "agreement_id", "period"
+        )
+    }
+    for enrollment in enrollments:
+        bill = bills.get(enrollment.service_account_id)
+        if bill is None or bill.issued_on < enrollment.starts_on:
+            continue
+        draft_date = card_draft_date(draft_day=enrollment.draft_day, issued_on=bill.issued_on)
+        key = (enrollment.pk, None, bill.period)
+        if draft_date <= on and key not in done and key not in retry_later:
+            due.append(Due(enrollment.pk, None, enrollment.service_account_id, bill.period, draft_date))
+    for agreement in agreements:
+        bill = bills.get(agreement.service_account_id)
+        if bill is None:
+            continue
+        # A paper agreement drafts on the 20th: the bill's own due date.
+        draft_date = bill.due_date.replace(day=settings.BANK_DRAFT_DAY)
+        key = (None, agreement.pk, bill.period)
+        if bill.issued_on >= agreement.signed_on and draft_date <= on and key not in done:
+            due.append(Due(None, agreement.pk, agreement.service_account_id, bill.period, draft_date))
+    return due
+
+
+@dataclass
+class RunResult:
+    drafted: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    bank_scheduled: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def merge(self, other: "RunResult") -> None:
+        for name in ("drafted", "succeeded", "failed", "skipped", "bank_scheduled"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+
+
+def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
+    """Find or make the period's draft row and claim it for charging.
+
+    Returns (draft to charge or None, whether it was skipped because nothing is due).
+    """
+    lookup = {"enrollment_id": due.enrollment_id} if due.enrollment_id else {"agreement_id": due.agreement_id}
+    try:
+        with transaction.atomic():
+            AutopayDraft.objects.get_or_create(
+                **lookup,
+                period=due.period,
+                defaults={"service_account_id": due.service_account_id, "draft_date": due.draft_date},
+            )
+    except IntegrityError:
+        pass  # another worker made it a moment ago
+    with transaction.atomic():
+        draft = AutopayDraft.objects.select_for_update().get(**lookup, period=due.period)
+        if draft.status == AutopayDraft.Status.RETRY and draft.retry_on and draft.retry_on > on:
+            return None, False
+        if draft.status not in (AutopayDraft.Status.SCHEDULED, AutopayDraft.Status.RETRY):
+            if draft.status == AutopayDraft.Status.CHARGING and draft.payment_id and draft.enrollment_id:
+                payment = draft.payment
+                # Claimed before, and the process stopped before Stripe answered: finish it with the
+                # same idempotency key (real Stripe returns the first answer).
+                if payment.status == Payment.Status.PENDING and not payment.stripe_payment_intent_id:
+                    return draft, False
+            return None, False
+        bill = Bill.objects.get(service_account_id=due.service_account_id, period=due.period)
+        amount = autopay_amount(service_account_id=due.service_account_id, bill=bill)
+        draft.amount = amount
+        if amount < Decimal("0.50"):  # Stripe's smallest charge; nothing meaningful is due
+            draft.status = AutopayDraft.Status.SKIPPED
+            draft.save(update_fields=["amount", "status", "updated_at"])
+            return None, True
+        draft.attempts += 1
+        if draft.enrollment_id:
+            enrollment = draft.enrollment
+            draft.payment = Payment.objects.create(
+                service_account_id=due.service_account_id,
+                amount=amount,
+                channel=Payment.Channel.AUTOPAY,
+                method=Payment.Method.CARD,
+                received_on=on,
+                created_by=enrollment.user,
+                receipt_email=enrollment.user.email,
+                stripe_customer_id=enrollment.card.user.stripe_customer.customer_id,
+                stripe_payment_method_id=enrollment.card.stripe_payment_method_id,
+                card_brand=enrollment.card.brand,
+                card_last4=enrollment.card.last4,
+            )
+        else:
+            draft.payment = Payment.objects.create(
+                service_account_id=due.service_account_id,
+                amount=amount,
+                channel=Payment.Channel.AUTOPAY,
+                method=Payment.Method.BANK,
+                received_on=due.draft_date,
+            )
+        draft.status = AutopayDraft.Status.CHARGING
+        draft.save(update_fields=["amount", "attempts", "payment", "status", "updated_at"])
+    return draft, False
+
+
+def autopay_draft(*, due: Due, on: dt.date) -> RunResult:
+    """Draft one enrollment or agreement for one period. Caller must not hold a transaction."""
+    result = RunResult()
+    draft, skipped = _claim(due, on)
+    if draft is None:
+        result.skipped += int(skipped)
+        return result
+    result.drafted += 1
+    if draft.agreement_id:
+        # Bank drafts go to the bank in the NACHA file for their date (export_nacha).
+        result.bank_scheduled += 1
+        return result
+    outcome = payment_intent_submit(
+        payment=draft.payment,
+        payment_method_id=draft.payment.stripe_payment_method_id,
+        off_session=True,
+        metadata={"autopay_draft_id": str(draft.pk)},
+    )
+    payment = outcome.payment
+    if payment.status == Payment.Status.SUCCEEDED:
+        AutopayDraft.objects.filter(pk=draft.pk).update(
+            status=AutopayDraft.Status.SUCCEEDED, failure_message=""
+        )
+        result.succeeded += 1
+        return result
+    _draft_failed(draft, message=outcome.message or payment.failure_message, code=outcome.code, on=on)
+    result.failed += 1
+    return result
+
+
+def _draft_failed(draft: AutopayDraft, *, message: str, code: str, on: dt.date) -> None:
+    """One retry after AUTOPAY_RETRY_DAYS, then normal past-due handling. A bank that wants the
+    customer to confirm (authentication_required) cannot be satisfied off-session: ask them to pay."""
+    can_retry = draft.attempts < 2 and code != "authentication_required"
+    retry_on = on + dt.timedelta(days=settings.AUTOPAY_RETRY_DAYS) if can_retry else None
+    AutopayDraft.objects.filter(pk=draft.pk).update(
+        status=AutopayDraft.Status.RETRY if can_retry else AutopayDraft.Status.FAILED,
+        retry_on=retry_on,
+        failure_message=message[:300],
+    )
+    account = draft.service_account
+    lines = [
+        f"Your autopay payment of ${draft.amount:,.2f} for account {account.account_number} "
+        f"did not go through: {message}"
+    ]
+    if code == "authentication_required":
+        lines.append("Your bank wants you to confirm this payment yourself. Please pay online.")
+    elif can_retry:
+        lines.append(f"We will try again on {retry_on:%B %-d}. You can also pay online now.")
+    else:
+        lines.append("We will not try again this month. Please pay online or call us.")
+    email_send(
+        kind=NotificationKind.PAYMENT_FAILED,
+        subject=f"Autopay payment failed for account {account.account_number}",
+        template="emails/notice",
+        context={
+            "lines": lines,
+            "link": settings.PORTAL_BASE_URL + reverse("pay_account", args=[account.pk]),
+            "link_text": "Pay online",
+        },
+        users=[draft.enrollment.user] if draft.enrollment_id else users_for_account(service_account=account),
+        reference=f"draft:{draft.pk}:{draft.attempts}",
+    )
+
+
+def autopay_run(*, on: dt.date, chunk_size: int = 100, fan_out: bool = False) -> RunResult:
+    """Draft everything due on or before `on`. With fan_out, chunks go to Celery workers."""
+    due = autopay_due(on=on)
+    result = RunResult()
+    for start in range(0, len(due), chunk_size):
+        chunk = due[start : start + chunk_size]
+        if fan_out:
+            from autopay.tasks import autopay_draft_chunk
+
+            autopay_draft_chunk.delay([d.__dict__ for d in chunk], on.isoformat())
+        else:
+            result.merge(autopay_draft_many(due=chunk, on=on))
+    return result
+
+
+def autopay_draft_many(*, due: list[Due], on: dt.date) -> RunResult:
+    result = RunResult()
+    for item in due:
+        try:
+            result.merge(autopay_draft(due=item, on=on))
+        except gateway.GatewayError as exc:
+            # Stripe unreachable: the draft stays claimed and is finished by the next run.
+            result.errors.append(f"{item.service_account_id}: {exc}")
+    return result
+
+
+def autopay_send_reminders(*, on: dt.date) -> int:
+    """Reminders before drafts: cards AUTOPAY_REMINDER_DAYS ahead (switchable), bank drafts
+    BANK_DRAFT_NOTICE_DAYS ahead (the variable-amount notice: sent whatever the switches).
+    A card that expires before the draft gets a warning in the reminder. Each once per period."""
+    sent = 0
+    card_day = on + dt.timedelta(days=settings.AUTOPAY_REMINDER_DAYS)
+    bank_day = on + dt.timedelta(days=settings.BANK_DRAFT_NOTICE_DAYS)
+    upcoming = [
+        d
+        for d in autopay_due(on=max(card_day, bank_day))
+        if d.draft_date == (card_day if d.enrollment_id else bank_day)
+    ]
+    for due in upcoming:
+        lookup = (
+            {"enrollment_id": due.enrollment_id} if due.enrollment_id else {"agreement_id": due.agreement_id}
+        )
+        with transaction.atomic():
+            draft, _ = AutopayDraft.objects.get_or_create(
+                **lookup,
+                period=due.period,
+                defaults={"service_account_id": due.service_account_id, "draft_date": due.draft_date},
+            )
+            claimed = AutopayDraft.objects.filter(pk=draft.pk, reminder_sent_at__isnull=True).update(
+                reminder_sent_at=dt.datetime.now(tz=dt.UTC)
+            )
+        if not claimed:
+            continue
+        bill = Bill.objects.get(service_account_id=due.service_account_id, period=due.period)
+        amount = autopay_amount(service_account_id=due.service_account_id, bill=bill)
+        account = draft.service_account
+        if due.enrollment_id:
+            card = draft.enrollment.card
+            lines = [
+                f"On {due.draft_date:%B %-d} we will charge ${amount:,.2f} to your {card} for account "
+                f"{account.account_number}."
+            ]
+            if card_expires_before(card, due.draft_date):
+                lines.append(
+                    f"Your {card} expires before then. Please replace it now so the payment goes through."
+                )
+            users, required = [draft.enrollment.user], False
+        else:
+            agreement = draft.agreement
+            lines = [
+                f"On {due.draft_date:%B %-d} we will draft ${amount:,.2f} from your "
+                f"{agreement.get_account_type_display().lower()} account ending {agreement.account_last4} "
+                f"for account {account.account_number}, as your Preauthorized Payments Agreement allows."
+            ]
+            users, required = users_for_account(service_account=account), True
+        email_send(
+            kind=NotificationKind.AUTOPAY_SCHEDULED,
+            subject=f"Autopay on {due.draft_date:%B %-d}: ${amount:,.2f}",
+            template="emails/notice",
+            context={"lines": lines},
+            users=users,
+            addresses=[account.email] if required and account.email else [],
+            required=required,
+            reference=f"draft:{draft.pk}:reminder",
+        )
+        sent += 1
+    return sent

@@ -1,0 +1,197 @@
+"""Enrolling in card autopay, changing the card, cancelling; and bank-draft agreements."""
+
+import contextlib
+import datetime as dt
+import uuid
+
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import NotificationKind, ServiceAccount, User
+from accounts.notifications import email_send
+from autopay.models import AutopayEnrollment, BankDraftAgreement
+from billing import stripe_gateway as gateway
+from billing.calendar import DUE_DAY, local_today
+from billing.models import SavedCard
+from billing.services.payments import stripe_customer_for_user
+from portal.crypto import encrypt
+from portal.errors import ApplicationError
+
+
+def card_setup_start(*, user: User) -> str:
+    """A SetupIntent on the login's Stripe customer, for a card kept for later (off-session)."""
+    customer_id = stripe_customer_for_user(user=user)
+    intent = gateway.setup_intent_create(
+        customer_id=customer_id, idempotency_key=f"portal-user-{user.pk}-setup-{uuid.uuid4()}"
+    )
+    return intent.client_secret or ""
+
+
+def card_save(*, user: User, setup_intent_id: str) -> SavedCard:
+    """Keep the card the customer confirmed on a SetupIntent of their own Stripe customer."""
+    intent = gateway.setup_intent_retrieve(setup_intent_id)
+    if intent.customer_id != stripe_customer_for_user(user=user):
+        raise ApplicationError("That card confirmation does not belong to your login.")
+    if intent.status != "succeeded" or not intent.payment_method_id:
+        raise ApplicationError("The card was not confirmed. Please enter it again.")
+    card = gateway.card_retrieve(intent.payment_method_id)
+    saved, _ = SavedCard.objects.get_or_create(
+        stripe_payment_method_id=card.payment_method_id,
+        defaults={
+            "user": user,
+            "brand": card.brand,
+            "last4": card.last4,
+            "exp_month": card.exp_month,
+            "exp_year": card.exp_year,
+        },
+    )
+    return saved
+
+
+def card_remove(*, card: SavedCard) -> None:
+    """Take the card out of Stripe and out of use; the row stays for the drafts that used it."""
+    with contextlib.suppress(gateway.GatewayError):  # Stripe keeps a card nobody will use
+        gateway.card_detach(card.stripe_payment_method_id)
+    SavedCard.objects.filter(pk=card.pk).update(removed_at=timezone.now())
+
+
+def card_expires_before(card: SavedCard, day: dt.date) -> bool:
+    """A card is good through the last day of its expiry month."""
+    return (card.exp_year, card.exp_month) < (day.year, day.month)
+
+
+def _notify_changed(enrollment: AutopayEnrollment, *, subject: str, lines: list[str]) -> None:
+    email_send(
+        kind=NotificationKind.AUTOPAY_CHANGED,
+        subject=subject,
+        template="emails/notice",
+        context={
+            "lines": lines,
+            "link": reverse("autopay_manage", args=[enrollment.service_account_id]),
+            "link_text": "Manage autopay",
+        },
+        users=[enrollment.user],
+        reference=f"autopay:{enrollment.pk}",
+    )
+
+
+def autopay_enroll(
+    *, user: User, service_account: ServiceAccount, card: SavedCard, draft_day: int
+) -> AutopayEnrollment:
+    """Draft this account on `draft_day` (1 to 28) each month, from bills issued from today on."""
+    if card.user_id != user.pk:
+        raise ApplicationError("Choose one of your own saved cards.")
+    if not 1 <= draft_day <= 28:
+        raise ApplicationError("Choose a day from 1 to 28.")
+    if BankDraftAgreement.objects.filter(service_account=service_account, status="active").exists():
+        raise ApplicationError(
+            "This account is drafted from a bank account on the 20th under a signed agreement. To choose "
+            "another day, ask customer service to end that agreement first, then enroll here."
+        )
+    try:
+        with transaction.atomic():
+            enrollment = AutopayEnrollment.objects.create(
+                service_account=service_account,
+                user=user,
+                card=card,
+                draft_day=draft_day,
+                starts_on=local_today(),
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "This account already has autopay. Change its card or cancel it instead."
+        ) from exc
+    lines = [
+        f"Autopay is set up for account {service_account.account_number}.",
+        f"We will charge your {card} on day {draft_day} of each month for the amount due on your "
+        "latest bill, starting with your next bill. Please pay your current bill yourself if it is due.",
+    ]
+    if draft_day > DUE_DAY:
+        lines.append(
+            f"Bills are due on the {DUE_DAY}th, so a draft on day {draft_day} comes after the due date."
+        )
+    _notify_changed(enrollment, subject="Autopay is set up", lines=lines)
+    return enrollment
+
+
+def autopay_change_card(*, enrollment: AutopayEnrollment, card: SavedCard, user: User) -> AutopayEnrollment:
+    """Use the new card from now on; the old card is removed from Stripe and from the portal."""
+    if card.user_id != user.pk or enrollment.user_id != user.pk:
+        raise ApplicationError("Choose one of your own saved cards.")
+    old = enrollment.card
+    enrollment.card = card
+    enrollment.save(update_fields=["card"])
+    if old.pk != card.pk and not old.enrollments.filter(status="active").exists():
+        card_remove(card=old)
+    _notify_changed(
+        enrollment,
+        subject="Your autopay card was changed",
+        lines=[f"Autopay for account {enrollment.service_account.account_number} now uses your {card}."],
+    )
+    return enrollment
+
+
+def autopay_cancel(*, enrollment: AutopayEnrollment, user: User) -> AutopayEnrollment:
+    with transaction.atomic():
+        enrollment = AutopayEnrollment.objects.select_for_update().get(pk=enrollment.pk)
+        if enrollment.status == AutopayEnrollment.Status.CANCELLED:
+            return enrollment
+        enrollment.status = AutopayEnrollment.Status.CANCELLED
+        enrollment.cancelled_at = timezone.now()
+        enrollment.save(update_fields=["status", "cancelled_at"])
+    _notify_changed(
+        enrollment,
+        subject="Autopay is cancelled",
+        lines=[
+            f"Autopay for account {enrollment.service_account.account_number} is cancelled. "
+            "No more drafts will be made; please pay your bills another way."
+        ],
+    )
+    return enrollment
+
+
+def aba_routing_number_valid(number: str) -> bool:
+    """The ABA check digit: 3·d1 + 7·d2 + d3 + 3·d4 + 7·d5 + d6 + 3·d7 + 7·d8 + d9 ≡ 0 (mod 10)."""
+    if len(number) != 9 or not number.isdigit() or number == "000000000":
+        return False
+    digits = [int(c) for c in number]
+    weights = [3, 7, 1] * 3
+    return sum(d * w for d, w in zip(digits, weights, strict=True)) % 10 == 0
+
+
+def bank_agreement_record(
+    *,
+    service_account: ServiceAccount,
+    holder_name: str,
+    routing_number: str,
+    account_number: str,
+    account_type: str,
+    signed_on: dt.date,
+    recorded_by: User | None,
+) -> BankDraftAgreement:
+    """Record a signed Preauthorized Payments Agreement. The account number is kept encrypted."""
+    routing_number = routing_number.strip()
+    account_number = "".join(account_number.split())
+    if not aba_routing_number_valid(routing_number):
+        raise ApplicationError("That routing number is not valid (its check digit does not match).")
+    if not account_number.isdigit() or not 4 <= len(account_number) <= 17:
+        raise ApplicationError("The bank account number must be 4 to 17 digits.")
+    if account_type not in BankDraftAgreement.AccountType.values:
+        raise ApplicationError("Choose checking or savings.")
+    if AutopayEnrollment.objects.filter(service_account=service_account, status="active").exists():
+        raise ApplicationError("This account has card autopay; the customer must cancel it first.")
+    try:
+        with transaction.atomic():
+            return BankDraftAgreement.objects.create(
+                service_account=service_account,
+                holder_name=holder_name.strip()[:100],
+                routing_number=routing_number,
+                account_number_encrypted=encrypt(account_number),
+                account_last4=account_number[-4:],
+                account_type=account_type,
+                signed_on=signed_on,
+                recorded_by=recorded_by,
+            )
+    except IntegrityError as exc:
+        raise ApplicationError("This account already has an active bank draft agreement.") from exc
