@@ -226,6 +226,16 @@ def payment_settle(*, payment: Payment, intent: gateway.Intent) -> Payment:
     return payment
 
 
+def payment_settle_offline(*, payment: Payment) -> Payment:
+    """A payment that does not pass through Stripe (a bank draft sent in the NACHA file):
+    post it to the ledger once."""
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if payment.status != Payment.Status.SUCCEEDED:
+            _post_succeeded(payment)
+    return payment
+
+
 def _post_succeeded(payment: Payment) -> None:
     """Within the caller's transaction, with the payment row locked."""
     if payment.service_account_id:

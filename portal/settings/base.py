@@ -237,6 +237,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "billing.tasks.bills_run_previous_month",
         "schedule": crontab(minute=0, hour=3, day_of_month=1),
     },
+    # Daily at 06:00 Pacific: autopay reminders, then the day's drafts (and any days missed).
+    "daily-autopay": {
+        "task": "autopay.tasks.autopay_daily",
+        "schedule": crontab(minute=0, hour=6),
+    },
     # Every 15 minutes: settle card payments left pending (a closed tab, a lost webhook).
     "reconcile-payments": {
         "task": "billing.tasks.payments_reconcile_task",

@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from autopay.services.bank import nacha_export
+from billing.calendar import parse_date
+
+
+class Command(BaseCommand):
+    help = "Write the NACHA PPD debit file of the bank drafts dated YYYY-MM-DD, and post them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--date", required=True, help="the draft date, YYYY-MM-DD (the 20th)")
+        parser.add_argument("--output", required=True, help="the file to write")
+
+    def handle(self, *args, date, output, **options):
+        on = parse_date(date)
+        if on is None:
+            raise CommandError(f"--date {date!r} is not a date like 2026-07-20.")
+        try:
+            built = nacha_export(on=on, path=output)
+        except OSError as exc:
+            raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
+        self.stdout.write(
+            self.style.SUCCESS(f"NACHA file {output}: {built.entries} drafts, ${built.total:,.2f}.")
+        )
