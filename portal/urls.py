@@ -9,6 +9,7 @@ admin.site.site_title = "Utility portal admin"
 urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("billing.urls")),
+    path("", include("autopay.urls")),
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

@@ -259,7 +259,8 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
             )
     account = draft.service_account
     lines = [
-        f"Your bank returned the draft of ${draft.amount:,.2f} for account {account.account_number}: {reason}.",
+        f"Your bank returned the draft of ${draft.amount:,.2f} for account {account.account_number}: "
+        f"{reason}.",
         "The amount is owed again. Please pay online or call us.",
     ]
     if deactivate:

@@ -160,6 +160,22 @@ def aba_routing_number_valid(number: str) -> bool:
     return sum(d * w for d, w in zip(digits, weights, strict=True)) % 10 == 0
 
 
+def bank_agreement_validate(
+    *, service_account: ServiceAccount, routing_number: str, account_number: str, account_type: str
+) -> None:
+    """Raise ApplicationError with the first thing wrong with a paper agreement's details."""
+    if not aba_routing_number_valid(routing_number):
+        raise ApplicationError("That routing number is not valid (its check digit does not match).")
+    if not account_number.isdigit() or not 4 <= len(account_number) <= 17:
+        raise ApplicationError("The bank account number must be 4 to 17 digits.")
+    if account_type not in BankDraftAgreement.AccountType.values:
+        raise ApplicationError("Choose checking or savings.")
+    if AutopayEnrollment.objects.filter(service_account=service_account, status="active").exists():
+        raise ApplicationError("This account has card autopay; the customer must cancel it first.")
+    if BankDraftAgreement.objects.filter(service_account=service_account, status="active").exists():
+        raise ApplicationError("This account already has an active bank draft agreement.")
+
+
 def bank_agreement_record(
     *,
     service_account: ServiceAccount,
@@ -173,14 +189,12 @@ def bank_agreement_record(
     """Record a signed Preauthorized Payments Agreement. The account number is kept encrypted."""
     routing_number = routing_number.strip()
     account_number = "".join(account_number.split())
-    if not aba_routing_number_valid(routing_number):
-        raise ApplicationError("That routing number is not valid (its check digit does not match).")
-    if not account_number.isdigit() or not 4 <= len(account_number) <= 17:
-        raise ApplicationError("The bank account number must be 4 to 17 digits.")
-    if account_type not in BankDraftAgreement.AccountType.values:
-        raise ApplicationError("Choose checking or savings.")
-    if AutopayEnrollment.objects.filter(service_account=service_account, status="active").exists():
-        raise ApplicationError("This account has card autopay; the customer must cancel it first.")
+    bank_agreement_validate(
+        service_account=service_account,
+        routing_number=routing_number,
+        account_number=account_number,
+        account_type=account_type,
+    )
     try:
         with transaction.atomic():
             return BankDraftAgreement.objects.create(

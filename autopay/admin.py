@@ -1,0 +1,130 @@
+from django import forms
+from django.contrib import admin
+
+from autopay.models import AutopayDraft, AutopayEnrollment, BankDraftAgreement
+from autopay.services.enrollment import (
+    aba_routing_number_valid,
+    bank_agreement_record,
+    bank_agreement_validate,
+)
+from billing.admin import ReadOnlyAdmin
+from portal.errors import ApplicationError
+
+
+class BankDraftAgreementForm(forms.ModelForm):
+    """The account number is typed once and kept encrypted; only its last four digits show."""
+
+    account_number = forms.CharField(
+        max_length=17,
+        required=False,
+        help_text="Digits only. Stored encrypted; shown as the last four digits.",
+    )
+
+    class Meta:
+        model = BankDraftAgreement
+        fields = [
+            "service_account",
+            "holder_name",
+            "routing_number",
+            "account_type",
+            "signed_on",
+            "status",
+            "inactive_reason",
+        ]
+
+    def clean_routing_number(self):
+        number = self.cleaned_data["routing_number"].strip()
+        if not aba_routing_number_valid(number):
+            raise forms.ValidationError("That routing number is not valid: its check digit does not match.")
+        return number
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk:
+            return cleaned
+        if not cleaned.get("account_number"):
+            self.add_error("account_number", "Enter the bank account number from the voided check.")
+        elif cleaned.get("service_account") and cleaned.get("routing_number"):
+            try:
+                bank_agreement_validate(
+                    service_account=cleaned["service_account"],
+                    routing_number=cleaned["routing_number"],
+                    account_number="".join(cleaned["account_number"].split()),
+                    account_type=cleaned.get("account_type", ""),
+                )
+            except ApplicationError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return cleaned
+
+
+@admin.register(BankDraftAgreement)
+class BankDraftAgreementAdmin(admin.ModelAdmin):
+    form = BankDraftAgreementForm
+    list_display = ["service_account", "holder_name", "account_type", "account_last4", "signed_on", "status"]
+    list_filter = ["status", "account_type"]
+    search_fields = ["service_account__account_number", "holder_name"]
+    autocomplete_fields = ["service_account"]
+    readonly_fields = ["account_last4"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return [
+                "service_account",
+                "holder_name",
+                "routing_number",
+                "account_number",
+                "account_type",
+                "signed_on",
+            ]
+        return [
+            "service_account",
+            "holder_name",
+            "routing_number",
+            "account_last4",
+            "account_type",
+            "signed_on",
+            "status",
+            "inactive_reason",
+        ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return [
+            "service_account",
+            "holder_name",
+            "routing_number",
+            "account_last4",
+            "account_type",
+            "signed_on",
+        ]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = bank_agreement_record(
+            service_account=form.cleaned_data["service_account"],
+            holder_name=form.cleaned_data["holder_name"],
+            routing_number=form.cleaned_data["routing_number"],
+            account_number=form.cleaned_data["account_number"],
+            account_type=form.cleaned_data["account_type"],
+            signed_on=form.cleaned_data["signed_on"],
+            recorded_by=request.user,
+        )
+        obj.pk = created.pk
+        obj.__dict__.update(created.__dict__)
+
+
+@admin.register(AutopayEnrollment)
+class AutopayEnrollmentAdmin(ReadOnlyAdmin):
+    list_display = ["service_account", "user", "card", "draft_day", "status", "created_at"]
+    list_filter = ["status", "draft_day"]
+    search_fields = ["service_account__account_number", "user__email"]
+
+
+@admin.register(AutopayDraft)
+class AutopayDraftAdmin(ReadOnlyAdmin):
+    list_display = ["service_account", "period", "draft_date", "amount", "status", "attempts", "trace_number"]
+    list_filter = ["status", "draft_date"]
+    search_fields = ["service_account__account_number", "trace_number"]
