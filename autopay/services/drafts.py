@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
@@ -27,6 +28,9 @@ from billing.services.payments import payment_intent_submit
 from portal.money import ZERO
 
 logger = logging.getLogger(__name__)
+
+# A draft claimed this long ago whose charge never reached Stripe was left by a stopped worker.
+CHARGING_STALE_AFTER = dt.timedelta(minutes=5)
 
 
 def card_draft_date(*, draft_day: int, issued_on: dt.date) -> dt.date:
@@ -142,11 +146,19 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
         if draft.status == AutopayDraft.Status.RETRY and draft.retry_on and draft.retry_on > on:
             return None, False
         if draft.status not in (AutopayDraft.Status.SCHEDULED, AutopayDraft.Status.RETRY):
-            if draft.status == AutopayDraft.Status.CHARGING and draft.payment_id and draft.enrollment_id:
+            stale = draft.updated_at < timezone.now() - CHARGING_STALE_AFTER
+            if (
+                draft.status == AutopayDraft.Status.CHARGING
+                and draft.payment_id
+                and draft.enrollment_id
+                and stale
+            ):
                 payment = draft.payment
-                # Claimed before, and the process stopped before Stripe answered: finish it with the
-                # same idempotency key (real Stripe returns the first answer).
+                # Claimed long ago, and the process stopped before Stripe answered: finish it with
+                # the same idempotency key (real Stripe returns the first answer). A fresh claim
+                # belongs to a run still at work, and is left to it.
                 if payment.status == Payment.Status.PENDING and not payment.stripe_payment_intent_id:
+                    AutopayDraft.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
                     return draft, False
             return None, False
         bill = Bill.objects.get(service_account_id=due.service_account_id, period=due.period)

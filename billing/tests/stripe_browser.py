@@ -48,3 +48,25 @@ def confirm_card_payment(client_secret: str, *, success: bool = True) -> dict:
         f"/v1/payment_intents/{pi}/_authenticate?success={'true' if success else 'false'}",
         {"key": settings.STRIPE_PUBLISHABLE_KEY, "client_secret": client_secret},
     )
+
+
+def payment_intents_for(metadata_key: str, value: str) -> list[dict]:
+    """Every PaymentIntent localstripe holds with metadata[key] == value."""
+    return [pi for pi in all_payment_intents() if (pi.get("metadata") or {}).get(metadata_key) == value]
+
+
+def all_payment_intents() -> list[dict]:
+    """Every PaymentIntent, page by page."""
+    found, after = [], ""
+    while True:
+        query = "limit=100" + (f"&starting_after={after}" if after else "")
+        request = urllib.request.Request(
+            f"{settings.STRIPE_API_BASE}/v1/payment_intents?{query}",
+            headers={"Authorization": f"Bearer {settings.STRIPE_SECRET_KEY}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            page = json.loads(response.read())
+        found += page.get("data", [])
+        if not page.get("has_more") or not page.get("data"):
+            return found
+        after = page["data"][-1]["id"]

@@ -1,0 +1,215 @@
+"""Card autopay against localstripe: enrolment, the draft run, retries, reminders, concurrency."""
+
+import datetime as dt
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.db import connection
+
+from accounts.models import EmailLog, NotificationKind
+from accounts.notifications import notification_switches_set
+from accounts.tests.factories import AccountLinkFactory, UserFactory
+from autopay.models import AutopayDraft, AutopayEnrollment
+from autopay.services.drafts import autopay_run, autopay_send_reminders, card_draft_date
+from autopay.services.enrollment import (
+    autopay_cancel,
+    autopay_change_card,
+    autopay_enroll,
+    card_save,
+    card_setup_start,
+)
+from billing.models import BillingAccount, LedgerEntry, Payment, SavedCard, Service
+from billing.services.bills import bills_run
+from billing.tests import stripe_browser
+from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
+from portal.errors import ApplicationError
+
+pytestmark = pytest.mark.django_db(transaction=True)
+D = dt.date
+VISA = "4242424242424242"
+
+
+def saved_card(user, number=VISA) -> SavedCard:
+    secret = card_setup_start(user=user)
+    setup = stripe_browser.confirm_card_setup(secret, number)
+    return card_save(user=user, setup_intent_id=setup["id"])
+
+
+@pytest.fixture
+def billed_customer(time_machine):
+    """A customer whose sewer account gets its June bill ($48.50) on July 1, 2026, enrolled on June 30."""
+    time_machine.move_to(dt.datetime(2026, 6, 30, 19, tzinfo=dt.UTC), tick=True)
+    RateScheduleFactory(
+        service=Service.SEWER, effective_date=D(2025, 7, 1), monthly_charge_per_unit=Decimal("48.50")
+    )
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    AccountServiceFactory(service_account=account, service=Service.SEWER)
+    card = saved_card(user)
+    enrollment = autopay_enroll(user=user, service_account=account, card=card, draft_day=5)
+    bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)
+    mail.outbox.clear()
+    return {"user": user, "account": account, "card": card, "enrollment": enrollment}
+
+
+def balance(account) -> Decimal:
+    return BillingAccount.objects.get(pk=account.pk).balance
+
+
+def test_draft_date_is_the_chosen_day_on_or_after_the_bill():
+    assert card_draft_date(draft_day=5, issued_on=D(2026, 7, 1)) == D(2026, 7, 5)
+    assert card_draft_date(draft_day=1, issued_on=D(2026, 7, 1)) == D(2026, 7, 1)
+    assert card_draft_date(draft_day=1, issued_on=D(2026, 7, 2)) == D(2026, 8, 1)
+    assert card_draft_date(draft_day=28, issued_on=D(2026, 12, 29)) == D(2027, 1, 28)
+
+
+def test_enrolment_and_cancellation_send_their_emails():
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    card = saved_card(user)
+
+    enrollment = autopay_enroll(user=user, service_account=account, card=card, draft_day=25)
+    with pytest.raises(ApplicationError, match="already has autopay"):
+        autopay_enroll(user=user, service_account=account, card=card, draft_day=3)
+    autopay_cancel(enrollment=enrollment, user=user)
+
+    subjects = [m.subject for m in mail.outbox]
+    assert subjects == ["Autopay is set up", "Autopay is cancelled"]
+    assert "comes after the due date" in mail.outbox[0].body  # day 25 is after the 20th
+    assert EmailLog.objects.filter(kind=NotificationKind.AUTOPAY_CHANGED, status="sent").count() == 2
+
+
+def test_the_draft_charges_what_is_due_once_on_its_day(billed_customer):
+    account = billed_customer["account"]
+    assert autopay_run(on=D(2026, 7, 4)).drafted == 0  # not yet
+
+    first = autopay_run(on=D(2026, 7, 5))
+    again = autopay_run(on=D(2026, 7, 5))
+
+    assert (first.succeeded, again.drafted) == (1, 0)
+    draft = AutopayDraft.objects.get()
+    assert (draft.status, draft.amount) == ("succeeded", Decimal("48.50"))
+    assert balance(account) == Decimal("0.00")
+    assert len(stripe_browser.payment_intents_for("autopay_draft_id", str(draft.pk))) == 1
+    assert [m.subject for m in mail.outbox] == [f"Payment received: {draft.payment.confirmation_number}"]
+
+
+def test_days_missed_while_no_worker_ran_are_caught_up(billed_customer):
+    assert autopay_run(on=D(2026, 7, 9)).succeeded == 1
+    assert AutopayDraft.objects.get().draft_date == D(2026, 7, 5)
+
+
+def test_the_draft_is_the_bill_less_payments_since_and_nothing_when_paid(billed_customer):
+    account = billed_customer["account"]
+    post(account, "payment", "30.00", D(2026, 7, 2))
+
+    autopay_run(on=D(2026, 7, 5))
+
+    assert AutopayDraft.objects.get().amount == Decimal("18.50")
+    assert balance(account) == Decimal("0.00")
+
+
+def test_nothing_is_drafted_when_nothing_is_due(billed_customer):
+    post(billed_customer["account"], "payment", "48.50", D(2026, 7, 2))
+
+    result = autopay_run(on=D(2026, 7, 5))
+
+    assert (result.skipped, result.succeeded) == (1, 0)
+    assert AutopayDraft.objects.get().status == "skipped"
+    assert not Payment.objects.filter(channel="autopay").exists()
+
+
+def test_a_declined_draft_is_retried_once_then_left_to_past_due_handling(billed_customer):
+    user, account = billed_customer["user"], billed_customer["account"]
+    declining = saved_card(user, "4000000000000341")
+    autopay_change_card(enrollment=billed_customer["enrollment"], card=declining, user=user)
+    mail.outbox.clear()
+
+    autopay_run(on=D(2026, 7, 5))
+    draft = AutopayDraft.objects.get()
+    assert (draft.status, draft.retry_on) == ("retry", D(2026, 7, 8))
+    assert autopay_run(on=D(2026, 7, 7)).drafted == 0
+    autopay_run(on=D(2026, 7, 8))
+
+    draft.refresh_from_db()
+    assert (draft.status, draft.attempts) == ("failed", 2)
+    assert autopay_run(on=D(2026, 7, 12)).drafted == 0
+    assert balance(account) == Decimal("48.50")
+    assert [m.subject for m in mail.outbox] == [
+        f"Autopay payment failed for account {account.account_number}"
+    ] * 2
+    assert "try again on July 8" in mail.outbox[0].body
+
+
+def test_replacing_the_card_removes_the_old_one(billed_customer):
+    user, enrollment = billed_customer["user"], billed_customer["enrollment"]
+    old = enrollment.card
+    new = saved_card(user)
+
+    autopay_change_card(enrollment=enrollment, card=new, user=user)
+
+    old.refresh_from_db()
+    assert old.removed_at is not None
+    assert AutopayEnrollment.objects.get(pk=enrollment.pk).card == new
+    autopay_run(on=D(2026, 7, 5))
+    assert AutopayDraft.objects.get().payment.stripe_payment_method_id == new.stripe_payment_method_id
+
+
+def test_two_runs_at_once_charge_each_enrollment_once(billed_customer):
+    results, errors = [], []
+
+    def run():
+        try:
+            results.append(autopay_run(on=D(2026, 7, 5)))
+        except Exception as exc:  # noqa: BLE001 (asserted below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    draft = AutopayDraft.objects.get()
+    assert sum(r.succeeded for r in results) == 1
+    assert len(stripe_browser.payment_intents_for("autopay_draft_id", str(draft.pk))) == 1
+    assert LedgerEntry.objects.filter(kind="payment").count() == 1
+
+
+def test_reminder_goes_days_before_once_and_follows_the_switch(billed_customer):
+    user = billed_customer["user"]
+
+    assert autopay_send_reminders(on=D(2026, 7, 2)) == 1
+    assert autopay_send_reminders(on=D(2026, 7, 2)) == 0
+    assert "On July 5 we will charge $48.50" in mail.outbox[0].body
+
+    notification_switches_set(
+        user=user, enabled={k: k != "autopay_scheduled" for k in NotificationKind.values}
+    )
+    AutopayDraft.objects.update(reminder_sent_at=None)
+    autopay_send_reminders(on=D(2026, 7, 2))
+    assert len(mail.outbox) == 1
+    assert EmailLog.objects.filter(kind="autopay_scheduled", status="skipped").count() == 1
+
+
+def test_reminder_warns_when_the_card_expires_before_the_draft(billed_customer):
+    SavedCard.objects.filter(pk=billed_customer["card"].pk).update(exp_month=6, exp_year=2026)
+
+    autopay_send_reminders(on=D(2026, 7, 2))
+
+    assert "expires before then" in mail.outbox[0].body
+
+
+def test_another_customers_autopay_page_is_not_found(client, billed_customer):
+    client.force_login(UserFactory())
+    from django.urls import reverse
+
+    for name in ["autopay_manage", "autopay_replace_card", "autopay_cancel"]:
+        response = client.post(reverse(name, args=[billed_customer["account"].pk]))
+        assert response.status_code == 404
+    assert AutopayEnrollment.objects.get().status == "active"
