@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from accounts.models import AccountLink, ServiceAccount, User
+from accounts.models import AccountLink, EmailLog, ServiceAccount, User
 
 
 class AccountLinkInline(admin.TabularInline):
@@ -41,3 +41,20 @@ class UserAdmin(DjangoUserAdmin):
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+@admin.register(EmailLog)
+class EmailLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "to_email", "subject", "status", "required"]
+    list_filter = ["kind", "status", "required"]
+    search_fields = ["to_email", "reference"]
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

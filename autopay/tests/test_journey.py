@@ -1,0 +1,53 @@
+"""A customer sets up autopay with a new card, replaces the card, and cancels; axe-core on every page."""
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
+from autopay.models import AutopayEnrollment
+from billing.models import SavedCard
+from billing.tests.test_pay_journey import fill_card
+from portal.tests.browser import assert_accessible
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_enrol_replace_the_card_and_cancel(page, live_server):
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    page.goto("/auth/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/dashboard/")
+    page.get_by_role("link", name=f"Account {account.account_number}", exact=True).click()
+    page.get_by_role("link", name="Set up or change automatic payments").click()
+    expect(page.get_by_role("heading", name=f"Autopay for account {account.account_number}")).to_be_visible()
+    assert_accessible(page)
+
+    fill_card(page, "4242424242424242")
+    page.get_by_label("Day of the month to charge").select_option("25")
+    page.get_by_role("button", name="Set up autopay").click()
+    expect(page.get_by_text("Autopay is set up: day 25")).to_be_visible()
+    expect(page.get_by_text("Visa ending 4242")).to_be_visible()
+    assert_accessible(page)
+    first = AutopayEnrollment.objects.get(status="active").card
+
+    fill_card(page, "4242424242424242")  # the same number: a new expiry and code
+    page.get_by_role("button", name="Save the new card").click()
+    expect(page.get_by_text("The old card was removed")).to_be_visible()
+    assert_accessible(page)
+    enrollment = AutopayEnrollment.objects.get(status="active")
+    assert enrollment.card != first
+    assert SavedCard.objects.get(pk=first.pk).removed_at is not None
+
+    page.get_by_role("button", name="Cancel autopay").click()
+    expect(page.get_by_text("Autopay is cancelled")).to_be_visible()
+    expect(page.get_by_role("button", name="Set up autopay")).to_be_visible()
+    assert_accessible(page)
+    assert [m.subject for m in mail.outbox] == [
+        "Autopay is set up",
+        "Your autopay card was changed",
+        "Autopay is cancelled",
+    ]

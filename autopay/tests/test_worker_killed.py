@@ -1,0 +1,111 @@
+"""A real Celery worker process is killed in the middle of a draft run; the run again finishes
+the work with no double charge and no enrollment missed."""
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accounts.tests.factories import AccountLinkFactory, UserFactory
+from autopay.models import AutopayDraft
+from autopay.services.drafts import CHARGING_STALE_AFTER, autopay_run
+from autopay.services.enrollment import autopay_enroll, card_save, card_setup_start
+from billing.models import Service
+from billing.services.bills import bills_run
+from billing.tests import stripe_browser
+from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
+from portal.celery import app
+
+ENROLLMENTS = 12
+
+
+def wait_for(check, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_worker_killed_mid_run_then_run_again_drafts_everyone_once(tmp_path):
+    RateScheduleFactory(
+        service=Service.SEWER, effective_date=dt.date(2025, 7, 1), monthly_charge_per_unit=Decimal("20")
+    )
+    user = UserFactory()
+    secret = card_setup_start(user=user)
+    card = card_save(
+        user=user, setup_intent_id=stripe_browser.confirm_card_setup(secret, "4242424242424242")["id"]
+    )
+    for _ in range(ENROLLMENTS):
+        account = AccountLinkFactory(user=user).service_account
+        AccountServiceFactory(service_account=account, service=Service.SEWER)
+        enrollment = autopay_enroll(user=user, service_account=account, card=card, draft_day=5)
+        type(enrollment).objects.filter(pk=enrollment.pk).update(starts_on=dt.date(2026, 6, 30))
+    bills_run(period=dt.date(2026, 6, 1), issued_on=dt.date(2026, 7, 1), notify=False)
+
+    # The worker process: the same code, the test database, Stripe paced to 4 requests a second
+    # so the run is still going when it is killed.
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@/{db['NAME']}?host={db['OPTIONS'].get('host', db['HOST'])}",
+        "STRIPE_MAX_REQUESTS_PER_SECOND": "4",
+    }
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "--pool=solo",
+            "--concurrency=1",
+            "--without-heartbeat",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel=WARNING",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        app.conf.task_always_eager = False
+        autopay_run(on=dt.date(2026, 7, 5), fan_out=True, chunk_size=ENROLLMENTS)
+        app.conf.task_always_eager = True
+        some_paid = wait_for(lambda: AutopayDraft.objects.filter(status="succeeded").count() >= 3, timeout=60)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        app.conf.task_always_eager = True
+        if worker.poll() is None:
+            worker.kill()
+        log.close()
+    assert some_paid, (tmp_path / "worker.log").read_text()[-2000:]
+    paid_before = AutopayDraft.objects.filter(status="succeeded").count()
+    assert paid_before < ENROLLMENTS, "the worker finished before it could be killed"
+
+    # Later (a claim left by the dead worker is stale by then), the run again.
+    import time_machine
+
+    with time_machine.travel(dt.datetime.now(tz=dt.UTC) + CHARGING_STALE_AFTER + dt.timedelta(minutes=1)):
+        autopay_run(on=dt.date(2026, 7, 5))
+
+    drafts = list(AutopayDraft.objects.all())
+    assert len(drafts) == ENROLLMENTS
+    assert all(d.status == "succeeded" for d in drafts)
+    for draft in drafts:
+        assert len(stripe_browser.payment_intents_for("autopay_draft_id", str(draft.pk))) == 1, draft.pk
+    assert settings.STRIPE_MAX_REQUESTS_PER_SECOND > 4  # this process was not slowed
