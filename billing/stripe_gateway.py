@@ -153,6 +153,13 @@ def setup_intent_create(*, customer_id: str, idempotency_key: str) -> Intent:
     return _intent(intent)
 
 
+def setup_intent_confirm_test_card(intent_id: str) -> Intent:
+    """Demo data only: confirm a SetupIntent with Stripe's test Visa (test mode and localstripe)."""
+    return _intent(
+        _call(client().v1.setup_intents.confirm, intent_id, params={"payment_method": "pm_card_visa"})
+    )
+
+
 def setup_intent_retrieve(intent_id: str) -> Intent:
     return _intent(_call(client().v1.setup_intents.retrieve, intent_id))
 
