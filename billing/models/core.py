@@ -193,6 +193,9 @@ class Bill(models.Model):
     ledger_entry = models.OneToOneField(
         LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="bill"
     )
+    notes = models.TextField(
+        blank=True, help_text="Messages printed on the bill, e.g. a payment plan's installment."
+    )
     ready_notice_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef
 
 from accounts.models import ServiceAccount
 from billing.calendar import add_months, due_date_for_period, local_today
+from billing.hooks import BILL_NOTE_PROVIDERS
 from billing.models import AccountService, Bill, BillLine, LedgerEntry, MeterRead, RateSchedule, Service
 from billing.selectors import LEDGER_ROW_FIELDS, LedgerRow, open_items, past_due_total
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
@@ -222,9 +223,16 @@ def _bill_chunk(
         if service_total > 0
     ]
     entries = {e.service_account_id: e for e in ledger_post(postings=postings)}
+    notes: dict[int, list[str]] = defaultdict(list)
+    for provider in BILL_NOTE_PROVIDERS:
+        for account_id, lines in provider(
+            account_ids=account_ids, period=period, issued_on=issued_on
+        ).items():
+            notes[account_id] += lines
     bills = []
     for bill, _, _ in drafts:
         bill.ledger_entry = entries.get(bill.service_account_id)
+        bill.notes = "\n".join(notes.get(bill.service_account_id, []))
         bills.append(bill)
     Bill.objects.bulk_create(bills, batch_size=2000)
     all_lines = []

@@ -184,6 +184,11 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = Path(os.environ.get("PORTAL_MEDIA_ROOT", BASE_DIR / "media"))
+# Customers' documents (assistance applications): no URL reaches this folder; a view checks
+# who asks before serving a file. Keep it out of the web server's static and media roots.
+PRIVATE_MEDIA_ROOT = Path(os.environ.get("PORTAL_PRIVATE_MEDIA_ROOT", BASE_DIR / "private-media"))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -212,6 +217,11 @@ STRIPE_MAX_REQUESTS_PER_SECOND = float(os.environ.get("STRIPE_MAX_REQUESTS_PER_S
 
 # Bank account numbers for bank drafts are kept encrypted with this Fernet key.
 PORTAL_ENCRYPTION_KEY = os.environ.get("PORTAL_ENCRYPTION_KEY", "")
+
+# Utility Assistance Program (values a utility may change).
+ASSISTANCE_UPLOAD_MAX_BYTES = int(os.environ.get("ASSISTANCE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
+ASSISTANCE_CREDIT_INTERVAL_DAYS = int(os.environ.get("ASSISTANCE_CREDIT_INTERVAL_DAYS", "365"))
+ASSISTANCE_HOLD_DOOR_HANGER_FEES = env_bool("ASSISTANCE_HOLD_DOOR_HANGER_FEES", default=True)
 
 # Autopay (values a utility may change).
 AUTOPAY_REMINDER_DAYS = int(os.environ.get("AUTOPAY_REMINDER_DAYS", "3"))

@@ -29,3 +29,7 @@ CACHES["default"]["KEY_PREFIX"] = f"test-{os.getpid()}"  # noqa: F405
 # Tasks queued by the code under test run at once; tests about Celery itself start a real
 # worker on the test Redis and switch this off (see the celery_worker fixture).
 CELERY_TASK_ALWAYS_EAGER = True
+
+import tempfile  # noqa: E402
+
+PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="portal-private-media-"))  # noqa: F405

@@ -1,0 +1,224 @@
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import ServiceAccount
+from billing.models import LedgerEntry
+
+
+def private_storage() -> FileSystemStorage:
+    """Uploads live outside every public URL; only the document view serves them."""
+    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+
+
+def document_path(instance, filename: str) -> str:
+    # The customer's file name is kept as data, never used as a path.
+    return f"assistance/{instance.application_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()[:5]}"
+
+
+class IncomeGuideline(models.Model):
+    """One row of a program year's income table: at or below the limit, the credit is given."""
+
+    program_year = models.PositiveSmallIntegerField()
+    household_size = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1)],
+        help_text="The last row applies to this size and larger households.",
+    )
+    monthly_income_limit = models.DecimalField(max_digits=10, decimal_places=2)
+    credit = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        ordering = ["-program_year", "household_size"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["program_year", "household_size"], name="assistance_guideline_unique"
+            ),
+            models.CheckConstraint(condition=Q(credit__gt=0), name="assistance_guideline_credit_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.program_year}: household of {self.household_size}"
+
+
+class AssistanceApplication(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", "Submitted"
+        ASSESSED = "assessed", "Assessed"
+        APPOINTMENT_SCHEDULED = "appointment_scheduled", "Appointment scheduled"
+        APPROVED = "approved", "Approved"
+        DENIED = "denied", "Denied"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        EXPIRED = "expired", "Expired"
+
+    OPEN_STATUSES = (Status.SUBMITTED, Status.ASSESSED, Status.APPOINTMENT_SCHEDULED)
+
+    class ContactTime(models.TextChoices):
+        MORNING = "morning", "Morning (8 a.m. to noon)"
+        AFTERNOON = "afternoon", "Afternoon (noon to 5 p.m.)"
+        ANY = "any", "Any time"
+
+    service_account = models.ForeignKey(
+        ServiceAccount, on_delete=models.PROTECT, related_name="assistance_applications"
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assistance_applications"
+    )
+    program_year = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.SUBMITTED)
+    household_size = models.PositiveSmallIntegerField()
+    monthly_income = models.DecimalField("gross monthly household income", max_digits=10, decimal_places=2)
+    phone = models.CharField(max_length=40)
+    preferred_contact_time = models.CharField(max_length=10, choices=ContactTime.choices)
+    attestation_name = models.CharField("typed signature", max_length=200)
+    attested_on = models.DateField()
+    submitted_at = models.DateTimeField(auto_now_add=True)
+    assessment_notes = models.TextField(blank=True, help_text="Notes from the phone assessment.")
+    appointment_at = models.DateTimeField("verification appointment", null=True, blank=True)
+    decision_reason = models.CharField(max_length=300, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    credit_amount = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    credit_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="assistance_application"
+    )
+    conservation_materials_provided = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+        indexes = [models.Index(fields=["status", "program_year"], name="assistance_app_status_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(household_size__gte=1), name="assistance_app_household_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(monthly_income__gte=0), name="assistance_app_income_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Application {self.pk} for {self.service_account.account_number}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+
+class HouseholdMember(models.Model):
+    application = models.ForeignKey(AssistanceApplication, on_delete=models.CASCADE, related_name="members")
+    name = models.CharField(max_length=200)
+    relationship = models.CharField(max_length=100, help_text="To the applicant, e.g. self, spouse, child.")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IncomeSource(models.Model):
+    class Kind(models.TextChoices):
+        WAGES = "wages", "Wages or salary"
+        SELF_EMPLOYMENT = "self_employment", "Self-employment"
+        SOCIAL_SECURITY = "social_security", "Social Security or SSI"
+        UNEMPLOYMENT = "unemployment", "Unemployment"
+        PENSION = "pension", "Pension or retirement"
+        CHILD_SUPPORT = "child_support", "Child support or alimony"
+        ASSISTANCE = "assistance", "Public assistance (TANF)"
+        OTHER = "other", "Other income"
+
+    application = models.ForeignKey(AssistanceApplication, on_delete=models.CASCADE, related_name="incomes")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    monthly_amount = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(0)])
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.monthly_amount}"
+
+
+class ApplicationDocument(models.Model):
+    class Kind(models.TextChoices):
+        PHOTO_ID = "photo_id", "Photo ID"
+        INCOME_PROOF = "income_proof", "Proof of income for the past 30 days"
+        LATE_NOTICE = "late_notice", "Late notice or door hanger"
+
+    application = models.ForeignKey(AssistanceApplication, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    file = models.FileField(storage=private_storage, upload_to=document_path)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class ApplicationEvent(models.Model):
+    """Who moved an application, when, and why."""
+
+    application = models.ForeignKey(AssistanceApplication, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(max_length=30, blank=True)
+    to_status = models.CharField(max_length=30)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.from_status or 'new'} → {self.to_status}"
+
+
+class PaymentPlan(models.Model):
+    """A past-due balance paid in monthly installments, due with the bills on the 20th."""
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested"
+        ACTIVE = "active", "Active"
+        DECLINED = "declined", "Declined"
+        COMPLETED = "completed", "Completed"
+        ENDED = "ended", "Ended: an installment was missed"
+
+    service_account = models.ForeignKey(
+        ServiceAccount, on_delete=models.PROTECT, related_name="payment_plans"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payment_plans"
+    )
+    installments = models.PositiveSmallIntegerField(validators=[MinValueValidator(2), MaxValueValidator(12)])
+    total = models.DecimalField(
+        max_digits=12, decimal_places=2, help_text="The past-due amount the plan covers."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    requested_at = models.DateTimeField(auto_now_add=True)
+    starts_on = models.DateField(null=True, blank=True, help_text="Set on approval.")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=300, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["service_account"],
+                condition=Q(status__in=["requested", "active"]),
+                name="assistance_plan_one_open_per_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(installments__gte=2) & Q(installments__lte=12), name="assistance_plan_2_to_12"
+            ),
+            models.CheckConstraint(condition=Q(total__gt=0), name="assistance_plan_total_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan for {self.service_account.account_number}: {self.installments} × ({self.total})"

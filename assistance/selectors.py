@@ -1,0 +1,56 @@
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from accounts.models import User
+from assistance.models import AssistanceApplication, PaymentPlan
+
+
+def application_list_for_user(*, user: User) -> QuerySet[AssistanceApplication]:
+    return AssistanceApplication.objects.filter(applicant=user).select_related("service_account")
+
+
+def application_get_for_user(*, user: User, pk: int) -> AssistanceApplication:
+    """The login's own application, or 404."""
+    return get_object_or_404(application_list_for_user(user=user), pk=pk)
+
+
+def accounts_with_plan_in_good_standing(*, account_ids, as_of: dt.date) -> set[int]:
+    """For the late-fee run and the certification sweep: accounts they leave alone."""
+    from assistance.services.plans import plan_in_good_standing
+
+    plans = PaymentPlan.objects.filter(
+        service_account_id__in=list(account_ids), status=PaymentPlan.Status.ACTIVE
+    )
+    return {plan.service_account_id for plan in plans if plan_in_good_standing(plan=plan, as_of=as_of)}
+
+
+def accounts_holding_door_hanger_fees(*, account_ids) -> set[int]:
+    """Accounts with an application being reviewed: new door-hanger fees wait (configurable)."""
+    if not settings.ASSISTANCE_HOLD_DOOR_HANGER_FEES:
+        return set()
+    return set(
+        AssistanceApplication.objects.filter(
+            service_account_id__in=list(account_ids), status__in=AssistanceApplication.OPEN_STATUSES
+        ).values_list("service_account_id", flat=True)
+    )
+
+
+def payment_plan_bill_notes(*, account_ids, period: dt.date, issued_on: dt.date) -> dict[int, list[str]]:
+    """The installment due with each bill, for accounts on an active plan."""
+    from assistance.services.plans import plan_schedule
+
+    notes: dict[int, list[str]] = {}
+    for plan in PaymentPlan.objects.filter(
+        service_account_id__in=list(account_ids), status=PaymentPlan.Status.ACTIVE
+    ):
+        schedule = plan_schedule(total=plan.total, installments=plan.installments, starts_on=plan.starts_on)
+        upcoming = next((i for i in schedule if i.due_date >= issued_on), None)
+        if upcoming:
+            notes[plan.service_account_id] = [
+                f"Payment plan: installment {upcoming.number} of {plan.installments}, ${upcoming.amount:,.2f}, "
+                f"is due {upcoming.due_date:%B %-d, %Y}, with this bill's new charges."
+            ]
+    return notes

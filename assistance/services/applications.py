@@ -1,0 +1,329 @@
+"""Applications to the Utility Assistance Program: submitting, reviewing, approving."""
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import NotificationKind, ServiceAccount, User
+from accounts.notifications import email_send
+from assistance.models import (
+    ApplicationDocument,
+    ApplicationEvent,
+    AssistanceApplication,
+    HouseholdMember,
+    IncomeSource,
+)
+from assistance.services.eligibility import eligibility_check
+from billing.calendar import local_today
+from billing.models import LedgerEntry
+from billing.selectors import account_open_items
+from billing.services.ledger import Posting, billing_accounts_lock, ledger_post, ledger_reverse
+from portal.errors import ApplicationError
+
+ALLOWED_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+NAME_SUFFIXES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+def document_type(upload: UploadedFile) -> str:
+    """What the file really is, read from its content (not its name): a PDF, JPEG or PNG that
+    opens, of at most ASSISTANCE_UPLOAD_MAX_BYTES, whose name says the same. Else ApplicationError."""
+    name = upload.name or "file"
+    if upload.size > settings.ASSISTANCE_UPLOAD_MAX_BYTES:
+        limit = settings.ASSISTANCE_UPLOAD_MAX_BYTES // (1024 * 1024)
+        raise ApplicationError(f"{name} is larger than {limit} MB.")
+    upload.seek(0)
+    data = upload.read()
+    upload.seek(0)
+    detected = None
+    if data.startswith(b"%PDF-"):
+        from pypdf import PdfReader
+        from pypdf.errors import PdfReadError
+
+        try:
+            if len(PdfReader(io.BytesIO(data)).pages) > 0:
+                detected = "application/pdf"
+        except (PdfReadError, ValueError, KeyError, TypeError):
+            detected = None
+    else:
+        from PIL import Image, UnidentifiedImageError
+
+        try:
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+                detected = {"JPEG": "image/jpeg", "PNG": "image/png"}.get(image.format)
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
+            detected = None
+    if detected is None:
+        raise ApplicationError(f"{name} is not a PDF, JPEG or PNG file that can be opened.")
+    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if NAME_SUFFIXES.get(suffix) != detected:
+        raise ApplicationError(
+            f"{name} does not contain what its name says; it looks like {ALLOWED_TYPES[detected][1:].upper()}."
+        )
+    return detected
+
+
+@dataclass(frozen=True)
+class Member:
+    name: str
+    relationship: str
+
+
+@dataclass(frozen=True)
+class Income:
+    kind: str
+    monthly_amount: Decimal
+
+
+def _record(
+    application: AssistanceApplication, *, to_status: str, by: User | None, note: str = "", from_status=None
+):
+    ApplicationEvent.objects.create(
+        application=application,
+        from_status=from_status if from_status is not None else application.status,
+        to_status=to_status,
+        by=by,
+        note=note[:300],
+    )
+
+
+def _tell(application: AssistanceApplication, lines: list[str]) -> None:
+    email_send(
+        kind=NotificationKind.ASSISTANCE_STATUS,
+        subject=f"Your bill assistance application: {application.get_status_display().lower()}",
+        template="emails/notice",
+        context={
+            "lines": lines,
+            "link": settings.PORTAL_BASE_URL + reverse("assistance_detail", args=[application.pk]),
+            "link_text": "See your application",
+        },
+        users=[application.applicant],
+        reference=f"assistance:{application.pk}",
+    )
+
+
+def application_submit(
+    *,
+    applicant: User,
+    service_account: ServiceAccount,
+    members: list[Member],
+    incomes: list[Income],
+    phone: str,
+    preferred_contact_time: str,
+    attestation_name: str,
+    documents: dict[str, list[UploadedFile]],
+) -> AssistanceApplication:
+    """Record an application with its household, income and documents, all or nothing."""
+    if not members:
+        raise ApplicationError("List everyone in your household, including yourself.")
+    if not attestation_name.strip():
+        raise ApplicationError("Type your full name to sign the attestation.")
+    if not documents.get(ApplicationDocument.Kind.PHOTO_ID):
+        raise ApplicationError("Add a photo ID.")
+    if not documents.get(ApplicationDocument.Kind.INCOME_PROOF):
+        raise ApplicationError("Add proof of income for the past 30 days.")
+    checked = [
+        (kind, upload, document_type(upload)) for kind, uploads in documents.items() for upload in uploads
+    ]
+    if AssistanceApplication.objects.filter(
+        service_account=service_account, status__in=AssistanceApplication.OPEN_STATUSES
+    ).exists():
+        raise ApplicationError("This account already has an application being reviewed.")
+    today = local_today()
+    with transaction.atomic():
+        application = AssistanceApplication.objects.create(
+            service_account=service_account,
+            applicant=applicant,
+            program_year=today.year,
+            household_size=len(members),
+            monthly_income=sum((i.monthly_amount for i in incomes), Decimal("0")),
+            phone=phone.strip(),
+            preferred_contact_time=preferred_contact_time,
+            attestation_name=attestation_name.strip(),
+            attested_on=today,
+        )
+        HouseholdMember.objects.bulk_create(
+            [
+                HouseholdMember(
+                    application=application, name=m.name.strip(), relationship=m.relationship.strip()
+                )
+                for m in members
+            ]
+        )
+        IncomeSource.objects.bulk_create(
+            [
+                IncomeSource(application=application, kind=i.kind, monthly_amount=i.monthly_amount)
+                for i in incomes
+            ]
+        )
+        for kind, upload, content_type in checked:
+            ApplicationDocument.objects.create(
+                application=application,
+                kind=kind,
+                file=upload,
+                original_name=(upload.name or "file")[:200],
+                content_type=content_type,
+                size=upload.size,
+            )
+        _record(
+            application, to_status=application.status, by=applicant, from_status="", note="Submitted online"
+        )
+    _tell(
+        application,
+        [
+            "We received your application to the Utility Assistance Program.",
+            "Next, we will call you for a short assessment, then set a time to check your ID and income.",
+            "Applying does not move your bill's due date: please keep paying what you can.",
+        ],
+    )
+    return application
+
+
+def application_set_status(
+    *, application: AssistanceApplication, status: str, by: User, note: str = "", appointment_at=None
+) -> AssistanceApplication:
+    """Move an application along (assessed, appointment scheduled, withdrawn, expired)."""
+    allowed = {
+        AssistanceApplication.Status.ASSESSED,
+        AssistanceApplication.Status.APPOINTMENT_SCHEDULED,
+        AssistanceApplication.Status.WITHDRAWN,
+        AssistanceApplication.Status.EXPIRED,
+    }
+    if status not in allowed:
+        raise ApplicationError("Use approve or deny for a decision.")
+    with transaction.atomic():
+        application = AssistanceApplication.objects.select_for_update().get(pk=application.pk)
+        if not application.is_open:
+            raise ApplicationError(f"The application is {application.get_status_display().lower()} already.")
+        if status == AssistanceApplication.Status.APPOINTMENT_SCHEDULED:
+            appointment_at = appointment_at or application.appointment_at
+            if appointment_at is None:
+                raise ApplicationError("Enter the appointment's date and time first.")
+            application.appointment_at = appointment_at
+        _record(application, to_status=status, by=by, note=note)
+        application.status = status
+        application.save(update_fields=["status", "appointment_at", "updated_at"])
+    if status == AssistanceApplication.Status.APPOINTMENT_SCHEDULED:
+        when = timezone.localtime(application.appointment_at)
+        _tell(
+            application,
+            [
+                f"Your verification appointment is on {when:%A, %B %-d at %-I:%M %p}.",
+                "Bring a photo ID, proof of income for the past 30 days and, if you have one, the late notice or door hanger.",
+            ],
+        )
+    return application
+
+
+def application_approve(
+    *, application: AssistanceApplication, by: User, note: str = ""
+) -> AssistanceApplication:
+    """Approve once, in one transaction: the credit for the household size posted, unpaid late
+    and door-hanger fees waived, conservation materials marked provided; the customer emailed.
+
+    A second approval (a double click, two clerks) finds it approved and does nothing more.
+    One approved credit per account per ASSISTANCE_CREDIT_INTERVAL_DAYS.
+    """
+    today = local_today()
+    with transaction.atomic():
+        billing_accounts_lock(service_account_ids=[application.service_account_id])
+        application = AssistanceApplication.objects.select_for_update().get(pk=application.pk)
+        if application.status == AssistanceApplication.Status.APPROVED:
+            return application
+        if not application.is_open:
+            raise ApplicationError(f"The application is {application.get_status_display().lower()}.")
+        since = timezone.now() - dt.timedelta(days=settings.ASSISTANCE_CREDIT_INTERVAL_DAYS)
+        recent = AssistanceApplication.objects.filter(
+            service_account_id=application.service_account_id, status="approved", reviewed_at__gte=since
+        ).exclude(pk=application.pk)
+        if recent.exists():
+            raise ApplicationError(
+                f"This account had an assistance credit approved within the last "
+                f"{settings.ASSISTANCE_CREDIT_INTERVAL_DAYS} days."
+            )
+        result = eligibility_check(
+            household_size=application.household_size, monthly_income=application.monthly_income, on=today
+        )
+        if not result.likely_eligible:
+            raise ApplicationError(f"Not eligible by the income table: {result.reason}")
+        fee_kinds = (LedgerEntry.Kind.LATE_FEE, LedgerEntry.Kind.DOOR_HANGER_FEE)
+        open_fees = [
+            i
+            for i in account_open_items(service_account=application.service_account, as_of=today)
+            if i.kind in fee_kinds
+        ]
+        for item in open_fees:
+            ledger_reverse(
+                entry=LedgerEntry.objects.get(pk=item.entry_id),
+                amount=item.unpaid,
+                posted_on=today,
+                source_key=f"assist-waive:{application.pk}:{item.entry_id}",
+                description="Fee waived: Utility Assistance Program",
+            )
+        (credit,) = ledger_post(
+            postings=[
+                Posting(
+                    service_account_id=application.service_account_id,
+                    kind=LedgerEntry.Kind.CREDIT,
+                    amount=-result.credit,
+                    posted_on=today,
+                    description="Utility Assistance Program credit",
+                    source_key=f"assist:{application.pk}",
+                )
+            ]
+        )
+        _record(
+            application,
+            to_status="approved",
+            by=by,
+            note=note or f"Credit ${result.credit}; {len(open_fees)} fee(s) waived",
+        )
+        application.status = AssistanceApplication.Status.APPROVED
+        application.credit_amount = result.credit
+        application.credit_entry = credit
+        application.conservation_materials_provided = True
+        application.reviewed_by = by
+        application.reviewed_at = timezone.now()
+        application.decision_reason = note[:300]
+        application.save()
+        waived = sum((i.unpaid for i in open_fees), Decimal("0"))
+    lines = [
+        f"Your application is approved. A credit of ${result.credit:,.2f} is on account {application.service_account.account_number}."
+    ]
+    if waived:
+        lines.append(f"Late and door-hanger fees of ${waived:,.2f} were waived.")
+    lines.append("Water-conservation materials are on their way to you.")
+    transaction.on_commit(lambda: _tell(application, lines))
+    return application
+
+
+def application_deny(*, application: AssistanceApplication, by: User, reason: str) -> AssistanceApplication:
+    if not reason.strip():
+        raise ApplicationError("Give the reason for the denial; the customer is told it.")
+    with transaction.atomic():
+        application = AssistanceApplication.objects.select_for_update().get(pk=application.pk)
+        if application.status == AssistanceApplication.Status.DENIED:
+            return application
+        if not application.is_open:
+            raise ApplicationError(f"The application is {application.get_status_display().lower()}.")
+        _record(application, to_status="denied", by=by, note=reason)
+        application.status = AssistanceApplication.Status.DENIED
+        application.decision_reason = reason.strip()[:300]
+        application.reviewed_by = by
+        application.reviewed_at = timezone.now()
+        application.save()
+    _tell(
+        application,
+        [
+            f"Your application was not approved: {application.decision_reason}",
+            "If something has changed, you can apply again, or call us to talk about a payment plan.",
+        ],
+    )
+    return application

@@ -1,0 +1,180 @@
+"""Payment plans: a past-due balance in 2 to 12 monthly installments, due on the 20th."""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import NotificationKind, ServiceAccount, User
+from accounts.notifications import email_send, users_for_account
+from assistance.models import PaymentPlan
+from billing.calendar import DUE_DAY, add_months, local_today
+from billing.models import LedgerEntry
+from billing.selectors import account_past_due
+from portal.errors import ApplicationError
+from portal.money import ZERO
+
+FIRST_INSTALLMENT_AFTER_DAYS = 10
+
+
+@dataclass(frozen=True)
+class Installment:
+    number: int
+    due_date: dt.date
+    amount: Decimal
+
+
+def plan_schedule(*, total: Decimal, installments: int, starts_on: dt.date) -> list[Installment]:
+    """Equal installments (the last takes the cents left over), due on the 20th of each month,
+    the first at least ten days after the plan starts."""
+    first = starts_on + dt.timedelta(days=FIRST_INSTALLMENT_AFTER_DAYS)
+    due = first.replace(day=DUE_DAY) if first.day <= DUE_DAY else add_months(first, 1).replace(day=DUE_DAY)
+    each = (total / installments).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    schedule = []
+    for number in range(1, installments + 1):
+        amount = each if number < installments else total - each * (installments - 1)
+        schedule.append(Installment(number, add_months(due, number - 1).replace(day=DUE_DAY), amount))
+    return schedule
+
+
+def plan_request(*, service_account: ServiceAccount, user: User, installments: int) -> PaymentPlan:
+    if not 2 <= installments <= 12:
+        raise ApplicationError("Choose from 2 to 12 monthly installments.")
+    past_due = account_past_due(service_account=service_account, as_of=local_today())
+    if past_due <= 0:
+        raise ApplicationError("Nothing is past due on this account, so there is nothing to spread out.")
+    try:
+        with transaction.atomic():
+            return PaymentPlan.objects.create(
+                service_account=service_account, requested_by=user, installments=installments, total=past_due
+            )
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "This account already has a payment plan, or a request being reviewed."
+        ) from exc
+
+
+def _tell(plan: PaymentPlan, subject: str, lines: list[str]) -> None:
+    email_send(
+        kind=NotificationKind.PAST_DUE,
+        subject=subject,
+        template="emails/notice",
+        context={
+            "lines": lines,
+            "link": settings.PORTAL_BASE_URL + reverse("payment_plan", args=[plan.service_account_id]),
+            "link_text": "See your payment plan",
+        },
+        users=users_for_account(service_account=plan.service_account),
+        required=True,  # the terms of an agreement the customer asked for
+        reference=f"plan:{plan.pk}",
+    )
+
+
+def plan_decide(*, plan: PaymentPlan, approve: bool, by: User, reason: str = "") -> PaymentPlan:
+    with transaction.atomic():
+        plan = PaymentPlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != PaymentPlan.Status.REQUESTED:
+            return plan
+        if not approve and not reason.strip():
+            raise ApplicationError("Give the reason for declining; the customer is told it.")
+        plan.status = PaymentPlan.Status.ACTIVE if approve else PaymentPlan.Status.DECLINED
+        plan.starts_on = local_today() if approve else None
+        plan.reviewed_by = by
+        plan.reviewed_at = timezone.now()
+        plan.decision_reason = reason.strip()[:300]
+        plan.save()
+    if approve:
+        schedule = plan_schedule(total=plan.total, installments=plan.installments, starts_on=plan.starts_on)
+        _tell(
+            plan,
+            "Your payment plan is approved",
+            [
+                f"Your plan for ${plan.total:,.2f} past due on account {plan.service_account.account_number} is approved: "
+                f"{plan.installments} monthly installments, the first ${schedule[0].amount:,.2f} due {schedule[0].due_date:%B %-d}.",
+                "Keep paying each new bill as well. While the plan is kept, no late fees are added and the account is not "
+                "certified. A missed installment ends the plan.",
+            ],
+        )
+    else:
+        _tell(
+            plan,
+            "Your payment plan request",
+            [f"We could not approve the payment plan: {plan.decision_reason}"],
+        )
+    return plan
+
+
+def plan_amount_required(*, plan: PaymentPlan, as_of: dt.date) -> Decimal:
+    """What the customer must have paid since the plan started to be in good standing on `as_of`:
+    the installments due before it, and the new bills due before it."""
+    installments = sum(
+        (
+            i.amount
+            for i in plan_schedule(total=plan.total, installments=plan.installments, starts_on=plan.starts_on)
+            if i.due_date < as_of
+        ),
+        ZERO,
+    )
+    new_charges = (
+        LedgerEntry.objects.filter(
+            service_account_id=plan.service_account_id,
+            posted_on__gt=plan.starts_on,
+            amount__gt=0,
+            due_date__lt=as_of,
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    return installments + new_charges
+
+
+def plan_amount_paid(*, plan: PaymentPlan, as_of: dt.date) -> Decimal:
+    paid = (
+        LedgerEntry.objects.filter(
+            service_account_id=plan.service_account_id,
+            posted_on__gte=plan.starts_on,
+            posted_on__lte=as_of,
+            amount__lt=0,
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    return -paid
+
+
+def plan_in_good_standing(*, plan: PaymentPlan, as_of: dt.date) -> bool:
+    return plan.status == PaymentPlan.Status.ACTIVE and plan_amount_paid(
+        plan=plan, as_of=as_of
+    ) >= plan_amount_required(plan=plan, as_of=as_of)
+
+
+def plans_check(*, as_of: dt.date) -> dict[str, int]:
+    """Daily: end plans with a missed installment (and tell the customer); complete paid ones."""
+    counts = {"ended": 0, "completed": 0}
+    for plan in PaymentPlan.objects.filter(status=PaymentPlan.Status.ACTIVE).select_related(
+        "service_account"
+    ):
+        schedule = plan_schedule(total=plan.total, installments=plan.installments, starts_on=plan.starts_on)
+        if not plan_in_good_standing(plan=plan, as_of=as_of):
+            PaymentPlan.objects.filter(pk=plan.pk, status="active").update(
+                status=PaymentPlan.Status.ENDED, ended_on=as_of
+            )
+            counts["ended"] += 1
+            _tell(
+                plan,
+                "Your payment plan has ended",
+                [
+                    f"An installment of your payment plan for account {plan.service_account.account_number} was not paid "
+                    "by its due date, so the plan has ended and the past-due balance is handled as usual again.",
+                    "If you can't pay, call us: we may be able to help.",
+                ],
+            )
+        elif schedule[-1].due_date < as_of:
+            PaymentPlan.objects.filter(pk=plan.pk, status="active").update(
+                status=PaymentPlan.Status.COMPLETED, ended_on=as_of
+            )
+            counts["completed"] += 1
+    return counts
