@@ -252,6 +252,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "autopay.tasks.autopay_daily",
         "schedule": crontab(minute=0, hour=6),
     },
+    # Daily at 07:00 Pacific: end payment plans with a missed installment.
+    "daily-payment-plans": {
+        "task": "assistance.tasks.payment_plans_check",
+        "schedule": crontab(minute=0, hour=7),
+    },
     # Every 15 minutes: settle card payments left pending (a closed tab, a lost webhook).
     "reconcile-payments": {
         "task": "billing.tasks.payments_reconcile_task",

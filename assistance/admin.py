@@ -1,0 +1,282 @@
+from django import forms
+from django.contrib import admin, messages
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from assistance.models import (
+    ApplicationDocument,
+    ApplicationEvent,
+    AssistanceApplication,
+    HouseholdMember,
+    IncomeGuideline,
+    IncomeSource,
+    PaymentPlan,
+)
+from assistance.services.applications import application_approve, application_deny, application_set_status
+from assistance.services.plans import plan_decide
+from portal.errors import ApplicationError
+
+
+@admin.register(IncomeGuideline)
+class IncomeGuidelineAdmin(admin.ModelAdmin):
+    list_display = ["program_year", "household_size", "monthly_income_limit", "credit"]
+    list_filter = ["program_year"]
+
+
+class MemberInline(admin.TabularInline):
+    model = HouseholdMember
+    extra = 0
+    can_delete = False
+    readonly_fields = ["name", "relationship"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class IncomeInline(admin.TabularInline):
+    model = IncomeSource
+    extra = 0
+    can_delete = False
+    readonly_fields = ["kind", "monthly_amount"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DocumentInline(admin.TabularInline):
+    model = ApplicationDocument
+    extra = 0
+    can_delete = False
+    fields = ["kind", "open", "content_type", "size", "uploaded_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Document")
+    def open(self, obj):
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("assistance_document", args=[obj.pk]),
+            obj.original_name,
+        )
+
+
+class EventInline(admin.TabularInline):
+    model = ApplicationEvent
+    extra = 0
+    can_delete = False
+    fields = ["at", "from_status", "to_status", "by", "note"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DenyForm(forms.Form):
+    reason = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="The customer is told this reason.",
+    )
+
+
+@admin.register(AssistanceApplication)
+class AssistanceApplicationAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "service_account",
+        "applicant",
+        "status",
+        "program_year",
+        "household_size",
+        "monthly_income",
+        "submitted_at",
+        "appointment_at",
+    ]
+    list_filter = ["status", "program_year", ("submitted_at", admin.DateFieldListFilter)]
+    search_fields = [
+        "service_account__account_number",
+        "service_account__customer_name",
+        "applicant__email",
+        "members__name",
+        "attestation_name",
+    ]
+    list_select_related = ["service_account", "applicant"]
+    inlines = [MemberInline, IncomeInline, DocumentInline, EventInline]
+    fields = [
+        "service_account",
+        "applicant",
+        "status",
+        "program_year",
+        "household_size",
+        "monthly_income",
+        "phone",
+        "preferred_contact_time",
+        "attestation_name",
+        "attested_on",
+        "assessment_notes",
+        "appointment_at",
+        "credit_amount",
+        "conservation_materials_provided",
+        "decision_reason",
+        "reviewed_by",
+        "reviewed_at",
+    ]
+    readonly_fields = [
+        "service_account",
+        "applicant",
+        "status",
+        "program_year",
+        "household_size",
+        "monthly_income",
+        "phone",
+        "preferred_contact_time",
+        "attestation_name",
+        "attested_on",
+        "credit_amount",
+        "conservation_materials_provided",
+        "decision_reason",
+        "reviewed_by",
+        "reviewed_at",
+    ]
+    actions = ["approve", "mark_assessed", "mark_withdrawn", "mark_expired"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/deny/",
+                self.admin_site.admin_view(self.deny_view),
+                name="assistance_application_deny",
+            ),
+        ] + super().get_urls()
+
+    def save_model(self, request, obj, form, change):
+        # Notes and the appointment time are edited here; a new appointment moves the status along.
+        previous = AssistanceApplication.objects.get(pk=obj.pk)
+        super().save_model(request, obj, form, change)
+        if obj.appointment_at and obj.appointment_at != previous.appointment_at and obj.is_open:
+            try:
+                application_set_status(
+                    application=obj,
+                    status="appointment_scheduled",
+                    by=request.user,
+                    note="Appointment set",
+                    appointment_at=obj.appointment_at,
+                )
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, level=messages.ERROR)
+
+    def _each(self, request, queryset, action, done):
+        for application in queryset:
+            try:
+                action(application)
+            except ApplicationError as exc:
+                self.message_user(
+                    request, f"Application {application.pk}: {exc.message}", level=messages.ERROR
+                )
+            else:
+                self.message_user(request, f"Application {application.pk}: {done}.", level=messages.SUCCESS)
+
+    @admin.action(description="Approve: post the credit, waive fees, email the customer")
+    def approve(self, request, queryset):
+        self._each(
+            request, queryset, lambda a: application_approve(application=a, by=request.user), "approved"
+        )
+
+    @admin.action(description="Mark assessed (phone assessment done)")
+    def mark_assessed(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda a: application_set_status(application=a, status="assessed", by=request.user),
+            "assessed",
+        )
+
+    @admin.action(description="Mark withdrawn")
+    def mark_withdrawn(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda a: application_set_status(application=a, status="withdrawn", by=request.user),
+            "withdrawn",
+        )
+
+    @admin.action(description="Mark expired")
+    def mark_expired(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda a: application_set_status(application=a, status="expired", by=request.user),
+            "expired",
+        )
+
+    def deny_view(self, request, pk):
+        application = get_object_or_404(AssistanceApplication, pk=pk)
+        if not request.user.has_perm("assistance.change_assistanceapplication"):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        form = DenyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                application_deny(application=application, by=request.user, reason=form.cleaned_data["reason"])
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"Application {application.pk} denied.")
+                return redirect("admin:assistance_assistanceapplication_change", application.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Deny application {application.pk}",
+            "form": form,
+            "application": application,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/assistance/deny.html", context)
+
+
+@admin.register(PaymentPlan)
+class PaymentPlanAdmin(admin.ModelAdmin):
+    list_display = ["service_account", "installments", "total", "status", "requested_at", "reviewed_by"]
+    list_filter = ["status"]
+    search_fields = ["service_account__account_number"]
+    readonly_fields = [
+        "service_account",
+        "requested_by",
+        "installments",
+        "total",
+        "status",
+        "requested_at",
+        "starts_on",
+        "reviewed_by",
+        "reviewed_at",
+        "ended_on",
+    ]
+    fields = readonly_fields + ["decision_reason"]
+    actions = ["approve_plans", "decline_plans"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Approve the selected plan requests")
+    def approve_plans(self, request, queryset):
+        for plan in queryset:
+            plan_decide(plan=plan, approve=True, by=request.user)
+        self.message_user(request, "Approved; the customers were emailed.")
+
+    @admin.action(description="Decline the selected plan requests (write the reason on each first)")
+    def decline_plans(self, request, queryset):
+        for plan in queryset:
+            try:
+                plan_decide(plan=plan, approve=False, by=request.user, reason=plan.decision_reason)
+            except ApplicationError as exc:
+                self.message_user(request, f"{plan}: {exc.message}", level=messages.ERROR)

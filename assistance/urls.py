@@ -1,0 +1,12 @@
+from django.urls import path
+
+from assistance import views
+
+urlpatterns = [
+    path("assistance/", views.assistance_home, name="assistance_home"),
+    path("assistance/eligibility/", views.eligibility, name="assistance_eligibility"),
+    path("assistance/apply/", views.apply, name="assistance_apply"),
+    path("assistance/applications/<int:pk>/", views.application_detail, name="assistance_detail"),
+    path("assistance/documents/<int:pk>/", views.document, name="assistance_document"),
+    path("service-accounts/<int:pk>/payment-plan/", views.payment_plan, name="payment_plan"),
+]
