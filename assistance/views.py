@@ -148,7 +148,5 @@ def payment_plan(request, pk: int):
             "past_due": past_due,
             "form": form,
             "schedule": schedule,
-            "open_statuses": [PaymentPlan.Status.REQUESTED, PaymentPlan.Status.ACTIVE],
-            "statuses": AssistanceApplication.Status,
         },
     )
