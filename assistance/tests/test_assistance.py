@@ -1,0 +1,351 @@
+import datetime as dt
+import io
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, UserFactory
+from assistance.models import ApplicationEvent, AssistanceApplication, PaymentPlan
+from assistance.selectors import accounts_holding_door_hanger_fees, accounts_with_plan_in_good_standing
+from assistance.services.applications import (
+    Income,
+    Member,
+    application_approve,
+    application_deny,
+    application_submit,
+)
+from assistance.services.eligibility import eligibility_check
+from assistance.services.plans import plan_decide, plan_request, plan_schedule, plans_check
+from billing.models import Bill, BillingAccount, LedgerEntry, Service
+from billing.services.bills import bills_run
+from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
+from portal.errors import ApplicationError
+
+D = dt.date
+TODAY = D(2026, 11, 22)
+
+
+def pdf_bytes() -> bytes:
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    writer.add_blank_page(width=200, height=200)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def png_bytes() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def upload(name: str, data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data)
+
+
+def submit(user, account, *, income="1500.00", members=1, **overrides):
+    args = {
+        "applicant": user,
+        "service_account": account,
+        "members": [Member(f"Person {n}", "self" if n == 0 else "child") for n in range(members)],
+        "incomes": [Income("wages", Decimal(income))],
+        "phone": "503-555-0199",
+        "preferred_contact_time": "morning",
+        "attestation_name": "Rosa Martinez",
+        "documents": {
+            "photo_id": [upload("id.png", png_bytes())],
+            "income_proof": [upload("pay.pdf", pdf_bytes())],
+        },
+    }
+    return application_submit(**{**args, **overrides})
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("size", "income", "eligible", "credit"),
+    [
+        (1, "1792.00", True, "25"),
+        (1, "1792.01", False, "0"),
+        (3, "2895.00", True, "75"),
+        (6, "4549.00", True, "125"),
+        (6, "4549.01", False, "0"),
+        (9, "4549.00", True, "125"),  # the last row covers 6 or more
+        (9, "4600.00", False, "0"),
+    ],
+)
+def test_eligibility_at_the_limit_and_one_cent_over(size, income, eligible, credit):
+    result = eligibility_check(household_size=size, monthly_income=Decimal(income), on=TODAY)
+    assert (result.likely_eligible, result.credit) == (eligible, Decimal(credit))
+
+
+@pytest.mark.django_db
+def test_eligibility_page_needs_no_login_and_shows_the_table(client):
+    response = client.get(
+        reverse("assistance_eligibility"), {"household_size": "2", "monthly_income": "2344"}
+    )
+    body = response.content.decode()
+    assert "You are likely eligible" in body and "$50.00" in body
+    assert "$4,549.00" in body  # the table
+    over = client.get(reverse("assistance_eligibility"), {"household_size": "2", "monthly_income": "2344.01"})
+    assert "Probably not eligible" in over.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_application_is_recorded_with_household_income_and_documents():
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+
+    application = submit(user, account, members=3, income="2000.00")
+
+    assert (application.household_size, application.monthly_income, application.status) == (
+        3,
+        Decimal("2000.00"),
+        "submitted",
+    )
+    assert application.documents.count() == 2
+    stored = application.documents.get(kind="income_proof")
+    assert stored.content_type == "application/pdf"
+    assert "pay.pdf" not in stored.file.name  # the customer's name for the file is data, not a path
+    assert mail.outbox[0].subject.startswith("Your bill assistance application")
+    assert "does not move your bill's due date" in mail.outbox[0].body
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("pay.pdf", b"\x89PNG" + b"0" * 40, "not a PDF, JPEG or PNG"),
+        ("pay.pdf", png_bytes(), "does not contain what its name says"),
+        ("pay.png", b"%PDF-1.4 not really a pdf", "not a PDF, JPEG or PNG"),
+        ("pay.exe", pdf_bytes(), "does not contain what its name says"),
+    ],
+)
+def test_an_upload_that_is_not_what_its_name_says_is_refused(name, data, message):
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    with pytest.raises(ApplicationError, match=message):
+        submit(
+            user,
+            account,
+            documents={"photo_id": [upload("id.png", png_bytes())], "income_proof": [upload(name, data)]},
+        )
+    assert not AssistanceApplication.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_upload_over_the_size_limit_is_refused(settings):
+    settings.ASSISTANCE_UPLOAD_MAX_BYTES = 100
+    user = UserFactory()
+    with pytest.raises(ApplicationError, match="larger than"):
+        submit(user, AccountLinkFactory(user=user).service_account)
+
+
+@pytest.mark.django_db
+def test_documents_open_for_the_applicant_and_clerks_only(client):
+    call_command("seed_demo", accounts=3)
+    user = UserFactory()
+    application = submit(user, AccountLinkFactory(user=user).service_account)
+    doc = application.documents.first()
+    url = reverse("assistance_document", args=[doc.pk])
+
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("assistance_detail", args=[application.pk])).status_code == 404
+    client.force_login(User.objects.get(email="clerk@example.com"))
+    assert client.get(url).status_code == 200
+    client.logout()
+    assert client.get(url).status_code == 302
+
+
+def owing_fees(account):
+    post(account, "charge", "100.00", D(2026, 9, 1), D(2026, 9, 20))
+    post(account, "late_fee", "10.00", D(2026, 9, 25), D(2026, 9, 25))
+    post(account, "door_hanger_fee", "30.00", D(2026, 10, 5), D(2026, 10, 5))
+
+
+@pytest.mark.django_db
+def test_approval_posts_the_credit_waives_fees_and_happens_once(django_capture_on_commit_callbacks):
+    clerk = UserFactory(is_staff=True)
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    owing_fees(account)
+    application = submit(user, account, members=3, income="2500.00")
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        application_approve(application=application, by=clerk)
+        application_approve(application=application, by=clerk)  # a double click
+
+    application.refresh_from_db()
+    assert (application.status, application.credit_amount, application.conservation_materials_provided) == (
+        "approved",
+        Decimal("75.00"),
+        True,
+    )
+    assert LedgerEntry.objects.filter(source_key=f"assist:{application.pk}").count() == 1
+    assert LedgerEntry.objects.filter(source_key__startswith=f"assist-waive:{application.pk}:").count() == 2
+    assert BillingAccount.objects.get(pk=account.pk).balance == Decimal("25.00")  # 140 - 40 fees - 75
+    assert (
+        ApplicationEvent.objects.filter(application=application, to_status="approved", by=clerk).count() == 1
+    )
+    assert len(mail.outbox) == 1 and "$75.00" in mail.outbox[0].body
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clerks_approving_at_once_post_one_credit():
+    clerks = [UserFactory(is_staff=True), UserFactory(is_staff=True)]
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    application = submit(user, account)
+    errors = []
+
+    def approve(clerk):
+        try:
+            application_approve(application=application, by=clerk)
+        except Exception as exc:  # noqa: BLE001 (asserted below)
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=approve, args=(c,)) for c in clerks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert LedgerEntry.objects.filter(kind="credit").count() == 1
+    assert BillingAccount.objects.get(pk=account.pk).balance == Decimal("-25.00")
+
+
+@pytest.mark.django_db
+def test_one_approved_credit_per_account_per_twelve_months(settings):
+    clerk = UserFactory(is_staff=True)
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    application_approve(application=submit(user, account), by=clerk)
+
+    second = submit(user, account)
+    with pytest.raises(ApplicationError, match="within the last 365 days"):
+        application_approve(application=second, by=clerk)
+
+    settings.ASSISTANCE_CREDIT_INTERVAL_DAYS = 0
+    application_approve(application=second, by=clerk)
+    assert LedgerEntry.objects.filter(kind="credit").count() == 2
+
+
+@pytest.mark.django_db
+def test_denial_needs_a_reason_and_tells_the_customer():
+    clerk = UserFactory(is_staff=True)
+    user = UserFactory()
+    application = submit(user, AccountLinkFactory(user=user).service_account)
+    with pytest.raises(ApplicationError):
+        application_deny(application=application, by=clerk, reason=" ")
+    application_deny(application=application, by=clerk, reason="Income proof did not cover the past 30 days.")
+    application.refresh_from_db()
+    assert (application.status, application.reviewed_by) == ("denied", clerk)
+    assert "did not cover the past 30 days" in mail.outbox[-1].body
+
+
+@pytest.mark.django_db
+def test_clerk_approves_from_the_admin_queue(client):
+    call_command("seed_demo", accounts=3)
+    user = UserFactory()
+    application = submit(user, AccountLinkFactory(user=user).service_account)
+    client.force_login(User.objects.get(email="clerk@example.com"))
+
+    queue = client.get(
+        reverse("admin:assistance_assistanceapplication_changelist"), {"status__exact": "submitted"}
+    )
+    assert application.service_account.account_number in queue.content.decode()
+    client.post(
+        reverse("admin:assistance_assistanceapplication_changelist"),
+        {"action": "approve", "_selected_action": [application.pk]},
+    )
+
+    application.refresh_from_db()
+    assert application.status == "approved"
+    assert application.reviewed_by.email == "clerk@example.com"
+
+
+@pytest.mark.django_db
+def test_a_pending_application_holds_door_hanger_fees(settings):
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    other = ServiceAccountFactory()
+    submit(user, account)
+    assert accounts_holding_door_hanger_fees(account_ids=[account.pk, other.pk]) == {account.pk}
+    settings.ASSISTANCE_HOLD_DOOR_HANGER_FEES = False
+    assert accounts_holding_door_hanger_fees(account_ids=[account.pk]) == set()
+
+
+# --- payment plans ----------------------------------------------------------------------------
+
+
+def test_schedule_splits_evenly_with_the_cents_on_the_last_installment():
+    schedule = plan_schedule(total=Decimal("100.00"), installments=3, starts_on=D(2026, 7, 15))
+    assert [(i.due_date, i.amount) for i in schedule] == [
+        (D(2026, 8, 20), Decimal("33.33")),
+        (D(2026, 9, 20), Decimal("33.33")),
+        (D(2026, 10, 20), Decimal("33.34")),
+    ]
+
+
+@pytest.mark.django_db
+def test_a_plan_appears_on_bills_keeps_good_standing_and_ends_when_missed(time_machine):
+    time_machine.move_to(dt.datetime(2026, 7, 2, 18, tzinfo=dt.UTC), tick=False)
+    RateScheduleFactory(
+        service=Service.SEWER, effective_date=D(2025, 7, 1), monthly_charge_per_unit=Decimal("40")
+    )
+    clerk = UserFactory(is_staff=True)
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    AccountServiceFactory(service_account=account, service=Service.SEWER)
+    post(account, "charge", "90.00", D(2026, 5, 1), D(2026, 5, 20))
+
+    with pytest.raises(ApplicationError, match="2 to 12"):
+        plan_request(service_account=account, user=user, installments=13)
+    plan = plan_request(service_account=account, user=user, installments=3)
+    assert plan.total == Decimal("90.00")
+    plan = plan_decide(plan=plan, approve=True, by=clerk)
+    assert "first $30.00 due July 20" in mail.outbox[-1].body
+
+    bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 3), notify=False)
+    assert (
+        "installment 1 of 3, $30.00, is due July 20, 2026" in Bill.objects.get(service_account=account).notes
+    )
+
+    post(account, "payment", "70.00", D(2026, 7, 18))  # the installment and June's bill
+    assert accounts_with_plan_in_good_standing(account_ids=[account.pk], as_of=D(2026, 7, 21)) == {account.pk}
+    assert plans_check(as_of=D(2026, 7, 21)) == {"ended": 0, "completed": 0}
+
+    # Nothing paid for the August installment.
+    assert plans_check(as_of=D(2026, 8, 21)) == {"ended": 1, "completed": 0}
+    plan.refresh_from_db()
+    assert plan.status == PaymentPlan.Status.ENDED
+    assert mail.outbox[-1].subject == "Your payment plan has ended"
+    assert accounts_with_plan_in_good_standing(account_ids=[account.pk], as_of=D(2026, 8, 21)) == set()
+
+
+@pytest.mark.django_db
+def test_plan_page_is_for_the_accounts_own_logins(client):
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    client.force_login(UserFactory())
+    assert client.get(reverse("payment_plan", args=[account.pk])).status_code == 404
+    client.force_login(user)
+    assert "Nothing is past due" in client.get(reverse("payment_plan", args=[account.pk])).content.decode()
