@@ -1,4 +1,5 @@
 """Demo data for assistance: an application waiting for review, and what staff may do."""
+
 import io
 from decimal import Decimal
 
@@ -54,7 +55,11 @@ def seed(*, users: dict, **context) -> dict:
     application_submit(
         applicant=users["customer"],
         service_account=behind,
-        members=[Member("Demo Customer", "self"), Member("Sam Customer", "child"), Member("Ari Customer", "child")],
+        members=[
+            Member("Demo Customer", "self"),
+            Member("Sam Customer", "child"),
+            Member("Ari Customer", "child"),
+        ],
         incomes=[Income("wages", Decimal("1850.00")), Income("child_support", Decimal("300.00"))],
         phone="503-555-0188",
         preferred_contact_time="afternoon",
