@@ -223,6 +223,20 @@ ASSISTANCE_UPLOAD_MAX_BYTES = int(os.environ.get("ASSISTANCE_UPLOAD_MAX_BYTES", 
 ASSISTANCE_CREDIT_INTERVAL_DAYS = int(os.environ.get("ASSISTANCE_CREDIT_INTERVAL_DAYS", "365"))
 ASSISTANCE_HOLD_DOOR_HANGER_FEES = env_bool("ASSISTANCE_HOLD_DOOR_HANGER_FEES", default=True)
 
+# Collections. A utility that cannot shut service off certifies unpaid charges to the tax roll
+# ("certify"); one that can charges late and door-hanger fees and sends the field crew ("shutoff").
+COLLECTION_PATH = os.environ.get("COLLECTION_PATH", "certify")
+CERTIFICATION_PROCESSING_FEE = os.environ.get("CERTIFICATION_PROCESSING_FEE", "50.00")
+CERTIFICATION_DESCRIPTION = os.environ.get("CERTIFICATION_DESCRIPTION", "WES")
+CERTIFICATION_COUNTY = os.environ.get("CERTIFICATION_COUNTY", "Clackamas County")
+PAST_DUE_NOTICE_MINIMUM = os.environ.get("PAST_DUE_NOTICE_MINIMUM", "25.00")
+PRECERTIFICATION_NOTICE_DAY = os.environ.get("PRECERTIFICATION_NOTICE_DAY", "04-25")  # MM-DD, in April
+LATE_FEE = os.environ.get("LATE_FEE", "5.00")
+DOOR_HANGER_FEE = os.environ.get("DOOR_HANGER_FEE", "30.00")
+DOOR_HANGER_AFTER_DAYS = int(os.environ.get("DOOR_HANGER_AFTER_DAYS", "30"))
+SHUTOFF_AFTER_DOOR_HANGER_DAYS = int(os.environ.get("SHUTOFF_AFTER_DOOR_HANGER_DAYS", "10"))
+NOTICES_ROOT = Path(os.environ.get("PORTAL_NOTICES_ROOT", BASE_DIR / "private-media" / "notices"))
+
 # Autopay (values a utility may change).
 AUTOPAY_REMINDER_DAYS = int(os.environ.get("AUTOPAY_REMINDER_DAYS", "3"))
 AUTOPAY_RETRY_DAYS = int(os.environ.get("AUTOPAY_RETRY_DAYS", "3"))

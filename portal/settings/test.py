@@ -33,3 +33,4 @@ CELERY_TASK_ALWAYS_EAGER = True
 import tempfile  # noqa: E402
 
 PRIVATE_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="portal-private-media-"))  # noqa: F405
+NOTICES_ROOT = PRIVATE_MEDIA_ROOT / "notices"  # noqa: F405

@@ -1,0 +1,121 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.models import ServiceAccount
+from billing.models import LedgerEntry
+
+
+class Certification(models.Model):
+    """An account's unpaid charges certified to the county tax roll for a year.
+
+    Owner and address are kept as they were when certified: the tax collector's list must
+    not change when the account does later.
+    """
+
+    class Status(models.TextChoices):
+        CERTIFIED = "certified", "Certified"
+        ADJUSTED = "adjusted", "Adjusted after a dispute"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    year = models.PositiveSmallIntegerField()
+    service_account = models.ForeignKey(
+        ServiceAccount, on_delete=models.PROTECT, related_name="certifications"
+    )
+    tax_lot = models.CharField(max_length=64)
+    owner_name = models.CharField(max_length=200)
+    service_address = models.CharField(max_length=200)
+    delinquent_amount = models.DecimalField(max_digits=12, decimal_places=2)
+    processing_fee = models.DecimalField(max_digits=12, decimal_places=2)
+    total_certified = models.DecimalField(max_digits=12, decimal_places=2)
+    description = models.CharField(max_length=40)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.CERTIFIED)
+    certified_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["year", "tax_lot", "service_account__account_number"]
+        permissions = [("export_certification", "Can export the certification list for the tax collector")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["year", "service_account"], name="certification_one_per_account_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(delinquent_amount__gte=0), name="certification_amount_not_negative"
+            ),
+        ]
+        indexes = [models.Index(fields=["tax_lot"], name="certification_tax_lot_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.service_account.account_number}: {self.total_certified}"
+
+
+class CertifiedItem(models.Model):
+    """The unpaid part of one charge or fee that went to the tax roll, and the ledger row that moved it."""
+
+    certification = models.ForeignKey(Certification, on_delete=models.CASCADE, related_name="items")
+    charge = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    transfer = models.OneToOneField(LedgerEntry, on_delete=models.PROTECT, related_name="certified_item")
+
+    def __str__(self) -> str:
+        return f"{self.amount} of {self.charge}"
+
+
+class Dispute(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", "Being investigated"
+        UPHELD = "upheld", "Upheld: the charge stands"
+        ADJUSTED = "adjusted", "Adjusted"
+        WITHDRAWN = "withdrawn", "Withdrawn from the tax roll"
+
+    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="disputes")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reason = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolution = models.TextField(blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["certification"], condition=Q(status="open"), name="certification_one_open_dispute"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Dispute of {self.certification}"
+
+
+class Notice(models.Model):
+    """A letter (and email) sent about an account: once per kind, account and occasion."""
+
+    class Kind(models.TextChoices):
+        PAST_DUE = "past_due", "Past-due notice"
+        PRECERTIFICATION = "precertification", "Pre-certification notice"
+        LATE = "late", "Late notice"
+        DOOR_HANGER = "door_hanger", "Door-hanger notice"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    service_account = models.ForeignKey(ServiceAccount, on_delete=models.PROTECT, related_name="notices")
+    occasion = models.CharField(max_length=20, help_text="e.g. 2026-07-25 or 2027")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    batch_file = models.CharField(
+        max_length=200, blank=True, help_text="The printable batch this letter is in."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "service_account", "occasion"], name="certification_notice_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.service_account.account_number} {self.occasion}"
