@@ -67,14 +67,13 @@ def test_partial_payments_and_credits_apply_oldest_first_and_newer_charges_stay(
     result = sweep()
 
     record = certified(account)
-    assert record.delinquent_amount == Decimal(
-        "45.00"
-    )  # 30.00 of March's bill and the 5.00 fee... and 10 of credit used
+    # 70.00 paid and credited pays February (50.00) and 20.00 of March: 30.00 of March and the fee are left.
+    assert record.delinquent_amount == Decimal("35.00")
     assert record.processing_fee == Decimal("50.00")
-    assert record.total_certified == Decimal("95.00")
-    assert result.delinquent_total == Decimal("45.00")
+    assert record.total_certified == Decimal("85.00")
+    assert result.delinquent_total == Decimal("35.00")
     # The transfer takes the certified amount off the balance; May's bill stays on the account.
-    assert BillingAccount.objects.get(pk=account.pk).balance == Decimal("40.00")
+    assert BillingAccount.objects.get(pk=account.pk).balance == Decimal("50.00")
 
 
 @pytest.mark.django_db
