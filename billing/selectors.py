@@ -249,3 +249,15 @@ def ledger_balance_mismatches() -> list[BalanceMismatch]:
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return [BalanceMismatch(*row) for row in cursor.fetchall()]
+
+
+def open_items_for_accounts(*, account_ids, as_of: dt.date) -> dict[int, list[OpenItem]]:
+    """Open items of many accounts from one query (for notice and fee runs)."""
+    from collections import defaultdict
+
+    rows: dict[int, list[LedgerRow]] = defaultdict(list)
+    for values in LedgerEntry.objects.filter(
+        service_account_id__in=list(account_ids), posted_on__lte=as_of
+    ).values_list("service_account_id", *LEDGER_ROW_FIELDS):
+        rows[values[0]].append(LedgerRow(*values[1:]))
+    return {account_id: open_items(account_rows, as_of=as_of) for account_id, account_rows in rows.items()}

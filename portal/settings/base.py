@@ -271,6 +271,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "assistance.tasks.payment_plans_check",
         "schedule": crontab(minute=0, hour=7),
     },
+    # Monthly, the 25th at 07:30 Pacific (after the 20th's due date): past-due letters and emails.
+    "monthly-past-due-notices": {
+        "task": "certification.tasks.past_due_notices_task",
+        "schedule": crontab(minute=30, hour=7, day_of_month=25),
+    },
+    # Daily in April at 08:00 Pacific; sends on PRECERTIFICATION_NOTICE_DAY only (default April 25).
+    "april-precertification-notices": {
+        "task": "certification.tasks.precertification_notices_task",
+        "schedule": crontab(minute=0, hour=8, month_of_year=4),
+    },
+    # Yearly, June 21 at 00:15 Pacific: certify what was more than 60 days past due on June 20.
+    "june-certification-sweep": {
+        "task": "certification.tasks.certification_sweep_task",
+        "schedule": crontab(minute=15, hour=0, day_of_month=21, month_of_year=6),
+    },
+    # Daily at 05:00 Pacific, only for a utility that shuts service off: fees and door hangers.
+    "daily-collections": {
+        "task": "certification.tasks.collections_task",
+        "schedule": crontab(minute=0, hour=5),
+    },
     # Every 15 minutes: settle card payments left pending (a closed tab, a lost webhook).
     "reconcile-payments": {
         "task": "billing.tasks.payments_reconcile_task",

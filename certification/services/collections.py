@@ -1,0 +1,168 @@
+"""The path of a utility that can shut service off: a late fee after the due date with a late
+notice, a door-hanger notice with its fee, and the field crew's list. Nothing here runs for a
+utility that certifies (COLLECTION_PATH=certify)."""
+
+import csv
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+
+from accounts.models import NotificationKind, ServiceAccount
+from assistance.selectors import accounts_holding_door_hanger_fees, accounts_with_plan_in_good_standing
+from billing.calendar import days_past_due
+from billing.models import LedgerEntry
+from billing.selectors import open_items_for_accounts, past_due_total
+from billing.services.ledger import Posting, ledger_post
+from certification.models import Notice
+from certification.services.notices import Letter, NoticeRun, _send
+from portal.errors import ApplicationError
+
+
+@dataclass
+class CollectionsRun:
+    late_fees: int = 0
+    door_hangers: int = 0
+    held: int = 0
+    field_crew: list[str] = field(default_factory=list)
+    field_crew_file: Path | None = None
+
+    def summary(self) -> dict:
+        return {
+            "late_fees": self.late_fees,
+            "door_hangers": self.door_hangers,
+            "held": self.held,
+            "field_crew": len(self.field_crew),
+        }
+
+
+def collections_run(*, as_of: dt.date) -> CollectionsRun:
+    if settings.COLLECTION_PATH != "shutoff":
+        raise ApplicationError(
+            "This utility certifies unpaid charges (COLLECTION_PATH=certify); it does not charge late or door-hanger fees."
+        )
+    result = CollectionsRun()
+    account_ids = list(
+        LedgerEntry.objects.filter(amount__gt=0, due_date__lt=as_of)
+        .values_list("service_account_id", flat=True)
+        .distinct()
+    )
+    items = open_items_for_accounts(account_ids=account_ids, as_of=as_of)
+    on_plan = accounts_with_plan_in_good_standing(account_ids=list(items), as_of=as_of)
+    held = accounts_holding_door_hanger_fees(account_ids=list(items))
+    accounts = ServiceAccount.objects.in_bulk(list(items))
+    late_fee, hanger_fee = Decimal(settings.LATE_FEE), Decimal(settings.DOOR_HANGER_FEE)
+    late, hangers = NoticeRun(kind=Notice.Kind.LATE), NoticeRun(kind=Notice.Kind.DOOR_HANGER)
+    postings = []
+    for account_id, open_list in sorted(items.items()):
+        if account_id in on_plan:
+            continue
+        account = accounts[account_id]
+        overdue_charges = [
+            i for i in open_list if i.kind == LedgerEntry.Kind.CHARGE and days_past_due(i.due_date, as_of) > 0
+        ]
+        for charge in overdue_charges:
+            # One late fee per unpaid bill, ever (the source key).
+            postings.append(
+                Posting(
+                    account_id,
+                    LedgerEntry.Kind.LATE_FEE,
+                    late_fee,
+                    as_of,
+                    f"late:{charge.entry_id}",
+                    due_date=as_of,
+                    description="Late fee",
+                )
+            )
+        if overdue_charges:
+            late.letters.append(
+                Letter(
+                    account,
+                    past_due_total(open_list, as_of=as_of),
+                    [
+                        "Your payment is late. A late fee was added. Please pay now to avoid a door-hanger notice and its fee."
+                    ],
+                )
+            )
+        oldest = min((i for i in overdue_charges), key=lambda i: i.due_date, default=None)
+        if oldest and days_past_due(oldest.due_date, as_of) >= settings.DOOR_HANGER_AFTER_DAYS:
+            if account_id in held:
+                result.held += 1
+                continue
+            postings.append(
+                Posting(
+                    account_id,
+                    LedgerEntry.Kind.DOOR_HANGER_FEE,
+                    hanger_fee,
+                    as_of,
+                    f"door:{oldest.entry_id}",
+                    due_date=as_of,
+                    description="Door-hanger fee",
+                )
+            )
+            turn_off = as_of + dt.timedelta(days=settings.SHUTOFF_AFTER_DOOR_HANGER_DAYS)
+            hangers.letters.append(
+                Letter(
+                    account,
+                    past_due_total(open_list, as_of=as_of) + hanger_fee,
+                    [
+                        f"Service may be turned off on or after {turn_off:%B %-d, %Y} unless the past-due amount is paid.",
+                        "If you have applied for bill assistance, call us right away.",
+                    ],
+                )
+            )
+    added = ledger_post(postings=postings)
+    result.late_fees = sum(1 for e in added if e.kind == LedgerEntry.Kind.LATE_FEE)
+    result.door_hangers = sum(1 for e in added if e.kind == LedgerEntry.Kind.DOOR_HANGER_FEE)
+    _send(
+        late,
+        kind=Notice.Kind.LATE,
+        occasion=as_of.isoformat(),
+        email_kind=NotificationKind.PAST_DUE,
+        subject=lambda letter: f"Late notice for account {letter.account.account_number}",
+        batch_name=f"late-{as_of.isoformat()}.pdf",
+        title="Late notice",
+        today=as_of,
+    )
+    _send(
+        hangers,
+        kind=Notice.Kind.DOOR_HANGER,
+        occasion=as_of.isoformat(),
+        email_kind=NotificationKind.PAST_DUE,
+        subject=lambda letter: f"Service turn-off notice for account {letter.account.account_number}",
+        batch_name=f"door-hangers-{as_of.isoformat()}.pdf",
+        title="Door-hanger notice",
+        today=as_of,
+    )
+    # The field crew: door hangers left long enough ago, still past due.
+    since = as_of - dt.timedelta(days=settings.SHUTOFF_AFTER_DOOR_HANGER_DAYS)
+    hung = Notice.objects.filter(kind=Notice.Kind.DOOR_HANGER, created_at__date__lte=since).values_list(
+        "service_account_id", flat=True
+    )
+    for account_id in sorted(set(hung)):
+        if (
+            account_id in items
+            and account_id not in on_plan
+            and past_due_total(items[account_id], as_of=as_of) > 0
+        ):
+            result.field_crew.append(accounts[account_id].account_number)
+    if result.field_crew:
+        folder = Path(settings.NOTICES_ROOT)
+        folder.mkdir(parents=True, exist_ok=True)
+        result.field_crew_file = folder / f"field-crew-{as_of.isoformat()}.csv"
+        with result.field_crew_file.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["account_number", "customer_name", "service_address", "past_due"])
+            for number in result.field_crew:
+                account = next(a for a in accounts.values() if a.account_number == number)
+                writer.writerow(
+                    [
+                        number,
+                        account.customer_name,
+                        account.service_address,
+                        f"{past_due_total(items[account.pk], as_of=as_of):.2f}",
+                    ]
+                )
+    return result

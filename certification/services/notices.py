@@ -1,0 +1,185 @@
+"""Letters and emails about unpaid bills: past-due notices and the April pre-certification notice
+(and, for a utility that shuts service off, late and door-hanger notices). Letters are printed
+in one PDF batch for mailing whatever the email switches say; emails follow the switches."""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from accounts.models import NotificationKind, ServiceAccount
+from accounts.notifications import email_send, users_for_account
+from billing.calendar import local_today
+from billing.models import LedgerEntry
+from billing.selectors import open_items_for_accounts, past_due_total
+from certification.models import Notice
+from certification.services.sweep import cutoff_date, latest_due_date
+from portal.money import ZERO
+
+
+@dataclass
+class Letter:
+    account: ServiceAccount
+    amount: Decimal
+    lines: list[str]
+
+
+@dataclass
+class NoticeRun:
+    kind: str
+    letters: list[Letter] = field(default_factory=list)
+    batch_file: Path | None = None
+    already: int = 0
+
+
+def _accounts_with_debits_due_before(day: dt.date) -> list[int]:
+    return list(
+        LedgerEntry.objects.filter(amount__gt=0, due_date__lt=day)
+        .values_list("service_account_id", flat=True)
+        .distinct()
+    )
+
+
+def _print_batch(run: NoticeRun, *, title: str, name: str, today: dt.date) -> None:
+    if not run.letters:
+        return
+    from weasyprint import HTML
+
+    html = render_to_string(
+        "certification/letters.html",
+        {
+            "title": title,
+            "letters": run.letters,
+            "today": today,
+            "utility": {
+                "name": settings.UTILITY_NAME,
+                "address": settings.UTILITY_ADDRESS,
+                "phone": settings.UTILITY_PHONE,
+                "email": settings.UTILITY_EMAIL,
+                "portal": settings.PORTAL_BASE_URL,
+                "remit_to": settings.UTILITY_REMIT_TO,
+            },
+        },
+    )
+    folder = Path(settings.NOTICES_ROOT)
+    folder.mkdir(parents=True, exist_ok=True)
+    run.batch_file = folder / name
+    HTML(string=html).write_pdf(run.batch_file)
+
+
+def _record(kind: str, account: ServiceAccount, occasion: str, amount: Decimal, batch: str) -> bool:
+    try:
+        with transaction.atomic():
+            Notice.objects.create(
+                kind=kind, service_account=account, occasion=occasion, amount=amount, batch_file=batch
+            )
+    except IntegrityError:
+        return False  # sent before
+    return True
+
+
+def _send(
+    run: NoticeRun,
+    *,
+    kind: str,
+    occasion: str,
+    email_kind: str,
+    subject,
+    batch_name: str,
+    title: str,
+    today: dt.date,
+):
+    for letter in run.letters[:]:
+        if not _record(kind, letter.account, occasion, letter.amount, batch_name):
+            run.letters.remove(letter)
+            run.already += 1
+    _print_batch(run, title=title, name=batch_name, today=today)
+    for letter in run.letters:
+        email_send(
+            kind=email_kind,
+            subject=subject(letter),
+            template="emails/notice",
+            context={
+                "lines": letter.lines,
+                "link": settings.PORTAL_BASE_URL
+                + reverse("service_account_detail", args=[letter.account.pk]),
+                "link_text": "See the account and pay online",
+            },
+            users=users_for_account(service_account=letter.account),
+            reference=f"notice:{kind}:{letter.account.pk}:{occasion}",
+        )
+
+
+def notices_past_due(*, as_of: dt.date) -> NoticeRun:
+    """To accounts past due by at least PAST_DUE_NOTICE_MINIMUM on `as_of`, once per date."""
+    minimum = Decimal(settings.PAST_DUE_NOTICE_MINIMUM)
+    run = NoticeRun(kind=Notice.Kind.PAST_DUE)
+    items = open_items_for_accounts(account_ids=_accounts_with_debits_due_before(as_of), as_of=as_of)
+    accounts = ServiceAccount.objects.in_bulk(list(items))
+    for account_id in sorted(items, key=lambda pk: accounts[pk].account_number):
+        past_due = past_due_total(items[account_id], as_of=as_of)
+        if past_due < minimum:
+            continue
+        account = accounts[account_id]
+        lines = [
+            f"Our records show ${past_due:,.2f} past due on account {account.account_number} for {account.service_address}.",
+            "Please pay it now. If you cannot, call us: we offer payment plans and bill assistance.",
+        ]
+        if settings.COLLECTION_PATH == "certify":
+            lines.append(
+                f"Charges still unpaid more than 60 days after their due date on June 20 are certified to the "
+                f"{settings.CERTIFICATION_COUNTY} tax roll with a ${Decimal(settings.CERTIFICATION_PROCESSING_FEE):,.2f} processing fee."
+            )
+        run.letters.append(Letter(account, past_due, lines))
+    _send(
+        run,
+        kind=Notice.Kind.PAST_DUE,
+        occasion=as_of.isoformat(),
+        email_kind=NotificationKind.PAST_DUE,
+        subject=lambda letter: f"Past-due notice for account {letter.account.account_number}",
+        batch_name=f"past-due-{as_of.isoformat()}.pdf",
+        title="Past-due notice",
+        today=as_of,
+    )
+    return run
+
+
+def notices_precertification(*, year: int, today: dt.date | None = None) -> NoticeRun:
+    """In April: every account with unpaid charges that would be certified if still unpaid on June 20."""
+    today = today or local_today()
+    run = NoticeRun(kind=Notice.Kind.PRECERTIFICATION)
+    items = open_items_for_accounts(
+        account_ids=_accounts_with_debits_due_before(latest_due_date(year) + dt.timedelta(days=1)),
+        as_of=today,
+    )
+    accounts = ServiceAccount.objects.in_bulk(list(items))
+    fee = Decimal(settings.CERTIFICATION_PROCESSING_FEE)
+    for account_id in sorted(items, key=lambda pk: accounts[pk].account_number):
+        amount = sum((i.unpaid for i in items[account_id] if i.due_date <= latest_due_date(year)), ZERO)
+        if amount <= 0:
+            continue
+        account = accounts[account_id]
+        lines = [
+            f"Account {account.account_number} for {account.service_address} has ${amount:,.2f} in charges due on or before "
+            f"{latest_due_date(year):%B %-d, %Y} that are not paid.",
+            f"If they are still unpaid on {cutoff_date(year):%B %-d, %Y}, they will be certified to the {settings.CERTIFICATION_COUNTY} "
+            f'tax roll with a ${fee:,.2f} processing fee, and appear on the property tax statement as "{settings.CERTIFICATION_DESCRIPTION}".',
+            f"To avoid certification, pay by {cutoff_date(year):%B %-d}. If you cannot, call us about a payment plan or bill assistance.",
+        ]
+        run.letters.append(Letter(account, amount, lines))
+    _send(
+        run,
+        kind=Notice.Kind.PRECERTIFICATION,
+        occasion=str(year),
+        email_kind=NotificationKind.PRECERTIFICATION,
+        subject=lambda letter: f"Notice before certification: account {letter.account.account_number}",
+        batch_name=f"precertification-{year}.pdf",
+        title="Notice of pending certification",
+        today=today,
+    )
+    return run
