@@ -10,3 +10,13 @@ BILL_NOTE_PROVIDERS: list[Callable] = []
 def register_bill_notes(provider: Callable) -> None:
     if provider not in BILL_NOTE_PROVIDERS:
         BILL_NOTE_PROVIDERS.append(provider)
+
+
+# Each provider: (service_account=..., today=..., user=...) -> {"template": ..., "context": {...}}.
+# The account page shows each section (for example certified charges and the delinquency timeline).
+ACCOUNT_PAGE_SECTIONS: list[Callable] = []
+
+
+def register_account_page_section(provider: Callable) -> None:
+    if provider not in ACCOUNT_PAGE_SECTIONS:
+        ACCOUNT_PAGE_SECTIONS.append(provider)

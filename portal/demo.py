@@ -10,4 +10,4 @@ DEMO_LOGINS = [
 ]
 
 # The apps whose demo.py `seed_demo` runs, in order; each may add GROUP_PERMISSIONS.
-DEMO_APPS = ["accounts", "billing", "autopay", "assistance"]
+DEMO_APPS = ["accounts", "billing", "autopay", "assistance", "certification"]

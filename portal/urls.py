@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("autopay.urls")),
     path("", include("assistance.urls")),
+    path("", include("certification.urls")),
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import service_account_get_for_user, service_account_list_for_user
 from billing.calendar import add_months, local_today
 from billing.charts import usage_chart
+from billing.hooks import ACCOUNT_PAGE_SECTIONS
 from billing.models import AccountService, Bill, LedgerEntry, Service
 from billing.pdf import bill_pdf
 from billing.selectors import (
@@ -83,6 +84,10 @@ def account_detail(request, pk: int):
             "recent_bills": bill_list_for_account(service_account=account)[:3],
             "paperless": bool(billing and billing.paperless),
             "today": today,
+            "sections": [
+                provider(service_account=account, today=today, user=request.user)
+                for provider in ACCOUNT_PAGE_SECTIONS
+            ],
         },
     )
 

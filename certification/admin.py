@@ -1,0 +1,147 @@
+from decimal import Decimal
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+
+from billing.admin import ReadOnlyAdmin
+from certification.models import Certification, CertifiedItem, Dispute, Notice
+from certification.services.disputes import dispute_resolve
+from certification.services.exports import certification_export
+from portal.errors import ApplicationError
+
+
+class CertifiedItemInline(admin.TabularInline):
+    model = CertifiedItem
+    fields = ["charge", "amount", "transfer"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Certification)
+class CertificationAdmin(ReadOnlyAdmin):
+    list_display = [
+        "year",
+        "tax_lot",
+        "service_account",
+        "owner_name",
+        "delinquent_amount",
+        "processing_fee",
+        "total_certified",
+        "status",
+    ]
+    list_filter = ["year", "status"]
+    search_fields = ["service_account__account_number", "tax_lot", "owner_name"]
+    list_select_related = ["service_account"]
+    inlines = [CertifiedItemInline]
+    change_list_template = "admin/certification/certification/change_list.html"
+
+    def get_urls(self):
+        return [
+            path("export/", self.admin_site.admin_view(self.export_view), name="certification_export"),
+        ] + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        years = Certification.objects.values_list("year", flat=True).distinct().order_by("-year")
+        extra = {
+            "export_years": list(years),
+            "can_export": request.user.has_perm("certification.export_certification"),
+        }
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    def export_view(self, request):
+        """The tax collector's file, the same bytes as `export_certification`."""
+        if not request.user.has_perm("certification.export_certification"):
+            raise PermissionDenied
+        try:
+            year = int(request.GET.get("year", ""))
+        except ValueError:
+            year = 0
+        fmt = request.GET.get("format", "csv")
+        if not 2000 <= year <= 2100 or fmt not in ("csv", "xlsx"):
+            return HttpResponse("Choose a year and csv or xlsx.", status=400, content_type="text/plain")
+        data = certification_export(year=year, fmt=fmt)
+        content_type = (
+            "text/csv"
+            if fmt == "csv"
+            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response = HttpResponse(data, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="certification-{year}.{fmt}"'
+        return response
+
+
+class ResolveForm(forms.Form):
+    outcome = forms.ChoiceField(
+        choices=[(s, label) for s, label in Dispute.Status.choices if s != "open"], widget=forms.RadioSelect
+    )
+    new_amount = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0"),
+        decimal_places=2,
+        max_digits=12,
+        help_text="For an adjustment: the certified charges as they should be.",
+    )
+    note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}), help_text="What was found; the customer is told it."
+    )
+
+
+@admin.register(Dispute)
+class DisputeAdmin(ReadOnlyAdmin):
+    list_display = ["certification", "opened_by", "status", "created_at", "resolved_by"]
+    list_filter = ["status"]
+    search_fields = ["certification__service_account__account_number", "opened_by__email"]
+    change_form_template = "admin/certification/dispute/change_form.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/resolve/",
+                self.admin_site.admin_view(self.resolve_view),
+                name="certification_dispute_resolve",
+            ),
+        ] + super().get_urls()
+
+    def resolve_view(self, request, pk):
+        if not request.user.has_perm("certification.change_dispute"):
+            raise PermissionDenied
+        dispute = get_object_or_404(Dispute, pk=pk)
+        form = ResolveForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                dispute_resolve(
+                    dispute=dispute,
+                    by=request.user,
+                    outcome=form.cleaned_data["outcome"],
+                    note=form.cleaned_data["note"],
+                    new_amount=form.cleaned_data["new_amount"],
+                )
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, "The dispute is resolved and the customer was told.")
+                return redirect("admin:certification_dispute_change", dispute.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Resolve: {dispute}",
+            "form": form,
+            "dispute": dispute,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/certification/dispute/resolve.html", context)
+
+
+@admin.register(Notice)
+class NoticeAdmin(ReadOnlyAdmin):
+    list_display = ["kind", "service_account", "occasion", "amount", "batch_file", "created_at"]
+    list_filter = ["kind", "occasion"]
+    search_fields = ["service_account__account_number"]

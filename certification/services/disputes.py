@@ -1,0 +1,128 @@
+"""Customers dispute certified charges; staff uphold, adjust or withdraw them."""
+
+from decimal import Decimal
+
+from django.contrib.auth.models import Group
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import AccountLink, User
+from accounts.notifications import email_send
+from billing.calendar import local_today
+from billing.services.ledger import billing_accounts_lock, ledger_reverse
+from certification.models import Certification, Dispute
+from portal.errors import ApplicationError
+
+
+def dispute_open(*, certification: Certification, user: User, reason: str) -> Dispute:
+    if not AccountLink.objects.filter(
+        user=user, service_account_id=certification.service_account_id
+    ).exists():
+        raise ApplicationError("You can dispute charges only on your own accounts.")
+    if not reason.strip():
+        raise ApplicationError("Tell us what you believe is wrong.")
+    try:
+        with transaction.atomic():
+            dispute = Dispute.objects.create(
+                certification=certification, opened_by=user, reason=reason.strip()[:4000]
+            )
+    except IntegrityError as exc:
+        raise ApplicationError("A dispute of these charges is already being investigated.") from exc
+    clerks = Group.objects.filter(name="Clerks").first()
+    email_send(
+        kind="staff",
+        subject=f"Certified charge disputed: {certification.service_account.account_number}",
+        template="emails/notice",
+        context={
+            "lines": [
+                f"{user.email} disputes the {certification.year} certification of account "
+                f"{certification.service_account.account_number}: {dispute.reason}"
+            ]
+        },
+        users=list(clerks.user_set.filter(is_active=True)) if clerks else [],
+        required=True,
+        reference=f"dispute:{dispute.pk}",
+    )
+    email_send(
+        kind="certification",
+        subject="We received your dispute",
+        template="emails/notice",
+        context={
+            "lines": [
+                "We received your dispute of the certified charges. Our staff will investigate and tell you what they find."
+            ]
+        },
+        users=[user],
+        required=True,
+        reference=f"dispute:{dispute.pk}:received",
+    )
+    return dispute
+
+
+def dispute_resolve(
+    *, dispute: Dispute, by: User, outcome: str, note: str, new_amount: Decimal | None = None
+) -> Dispute:
+    """Uphold, adjust (to a lower delinquent amount) or withdraw; withdrawal and adjustment reverse
+    the transfer to the tax roll (the charges come back to the account). The customer is told."""
+    if outcome not in (Dispute.Status.UPHELD, Dispute.Status.ADJUSTED, Dispute.Status.WITHDRAWN):
+        raise ApplicationError("Choose uphold, adjust or withdraw.")
+    if not note.strip():
+        raise ApplicationError("Write what was found; the customer is told it.")
+    with transaction.atomic():
+        dispute = Dispute.objects.select_for_update().get(pk=dispute.pk)
+        if dispute.status != Dispute.Status.OPEN:
+            raise ApplicationError("This dispute is resolved already.")
+        certification = Certification.objects.select_for_update().get(pk=dispute.certification_id)
+        billing_accounts_lock(service_account_ids=[certification.service_account_id])
+        today = local_today()
+        to_return = Decimal("0")
+        if outcome == Dispute.Status.WITHDRAWN:
+            to_return = certification.delinquent_amount
+        elif outcome == Dispute.Status.ADJUSTED:
+            if new_amount is None or not (Decimal("0") <= new_amount < certification.delinquent_amount):
+                raise ApplicationError(
+                    f"The new amount must be less than ${certification.delinquent_amount:,.2f}."
+                )
+            to_return = certification.delinquent_amount - new_amount
+        left = to_return
+        for item in certification.items.select_related("transfer").order_by("-charge__due_date", "-pk"):
+            if left <= 0:
+                break
+            back = min(left, item.amount)
+            ledger_reverse(
+                entry=item.transfer,
+                amount=back,
+                posted_on=today,
+                source_key=f"dispute:{dispute.pk}:{item.pk}",
+                description=f"Certification {certification.year} {'withdrawn' if outcome == 'withdrawn' else 'adjusted'}",
+            )
+            left -= back
+        if outcome == Dispute.Status.WITHDRAWN:
+            certification.status = Certification.Status.WITHDRAWN
+        elif outcome == Dispute.Status.ADJUSTED:
+            certification.status = Certification.Status.ADJUSTED
+            certification.delinquent_amount = new_amount
+            certification.total_certified = new_amount + certification.processing_fee
+        certification.save()
+        dispute.status = outcome
+        dispute.resolution = note.strip()[:4000]
+        dispute.resolved_by = by
+        dispute.resolved_at = timezone.now()
+        dispute.save()
+    lines = {
+        Dispute.Status.UPHELD: "We investigated your dispute. The certified charges stand.",
+        Dispute.Status.ADJUSTED: f"We investigated your dispute and lowered the certified amount to ${certification.delinquent_amount:,.2f}. "
+        f"${to_return:,.2f} is back on your utility account.",
+        Dispute.Status.WITHDRAWN: "We investigated your dispute and withdrew the certification. "
+        f"The ${to_return:,.2f} is back on your utility account instead of the tax roll.",
+    }[outcome]
+    email_send(
+        kind="certification",
+        subject="Your dispute of certified charges",
+        template="emails/notice",
+        context={"lines": [lines, dispute.resolution]},
+        users=[dispute.opened_by],
+        required=True,
+        reference=f"dispute:{dispute.pk}:resolved",
+    )
+    return dispute
