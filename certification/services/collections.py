@@ -138,7 +138,8 @@ def collections_run(*, as_of: dt.date) -> CollectionsRun:
     )
     # The field crew: door hangers left long enough ago, still past due.
     since = as_of - dt.timedelta(days=settings.SHUTOFF_AFTER_DOOR_HANGER_DAYS)
-    hung = Notice.objects.filter(kind=Notice.Kind.DOOR_HANGER, created_at__date__lte=since).values_list(
+    # `occasion` is the ISO date of the run that hung the notice.
+    hung = Notice.objects.filter(kind=Notice.Kind.DOOR_HANGER, occasion__lte=since.isoformat()).values_list(
         "service_account_id", flat=True
     )
     for account_id in sorted(set(hung)):
