@@ -1,0 +1,52 @@
+"""The customer sees the certified charges and the timeline; finance downloads the export in
+admin; axe-core on the customer pages."""
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import expect
+
+from certification.models import Certification
+from certification.services.exports import certification_csv
+from portal.demo import DEMO_LOGINS
+from portal.tests.browser import assert_accessible
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, email, password):
+    page.goto("/auth/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+
+
+def test_customer_sees_certified_charges_and_finance_downloads_the_list(page, browser, live_server):
+    call_command("seed_demo", accounts=20)
+    certification = Certification.objects.get(service_account__account_number="100001-01")
+
+    _, email, password = DEMO_LOGINS[0]
+    sign_in(page, email, password)
+    page.wait_for_url("**/dashboard/")
+    page.get_by_role("link", name="Account 100001-01", exact=True).click()
+    expect(page.get_by_role("heading", name="Charges certified to the tax roll")).to_be_visible()
+    expect(page.get_by_text(f"${certification.total_certified:,.2f}")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="What happens if the past-due amount stays unpaid")
+    ).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name=f"Dispute the {certification.year} certification").click()
+    expect(
+        page.get_by_role("heading", name=f"Dispute the {certification.year} certified charges")
+    ).to_be_visible()
+    assert_accessible(page)
+
+    finance = browser.new_context(base_url=live_server.url, accept_downloads=True).new_page()
+    _, finance_email, finance_password = DEMO_LOGINS[2]
+    finance.goto("/admin/login/")
+    finance.get_by_label("Email address").fill(finance_email)
+    finance.get_by_label("Password").fill(finance_password)
+    finance.get_by_role("button", name="Log in").click()
+    finance.goto("/admin/certification/certification/")
+    with finance.expect_download() as download:
+        finance.get_by_role("link", name=f"Download {certification.year} for the tax collector (CSV)").click()
+    assert download.value.path().read_bytes() == certification_csv(year=certification.year)
