@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run manage test lint install assets browser migrations clean
+.PHONY: run manage test bench lint install assets browser migrations clean
 
 # The virtual environment, reinstalled when a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -48,6 +48,14 @@ lint: $(STAMP)
 test: install browser lint
 	$(BIN)/python -m portal.devservices exec -- $(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m portal.devservices exec -- $(BIN)/pytest $(PYTEST_ARGS)
+
+# Benchmarks at 100,000 accounts (not part of `make test`); results in bench/results/.
+$(VENV)/.bench: $(STAMP) requirements-bench.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	touch $(VENV)/.bench
+
+bench: install $(VENV)/.bench
+	$(BIN)/python -m portal.devservices exec -- $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 migrations: $(STAMP)
 	$(BIN)/python -m portal.devservices exec -- $(BIN)/python manage.py makemigrations

@@ -1,0 +1,395 @@
+"""`make bench`: the benchmarks of issue 8, at 100,000 accounts, each beside a baseline measured
+in the same run on the same machine. Results go to bench/results/ as JSON and Markdown.
+
+    python -m portal.devservices exec -- python -m bench.run [--accounts N] [--only bill,cert,...]
+"""
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
+BASE_DIR = Path(__file__).resolve().parent.parent
+RESULTS = BASE_DIR / "bench" / "results"
+
+
+def setup_django():
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", "--noinput", verbosity=0)
+
+
+def timed(fn):
+    started = time.perf_counter()
+    value = fn()
+    return time.perf_counter() - started, value
+
+
+def copy_baseline(rows: int) -> float:
+    """A plain COPY of `rows` ledger-like rows into a scratch table: what the disk and database
+    can do at best on this machine, to judge the bill run against."""
+    from django.db import connection
+
+    data = io.StringIO(
+        "".join(f"{i}\tcharge\t59.70\t2026-09-01\t2026-09-20\tbench:copy:{i}\n" for i in range(rows))
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy")
+        cursor.execute(
+            "CREATE TABLE bench_copy (account_id int, kind text, amount numeric(12,2), posted_on date, due_date date, source_key text UNIQUE)"
+        )
+        started = time.perf_counter()
+        cursor.copy_expert("COPY bench_copy FROM STDIN", data)
+        connection.commit() if not connection.get_autocommit() else None
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_copy")
+    return elapsed
+
+
+def bench_bill_run(accounts: int) -> dict:
+    from bench.dataset import NEXT_PERIOD
+    from billing.calendar import add_months
+    from billing.services.bills import bills_run
+
+    seconds, result = timed(
+        lambda: bills_run(period=NEXT_PERIOD, issued_on=add_months(NEXT_PERIOD, 1), notify=False)
+    )
+    baseline = copy_baseline(result.created)
+    return {
+        "bills": result.created,
+        "seconds": round(seconds, 2),
+        "bills_per_second": round(result.created / seconds, 1),
+        "baseline_copy_seconds": round(baseline, 3),
+        "ratio_to_baseline": round(seconds / baseline, 1),
+        "target_seconds": 60,
+        "met": seconds <= 60,
+    }
+
+
+def bench_certification(accounts: int) -> dict:
+    from certification.services.exports import certification_csv
+    from certification.services.sweep import certification_sweep
+
+    sweep_seconds, result = timed(lambda: certification_sweep(year=2026, today=dt.date(2026, 6, 21)))
+    export_seconds, data = timed(lambda: certification_csv(year=2026))
+    baseline = copy_baseline(len(result.certified) or 1)
+    total = sweep_seconds + export_seconds
+    return {
+        "accounts": accounts,
+        "certified": len(result.certified),
+        "sweep_seconds": round(sweep_seconds, 2),
+        "export_seconds": round(export_seconds, 2),
+        "export_bytes": len(data),
+        "seconds": round(total, 2),
+        "baseline_copy_seconds": round(baseline, 3),
+        "target_seconds": 20,
+        "met": total <= 20,
+    }
+
+
+def bench_autopay(enrollments: int) -> dict:
+    from django.conf import settings
+
+    from accounts.models import ServiceAccount, User
+    from autopay.models import AutopayEnrollment
+    from autopay.services.drafts import autopay_run
+    from autopay.services.enrollment import card_save, card_setup_start
+    from billing import stripe_gateway as gateway
+
+    user = User.objects.create_user(email="bench-autopay@example.com", password="Bench-Pass-1!")
+    secret = card_setup_start(user=user)
+    intent = gateway.setup_intent_confirm_test_card(secret.split("_secret_")[0])
+    card = card_save(user=user, setup_intent_id=intent.id)
+    accounts = list(ServiceAccount.objects.order_by("pk").values_list("pk", flat=True)[:enrollments])
+    AutopayEnrollment.objects.bulk_create(
+        [
+            AutopayEnrollment(
+                service_account_id=pk, user=user, card=card, draft_day=5, starts_on=dt.date(2026, 1, 1)
+            )
+            for pk in accounts
+        ]
+    )
+    gateway.STATS.update(calls=0, request_seconds=0.0, pacing_seconds=0.0)
+    seconds, result = timed(lambda: autopay_run(on=dt.date(2026, 9, 5)))
+    stripe_seconds = gateway.STATS["request_seconds"] + gateway.STATS["pacing_seconds"]
+    return {
+        "enrollments": enrollments,
+        "drafted": result.drafted,
+        "succeeded": result.succeeded,
+        "skipped": result.skipped,
+        "seconds": round(seconds, 1),
+        "stripe_calls": gateway.STATS["calls"],
+        "stripe_request_seconds": round(gateway.STATS["request_seconds"], 1),
+        "stripe_pacing_seconds": round(gateway.STATS["pacing_seconds"], 1),
+        "own_work_seconds": round(seconds - stripe_seconds, 1),
+        "max_requests_per_second_setting": settings.STRIPE_MAX_REQUESTS_PER_SECOND,
+        "observed_requests_per_second": round(gateway.STATS["calls"] / seconds, 1) if seconds else 0,
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def bench_web(users: int, run_seconds: int) -> dict:
+    """gunicorn (sync workers, two per core) under locust from a second process, 50 users."""
+    from accounts.models import AccountLink, ServiceAccount, User
+    from billing.models import Bill
+
+    user = User.objects.create_user(email="bench-web@example.com", password="Bench-Pass-1!")
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    accounts = list(ServiceAccount.objects.filter(bills__isnull=False).order_by("pk")[:3])
+    for account in accounts:
+        AccountLink.objects.create(user=user, service_account=account)
+    bill = Bill.objects.filter(service_account=accounts[0]).first()
+    port = free_port()
+    env = {
+        **os.environ,
+        "QUICK_PAY_LOOKUP_RATE": "1000000/m",
+        "DJANGO_SETTINGS_MODULE": "portal.settings.test",
+    }
+    workers = str(2 * (os.cpu_count() or 1) + 1)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "portal.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            workers,
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=BASE_DIR,
+    )
+    try:
+        import urllib.request
+
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.2)
+        out = Path(tempfile.mkdtemp(prefix="bench-locust-"))
+        locust_env = {
+            **env,
+            "BENCH_ACCOUNT": str(accounts[0].pk),
+            "BENCH_BILL": str(bill.pk),
+            "BENCH_ACCOUNT_NUMBER": accounts[0].account_number,
+            "BENCH_ZIP": accounts[0].service_zip,
+        }
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "locust",
+                "-f",
+                str(BASE_DIR / "bench" / "locustfile.py"),
+                "--headless",
+                "-u",
+                str(users),
+                "-r",
+                str(users),
+                "-t",
+                f"{run_seconds}s",
+                "--host",
+                f"http://127.0.0.1:{port}",
+                "--csv",
+                str(out / "web"),
+                "--only-summary",
+                "--loglevel",
+                "WARNING",
+            ],
+            env=locust_env,
+            check=False,
+            cwd=BASE_DIR,
+            stdout=subprocess.DEVNULL,
+        )
+        import csv
+
+        rows = list(csv.DictReader((out / "web_stats.csv").open()))
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    results = {}
+    for row in rows:
+        if row["Name"] == "Aggregated":
+            continue
+        results[row["Name"]] = {
+            "requests": int(row["Request Count"]),
+            "failures": int(row["Failure Count"]),
+            "requests_per_second": round(float(row["Requests/s"]), 1),
+            "p50_ms": float(row["50%"]),
+            "p95_ms": float(row["95%"]),
+            "p99_ms": float(row["99%"]),
+        }
+    return {
+        "users": users,
+        "seconds": run_seconds,
+        "gunicorn_workers": int(workers),
+        "endpoints": results,
+        "target_p95_ms": 50,
+        "met": all(results.get(n, {}).get("p95_ms", 1e9) <= 50 for n in ("dashboard", "bill page")),
+    }
+
+
+def bench_seed_demo(accounts: int) -> dict:
+    """seed_demo in a database of its own, timed from a second process."""
+    from django.db import connection
+
+    name = "bench_seed"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE IF EXISTS {name}")
+        cursor.execute(f"CREATE DATABASE {name}")
+    url = os.environ["DATABASE_URL"].replace("/portal?", f"/{name}?")
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "portal.settings.test"}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], env=env, cwd=BASE_DIR, check=True
+    )
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo", "--accounts", str(accounts)],
+        env=env,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    seconds = time.perf_counter() - started
+    return {
+        "accounts": accounts,
+        "seconds": round(seconds, 1),
+        "ok": done.returncode == 0,
+        "accounts_per_second": round(accounts / seconds, 1),
+    }
+
+
+def bench_make_test() -> dict:
+    started = time.perf_counter()
+    done = subprocess.run(
+        ["make", "test"],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        env={
+            k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "STRIPE_SECRET_KEY")
+        },
+    )
+    seconds = time.perf_counter() - started
+    summary = [line for line in done.stdout.splitlines() if " passed" in line or " failed" in line][-1:]
+    return {
+        "seconds": round(seconds, 1),
+        "target_seconds": 600,
+        "met": seconds <= 600 and done.returncode == 0,
+        "summary": summary[0].strip("= ") if summary else "",
+    }
+
+
+def write(results: dict) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    lines = [
+        f"# Benchmarks, {results['date']}",
+        "",
+        f"Machine: {results['cores']} cores, {results['machine']}; PostgreSQL, Redis and localstripe on the same machine.",
+        "",
+        "| benchmark | result | baseline / setting | target | met |",
+        "|---|---|---|---|---|",
+    ]
+    b = results.get("bill_run")
+    if b:
+        lines.append(
+            f"| bill run, {b['bills']:,} bills | {b['seconds']} s ({b['bills_per_second']:,} bills/s) | COPY of the same rows: {b['baseline_copy_seconds']} s (×{b['ratio_to_baseline']}) | ≤ 60 s | {'yes' if b['met'] else 'no'} |"
+        )
+    c = results.get("certification")
+    if c:
+        lines.append(
+            f"| certification sweep + export, {c['accounts']:,} accounts, {c['certified']:,} certified | {c['seconds']} s (sweep {c['sweep_seconds']} s, export {c['export_seconds']} s) | COPY: {c['baseline_copy_seconds']} s | ≤ 20 s | {'yes' if c['met'] else 'no'} |"
+        )
+    a = results.get("autopay")
+    if a:
+        lines.append(
+            f"| autopay, {a['enrollments']:,} enrollments ({a['succeeded']:,} charged) | {a['seconds']} s: Stripe {a['stripe_request_seconds']} s + pacing {a['stripe_pacing_seconds']} s, own work {a['own_work_seconds']} s | {a['observed_requests_per_second']} req/s observed, limit {a['max_requests_per_second_setting']} | never above the limit | {'yes' if a['observed_requests_per_second'] <= a['max_requests_per_second_setting'] else 'no'} |"
+        )
+    w = results.get("web")
+    if w:
+        for name, e in w["endpoints"].items():
+            target = "p95 ≤ 50 ms" if name in ("dashboard", "bill page") else "—"
+            lines.append(
+                f"| web: {name}, {w['users']} users, {w['gunicorn_workers']} gunicorn workers | {e['requests_per_second']} req/s, p50 {e['p50_ms']:.0f} ms, p95 {e['p95_ms']:.0f} ms, p99 {e['p99_ms']:.0f} ms ({e['failures']} failures) | | {target} | {('yes' if e['p95_ms'] <= 50 else 'no') if target != '—' else ''} |"
+            )
+    s = results.get("seed_demo")
+    if s:
+        lines.append(
+            f"| seed_demo --accounts {s['accounts']:,} | {s['seconds']} s ({s['accounts_per_second']:,} accounts/s) | | | {'ok' if s['ok'] else 'failed'} |"
+        )
+    t = results.get("make_test")
+    if t:
+        lines.append(
+            f"| make test | {t['seconds']} s ({t['summary']}) | | ≤ 600 s | {'yes' if t['met'] else 'no'} |"
+        )
+    (RESULTS / "latest.md").write_text("\n".join(lines) + "\n")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--autopay-enrollments", type=int, default=10_000)
+    parser.add_argument("--web-seconds", type=int, default=20)
+    parser.add_argument("--only", default="bill,cert,autopay,web,seed,test")
+    args = parser.parse_args()
+    only = set(args.only.split(","))
+    setup_django()
+    from bench.dataset import build
+
+    results = {
+        "date": dt.date.today().isoformat(),
+        "cores": os.cpu_count(),
+        "machine": platform.platform(),
+        "accounts": args.accounts,
+    }
+    build_seconds, _ = timed(lambda: build(args.accounts))
+    results["dataset_seconds"] = round(build_seconds, 1)
+    print(f"dataset of {args.accounts:,} accounts in {build_seconds:.1f} s", flush=True)
+    steps = [
+        ("cert", "certification", lambda: bench_certification(args.accounts)),
+        ("bill", "bill_run", lambda: bench_bill_run(args.accounts)),
+        ("web", "web", lambda: bench_web(50, args.web_seconds)),
+        ("autopay", "autopay", lambda: bench_autopay(args.autopay_enrollments)),
+        ("seed", "seed_demo", lambda: bench_seed_demo(args.accounts)),
+        ("test", "make_test", bench_make_test),
+    ]
+    for key, name, fn in steps:
+        if key in only:
+            results[name] = fn()
+            print(name, json.dumps(results[name], default=str), flush=True)
+            write(results)
+    write(results)
+    print((RESULTS / "latest.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
