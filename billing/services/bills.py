@@ -15,6 +15,7 @@ from billing.hooks import BILL_NOTE_PROVIDERS
 from billing.models import AccountService, Bill, BillLine, LedgerEntry, MeterRead, RateSchedule, Service
 from billing.selectors import LEDGER_ROW_FIELDS, LedgerRow, open_items, past_due_total
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
+from portal.db import copy_rows
 from portal.errors import ApplicationError
 from portal.money import ZERO, quantize_money
 
@@ -235,12 +236,39 @@ def _bill_chunk(
         bill.notes = "\n".join(notes.get(bill.service_account_id, []))
         bills.append(bill)
     Bill.objects.bulk_create(bills, batch_size=2000)
-    all_lines = []
-    for bill, (_, lines, _) in zip(bills, drafts, strict=True):
-        for position, line in enumerate(lines, start=1):
-            line.bill = bill
-            line.position = position
-            all_lines.append(line)
-    BillLine.objects.bulk_create(all_lines, batch_size=5000)
+    # Lines are the bulk of the rows a bill run writes: COPY them.
+    copy_rows(
+        "billing_billline",
+        [
+            "bill_id",
+            "position",
+            "description",
+            "service",
+            "units",
+            "monthly_charge_per_unit",
+            "consumption_ccf",
+            "charge_per_ccf",
+            "rate_schedule_id",
+            "ledger_entry_id",
+            "amount",
+        ],
+        (
+            [
+                bill.pk,
+                position,
+                line.description,
+                line.service,
+                line.units,
+                line.monthly_charge_per_unit,
+                line.consumption_ccf,
+                line.charge_per_ccf,
+                line.rate_schedule_id,
+                line.ledger_entry_id,
+                line.amount,
+            ]
+            for bill, (_, lines, _) in zip(bills, drafts, strict=True)
+            for position, line in enumerate(lines, start=1)
+        ),
+    )
     result.created += len(bills)
     result.bill_ids.extend(bill.pk for bill in bills)

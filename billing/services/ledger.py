@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from billing.models import BillingAccount, LedgerEntry
 from portal.errors import ApplicationError
@@ -34,7 +34,9 @@ class Posting:
 
 def billing_accounts_ensure(*, service_account_ids: Iterable[int]) -> None:
     """Make sure each service account has its BillingAccount row (the row we lock)."""
-    rows = [BillingAccount(service_account_id=pk) for pk in set(service_account_ids)]
+    wanted = set(service_account_ids)
+    missing = wanted - set(BillingAccount.objects.filter(pk__in=wanted).values_list("pk", flat=True))
+    rows = [BillingAccount(service_account_id=pk) for pk in missing]
     BillingAccount.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
 
 
@@ -83,13 +85,25 @@ def ledger_post(*, postings: Sequence[Posting]) -> list[LedgerEntry]:
         deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
         for p in new:
             deltas[p.service_account_id] += p.amount
-        changed = []
+        _balances_add(deltas)
         for pk, delta in deltas.items():
-            account = locked[pk]
-            account.balance += delta
-            changed.append(account)
-        BillingAccount.objects.bulk_update(changed, ["balance", "updated_at"], batch_size=2000)
+            locked[pk].balance += delta
     return entries
+
+
+def _balances_add(deltas: dict[int, Decimal]) -> None:
+    """Move many balances in one statement (the rows are locked by the caller)."""
+    if not deltas:
+        return
+    items = sorted(deltas.items())
+    values = ", ".join(["(%s, %s::numeric)"] * len(items))
+    params = [value for item in items for value in item]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE billing_billingaccount AS b SET balance = b.balance + v.delta, updated_at = now() "  # noqa: S608
+            f"FROM (VALUES {values}) AS v(id, delta) WHERE b.service_account_id = v.id",
+            params,
+        )
 
 
 def ledger_reverse(

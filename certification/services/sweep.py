@@ -13,7 +13,7 @@ from accounts.models import ServiceAccount
 from assistance.selectors import accounts_with_plan_in_good_standing
 from billing.calendar import local_today
 from billing.models import LedgerEntry
-from billing.selectors import OpenItem, ledger_rows_for_account, open_items
+from billing.selectors import OpenItem, open_items
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
 from certification.models import Certification, CertifiedItem
 from portal.errors import ApplicationError
@@ -63,17 +63,39 @@ class SweepResult:
         return sum((c.amount for c in self.certified), ZERO)
 
 
+# Oldest-first application of payments and credits, in SQL, for every account at once: the
+# unpaid part of each charge is min(net, max(0, running total of charges - credits)). A quick
+# first cut only: each account it finds is then checked exactly, in Python, under its lock.
+DELINQUENT_SQL = """
+WITH reversed AS (
+    SELECT reverses_id, SUM(amount) AS amount FROM billing_ledgerentry
+    WHERE reverses_id IS NOT NULL AND posted_on <= %(cutoff)s GROUP BY reverses_id
+), base AS (
+    SELECT l.id, l.service_account_id AS account, l.amount, l.amount + COALESCE(r.amount, 0) AS net,
+           COALESCE(l.due_date, l.posted_on) AS due, l.posted_on
+    FROM billing_ledgerentry l LEFT JOIN reversed r ON r.reverses_id = l.id
+    WHERE l.posted_on <= %(cutoff)s AND l.reverses_id IS NULL
+), credits AS (
+    SELECT account, SUM(CASE WHEN net < 0 THEN -net ELSE 0 END) AS total FROM base GROUP BY account
+), debits AS (
+    SELECT account, net, due, SUM(net) OVER (PARTITION BY account ORDER BY due, posted_on, id) AS running
+    FROM base WHERE net > 0
+)
+SELECT d.account FROM debits d LEFT JOIN credits c ON c.account = d.account
+WHERE d.due <= %(latest)s
+GROUP BY d.account
+HAVING SUM(LEAST(d.net, GREATEST(0, d.running - COALESCE(c.total, 0)))) > 0
+ORDER BY d.account
+"""
+
+
 def _candidate_ids(year: int) -> list[int]:
-    """Accounts with any charge or fee due on or before April 20 posted by June 20 (a cheap first
-    cut; each is then checked exactly, under its lock)."""
-    return list(
-        LedgerEntry.objects.filter(
-            due_date__lte=latest_due_date(year), posted_on__lte=cutoff_date(year), amount__gt=0
-        )
-        .values_list("service_account_id", flat=True)
-        .distinct()
-        .order_by("service_account_id")
-    )
+    """Accounts with unpaid charges due on or before April 20 as of June 20."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(DELINQUENT_SQL, {"cutoff": cutoff_date(year), "latest": latest_due_date(year)})
+        return [row[0] for row in cursor.fetchall()]
 
 
 def certification_sweep(*, year: int, dry_run: bool = False, today: dt.date | None = None) -> SweepResult:
@@ -97,50 +119,73 @@ def certification_sweep(*, year: int, dry_run: bool = False, today: dt.date | No
     candidates = _candidate_ids(year)
     already = set(Certification.objects.filter(year=year).values_list("service_account_id", flat=True))
     on_plan = accounts_with_plan_in_good_standing(account_ids=candidates, as_of=cutoff_date(year))
+    todo = []
     for account_id in candidates:
         if account_id in already:
             result.already += 1
-            continue
-        if account_id in on_plan:
+        elif account_id in on_plan:
             result.left_out_for_plans += 1
-            continue
-        candidate = _certify_account(account_id, year=year, dry_run=dry_run)
-        if candidate is not None:
-            result.certified.append(candidate)
+        else:
+            todo.append(account_id)
+    for start in range(0, len(todo), CHUNK):
+        result.certified += _certify_chunk(todo[start : start + CHUNK], year=year, dry_run=dry_run)
     return result
 
 
-def _certify_account(account_id: int, *, year: int, dry_run: bool) -> Candidate | None:
+CHUNK = 500
+
+
+def _certify_chunk(account_ids: list[int], *, year: int, dry_run: bool) -> list[Candidate]:
+    """Certify a chunk of accounts in one short transaction, with their balance rows locked (the
+    lock every posting takes: a payment racing the sweep lands wholly before or after it)."""
+    from collections import defaultdict
+
+    from billing.selectors import LEDGER_ROW_FIELDS, LedgerRow
+
     with transaction.atomic():
-        # The lock every posting takes: a payment racing the sweep lands before or after it.
-        billing_accounts_lock(service_account_ids=[account_id])
-        if Certification.objects.filter(year=year, service_account_id=account_id).exists():
-            return None
-        rows = ledger_rows_for_account(service_account_id=account_id)
-        items = delinquent_items(open_items(rows, as_of=cutoff_date(year)), year=year)
-        if not items:
-            return None
-        account = ServiceAccount.objects.get(pk=account_id)
-        candidate = Candidate(service_account=account, items=items)
-        if dry_run:
+        billing_accounts_lock(service_account_ids=account_ids)
+        done = set(
+            Certification.objects.filter(year=year, service_account_id__in=account_ids).values_list(
+                "service_account_id", flat=True
+            )
+        )
+        rows = defaultdict(list)
+        for values in LedgerEntry.objects.filter(service_account_id__in=account_ids).values_list(
+            "service_account_id", *LEDGER_ROW_FIELDS
+        ):
+            rows[values[0]].append(LedgerRow(*values[1:]))
+        accounts = ServiceAccount.objects.in_bulk(account_ids)
+        candidates = []
+        for account_id in account_ids:
+            if account_id in done:
+                continue
+            items = delinquent_items(open_items(rows[account_id], as_of=cutoff_date(year)), year=year)
+            if items:
+                candidates.append(Candidate(service_account=accounts[account_id], items=items))
+        if dry_run or not candidates:
             transaction.set_rollback(True)
-            return candidate
+            return candidates
         fee = processing_fee()
-        certification = Certification.objects.create(
-            year=year,
-            service_account=account,
-            tax_lot=account.tax_lot,
-            owner_name=account.customer_name,
-            service_address=account.service_address,
-            delinquent_amount=candidate.amount,
-            processing_fee=fee,
-            total_certified=candidate.amount + fee,
-            description=settings.CERTIFICATION_DESCRIPTION,
+        certifications = Certification.objects.bulk_create(
+            [
+                Certification(
+                    year=year,
+                    service_account=c.service_account,
+                    tax_lot=c.service_account.tax_lot,
+                    owner_name=c.service_account.customer_name,
+                    service_address=c.service_account.service_address,
+                    delinquent_amount=c.amount,
+                    processing_fee=fee,
+                    total_certified=c.amount + fee,
+                    description=settings.CERTIFICATION_DESCRIPTION,
+                )
+                for c in candidates
+            ]
         )
         transfers = ledger_post(
             postings=[
                 Posting(
-                    service_account_id=account_id,
+                    service_account_id=c.service_account.pk,
                     kind=LedgerEntry.Kind.TAX_ROLL_TRANSFER,
                     amount=-item.unpaid,
                     posted_on=cutoff_date(year) + dt.timedelta(days=1),
@@ -149,7 +194,8 @@ def _certify_account(account_id: int, *, year: int, dry_run: bool) -> Candidate 
                     source_key=f"cert:{year}:{item.entry_id}",
                     reverses_id=item.entry_id,
                 )
-                for item in items
+                for c in candidates
+                for item in c.items
             ]
         )
         by_charge = {t.reverses_id: t for t in transfers}
@@ -161,7 +207,8 @@ def _certify_account(account_id: int, *, year: int, dry_run: bool) -> Candidate 
                     amount=i.unpaid,
                     transfer=by_charge[i.entry_id],
                 )
-                for i in items
+                for certification, c in zip(certifications, candidates, strict=True)
+                for i in c.items
             ]
         )
-    return candidate
+    return candidates
