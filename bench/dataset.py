@@ -86,9 +86,10 @@ def build(accounts: int) -> None:
         cursor.execute(
             """
             INSERT INTO billing_meterread (service_account_id, period, consumption_ccf)
-            SELECT id, %s, 5 + id %% 7 FROM accounts_serviceaccount WHERE id %% 3 = 0
+            SELECT id, p, 5 + id %% 7 FROM accounts_serviceaccount, (VALUES (%s::date), (%s::date)) AS months(p)
+            WHERE id %% 3 = 0
             """,
-            [NEXT_PERIOD],
+            [NEXT_PERIOD, dt.date(NEXT_PERIOD.year, NEXT_PERIOD.month + 1, 1)],
         )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

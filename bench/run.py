@@ -67,15 +67,69 @@ def bench_bill_run(accounts: int) -> dict:
         lambda: bills_run(period=NEXT_PERIOD, issued_on=add_months(NEXT_PERIOD, 1), notify=False)
     )
     baseline = copy_baseline(result.created)
+    fan_out_seconds, workers = bill_run_fanned_out(add_months(NEXT_PERIOD, 1), expected=result.created)
+    best = min(seconds, fan_out_seconds)
     return {
         "bills": result.created,
         "seconds": round(seconds, 2),
         "bills_per_second": round(result.created / seconds, 1),
+        "fan_out_workers": workers,
+        "fan_out_seconds": round(fan_out_seconds, 2),
+        "fan_out_bills_per_second": round(result.created / fan_out_seconds, 1),
         "baseline_copy_seconds": round(baseline, 3),
-        "ratio_to_baseline": round(seconds / baseline, 1),
+        "ratio_to_baseline": round(best / baseline, 1),
         "target_seconds": 60,
-        "met": seconds <= 60,
+        "met": best <= 60,
     }
+
+
+def bill_run_fanned_out(period, *, expected: int) -> tuple[float, int]:
+    """The next month's run with its chunks spread over Celery worker processes (one per core)."""
+    from billing.calendar import add_months
+    from billing.models import Bill
+    from billing.services.bills import bills_run
+    from portal.celery import app
+
+    workers = os.cpu_count() or 1
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.test"}
+    processes = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "portal",
+                "worker",
+                "--pool=solo",
+                "--without-heartbeat",
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel=WARNING",
+                "-n",
+                f"bench{n}@%h",
+            ],
+            env=env,
+            cwd=BASE_DIR,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(workers)
+    ]
+    try:
+        time.sleep(5)  # the workers connect
+        app.conf.task_always_eager = False
+        started = time.perf_counter()
+        bills_run(period=period, issued_on=add_months(period, 1), notify=False, fan_out=True)
+        while Bill.objects.filter(period=period).count() < expected and time.perf_counter() - started < 900:
+            time.sleep(0.5)
+        return time.perf_counter() - started, workers
+    finally:
+        app.conf.task_always_eager = True
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(timeout=30)
 
 
 def bench_certification(accounts: int) -> dict:
@@ -319,7 +373,10 @@ def write(results: dict) -> None:
     b = results.get("bill_run")
     if b:
         lines.append(
-            f"| bill run, {b['bills']:,} bills | {b['seconds']} s ({b['bills_per_second']:,} bills/s) | COPY of the same rows: {b['baseline_copy_seconds']} s (×{b['ratio_to_baseline']}) | ≤ 60 s | {'yes' if b['met'] else 'no'} |"
+            f"| bill run, {b['bills']:,} bills, one process | {b['seconds']} s ({b['bills_per_second']:,} bills/s) | COPY of the same rows: {b['baseline_copy_seconds']} s | ≤ 60 s | {'yes' if b['seconds'] <= 60 else 'no'} |"
+        )
+        lines.append(
+            f"| bill run, {b['bills']:,} bills, fanned out to {b['fan_out_workers']} Celery workers | {b['fan_out_seconds']} s ({b['fan_out_bills_per_second']:,} bills/s) | best is ×{b['ratio_to_baseline']} the COPY | ≤ 60 s | {'yes' if b['fan_out_seconds'] <= 60 else 'no'} |"
         )
     c = results.get("certification")
     if c:

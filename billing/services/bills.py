@@ -30,6 +30,7 @@ class BillRunResult:
     already_billed: int = 0
     missing_reads: list[str] = field(default_factory=list)
     bill_ids: list[int] = field(default_factory=list)
+    queued: int = 0  # accounts handed to workers (fan-out)
 
 
 def rates_in_force(*, period: dt.date) -> dict[str, RateSchedule]:
@@ -68,6 +69,7 @@ def bills_run(
     notify: bool = True,
     chunk_size: int = 500,
     progress: Callable[[int], None] | None = None,
+    fan_out: bool = False,
 ) -> BillRunResult:
     """Issue the bills for a service month: one per active account that takes a service.
 
@@ -100,14 +102,36 @@ def bills_run(
     )
     for start in range(0, len(candidates), chunk_size):
         chunk = candidates[start : start + chunk_size]
+        if fan_out:
+            # Each chunk is a task: more workers, on more machines, make the run shorter.
+            from billing.tasks import bills_run_chunk
+
+            bills_run_chunk.delay(chunk, period.isoformat(), issued_on.isoformat(), notify)
+            result.queued += len(chunk)
+            continue
         _bill_chunk(chunk, period=period, issued_on=issued_on, rates=rates, result=result)
         if progress:
             progress(len(chunk))
-    if notify and result.bill_ids:
+    if notify and result.bill_ids and not fan_out:
         from billing.tasks import bills_notify_ready
 
         for start in range(0, len(result.bill_ids), 500):
             bills_notify_ready.delay(result.bill_ids[start : start + 500])
+    return result
+
+
+def bills_run_chunk(
+    *, account_ids: list[int], period: dt.date, issued_on: dt.date, notify: bool
+) -> BillRunResult:
+    """One chunk of a fanned-out bill run (a Celery task). Safe to run twice."""
+    result = BillRunResult(period=period, issued_on=issued_on)
+    _bill_chunk(
+        account_ids, period=period, issued_on=issued_on, rates=rates_in_force(period=period), result=result
+    )
+    if notify and result.bill_ids:
+        from billing.tasks import bills_notify_ready
+
+        bills_notify_ready.delay(result.bill_ids)
     return result
 
 

@@ -40,13 +40,17 @@ def billing_accounts_ensure(*, service_account_ids: Iterable[int]) -> None:
     BillingAccount.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
 
 
-def billing_accounts_lock(*, service_account_ids: Iterable[int]) -> dict[int, BillingAccount]:
+def billing_accounts_lock(*, service_account_ids: Iterable[int]) -> list[int]:
     """Lock the accounts' balance rows, in primary-key order. Caller holds a transaction."""
     ids = sorted(set(service_account_ids))
     billing_accounts_ensure(service_account_ids=ids)
     # NO KEY UPDATE: blocks other postings to these accounts, not inserts that reference them.
-    locked = BillingAccount.objects.select_for_update(no_key=True).filter(pk__in=ids).order_by("pk")
-    return {account.pk: account for account in locked}
+    return list(
+        BillingAccount.objects.select_for_update(no_key=True)
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def ledger_post(*, postings: Sequence[Posting]) -> list[LedgerEntry]:
@@ -61,7 +65,7 @@ def ledger_post(*, postings: Sequence[Posting]) -> list[LedgerEntry]:
     if len(set(keys)) != len(keys):
         raise ApplicationError("The same source key appears twice in one posting.")
     with transaction.atomic():
-        locked = billing_accounts_lock(service_account_ids=[p.service_account_id for p in postings])
+        billing_accounts_lock(service_account_ids=[p.service_account_id for p in postings])
         # Checked after taking the locks: a concurrent replay of the same postings has
         # either committed (and is seen here) or waits for us.
         existing = set(LedgerEntry.objects.filter(source_key__in=keys).values_list("source_key", flat=True))
@@ -86,8 +90,6 @@ def ledger_post(*, postings: Sequence[Posting]) -> list[LedgerEntry]:
         for p in new:
             deltas[p.service_account_id] += p.amount
         _balances_add(deltas)
-        for pk, delta in deltas.items():
-            locked[pk].balance += delta
     return entries
 
 

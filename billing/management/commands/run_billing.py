@@ -14,8 +14,13 @@ class Command(BaseCommand):
         parser.add_argument("--issue-date", help="the bills' issue date, YYYY-MM-DD (default: today)")
         parser.add_argument("--no-email", action="store_true", help="do not send bill-ready emails")
         parser.add_argument("--chunk-size", type=int, default=500, help="accounts per transaction")
+        parser.add_argument(
+            "--fan-out",
+            action="store_true",
+            help="queue the chunks for Celery workers instead of billing here",
+        )
 
-    def handle(self, *args, period, issue_date, no_email, chunk_size, **options):
+    def handle(self, *args, period, issue_date, no_email, chunk_size, fan_out, **options):
         month = parse_period(period)
         if month is None:
             raise CommandError(f"--period {period!r} is not a month like 2026-10.")
@@ -39,11 +44,19 @@ class Command(BaseCommand):
                 notify=not no_email,
                 chunk_size=chunk_size,
                 progress=bar.update,
+                fan_out=fan_out,
             )
         except ApplicationError as exc:
             raise CommandError(exc.message) from exc
         finally:
             bar.close()
+        if fan_out:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Bills for {month:%Y-%m}: {result.queued} accounts queued for the workers."
+                )
+            )
+            return
         self.stdout.write(
             self.style.SUCCESS(
                 f"Bills for {month:%Y-%m} issued {result.issued_on}: {result.created} created, "
