@@ -141,3 +141,20 @@ def test_dashboard_uses_the_same_number_of_queries_however_long_the_history(
     with django_assert_max_num_queries(8):
         response = client.get(url)
     assert "$119.15" in response.content.decode()
+
+
+def test_bill_page_and_account_page_use_a_fixed_number_of_queries(client, billed, django_assert_max_num_queries):
+    account, bill = billed["mine"], billed["my_bill"]
+    urls = [
+        reverse("bill_detail", args=[account.pk, bill.pk]),
+        reverse("service_account_detail", args=[account.pk]),
+    ]
+    for url in urls:
+        with django_assert_max_num_queries(16):
+            client.get(url)
+    for month in range(1, 13):
+        post(account, "payment", "1.00", D(2025, month, 5))
+        post(account, "charge", "1.00", D(2025, month, 1), D(2025, month, 20))
+    for url in urls:
+        with django_assert_max_num_queries(16):
+            assert client.get(url).status_code == 200
