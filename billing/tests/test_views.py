@@ -143,7 +143,9 @@ def test_dashboard_uses_the_same_number_of_queries_however_long_the_history(
     assert "$119.15" in response.content.decode()
 
 
-def test_bill_page_and_account_page_use_a_fixed_number_of_queries(client, billed, django_assert_max_num_queries):
+def test_bill_page_and_account_page_use_a_fixed_number_of_queries(
+    client, billed, django_assert_max_num_queries
+):
     account, bill = billed["mine"], billed["my_bill"]
     urls = [
         reverse("bill_detail", args=[account.pk, bill.pk]),
