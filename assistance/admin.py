@@ -192,32 +192,25 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
             request, queryset, lambda a: application_approve(application=a, by=request.user), "approved"
         )
 
-    @admin.action(description="Mark assessed (phone assessment done)")
-    def mark_assessed(self, request, queryset):
+    def _mark(self, request, queryset, status):
         self._each(
             request,
             queryset,
-            lambda a: application_set_status(application=a, status="assessed", by=request.user),
-            "assessed",
+            lambda a: application_set_status(application=a, status=status, by=request.user),
+            status,
         )
+
+    @admin.action(description="Mark assessed (phone assessment done)")
+    def mark_assessed(self, request, queryset):
+        self._mark(request, queryset, "assessed")
 
     @admin.action(description="Mark withdrawn")
     def mark_withdrawn(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda a: application_set_status(application=a, status="withdrawn", by=request.user),
-            "withdrawn",
-        )
+        self._mark(request, queryset, "withdrawn")
 
     @admin.action(description="Mark expired")
     def mark_expired(self, request, queryset):
-        self._each(
-            request,
-            queryset,
-            lambda a: application_set_status(application=a, status="expired", by=request.user),
-            "expired",
-        )
+        self._mark(request, queryset, "expired")
 
     def deny_view(self, request, pk):
         application = get_object_or_404(AssistanceApplication, pk=pk)
