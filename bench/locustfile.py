@@ -1,5 +1,9 @@
 """Load for the web benchmark: a signed-in customer's dashboard, bill page and bill PDF, and a
-guest's quick-pay look-up."""
+guest's quick-pay look-up.
+
+BENCH_THINK="low,high" is each user's pause between pages in seconds: "1,3" for people reading
+pages, "0,0" to find the most the server can answer.
+"""
 
 import os
 import re
@@ -8,6 +12,7 @@ from locust import FastHttpUser, between, task
 
 ACCOUNT = os.environ["BENCH_ACCOUNT"]
 BILL = os.environ["BENCH_BILL"]
+THINK = [float(x) for x in os.environ.get("BENCH_THINK", "1,3").split(",")]
 
 
 def csrf(client, path: str) -> str:
@@ -17,7 +22,7 @@ def csrf(client, path: str) -> str:
 
 
 class Customer(FastHttpUser):
-    wait_time = between(0.05, 0.2)
+    wait_time = between(*THINK)
 
     def on_start(self):
         token = csrf(self.client, "/auth/login/")

@@ -23,3 +23,14 @@ def copy_rows(table: str, columns: list[str], rows) -> int:
             f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
         )
     return count
+
+
+def sequence_next_values(table: str, count: int) -> list[int]:
+    """`count` ids from the table's id sequence, for rows about to be COPYed with their ids."""
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
+        )
+        return [row[0] for row in cursor.fetchall()]

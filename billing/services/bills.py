@@ -5,17 +5,19 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from accounts.models import ServiceAccount
 from billing.calendar import add_months, due_date_for_period, local_today
 from billing.hooks import BILL_NOTE_PROVIDERS
-from billing.models import AccountService, Bill, BillLine, LedgerEntry, MeterRead, RateSchedule, Service
+from billing.models import AccountService, Bill, LedgerEntry, MeterRead, RateSchedule, Service
 from billing.selectors import LEDGER_ROW_FIELDS, LedgerRow, open_items, past_due_total
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
-from portal.db import copy_rows
+from portal.db import copy_rows, sequence_next_values
 from portal.errors import ApplicationError
 from portal.money import ZERO, quantize_money
 
@@ -49,6 +51,20 @@ def bill_line_amount(*, units: Decimal, schedule: RateSchedule, consumption_ccf:
     if consumption_ccf is not None:
         amount += consumption_ccf * schedule.charge_per_ccf
     return quantize_money(amount)
+
+
+class Line(NamedTuple):
+    """A bill line before it is written (the run COPYs them: no model instances)."""
+
+    description: str
+    amount: Decimal
+    service: str = ""
+    units: Decimal | None = None
+    monthly_charge_per_unit: Decimal | None = None
+    consumption_ccf: Decimal | None = None
+    charge_per_ccf: Decimal | None = None
+    rate_schedule_id: int | None = None
+    ledger_entry_id: int | None = None
 
 
 def bill_candidates(*, period: dt.date) -> list[int]:
@@ -153,9 +169,11 @@ def _bill_chunk(
     result.already_billed += len(already)
     account_ids = [pk for pk in account_ids if pk not in already]
     numbers = dict(ServiceAccount.objects.filter(pk__in=account_ids).values_list("pk", "account_number"))
-    services: dict[int, list[AccountService]] = defaultdict(list)
-    for account_service in AccountService.objects.filter(service_account_id__in=account_ids):
-        services[account_service.service_account_id].append(account_service)
+    services: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+    for pk, service, units in AccountService.objects.filter(service_account_id__in=account_ids).values_list(
+        "service_account_id", "service", "units"
+    ):
+        services[pk].append((service, units))
     reads = dict(
         MeterRead.objects.filter(service_account_id__in=account_ids, period=period).values_list(
             "service_account_id", "consumption_ccf"
@@ -180,26 +198,23 @@ def _bill_chunk(
         taken = services.get(pk)
         if not taken:
             continue
-        if any(s.service == Service.WATER for s in taken) and pk not in reads:
+        if any(service == Service.WATER for service, _ in taken) and pk not in reads:
             result.missing_reads.append(numbers[pk])
             continue
         lines = []
-        for account_service in sorted(taken, key=lambda s: SERVICE_ORDER.index(s.service)):
-            schedule = rates[account_service.service]
-            consumption = reads.get(pk) if account_service.service == Service.WATER else None
-            amount = bill_line_amount(
-                units=account_service.units, schedule=schedule, consumption_ccf=consumption
-            )
+        for service, units in sorted(taken, key=lambda s: SERVICE_ORDER.index(s[0])):
+            schedule = rates[service]
+            consumption = reads.get(pk) if service == Service.WATER else None
             lines.append(
-                BillLine(
-                    description=f"{Service(account_service.service).label} service, {period:%B %Y}",
-                    service=account_service.service,
-                    units=account_service.units,
+                Line(
+                    description=f"{Service(service).label} service, {period:%B %Y}",
+                    amount=bill_line_amount(units=units, schedule=schedule, consumption_ccf=consumption),
+                    service=service,
+                    units=units,
                     monthly_charge_per_unit=schedule.monthly_charge_per_unit,
                     consumption_ccf=consumption,
                     charge_per_ccf=schedule.charge_per_ccf if consumption is not None else None,
-                    rate_schedule=schedule,
-                    amount=amount,
+                    rate_schedule_id=schedule.pk,
                 )
             )
         service_total = sum((line.amount for line in lines), ZERO)
@@ -212,10 +227,10 @@ def _bill_chunk(
             if row.amount > 0:
                 label = LedgerEntry.Kind(row.kind).label
                 lines.append(
-                    BillLine(
+                    Line(
                         description=f"{text or label} (posted {row.posted_on:%m/%d/%Y})",
-                        ledger_entry_id=row.id,
                         amount=row.amount,
+                        ledger_entry_id=row.id,
                     )
                 )
         new_charges = sum((line.amount for line in lines), ZERO)
@@ -254,12 +269,49 @@ def _bill_chunk(
             account_ids=account_ids, period=period, issued_on=issued_on
         ).items():
             notes[account_id] += lines
-    bills = []
-    for bill, _, _ in drafts:
+    bills = [bill for bill, _, _ in drafts]
+    # Bills are COPYed too, with ids taken from their sequence first so the lines can refer to them.
+    for bill, pk in zip(bills, sequence_next_values("billing_bill", len(bills)), strict=True):
+        bill.pk = pk
         bill.ledger_entry = entries.get(bill.service_account_id)
         bill.notes = "\n".join(notes.get(bill.service_account_id, []))
-        bills.append(bill)
-    Bill.objects.bulk_create(bills, batch_size=2000)
+    now = timezone.now()
+    copy_rows(
+        "billing_bill",
+        [
+            "id",
+            "service_account_id",
+            "period",
+            "issued_on",
+            "due_date",
+            "previous_balance",
+            "payments_and_credits",
+            "new_charges",
+            "total_due",
+            "past_due_amount",
+            "ledger_entry_id",
+            "notes",
+            "created_at",
+        ],
+        (
+            [
+                bill.pk,
+                bill.service_account_id,
+                bill.period,
+                bill.issued_on,
+                bill.due_date,
+                bill.previous_balance,
+                bill.payments_and_credits,
+                bill.new_charges,
+                bill.total_due,
+                bill.past_due_amount,
+                bill.ledger_entry_id,
+                bill.notes,
+                now.isoformat(),
+            ]
+            for bill in bills
+        ),
+    )
     # Lines are the bulk of the rows a bill run writes: COPY them.
     copy_rows(
         "billing_billline",
@@ -280,7 +332,7 @@ def _bill_chunk(
             [
                 bill.pk,
                 position,
-                line.description,
+                line.description[:200],
                 line.service,
                 line.units,
                 line.monthly_charge_per_unit,

@@ -90,6 +90,20 @@ def test_bill_pdf_renders_and_holds_the_amounts(client, billed):
         assert expected in text, expected
 
 
+def test_bill_pdf_is_drawn_once_and_then_served_from_the_stored_file(client, billed):
+    from billing.pdf import bill_pdf_path
+
+    bill = billed["my_bill"]
+    url = reverse("bill_pdf", args=[billed["mine"].pk, bill.pk])
+    first = client.get(url).content
+    path = bill_pdf_path(bill=bill)
+    assert path.read_bytes() == first
+    # The stored file is what the customer gets from now on, whatever the template would draw.
+    path.write_bytes(first + b"%stored")
+    assert client.get(url).content == first + b"%stored"
+    assert not list(path.parent.glob("*.part"))
+
+
 def test_transactions_page_lists_the_ledger_newest_first(client, billed):
     response = client.get(reverse("transaction_list", args=[billed["mine"].pk]))
     body = response.content.decode()

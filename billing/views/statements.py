@@ -12,7 +12,7 @@ from billing.calendar import add_months, local_today
 from billing.charts import usage_chart
 from billing.hooks import ACCOUNT_PAGE_SECTIONS
 from billing.models import AccountService, Bill, LedgerEntry, Service
-from billing.pdf import bill_pdf
+from billing.pdf import bill_pdf_cached
 from billing.selectors import (
     LEDGER_ROW_FIELDS,
     LedgerRow,
@@ -112,7 +112,7 @@ def bill_detail(request, pk: int, bill_pk: int):
 @login_required
 def bill_pdf_view(request, pk: int, bill_pk: int):
     bill = bill_get_for_user(user=request.user, account_pk=pk, bill_pk=bill_pk)
-    response = HttpResponse(bill_pdf(bill=bill), content_type="application/pdf")
+    response = HttpResponse(bill_pdf_cached(bill=bill), content_type="application/pdf")
     filename = f"bill-{bill.service_account.account_number}-{bill.period:%Y-%m}.pdf"
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
