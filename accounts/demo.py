@@ -6,7 +6,7 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group, Permission
 
 from accounts.models import AccountLink, ServiceAccount, User
-from portal.demo import DEMO_LOGINS
+from portal.demo import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
 
 # What each staff group may do in admin; each app adds its own models.
 GROUP_PERMISSIONS = {
@@ -101,6 +101,10 @@ def seed(*, accounts: int, **context) -> dict:
             is_staff=role != "customer",
         )
         EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        if user.is_staff:
+            from allauth.mfa.totp.internal.auth import TOTP
+
+            TOTP.activate(user, DEMO_STAFF_TOTP_KEY)
         if role == "clerk":
             user.groups.add(groups["Clerks"])
         elif role == "finance":

@@ -1,5 +1,9 @@
 import json
 
+from allauth.account.internal.flows.reauthentication import (
+    did_recently_reauthenticate,
+    raise_if_reauthentication_required,
+)
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,10 +34,24 @@ def _cards(user):
     return SavedCard.objects.filter(user=user, removed_at__isnull=True)
 
 
+def _ask_password_again(request) -> None:
+    """Cards are saved and changed on these pages: the password is asked again when it was last
+    typed more than ACCOUNT_REAUTHENTICATION_TIMEOUT seconds ago (allauth's page, then back here).
+    Checked after the account look-up, so someone else's account is a 404 all the same."""
+    raise_if_reauthentication_required(request, app="")
+
+
+def _reauthentication_needed() -> JsonResponse:
+    return JsonResponse(
+        {"error": "For your security, please reload this page and confirm your password again."}, status=403
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def autopay_manage(request, pk: int):
     account = service_account_get_for_user(user=request.user, pk=pk)
+    _ask_password_again(request)
     enrollment = (
         AutopayEnrollment.objects.filter(service_account=account, status="active")
         .select_related("card")
@@ -89,6 +107,8 @@ def autopay_manage(request, pk: int):
 @login_required
 @require_POST
 def autopay_card_setup(request):
+    if not did_recently_reauthenticate(request):
+        return _reauthentication_needed()
     try:
         return JsonResponse({"client_secret": card_setup_start(user=request.user)})
     except gateway.GatewayError as exc:
@@ -98,6 +118,8 @@ def autopay_card_setup(request):
 @login_required
 @require_POST
 def autopay_card_save(request):
+    if not did_recently_reauthenticate(request):
+        return _reauthentication_needed()
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
@@ -113,6 +135,7 @@ def autopay_card_save(request):
 
 def _enrollment(request, pk):
     account = service_account_get_for_user(user=request.user, pk=pk)
+    _ask_password_again(request)
     enrollment = AutopayEnrollment.objects.filter(
         service_account=account, status="active", user=request.user
     ).first()

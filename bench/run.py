@@ -305,7 +305,10 @@ def run_locust(port: int, *, env: dict, users: int, run_seconds: int) -> dict:
             "-u",
             str(users),
             "-r",
-            str(users),
+            str(max(1, users // 5)),
+            # Users start over five seconds and the figures count from when all are running:
+            # the steady state, not the first seconds' sign-ins and worker warm-up.
+            "--reset-stats",
             "-t",
             f"{run_seconds}s",
             "--host",
@@ -455,7 +458,7 @@ def main() -> int:
     )
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--autopay-enrollments", type=int, default=10_000)
-    parser.add_argument("--web-seconds", type=int, default=20)
+    parser.add_argument("--web-seconds", type=int, default=40)
     parser.add_argument("--only", default="bill,cert,autopay,web,seed,test")
     args = parser.parse_args()
     only = set(args.only.split(","))

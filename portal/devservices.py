@@ -25,7 +25,7 @@ import urllib.request
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from portal.demo import DEMO_LOGINS
+from portal.demo import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_DATA = BASE_DIR / ".devdata"
@@ -247,6 +247,10 @@ def run(port: int) -> int:
         log("Demo logins:")
         for role, email, password in DEMO_LOGINS:
             log(f"  {role:<9} {email:<22} {password}")
+        log(
+            f"Staff use two-step verification: authenticator key {DEMO_STAFF_TOTP_KEY}, or "
+            "`make manage CMD=demo_code` in another terminal for the current code."
+        )
         log(f"Emails are printed here. Celery logs: {DEV_DATA}/celery-*.log. Ctrl-C stops everything.")
         try:
             while True:

@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -5,6 +6,8 @@ from portal import views
 
 admin.site.site_header = "Utility portal administration"
 admin.site.site_title = "Utility portal admin"
+# Staff sign in on the portal's own sign-in page: its rate limits and two-step verification.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", include("accounts.urls")),

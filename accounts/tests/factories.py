@@ -4,6 +4,8 @@ from allauth.account.models import EmailAddress
 from accounts.models import AccountLink, ServiceAccount, User
 
 PASSWORD = "Correct-Horse-9!"
+# Staff must use two-step verification: staff logins made here have an authenticator with this key.
+STAFF_TOTP_KEY = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -19,6 +21,10 @@ class UserFactory(factory.django.DjangoModelFactory):
         obj.save()
         if create and extracted is not False:
             EmailAddress.objects.create(user=obj, email=obj.email, verified=True, primary=True)
+        if create and obj.is_staff:
+            from allauth.mfa.totp.internal.auth import TOTP
+
+            TOTP.activate(obj, STAFF_TOTP_KEY)
 
 
 class ServiceAccountFactory(factory.django.DjangoModelFactory):

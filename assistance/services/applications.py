@@ -25,6 +25,7 @@ from billing.calendar import local_today
 from billing.models import LedgerEntry
 from billing.selectors import account_open_items
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post, ledger_reverse
+from portal.audit import audit_record
 from portal.errors import ApplicationError
 
 ALLOWED_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
@@ -83,15 +84,28 @@ class Income:
 
 
 def _record(
-    application: AssistanceApplication, *, to_status: str, by: User | None, note: str = "", from_status=None
+    application: AssistanceApplication,
+    *,
+    to_status: str,
+    by: User | None,
+    note: str = "",
+    from_status=None,
+    changes: dict | None = None,
 ):
+    from_status = from_status if from_status is not None else application.status
     ApplicationEvent.objects.create(
-        application=application,
-        from_status=from_status if from_status is not None else application.status,
-        to_status=to_status,
-        by=by,
-        note=note[:300],
+        application=application, from_status=from_status, to_status=to_status, by=by, note=note[:300]
     )
+    if by is not None and by.is_staff:
+        audit_record(
+            actor=by,
+            action=f"assistance.{to_status}",
+            target=application,
+            summary=f"Application {application.pk}: {from_status} to {to_status}"
+            + (f" ({note})" if note else ""),
+            changes={"status": [from_status, to_status], "note": note, **(changes or {})},
+            account_number=application.service_account.account_number,
+        )
 
 
 def _tell(application: AssistanceApplication, lines: list[str]) -> None:
@@ -284,6 +298,10 @@ def application_approve(
             to_status="approved",
             by=by,
             note=note or f"Credit ${result.credit}; {len(open_fees)} fee(s) waived",
+            changes={
+                "credit": result.credit,
+                "fees_waived": sum((i.unpaid for i in open_fees), Decimal("0")),
+            },
         )
         application.status = AssistanceApplication.Status.APPROVED
         application.credit_amount = result.credit

@@ -16,6 +16,7 @@ from assistance.models import PaymentPlan
 from billing.calendar import DUE_DAY, add_months, local_today
 from billing.models import LedgerEntry
 from billing.selectors import account_past_due
+from portal.audit import audit_record
 from portal.errors import ApplicationError
 from portal.money import ZERO
 
@@ -88,6 +89,20 @@ def plan_decide(*, plan: PaymentPlan, approve: bool, by: User, reason: str = "")
         plan.reviewed_at = timezone.now()
         plan.decision_reason = reason.strip()[:300]
         plan.save()
+        audit_record(
+            actor=by,
+            action="plan.approve" if approve else "plan.decline",
+            target=plan,
+            summary=f"Payment plan {plan.pk} {'approved' if approve else 'declined'}: ${plan.total:,.2f} in "
+            f"{plan.installments} installments"
+            + (f" ({plan.decision_reason})" if plan.decision_reason else ""),
+            changes={
+                "status": ["requested", plan.status],
+                "total": plan.total,
+                "installments": plan.installments,
+            },
+            account_number=plan.service_account.account_number,
+        )
     if approve:
         schedule = plan_schedule(total=plan.total, installments=plan.installments, starts_on=plan.starts_on)
         _tell(

@@ -27,6 +27,7 @@ from billing.models import Bill, BillingAccount, LedgerEntry, Service
 from billing.services.bills import bills_run
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
 from portal.errors import ApplicationError
+from portal.models import AuditEvent
 
 D = dt.date
 TODAY = D(2026, 11, 22)
@@ -203,6 +204,13 @@ def test_approval_posts_the_credit_waives_fees_and_happens_once(django_capture_o
         ApplicationEvent.objects.filter(application=application, to_status="approved", by=clerk).count() == 1
     )
     assert len(mail.outbox) == 1 and "$75.00" in mail.outbox[0].body
+    (event,) = AuditEvent.objects.filter(action="assistance.approved")
+    assert (event.actor, event.object_id, event.account_number) == (
+        clerk,
+        str(application.pk),
+        account.account_number,
+    )
+    assert (event.changes["credit"], event.changes["fees_waived"]) == ("75.00", "40.00")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -258,6 +266,10 @@ def test_denial_needs_a_reason_and_tells_the_customer():
     application_deny(application=application, by=clerk, reason="Income proof did not cover the past 30 days.")
     application.refresh_from_db()
     assert (application.status, application.reviewed_by) == ("denied", clerk)
+    (event,) = AuditEvent.objects.filter(action="assistance.denied")
+    assert event.changes["note"] == "Income proof did not cover the past 30 days."
+    # The customer's own submission is history on the application, not a staff action.
+    assert not AuditEvent.objects.filter(action="assistance.submitted").exists()
     assert "did not cover the past 30 days" in mail.outbox[-1].body
 
 
@@ -322,6 +334,7 @@ def test_a_plan_appears_on_bills_keeps_good_standing_and_ends_when_missed(time_m
     plan = plan_request(service_account=account, user=user, installments=3)
     assert plan.total == Decimal("90.00")
     plan = plan_decide(plan=plan, approve=True, by=clerk)
+    assert AuditEvent.objects.get(action="plan.approve").changes["total"] == "90.00"
     assert "first $30.00 due July 20" in mail.outbox[-1].body
 
     bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 3), notify=False)

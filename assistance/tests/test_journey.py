@@ -8,8 +8,8 @@ from playwright.sync_api import expect
 from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
 from assistance.models import AssistanceApplication
 from assistance.tests.test_assistance import pdf_bytes, png_bytes
-from portal.demo import DEMO_LOGINS
-from portal.tests.browser import assert_accessible
+from portal.demo import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
+from portal.tests.browser import assert_accessible, new_page, staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,12 +59,9 @@ def test_apply_clerk_approves_customer_sees_the_credit(page, browser, live_serve
     application = AssistanceApplication.objects.get(service_account=account)
     assert application.household_size == 2
 
-    clerk = browser.new_context(base_url=live_server.url).new_page()
+    clerk = new_page(browser, live_server.url)
     _, clerk_email, clerk_password = DEMO_LOGINS[1]
-    clerk.goto("/admin/login/")
-    clerk.get_by_label("Email address").fill(clerk_email)
-    clerk.get_by_label("Password").fill(clerk_password)
-    clerk.get_by_role("button", name="Log in").click()
+    staff_sign_in(clerk, clerk_email, clerk_password, DEMO_STAFF_TOTP_KEY)
     clerk.goto("/admin/assistance/assistanceapplication/?status__exact=submitted")
     clerk.locator(f"input[name=_selected_action][value='{application.pk}']").check()
     clerk.locator("select[name=action]").select_option("approve")

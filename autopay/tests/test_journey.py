@@ -8,7 +8,7 @@ from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
 from autopay.models import AutopayEnrollment
 from billing.models import SavedCard
 from billing.tests.test_pay_journey import fill_card
-from portal.tests.browser import assert_accessible
+from portal.tests.browser import assert_accessible, confirm_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,6 +23,7 @@ def test_enrol_replace_the_card_and_cancel(page, live_server):
     page.wait_for_url("**/dashboard/")
     page.get_by_role("link", name=f"Account {account.account_number}", exact=True).click()
     page.get_by_role("link", name="Set up or change automatic payments").click()
+    confirm_password(page, PASSWORD)  # cards are changed here: the password is asked again
     expect(page.get_by_role("heading", name=f"Autopay for account {account.account_number}")).to_be_visible()
     assert_accessible(page)
 

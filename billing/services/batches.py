@@ -13,6 +13,7 @@ from accounts.models import ServiceAccount, User
 from billing.calendar import parse_date
 from billing.models import LedgerEntry, Payment, PaymentBatch
 from billing.services.ledger import Posting, ledger_post
+from portal.audit import audit_record
 from portal.csvimport import CsvImportError, read_csv
 from portal.errors import ApplicationError
 from portal.money import ZERO, parse_money
@@ -58,6 +59,13 @@ def payment_batch_post(*, batch: PaymentBatch, user: User | None) -> PaymentBatc
         batch.posted_by = user
         batch.posted_at = now
         batch.save(update_fields=["status", "posted_by", "posted_at"])
+        audit_record(
+            actor=user,
+            action="batch.post",
+            target=batch,
+            summary=f"Posted payment batch {batch}: {count} payment(s), ${total:,.2f}",
+            changes={"status": ["open", "posted"], "count": count, "total": total},
+        )
     return batch
 
 

@@ -23,6 +23,7 @@ from billing import stripe_gateway as gateway
 from billing.calendar import local_today
 from billing.models import BillingAccount, Invoice, LedgerEntry, Payment, SavedCard, StripeCustomer
 from billing.services.ledger import Posting, ledger_post
+from portal.audit import audit_record
 from portal.errors import ApplicationError
 from portal.money import ZERO
 
@@ -102,20 +103,30 @@ def payment_start(
             payment_amount_check(amount=amount, limit=amount_owed(service_account=service_account))
         else:
             payment_amount_check(amount=amount, limit=invoice_amount_open(invoice=invoice))
-        existing, _ = Payment.objects.get_or_create(
-            client_token=client_token,
-            defaults={
-                "service_account": service_account,
-                "invoice": invoice,
-                "amount": amount,
-                "channel": channel,
-                "method": Payment.Method.CARD,
-                "received_on": local_today(),
-                "receipt_email": receipt_email or (user.email if user and user.is_authenticated else ""),
-                "created_by": clerk or (user if user and user.is_authenticated else None),
-                "save_card": save_card and bool(user and user.is_authenticated),
-            },
-        )
+        with transaction.atomic():  # the clerk's record commits with the payment
+            existing, created = Payment.objects.get_or_create(
+                client_token=client_token,
+                defaults={
+                    "service_account": service_account,
+                    "invoice": invoice,
+                    "amount": amount,
+                    "channel": channel,
+                    "method": Payment.Method.CARD,
+                    "received_on": local_today(),
+                    "receipt_email": receipt_email or (user.email if user and user.is_authenticated else ""),
+                    "created_by": clerk or (user if user and user.is_authenticated else None),
+                    "save_card": save_card and bool(user and user.is_authenticated),
+                },
+            )
+            if created and clerk is not None:
+                audit_record(
+                    actor=clerk,
+                    action="payment.phone",
+                    target=existing,
+                    summary=f"Took a card payment by phone: ${amount:,.2f}",
+                    changes={"amount": amount, "channel": channel},
+                    account_number=service_account.account_number if service_account else "",
+                )
     payment = existing
     if payment.is_final or payment.stripe_payment_method_id:
         raise ApplicationError("This payment was already submitted.")

@@ -9,8 +9,13 @@ from billing import stripe_gateway as gateway
 from billing.calendar import local_today
 from billing.models import LedgerEntry, Payment, Refund
 from billing.services.ledger import Posting, ledger_post, ledger_reverse
+from portal.audit import audit_record
 from portal.errors import ApplicationError
 from portal.money import ZERO
+
+
+def _account_number(payment: Payment) -> str:
+    return payment.service_account.account_number if payment.service_account_id else ""
 
 
 def refundable_amount(*, payment: Payment) -> Decimal:
@@ -34,6 +39,14 @@ def payment_refund(*, payment: Payment, amount: Decimal, reason: str, user: User
         if amount > left:
             raise ApplicationError(f"At most ${left:,.2f} of this payment can still be refunded.")
         refund = Refund.objects.create(payment=payment, amount=amount, reason=reason[:200], created_by=user)
+        audit_record(
+            actor=user,
+            action="refund.create",
+            target=refund,
+            summary=f"Refund of ${amount:,.2f} on payment {payment.confirmation_number}: {reason}",
+            changes={"payment": payment.confirmation_number, "amount": amount, "reason": reason},
+            account_number=_account_number(payment),
+        )
     try:
         refund_id, status = gateway.refund_create(
             payment_intent_id=payment.stripe_payment_intent_id,
@@ -98,6 +111,14 @@ def payment_return_check(
                     ]
                 )
         payment.status = Payment.Status.RETURNED
+        audit_record(
+            actor=user,
+            action="payment.return",
+            target=payment,
+            summary=f"Returned payment {payment.confirmation_number} (${payment.amount:,.2f}), fee ${fee:,.2f}",
+            changes={"status": ["succeeded", "returned"], "amount": payment.amount, "fee": fee},
+            account_number=_account_number(payment),
+        )
         payment.failure_message = "Check returned by the bank"
         payment.save(update_fields=["status", "failure_message", "updated_at"])
     return payment

@@ -18,6 +18,7 @@ from billing.services.refunds import payment_return_check
 from billing.tests import stripe_browser
 from billing.tests.factories import post
 from portal.errors import ApplicationError
+from portal.models import AuditEvent
 
 D = dt.date
 
@@ -93,6 +94,9 @@ def test_clerk_posts_a_batch_from_admin(client):
 
     assert "posted." in response.content.decode()
     assert balance(accounts[0]) == Decimal("60.00")
+    (event,) = AuditEvent.objects.filter(action="batch.post")
+    assert (event.actor, event.object_id) == (clerk, str(batch.pk))
+    assert event.changes == {"status": ["open", "posted"], "count": 1, "total": "40.00"}
 
 
 @pytest.mark.django_db
@@ -108,6 +112,8 @@ def test_returned_check_is_reversed_with_a_fee():
     payment.refresh_from_db()
     assert payment.status == "returned"
     assert LedgerEntry.objects.filter(kind="reversal", reverses=payment.ledger_entry).count() == 1
+    (event,) = AuditEvent.objects.filter(action="payment.return")  # the replay recorded nothing
+    assert event.changes["fee"] == "25.00" and event.account_number == account.account_number
 
 
 @pytest.mark.django_db
@@ -158,6 +164,12 @@ def test_clerk_takes_a_card_by_phone_and_the_caller_gets_the_receipt(client):
     assert not clerk.saved_cards.exists()
     assert balance(account) == Decimal("70.00")
     assert mail.outbox[-1].to == ["caller@example.com"]
+    (event,) = AuditEvent.objects.filter(action="payment.phone")
+    assert (event.actor_email, event.account_number, event.changes["amount"]) == (
+        "clerk@example.com",
+        "300001-01",
+        "30.00",
+    )
 
 
 @pytest.mark.django_db
@@ -197,6 +209,9 @@ def test_finance_refunds_part_of_a_card_payment_through_stripe(client):
     assert refund.status == "succeeded" and refund.stripe_refund_id.startswith("re_")
     assert balance(account) == Decimal("30.00")
     assert refund.ledger_entry.amount == Decimal("30.00")
+    (event,) = AuditEvent.objects.filter(action="refund.create")
+    assert event.actor_email == "finance@example.com"
+    assert event.changes == {"payment": payment.confirmation_number, "amount": "30.00", "reason": "Overpaid"}
 
 
 @pytest.mark.django_db(transaction=True)

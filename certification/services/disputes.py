@@ -11,6 +11,7 @@ from accounts.notifications import email_send
 from billing.calendar import local_today
 from billing.services.ledger import billing_accounts_lock, ledger_reverse
 from certification.models import Certification, Dispute
+from portal.audit import audit_record
 from portal.errors import ApplicationError
 
 
@@ -109,6 +110,20 @@ def dispute_resolve(
         dispute.resolved_by = by
         dispute.resolved_at = timezone.now()
         dispute.save()
+        audit_record(
+            actor=by,
+            action=f"dispute.{outcome}",
+            target=dispute,
+            summary=f"Dispute {dispute.pk} of the {certification.year} certification: {outcome}; "
+            f"${to_return:,.2f} back on the account",
+            changes={
+                "status": ["open", outcome],
+                "returned_to_account": to_return,
+                "certified_now": certification.delinquent_amount,
+                "note": dispute.resolution,
+            },
+            account_number=certification.service_account.account_number,
+        )
     lines = {
         Dispute.Status.UPHELD: "We investigated your dispute. The certified charges stand.",
         Dispute.Status.ADJUSTED: f"We investigated your dispute and lowered the certified amount to ${certification.delinquent_amount:,.2f}. "

@@ -7,8 +7,8 @@ from playwright.sync_api import expect
 
 from certification.models import Certification
 from certification.services.exports import certification_csv
-from portal.demo import DEMO_LOGINS
-from portal.tests.browser import assert_accessible
+from portal.demo import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
+from portal.tests.browser import assert_accessible, new_page, staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -40,12 +40,9 @@ def test_customer_sees_certified_charges_and_finance_downloads_the_list(page, br
     ).to_be_visible()
     assert_accessible(page)
 
-    finance = browser.new_context(base_url=live_server.url, accept_downloads=True).new_page()
+    finance = new_page(browser, live_server.url, accept_downloads=True)
     _, finance_email, finance_password = DEMO_LOGINS[2]
-    finance.goto("/admin/login/")
-    finance.get_by_label("Email address").fill(finance_email)
-    finance.get_by_label("Password").fill(finance_password)
-    finance.get_by_role("button", name="Log in").click()
+    staff_sign_in(finance, finance_email, finance_password, DEMO_STAFF_TOTP_KEY)
     finance.goto("/admin/certification/certification/")
     with finance.expect_download() as download:
         finance.get_by_role("link", name=f"Download {certification.year} for the tax collector (CSV)").click()

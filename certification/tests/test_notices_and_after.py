@@ -18,6 +18,7 @@ from certification.services.collections import collections_run
 from certification.services.disputes import dispute_open, dispute_resolve
 from certification.services.notices import notices_past_due, notices_precertification
 from certification.services.sweep import certification_sweep
+from portal.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -142,6 +143,8 @@ def test_withdrawing_a_disputed_certification_puts_the_charges_back_on_the_accou
     assert BillingAccount.objects.get(pk=account.pk).balance == Decimal("70.00")
     assert Certification.objects.get(pk=certified_customer["certification"].pk).status == "withdrawn"
     assert "withdrew the certification" in mail.outbox[-1].body
+    (event,) = AuditEvent.objects.filter(action="dispute.withdrawn")
+    assert (event.actor, event.changes["returned_to_account"]) == (clerk, "70.00")
     from certification.services.exports import certification_rows
 
     assert certification_rows(year=2026) == []

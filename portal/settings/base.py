@@ -6,9 +6,11 @@ default unless DEBUG is on. `make run` sets the development values (portal/devse
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from celery.schedules import crontab
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -64,6 +66,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "csp",
     "portal",
     "accounts",
     "billing",
@@ -81,7 +84,10 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.security.SessionLimitsMiddleware",
+    "portal.security.StaffTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
 ]
 
@@ -308,6 +314,44 @@ if not DEBUG:
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+
+# A login ends after this long without a request, and this long after signing in.
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+SESSION_MAX_HOURS = int(os.environ.get("SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+# Changing the email address, two-step verification or a saved card asks for the password
+# again when the last one was typed more than five minutes ago.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = int(os.environ.get("ACCOUNT_REAUTHENTICATION_TIMEOUT", "300"))
+# Staff (admin, /staff/ pages) must sign in with an authenticator app.
+STAFF_REQUIRE_TWO_FACTOR = env_bool("STAFF_REQUIRE_TWO_FACTOR", default=True)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Content-Security-Policy: scripts only from the portal and Stripe.js's origin (localstripe's
+# under `make run` and in tests); Stripe's card field and 3-D Secure dialog are its frames.
+# Styles allow inline attributes: the admin and Stripe's field set them; scripts never run inline.
+STRIPE_JS_ORIGIN = _origin(STRIPE_JS_URL)
+STRIPE_API_ORIGIN = _origin(STRIPE_API_BASE) or "https://api.stripe.com"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, *filter(None, [STRIPE_JS_ORIGIN])],
+        "connect-src": [SELF, STRIPE_API_ORIGIN],
+        "frame-src": [*filter(None, [STRIPE_JS_ORIGIN]), "https://js.stripe.com", "https://hooks.stripe.com"],
+        "img-src": [SELF, "data:"],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 # Nothing secret or personal in logs: requests are logged by the web server, not here.
 LOGGING = {

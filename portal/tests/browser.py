@@ -36,13 +36,59 @@ def browser():
         browser.close()
 
 
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url)
+def new_page(browser, base_url: str, **context_options):
+    """A page that records every Content-Security-Policy violation Chromium reports."""
+    context = browser.new_context(base_url=base_url, **context_options)
     page = context.new_page()
     page.set_default_timeout(10_000)
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and page.csp_violations.append(message.text)
+        ),
+    )
+    return page
+
+
+@pytest.fixture
+def page(browser, live_server):
+    page = new_page(browser, live_server.url)
     yield page
-    context.close()
+    violations = page.csp_violations
+    page.context.close()
+    # Every journey doubles as a check that the policy lets the portal (and Stripe.js) work.
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+def current_totp_code(secret: str) -> str:
+    """What an authenticator app would show now (RFC 6238)."""
+    import time
+
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+
+
+def staff_sign_in(page, email: str, password: str, totp_key: str, *, next_url: str = "/admin/") -> None:
+    """Sign in as staff: the admin sends staff to the portal's sign-in, then the code step."""
+    page.goto(next_url)
+    page.wait_for_url("**/auth/login/**")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/auth/2fa/authenticate/**")
+    page.get_by_label("Code").fill(current_totp_code(totp_key))
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url(f"**{next_url}")
+
+
+def confirm_password(page, password: str) -> None:
+    """allauth's "confirm your password" step before a sensitive change."""
+    page.wait_for_url("**/auth/reauthenticate/**")
+    assert_accessible(page)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Confirm").click()
 
 
 def assert_accessible(page) -> None:

@@ -6,7 +6,7 @@ from django.db import transaction
 
 from accounts.models import User
 from billing.calendar import local_today
-from portal.demo import DEMO_APPS, DEMO_LOGINS
+from portal.demo import DEMO_APPS, DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
 
 
 class Command(BaseCommand):
@@ -43,3 +43,7 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {accounts} service accounts."))
         for role, email, password in DEMO_LOGINS:
             self.stdout.write(f"  {role:<9} {email:<22} {password}")
+        self.stdout.write(
+            f"  Staff sign in with two-step verification: authenticator key {DEMO_STAFF_TOTP_KEY}, "
+            "or `make manage CMD=demo_code` for the current code."
+        )

@@ -1,0 +1,28 @@
+"""The staff audit trail: one call from each service that moves money or decides an application,
+inside the service's own transaction, so the record and the change commit together."""
+
+from django.db import models
+
+from portal.models import AuditEvent
+
+
+def audit_record(
+    *,
+    actor,
+    action: str,
+    target: models.Model,
+    summary: str,
+    changes: dict | None = None,
+    account_number: str = "",
+) -> AuditEvent:
+    staff = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+    return AuditEvent.objects.create(
+        actor=staff,
+        actor_email=staff.email if staff else "",
+        action=action,
+        object_type=target._meta.label_lower,
+        object_id=str(target.pk),
+        account_number=account_number,
+        summary=summary[:300],
+        changes=changes or {},
+    )

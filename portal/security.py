@@ -1,0 +1,86 @@
+"""Session limits and the staff two-factor rule, as middleware.
+
+Sessions: a login ends after SESSION_IDLE_MINUTES without a request and SESSION_MAX_HOURS after
+signing in, whatever the activity. The last-seen time is written at most once a minute, so a
+busy customer does not cost a session write per page.
+"""
+
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+SIGNED_IN_AT = "portal_signed_in_at"
+LAST_SEEN_AT = "portal_last_seen_at"
+STAFF_PATHS = ("/admin/", "/staff/")
+
+
+def session_mark_signed_in(sender, request, user, **kwargs) -> None:
+    """user_logged_in receiver: the clock for both limits starts here."""
+    now = int(time.time())
+    request.session[SIGNED_IN_AT] = now
+    request.session[LAST_SEEN_AT] = now
+
+
+class SessionLimitsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            signed_in = request.session.get(SIGNED_IN_AT, now)
+            last_seen = request.session.get(LAST_SEEN_AT, now)
+            reason = None
+            if now - last_seen > settings.SESSION_IDLE_MINUTES * 60:
+                reason = _(
+                    "You were signed out after %(minutes)s minutes without activity. Please sign in again."
+                ) % {"minutes": settings.SESSION_IDLE_MINUTES}
+            elif now - signed_in > settings.SESSION_MAX_HOURS * 3600:
+                reason = _("You were signed out after %(hours)s hours. Please sign in again.") % {
+                    "hours": settings.SESSION_MAX_HOURS
+                }
+            if reason:
+                logout(request)
+                messages.info(request, reason)
+                if request.method == "GET":
+                    return redirect(
+                        f"{reverse('account_login')}?{urlencode({'next': request.get_full_path()})}"
+                    )
+                return redirect("account_login")  # a form posted after the limit is not replayed
+            if SIGNED_IN_AT not in request.session:
+                request.session[SIGNED_IN_AT] = now
+            if now - last_seen >= 60 or LAST_SEEN_AT not in request.session:
+                request.session[LAST_SEEN_AT] = now
+        return self.get_response(request)
+
+
+class StaffTwoFactorMiddleware:
+    """Staff pages (Django admin and /staff/) only for staff who sign in with an authenticator
+    app: without one they are sent to set it up first."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            settings.STAFF_REQUIRE_TWO_FACTOR
+            and user.is_authenticated
+            and user.is_staff
+            and request.path.startswith(STAFF_PATHS)
+        ):
+            from allauth.mfa.utils import is_mfa_enabled
+
+            if not is_mfa_enabled(user):
+                messages.warning(
+                    request,
+                    _("Staff pages need two-step verification. Set up your authenticator app to continue."),
+                )
+                return redirect("mfa_activate_totp")
+        return self.get_response(request)
