@@ -60,6 +60,10 @@ def read_csv(path: str | Path, *, required: list[str], optional: list[str]) -> C
         raise CsvImportError(["the file is not UTF-8 text; save it as CSV UTF-8"]) from exc
     except OSError as exc:
         raise CsvImportError([f"cannot open {path}: {exc.strerror}"]) from exc
+    if "\x00" in text:
+        # PostgreSQL cannot store it, and no real export holds one: a binary file or a bad save.
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise CsvImportError([f"line {line}: a NUL character; the file is not plain CSV text"])
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader, None)
