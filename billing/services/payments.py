@@ -11,6 +11,7 @@ Invariants:
 """
 
 import datetime as dt
+import logging
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,6 +27,8 @@ from billing.services.ledger import Posting, ledger_post
 from portal.audit import audit_record
 from portal.errors import ApplicationError
 from portal.money import ZERO
+
+logger = logging.getLogger(__name__)
 
 MINIMUM_PAYMENT = Decimal("1.00")
 
@@ -276,13 +279,19 @@ def _post_succeeded(payment: Payment) -> None:
     payment.failure_message = ""
     payment.save(update_fields=["status", "settled_at", "failure_message", "ledger_entry", "updated_at"])
     payment_id = payment.pk
-    transaction.on_commit(lambda: _after_success(payment_id))
+    # robust: the payment is posted whatever happens to the queue; see _after_success.
+    transaction.on_commit(lambda: _after_success(payment_id), robust=True)
 
 
 def _after_success(payment_id: int) -> None:
+    """Queue the receipt. With Redis down this fails after a moment; the payment stands, and
+    payments_reconcile (every 15 minutes) sends the receipts that never went."""
     from billing.tasks import payment_after_success
 
-    payment_after_success.delay(payment_id)
+    try:
+        payment_after_success.delay(payment_id)
+    except Exception:  # noqa: BLE001 (kombu's errors vary by transport; none may undo a payment)
+        logger.warning("Could not queue the receipt for payment %s; reconciliation will send it", payment_id)
 
 
 def payment_keep_card(*, payment: Payment) -> SavedCard | None:
@@ -333,4 +342,24 @@ def payments_reconcile(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -
             counts["still_open"] += 1
             continue
         counts["settled" if payment.is_final else "still_open"] += 1
+    counts["receipts"] = payments_finish_after_success(older_than=older_than)
     return counts
+
+
+def payments_finish_after_success(*, older_than: dt.timedelta) -> int:
+    """The after-payment work (card kept, receipt) for payments whose task was never queued
+    (Redis was down) or was lost. Each step runs once: the receipt is claimed, the card upserted."""
+    from billing.tasks import payment_after_success
+
+    cutoff = timezone.now() - older_than
+    missed = Payment.objects.filter(
+        status=Payment.Status.SUCCEEDED, receipt_sent_at__isnull=True, settled_at__lt=cutoff
+    ).exclude(receipt_email="")
+    done = 0
+    for payment_id in missed.values_list("pk", flat=True).order_by("pk")[:1000]:
+        try:
+            payment_after_success(payment_id)  # here, in this process: the queue may be what failed
+        except gateway.GatewayError:
+            continue
+        done += 1
+    return done

@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -118,14 +119,23 @@ if not os.environ.get("DATABASE_URL"):
 DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-# A real shared cache: allauth's and the linking form's rate limits count here.
+# A real shared cache: allauth's and the linking form's rate limits count here. When Redis is
+# down, pages and payments go on: a cache call fails fast, is logged and counts as a miss, and
+# the rate limits let requests through until it is back (django-redis IGNORE_EXCEPTIONS).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "portal.cache.FailOpenRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "portal",
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 0.5,
+            "SOCKET_TIMEOUT": 1,
+        },
     }
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+RATELIMIT_FAIL_OPEN = True
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -259,6 +269,15 @@ CELERY_RESULT_BACKEND = None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = False  # set per task, only on tasks that are safe to run twice
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A request that queues a task (a receipt) must not hang while Redis is down: try briefly, then
+# the caller logs it and the 15-minute reconciliation does the work when Redis is back.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 2}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 # The beat schedule, in the utility's time zone (CELERY_TIMEZONE). Each entry says when in
 # words; every task it names is safe to run twice.
 CELERY_BEAT_SCHEDULE = {

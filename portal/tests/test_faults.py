@@ -1,0 +1,200 @@
+"""Faults: Redis down, Stripe unreachable, the database connection lost in the middle of a
+payment. Each with the real services: a "down" service is an address where nothing listens."""
+
+import copy
+import datetime as dt
+import socket
+from contextlib import contextmanager
+from decimal import Decimal
+
+import psycopg2
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.db import connection
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
+from billing.models import BillingAccount, LedgerEntry, Payment
+from billing.services.payments import payments_reconcile
+from billing.stripe_gateway import UNREACHABLE
+from billing.tests import stripe_browser
+from billing.tests.factories import post
+from billing.tests.test_payments import THREE_D_SECURE, VISA, charge, start
+
+pytestmark = pytest.mark.django_db(transaction=True)
+D = dt.date
+
+
+def closed_port() -> int:
+    """A local port with nothing listening: connections to it are refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def balance(account) -> Decimal:
+    return BillingAccount.objects.get(pk=account.pk).balance
+
+
+@pytest.fixture
+def customer():
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    post(account, "charge", "120.00", D(2026, 5, 1), D(2026, 5, 20))
+    return {"user": user, "account": account}
+
+
+@contextmanager
+def redis_down():
+    """The cache and the Celery broker pointed at a Redis that is not there; back after."""
+    from portal.celery import app
+
+    dead = f"redis://127.0.0.1:{closed_port()}/0"
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["LOCATION"] = dead
+    live_broker = app.conf.broker_url
+
+    def reset_producers():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    with override_settings(CACHES=caches):
+        app.conf.broker_url = dead
+        app.conf.task_always_eager = False  # tasks really go to the broker
+        reset_producers()
+        try:
+            yield
+        finally:
+            app.conf.broker_url = live_broker
+            app.conf.task_always_eager = True
+            reset_producers()
+
+
+def test_with_redis_down_pages_serve_and_payments_post_and_the_receipt_follows_when_it_returns(customer):
+    account = customer["account"]
+    client = Client()
+    with redis_down():
+        # Sign-in (its rate limit counts in Redis), the dashboard, a guest's quick-pay look-up.
+        response = client.post(
+            reverse("account_login"), {"login": customer["user"].email, "password": PASSWORD}
+        )
+        assert response.status_code == 302 and response["Location"] == reverse("dashboard")
+        assert client.get(reverse("dashboard")).status_code == 200
+        lookup = Client().post(
+            reverse("quick_pay"),
+            {"account_number": account.account_number, "service_zip": account.service_zip},
+        )
+        assert lookup.status_code == 302
+
+        _, started = start(client, account, "40.00")
+        result = charge(client, started.json(), VISA).json()
+
+        assert result["status"] == "succeeded"
+        assert balance(account) == Decimal("80.00")
+        assert mail.outbox == []  # the receipt could not be queued
+        payment = Payment.objects.get(service_account=account)
+        assert payment.receipt_sent_at is None
+
+    # Redis is back: the 15-minute reconciliation sends what was never queued, once.
+    assert payments_reconcile(older_than=dt.timedelta(0))["receipts"] == 1
+    assert payments_reconcile(older_than=dt.timedelta(0))["receipts"] == 0
+    assert [m.subject for m in mail.outbox] == [f"Payment received: {payment.confirmation_number}"]
+
+
+def test_with_stripe_unreachable_the_customer_is_told_and_nothing_is_paid(client, customer):
+    account = customer["account"]
+    client.force_login(customer["user"])
+    with override_settings(STRIPE_API_BASE=f"http://127.0.0.1:{closed_port()}"):
+        token, response = start(client, account, "30.00")
+
+    assert response.status_code == 503
+    assert response.json()["error"] == UNREACHABLE
+    assert balance(account) == Decimal("120.00")
+    payment = Payment.objects.get(client_token=token)
+    assert payment.status == Payment.Status.PENDING and not payment.stripe_setup_intent_id
+
+    # Never submitted: the reconciliation retires it after a day, nothing charged.
+    Payment.objects.filter(pk=payment.pk).update(created_at=payment.created_at - dt.timedelta(days=2))
+    assert payments_reconcile(older_than=dt.timedelta(0))["canceled"] == 1
+    assert Payment.objects.get(pk=payment.pk).status == Payment.Status.CANCELED
+    assert not LedgerEntry.objects.filter(kind="payment").exists()
+
+
+def test_stripe_unreachable_after_the_bank_check_is_settled_by_reconciliation(client, customer):
+    account = customer["account"]
+    client.force_login(customer["user"])
+    token, started = start(client, account, "25.00")
+    result = charge(client, started.json(), THREE_D_SECURE).json()
+    stripe_browser.confirm_card_payment(result["client_secret"], success=True)  # the bank said yes
+
+    with override_settings(STRIPE_API_BASE=f"http://127.0.0.1:{closed_port()}"):
+        done = client.post(result["complete_url"])
+
+    assert done.status_code == 503 and done.json()["error"] == UNREACHABLE
+    assert Payment.objects.get(client_token=token).status == Payment.Status.REQUIRES_ACTION
+    assert balance(account) == Decimal("120.00")  # not recorded as paid on the browser's word
+
+    assert payments_reconcile(older_than=dt.timedelta(0))["settled"] == 1
+    assert Payment.objects.get(client_token=token).status == Payment.Status.SUCCEEDED
+    assert balance(account) == Decimal("95.00")
+    assert LedgerEntry.objects.filter(kind="payment").count() == 1
+
+
+@contextmanager
+def connection_lost_at(statement_start: str):
+    """Terminate this test's own PostgreSQL connection just before a statement that starts with
+    `statement_start` runs: what a network cut or a database restart looks like to Django."""
+    params = connection.get_connection_params()
+    killed = []
+
+    def cut(execute, sql, params_, many, context):
+        if not killed and sql.lstrip().startswith(statement_start):
+            pid = connection.connection.info.backend_pid
+            with psycopg2.connect(**params) as other, other.cursor() as cursor:
+                cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+            killed.append(pid)
+        return execute(sql, params_, many, context)
+
+    connection.ensure_connection()
+    with connection.execute_wrapper(cut):
+        yield killed
+
+
+def test_the_database_lost_in_the_middle_of_a_payment_is_a_503_and_nothing_is_half_written(client, customer):
+    account = customer["account"]
+    client.force_login(customer["user"])
+    token, started = start(client, account, "50.00")
+    setup = stripe_browser.confirm_card_setup(started.json()["client_secret"], VISA)
+
+    with connection_lost_at('INSERT INTO "billing_ledgerentry"') as killed:
+        response = client.post(
+            started.json()["charge_url"], {"setup_intent": setup["id"]}, content_type="application/json"
+        )
+
+    assert killed, "the connection was not cut"
+    assert response.status_code == 503
+    assert "Nothing was saved" in response.json()["error"]
+    payment = Payment.objects.get(client_token=token)  # a new connection
+    assert payment.status != Payment.Status.SUCCEEDED and payment.stripe_payment_intent_id
+    assert not LedgerEntry.objects.filter(kind="payment").exists()
+    assert balance(account) == Decimal("120.00")
+
+    # Stripe took the money; the reconciliation posts it, once.
+    payments_reconcile(older_than=dt.timedelta(0))
+    assert Payment.objects.get(client_token=token).status == Payment.Status.SUCCEEDED
+    assert balance(account) == Decimal("70.00")
+    assert LedgerEntry.objects.filter(kind="payment").count() == 1
+
+
+def test_a_page_whose_database_goes_away_gets_the_503_page(client, customer):
+    client.force_login(customer["user"])
+    client.get(reverse("dashboard"))
+    with connection_lost_at('SELECT "billing_ledgerentry"'):
+        response = client.get(reverse("dashboard"))
+
+    assert response.status_code == 503
+    assert "We cannot reach our records just now" in response.content.decode()
+    assert response["Retry-After"] == "120"
+    assert client.get(reverse("dashboard")).status_code == 200  # the next request reconnects
