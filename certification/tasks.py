@@ -24,13 +24,13 @@ def precertification_notices_task() -> int:
 
 
 @shared_task(acks_late=True)
-def certification_sweep_task() -> int:
-    """June 21, just after midnight: this year's sweep. A second run changes nothing."""
+def certification_sweep_task(year: int | None = None) -> int:
+    """June 21, just after midnight: this year's sweep (or `year`'s). A second run changes nothing."""
     from certification.services.sweep import certification_sweep
 
     if settings.COLLECTION_PATH != "certify":
         return 0
-    return len(certification_sweep(year=local_today().year).certified)
+    return len(certification_sweep(year=year or local_today().year).certified)
 
 
 @shared_task(acks_late=True)

@@ -127,12 +127,10 @@ def certification_sweep(*, year: int, dry_run: bool = False, today: dt.date | No
             result.left_out_for_plans += 1
         else:
             todo.append(account_id)
-    for start in range(0, len(todo), CHUNK):
-        result.certified += _certify_chunk(todo[start : start + CHUNK], year=year, dry_run=dry_run)
+    chunk = settings.CERTIFICATION_SWEEP_CHUNK
+    for start in range(0, len(todo), chunk):
+        result.certified += _certify_chunk(todo[start : start + chunk], year=year, dry_run=dry_run)
     return result
-
-
-CHUNK = 500
 
 
 def _certify_chunk(account_ids: list[int], *, year: int, dry_run: bool) -> list[Candidate]:

@@ -242,6 +242,9 @@ ASSISTANCE_HOLD_DOOR_HANGER_FEES = env_bool("ASSISTANCE_HOLD_DOOR_HANGER_FEES", 
 # Collections. A utility that cannot shut service off certifies unpaid charges to the tax roll
 # ("certify"); one that can charges late and door-hanger fees and sends the field crew ("shutoff").
 COLLECTION_PATH = os.environ.get("COLLECTION_PATH", "certify")
+# Accounts certified per transaction: each chunk commits on its own, so a stopped sweep keeps
+# what it finished and the next run does the rest.
+CERTIFICATION_SWEEP_CHUNK = int(os.environ.get("CERTIFICATION_SWEEP_CHUNK", "500"))
 CERTIFICATION_PROCESSING_FEE = os.environ.get("CERTIFICATION_PROCESSING_FEE", "50.00")
 CERTIFICATION_DESCRIPTION = os.environ.get("CERTIFICATION_DESCRIPTION", "WES")
 CERTIFICATION_COUNTY = os.environ.get("CERTIFICATION_COUNTY", "Clackamas County")
