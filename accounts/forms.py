@@ -1,18 +1,20 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class LinkServiceAccountForm(forms.Form):
     account_number = forms.CharField(
+        label=_("Account number"),
         max_length=40,
-        help_text="As printed on your bill, for example 100234-01.",
+        help_text=_("As printed on your bill, for example 100234-01."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     service_zip = forms.RegexField(
-        label="Service ZIP code",
+        label=_("Service ZIP code"),
         regex=r"^\s*\d{5}(-\d{4})?\s*$",
         max_length=10,
-        help_text="The ZIP code of the property we serve, which may differ from your mailing address.",
-        error_messages={"invalid": "Enter the 5-digit ZIP code, for example 97045."},
+        help_text=_("The ZIP code of the property we serve, which may differ from your mailing address."),
+        error_messages={"invalid": _("Enter the 5-digit ZIP code, for example 97045.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
     )
 

@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 zip_validator = RegexValidator(r"^\d{5}$", "Enter a 5-digit ZIP code.")
 
@@ -36,6 +38,8 @@ class User(AbstractUser):
 
     username = None
     email = models.EmailField("email address", unique=True)
+    # The language of the portal, emails and letters for this login; blank: not chosen yet.
+    language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -55,8 +59,8 @@ class ServiceAccount(models.Model):
     """The utility's account for one served property, as its billing system knows it."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        CLOSED = "closed", "Closed"
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
 
     account_number = models.CharField(max_length=32, unique=True)
     customer_name = models.CharField(max_length=200)
@@ -110,14 +114,14 @@ class AccountLink(models.Model):
 class NotificationKind(models.TextChoices):
     """The kinds of email a customer can switch off, each on its own. All start at yes."""
 
-    BILL_READY = "bill_ready", "My bill is ready"
-    PAYMENT_RECEIVED = "payment_received", "A payment was received"
-    AUTOPAY_SCHEDULED = "autopay_scheduled", "An autopay draft is coming up"
-    AUTOPAY_CHANGED = "autopay_changed", "Autopay was set up or cancelled"
-    PAYMENT_FAILED = "payment_failed", "A payment failed"
-    PAST_DUE = "past_due", "My account is past due"
-    PRECERTIFICATION = "precertification", "Notice before certification to the tax roll"
-    ASSISTANCE_STATUS = "assistance_status", "My assistance application changed status"
+    BILL_READY = "bill_ready", _("My bill is ready")
+    PAYMENT_RECEIVED = "payment_received", _("A payment was received")
+    AUTOPAY_SCHEDULED = "autopay_scheduled", _("An autopay draft is coming up")
+    AUTOPAY_CHANGED = "autopay_changed", _("Autopay was set up or cancelled")
+    PAYMENT_FAILED = "payment_failed", _("A payment failed")
+    PAST_DUE = "past_due", _("My account is past due")
+    PRECERTIFICATION = "precertification", _("Notice before certification to the tax roll")
+    ASSISTANCE_STATUS = "assistance_status", _("My assistance application changed status")
 
 
 class NotificationPreference(models.Model):
@@ -141,9 +145,9 @@ class EmailLog(models.Model):
     """What was emailed to whom, and what was not because the customer switched it off."""
 
     class Status(models.TextChoices):
-        SENT = "sent", "Sent"
-        SKIPPED = "skipped", "Not sent: switched off"
-        FAILED = "failed", "Failed"
+        SENT = "sent", _("Sent")
+        SKIPPED = "skipped", _("Not sent: switched off")
+        FAILED = "failed", _("Failed")
 
     kind = models.CharField(max_length=30)
     to_email = models.EmailField()

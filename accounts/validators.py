@@ -1,4 +1,5 @@
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 # The seed utility's published policy. Each rule has its own message so a customer
 # knows exactly what to change. Letters outside A-Z count too (é, Ñ).
@@ -6,23 +7,25 @@ RULES = [
     (
         lambda p: len(p) >= 8,
         "password_too_short",
-        "Your password must be at least 8 characters long.",
+        _("Your password must be at least 8 characters long."),
     ),
     (
         lambda p: any(c.isupper() for c in p),
         "password_no_upper",
-        "Your password must contain at least one upper-case letter.",
+        _("Your password must contain at least one upper-case letter."),
     ),
     (
         lambda p: any(c.islower() for c in p),
         "password_no_lower",
-        "Your password must contain at least one lower-case letter.",
+        _("Your password must contain at least one lower-case letter."),
     ),
     (
         lambda p: any(not c.isalnum() for c in p),
         "password_no_symbol",
-        "Your password must contain at least one character that is not a letter or a "
-        "digit, for example ! + @ # /.",
+        _(
+            "Your password must contain at least one character that is not a letter or a "
+            "digit, for example ! + @ # /."
+        ),
     ),
 ]
 
@@ -41,7 +44,7 @@ class UtilityPasswordPolicyValidator:
             raise ValidationError(errors)
 
     def get_help_text(self):
-        return (
+        return _(
             "Your password must be at least 8 characters long and contain an upper-case "
             "letter, a lower-case letter and a character that is not a letter or a digit."
         )

@@ -6,6 +6,7 @@ from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount
 from billing.models import LedgerEntry
@@ -47,20 +48,20 @@ class IncomeGuideline(models.Model):
 
 class AssistanceApplication(models.Model):
     class Status(models.TextChoices):
-        SUBMITTED = "submitted", "Submitted"
-        ASSESSED = "assessed", "Assessed"
-        APPOINTMENT_SCHEDULED = "appointment_scheduled", "Appointment scheduled"
-        APPROVED = "approved", "Approved"
-        DENIED = "denied", "Denied"
-        WITHDRAWN = "withdrawn", "Withdrawn"
-        EXPIRED = "expired", "Expired"
+        SUBMITTED = "submitted", _("Submitted")
+        ASSESSED = "assessed", _("Assessed")
+        APPOINTMENT_SCHEDULED = "appointment_scheduled", _("Appointment scheduled")
+        APPROVED = "approved", _("Approved")
+        DENIED = "denied", _("Denied")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+        EXPIRED = "expired", _("Expired")
 
     OPEN_STATUSES = (Status.SUBMITTED, Status.ASSESSED, Status.APPOINTMENT_SCHEDULED)
 
     class ContactTime(models.TextChoices):
-        MORNING = "morning", "Morning (8 a.m. to noon)"
-        AFTERNOON = "afternoon", "Afternoon (noon to 5 p.m.)"
-        ANY = "any", "Any time"
+        MORNING = "morning", _("Morning (8 a.m. to noon)")
+        AFTERNOON = "afternoon", _("Afternoon (noon to 5 p.m.)")
+        ANY = "any", _("Any time")
 
     service_account = models.ForeignKey(
         ServiceAccount, on_delete=models.PROTECT, related_name="assistance_applications"
@@ -122,14 +123,14 @@ class HouseholdMember(models.Model):
 
 class IncomeSource(models.Model):
     class Kind(models.TextChoices):
-        WAGES = "wages", "Wages or salary"
-        SELF_EMPLOYMENT = "self_employment", "Self-employment"
-        SOCIAL_SECURITY = "social_security", "Social Security or SSI"
-        UNEMPLOYMENT = "unemployment", "Unemployment"
-        PENSION = "pension", "Pension or retirement"
-        CHILD_SUPPORT = "child_support", "Child support or alimony"
-        ASSISTANCE = "assistance", "Public assistance (TANF)"
-        OTHER = "other", "Other income"
+        WAGES = "wages", _("Wages or salary")
+        SELF_EMPLOYMENT = "self_employment", _("Self-employment")
+        SOCIAL_SECURITY = "social_security", _("Social Security or SSI")
+        UNEMPLOYMENT = "unemployment", _("Unemployment")
+        PENSION = "pension", _("Pension or retirement")
+        CHILD_SUPPORT = "child_support", _("Child support or alimony")
+        ASSISTANCE = "assistance", _("Public assistance (TANF)")
+        OTHER = "other", _("Other income")
 
     application = models.ForeignKey(AssistanceApplication, on_delete=models.CASCADE, related_name="incomes")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -141,9 +142,9 @@ class IncomeSource(models.Model):
 
 class ApplicationDocument(models.Model):
     class Kind(models.TextChoices):
-        PHOTO_ID = "photo_id", "Photo ID"
-        INCOME_PROOF = "income_proof", "Proof of income for the past 30 days"
-        LATE_NOTICE = "late_notice", "Late notice or door hanger"
+        PHOTO_ID = "photo_id", _("Photo ID")
+        INCOME_PROOF = "income_proof", _("Proof of income for the past 30 days")
+        LATE_NOTICE = "late_notice", _("Late notice or door hanger")
 
     application = models.ForeignKey(AssistanceApplication, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -180,11 +181,11 @@ class PaymentPlan(models.Model):
     """A past-due balance paid in monthly installments, due with the bills on the 20th."""
 
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        ACTIVE = "active", "Active"
-        DECLINED = "declined", "Declined"
-        COMPLETED = "completed", "Completed"
-        ENDED = "ended", "Ended: an installment was missed"
+        REQUESTED = "requested", _("Requested")
+        ACTIVE = "active", _("Active")
+        DECLINED = "declined", _("Declined")
+        COMPLETED = "completed", _("Completed")
+        ENDED = "ended", _("Ended: an installment was missed")
 
     service_account = models.ForeignKey(
         ServiceAccount, on_delete=models.PROTECT, related_name="payment_plans"

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount
 from billing.models import Payment, SavedCard
@@ -11,8 +12,8 @@ class AutopayEnrollment(models.Model):
     """Card autopay for one account, on the day of the month the customer chose."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        CANCELLED = "cancelled", "Cancelled"
+        ACTIVE = "active", _("Active")
+        CANCELLED = "cancelled", _("Cancelled")
 
     service_account = models.ForeignKey(
         ServiceAccount, on_delete=models.PROTECT, related_name="autopay_enrollments"
@@ -48,12 +49,12 @@ class BankDraftAgreement(models.Model):
     """A signed paper Preauthorized Payments Agreement: drafted from a bank account on the 20th."""
 
     class AccountType(models.TextChoices):
-        CHECKING = "checking", "Checking"
-        SAVINGS = "savings", "Savings"
+        CHECKING = "checking", _("Checking")
+        SAVINGS = "savings", _("Savings")
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        INACTIVE = "inactive", "Inactive"
+        ACTIVE = "active", _("Active")
+        INACTIVE = "inactive", _("Inactive")
 
     service_account = models.ForeignKey(
         ServiceAccount, on_delete=models.PROTECT, related_name="bank_agreements"
@@ -92,13 +93,13 @@ class AutopayDraft(models.Model):
     worker find the row instead of charging again."""
 
     class Status(models.TextChoices):
-        SCHEDULED = "scheduled", "Scheduled"
-        CHARGING = "charging", "Charging"
-        SUCCEEDED = "succeeded", "Paid"
-        FAILED = "failed", "Failed"
-        RETRY = "retry", "Failed; will try again"
-        SKIPPED = "skipped", "Nothing was due"
-        RETURNED = "returned", "Returned by the bank"
+        SCHEDULED = "scheduled", _("Scheduled")
+        CHARGING = "charging", _("Charging")
+        SUCCEEDED = "succeeded", _("Paid")
+        FAILED = "failed", _("Failed")
+        RETRY = "retry", _("Failed; will try again")
+        SKIPPED = "skipped", _("Nothing was due")
+        RETURNED = "returned", _("Returned by the bank")
 
     enrollment = models.ForeignKey(
         AutopayEnrollment, on_delete=models.PROTECT, null=True, blank=True, related_name="drafts"

@@ -1,19 +1,22 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 ZIP_FIELD = {
     "regex": r"^\s*\d{5}(-\d{4})?\s*$",
     "max_length": 10,
-    "error_messages": {"invalid": "Enter the 5-digit ZIP code, for example 97045."},
+    "error_messages": {"invalid": _("Enter the 5-digit ZIP code, for example 97045.")},
     "widget": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
 }
 
 
 class QuickPayLookupForm(forms.Form):
     account_number = forms.CharField(
-        max_length=40, help_text="As printed on your bill, for example 100234-01."
+        label=_("Account number"),
+        max_length=40,
+        help_text=_("As printed on your bill, for example 100234-01."),
     )
     service_zip = forms.RegexField(
-        label="Service ZIP code", help_text="The ZIP code of the property we serve.", **ZIP_FIELD
+        label=_("Service ZIP code"), help_text=_("The ZIP code of the property we serve."), **ZIP_FIELD
     )
 
     def clean_account_number(self):
@@ -24,8 +27,8 @@ class QuickPayLookupForm(forms.Form):
 
 
 class InvoiceLookupForm(forms.Form):
-    number = forms.CharField(label="Invoice or assessment number", max_length=32)
-    payer_zip = forms.RegexField(label="ZIP code on the invoice", **ZIP_FIELD)
+    number = forms.CharField(label=_("Invoice or assessment number"), max_length=32)
+    payer_zip = forms.RegexField(label=_("ZIP code on the invoice"), **ZIP_FIELD)
 
     def clean_number(self):
         return self.cleaned_data["number"].strip()

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount
 from billing.models import LedgerEntry
@@ -14,9 +15,9 @@ class Certification(models.Model):
     """
 
     class Status(models.TextChoices):
-        CERTIFIED = "certified", "Certified"
-        ADJUSTED = "adjusted", "Adjusted after a dispute"
-        WITHDRAWN = "withdrawn", "Withdrawn"
+        CERTIFIED = "certified", _("Certified")
+        ADJUSTED = "adjusted", _("Adjusted after a dispute")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     year = models.PositiveSmallIntegerField()
     service_account = models.ForeignKey(
@@ -63,10 +64,10 @@ class CertifiedItem(models.Model):
 
 class Dispute(models.Model):
     class Status(models.TextChoices):
-        OPEN = "open", "Being investigated"
-        UPHELD = "upheld", "Upheld: the charge stands"
-        ADJUSTED = "adjusted", "Adjusted"
-        WITHDRAWN = "withdrawn", "Withdrawn from the tax roll"
+        OPEN = "open", _("Being investigated")
+        UPHELD = "upheld", _("Upheld: the charge stands")
+        ADJUSTED = "adjusted", _("Adjusted")
+        WITHDRAWN = "withdrawn", _("Withdrawn from the tax roll")
 
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="disputes")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -95,10 +96,10 @@ class Notice(models.Model):
     """A letter (and email) sent about an account: once per kind, account and occasion."""
 
     class Kind(models.TextChoices):
-        PAST_DUE = "past_due", "Past-due notice"
-        PRECERTIFICATION = "precertification", "Pre-certification notice"
-        LATE = "late", "Late notice"
-        DOOR_HANGER = "door_hanger", "Door-hanger notice"
+        PAST_DUE = "past_due", _("Past-due notice")
+        PRECERTIFICATION = "precertification", _("Pre-certification notice")
+        LATE = "late", _("Late notice")
+        DOOR_HANGER = "door_hanger", _("Door-hanger notice")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     service_account = models.ForeignKey(ServiceAccount, on_delete=models.PROTECT, related_name="notices")

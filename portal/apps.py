@@ -8,6 +8,8 @@ class PortalConfig(AppConfig):
     def ready(self):
         from django.contrib.auth.signals import user_logged_in
 
+        from portal.i18n import login_language_adopt
         from portal.security import session_mark_signed_in
 
         user_logged_in.connect(session_mark_signed_in, dispatch_uid="portal-session-limits")
+        user_logged_in.connect(login_language_adopt, dispatch_uid="portal-login-language")

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from portal import views
+from portal.i18n import language_set
 
 admin.site.site_header = "Utility portal administration"
 admin.site.site_title = "Utility portal admin"
@@ -17,6 +18,7 @@ urlpatterns = [
     path("", include("certification.urls")),
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("language/", language_set, name="language_set"),
     path("healthz", views.healthz, name="healthz"),
 ]
 

@@ -3,14 +3,15 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount
 
 
 class Service(models.TextChoices):
-    SEWER = "sewer", "Sewer"
-    SURFACE_WATER = "surface_water", "Surface water"
-    WATER = "water", "Water"
+    SEWER = "sewer", _("Sewer")
+    SURFACE_WATER = "surface_water", _("Surface water")
+    WATER = "water", _("Water")
 
 
 class BillingAccount(models.Model):
@@ -40,14 +41,14 @@ class LedgerEntry(models.Model):
     """
 
     class Kind(models.TextChoices):
-        CHARGE = "charge", "Charge"
-        LATE_FEE = "late_fee", "Late fee"
-        DOOR_HANGER_FEE = "door_hanger_fee", "Door-hanger fee"
-        PAYMENT = "payment", "Payment"
-        CREDIT = "credit", "Credit"
-        ADJUSTMENT = "adjustment", "Adjustment"
-        REVERSAL = "reversal", "Reversal"
-        TAX_ROLL_TRANSFER = "tax_roll_transfer", "Transfer to the tax roll"
+        CHARGE = "charge", _("Charge")
+        LATE_FEE = "late_fee", _("Late fee")
+        DOOR_HANGER_FEE = "door_hanger_fee", _("Door-hanger fee")
+        PAYMENT = "payment", _("Payment")
+        CREDIT = "credit", _("Credit")
+        ADJUSTMENT = "adjustment", _("Adjustment")
+        REVERSAL = "reversal", _("Reversal")
+        TAX_ROLL_TRANSFER = "tax_roll_transfer", _("Transfer to the tax roll")
 
     DEBIT_KINDS = (Kind.CHARGE, Kind.LATE_FEE, Kind.DOOR_HANGER_FEE)
     CREDIT_KINDS = (Kind.PAYMENT, Kind.CREDIT, Kind.TAX_ROLL_TRANSFER)

@@ -3,6 +3,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount
 from billing.models.core import LedgerEntry
@@ -18,8 +19,8 @@ class Invoice(models.Model):
     """An assessment bill or accounts-receivable invoice, payable online by number and ZIP."""
 
     class Kind(models.TextChoices):
-        ASSESSMENT = "assessment", "Assessment bill"
-        RECEIVABLE = "receivable", "Accounts-receivable invoice"
+        ASSESSMENT = "assessment", _("Assessment bill")
+        RECEIVABLE = "receivable", _("Accounts-receivable invoice")
 
     number = models.CharField(max_length=32, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
@@ -44,14 +45,14 @@ class PaymentBatch(models.Model):
     """A deposit of mail, lobby or drop-box payments: it posts only when it adds up."""
 
     class Kind(models.TextChoices):
-        MAIL = "mail", "Mail"
-        LOBBY = "lobby", "Lobby"
-        DROP_BOX = "drop_box", "Drop box"
-        LOCKBOX = "lockbox", "Bank lockbox file"
+        MAIL = "mail", _("Mail")
+        LOBBY = "lobby", _("Lobby")
+        DROP_BOX = "drop_box", _("Drop box")
+        LOCKBOX = "lockbox", _("Bank lockbox file")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        POSTED = "posted", "Posted"
+        OPEN = "open", _("Open")
+        POSTED = "posted", _("Posted")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     deposit_date = models.DateField()
@@ -90,28 +91,28 @@ class Payment(models.Model):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        REQUIRES_ACTION = "requires_action", "Waiting for the bank's check"
-        SUCCEEDED = "succeeded", "Paid"
-        FAILED = "failed", "Failed"
-        CANCELED = "canceled", "Canceled"
-        RETURNED = "returned", "Returned"
+        PENDING = "pending", _("Pending")
+        REQUIRES_ACTION = "requires_action", _("Waiting for the bank's check")
+        SUCCEEDED = "succeeded", _("Paid")
+        FAILED = "failed", _("Failed")
+        CANCELED = "canceled", _("Canceled")
+        RETURNED = "returned", _("Returned")
 
     class Channel(models.TextChoices):
-        ONLINE = "online", "Online"
-        QUICK_PAY = "quick_pay", "Quick pay"
-        PHONE = "phone", "Phone (clerk)"
-        MAIL = "mail", "Mail"
-        LOBBY = "lobby", "Lobby"
-        DROP_BOX = "drop_box", "Drop box"
-        LOCKBOX = "lockbox", "Bank lockbox"
-        AUTOPAY = "autopay", "Autopay"
+        ONLINE = "online", _("Online")
+        QUICK_PAY = "quick_pay", _("Quick pay")
+        PHONE = "phone", _("Phone (clerk)")
+        MAIL = "mail", _("Mail")
+        LOBBY = "lobby", _("Lobby")
+        DROP_BOX = "drop_box", _("Drop box")
+        LOCKBOX = "lockbox", _("Bank lockbox")
+        AUTOPAY = "autopay", _("Autopay")
 
     class Method(models.TextChoices):
-        CARD = "card", "Card"
-        CHECK = "check", "Check"
-        CASH = "cash", "Cash"
-        BANK = "bank", "Bank draft"
+        CARD = "card", _("Card")
+        CHECK = "check", _("Check")
+        CASH = "cash", _("Cash")
+        BANK = "bank", _("Bank draft")
 
     service_account = models.ForeignKey(
         ServiceAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="payments"
@@ -193,9 +194,9 @@ class Refund(models.Model):
     """Money sent back to a card by finance staff, through Stripe; posted as a reversing row."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SUCCEEDED = "succeeded", "Refunded"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Refunded")
+        FAILED = "failed", _("Failed")
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount = models.DecimalField(max_digits=12, decimal_places=2)

@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.i18n.LoginLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "portal.security.SessionLimitsMiddleware",
     "portal.security.StaffTwoFactorMiddleware",
@@ -179,7 +180,14 @@ SERVICE_ACCOUNT_LINK_RATE = os.environ.get("SERVICE_ACCOUNT_LINK_RATE", "5/15m")
 QUICK_PAY_LOOKUP_RATE = os.environ.get("QUICK_PAY_LOOKUP_RATE", "10/15m")
 RATELIMIT_USE_CACHE = "default"
 
-LANGUAGE_CODE = "en-us"
+# Customer pages, emails and letters in English and Spanish. The choice is kept per login
+# (accounts.User.language) and, before signing in, in a cookie.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/Los_Angeles")
 USE_I18N = True
 USE_TZ = True

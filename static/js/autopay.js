@@ -4,8 +4,9 @@
   "use strict";
   var form = document.getElementById("card-form");
   if (!form || typeof Stripe === "undefined") { return; }
-  var stripe = Stripe(form.dataset.publishableKey);
+  var stripe = Stripe(form.dataset.publishableKey, { locale: form.dataset.locale || "auto" });
   var card = stripe.elements().create("card");
+  function msg(name, fallback) { return form.dataset["msg" + name] || fallback; }
   card.mount("#card-element");
   var errorBox = document.getElementById("card-error");
   var errorText = document.getElementById("card-error-text");
@@ -41,7 +42,7 @@
     post(form.dataset.setupUrl).then(function (started) {
       if (started.error) { return fail(started.error); }
       return stripe.confirmCardSetup(started.client_secret, { payment_method: { card: card } }).then(function (result) {
-        if (result.error) { return fail(result.error.message || "The card was not accepted."); }
+        if (result.error) { return fail(result.error.message || msg("CardShort", "The card was not accepted.")); }
         return post(form.dataset.saveUrl, { setup_intent: result.setupIntent.id }).then(function (saved) {
           if (saved.error) { return fail(saved.error); }
           var field = form.querySelector("input[type=hidden][name=card_id]") || form.querySelector("#card-new");
@@ -50,6 +51,6 @@
           form.submit();
         });
       });
-    }).catch(function () { fail("We could not reach the server. Please try again."); });
+    }).catch(function () { fail(msg("Unreachable", "We could not reach the server. Please try again.")); });
   });
 })();

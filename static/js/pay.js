@@ -5,8 +5,10 @@
   "use strict";
   var form = document.getElementById("pay-form");
   if (!form || typeof Stripe === "undefined") { return; }
-  var stripe = Stripe(form.dataset.publishableKey);
+  var stripe = Stripe(form.dataset.publishableKey, { locale: form.dataset.locale || "auto" });
   var card = stripe.elements().create("card");
+  // The page's language: the template puts each message, translated, on the form.
+  function msg(name, fallback) { return form.dataset["msg" + name] || fallback; }
   card.mount("#card-element");
   var button = document.getElementById("pay-button");
   var status = document.getElementById("pay-status");
@@ -23,7 +25,7 @@
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
       body: JSON.stringify(body || {})
     }).then(function (response) {
-      return response.json().catch(function () { return { error: "Something went wrong. You have not been charged. Please try again." }; });
+      return response.json().catch(function () { return { error: msg("Server", "Something went wrong. You have not been charged. Please try again.") }; });
     });
   }
 
@@ -42,12 +44,12 @@
     if (result.status === "succeeded" || result.status === "processing") {
       window.location.assign(result.receipt_url);
     } else if (result.status === "requires_action") {
-      status.textContent = "Your bank is asking you to confirm the payment.";
+      status.textContent = msg("Bank", "Your bank is asking you to confirm the payment.");
       stripe.confirmCardPayment(result.client_secret).then(function () {
         return post(result.complete_url);
       }).then(finish);
     } else {
-      fail(result.error || "The payment did not go through.", result.retry_token);
+      fail(result.error || msg("Failed", "The payment did not go through."), result.retry_token);
     }
   }
 
@@ -57,7 +59,7 @@
     busy = true;
     button.disabled = true;
     errorBox.hidden = true;
-    status.textContent = "Processing your payment. Please keep this page open.";
+    status.textContent = msg("Processing", "Processing your payment. Please keep this page open.");
     var body = {
       token: form.elements.token.value,
       amount: form.elements.amount.value,
@@ -68,11 +70,11 @@
     post(form.dataset.startUrl, body).then(function (started) {
       if (started.error) { return fail(started.error); }
       return stripe.confirmCardSetup(started.client_secret, { payment_method: { card: card } }).then(function (result) {
-        if (result.error) { return fail(result.error.message || "Your card was not accepted. Please check it or try another card."); }
+        if (result.error) { return fail(result.error.message || msg("Card", "Your card was not accepted. Please check it or try another card.")); }
         return post(started.charge_url, { setup_intent: result.setupIntent.id }).then(finish);
       });
     }).catch(function () {
-      fail("We could not reach the server. Check your connection: you have not been charged twice. Please try again.");
+      fail(msg("Network", "We could not reach the server. Check your connection: you have not been charged twice. Please try again."));
     });
   });
 })();
