@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.utils import translation
 
 from accounts.models import EmailLog, NotificationKind, NotificationPreference, ServiceAccount, User
+from portal.i18n import language_for, language_for_code
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +38,18 @@ def notification_switches_set(*, user: User, enabled: dict[str, bool]) -> None:
 
 def users_for_account(*, service_account: ServiceAccount) -> list[User]:
     return list(User.objects.filter(account_links__service_account=service_account, is_active=True))
+
+
+def account_language(*, service_account: ServiceAccount) -> str:
+    """The language to write to an account in (letters): that of a linked login that chose one."""
+    chosen = (
+        User.objects.filter(account_links__service_account=service_account, is_active=True)
+        .exclude(language="")
+        .order_by("pk")
+        .values_list("language", flat=True)
+        .first()
+    )
+    return language_for_code(chosen)
 
 
 def _wants(user: User, kind: str) -> bool:
@@ -68,7 +82,7 @@ def _deliver(
 def email_send(
     *,
     kind: str,
-    subject: str,
+    subject,
     template: str,
     context: dict,
     users: Iterable[User] = (),
@@ -76,7 +90,12 @@ def email_send(
     required: bool = False,
     reference: str = "",
 ) -> int:
-    """Send one email to each login (that wants this kind) and each address. Returns how many went."""
+    """Send one email to each login (that wants this kind) and each address. Returns how many went.
+
+    Each login gets it in its own language (User.language); an address typed in for this one
+    purpose gets the language active when it is sent. `subject` and any text in `context` may
+    be lazy (gettext_lazy, format_lazy, portal.i18n.local_date): they are written per language.
+    """
     context = {
         "utility_name": settings.UTILITY_NAME,
         "utility_phone": settings.UTILITY_PHONE,
@@ -84,25 +103,38 @@ def email_send(
         "portal_url": settings.PORTAL_BASE_URL,
         **context,
     }
-    text = render_to_string(f"{template}.txt", context)
-    html = render_to_string(f"{template}.html", context)
+    current = translation.get_language() or settings.LANGUAGE_CODE
+    rendered: dict[str, tuple[str, str, str]] = {}
+
+    def render(language: str) -> tuple[str, str, str]:
+        if language not in rendered:
+            with translation.override(language):
+                rendered[language] = (
+                    str(subject),
+                    render_to_string(f"{template}.txt", context),
+                    render_to_string(f"{template}.html", context),
+                )
+        return rendered[language]
+
     sent = 0
     recipients: list[tuple[str, User | None]] = [(u.email, u) for u in users]
     known = {email.lower() for email, _ in recipients}
     recipients += [(a, None) for a in addresses if a and a.lower() not in known]
     for address, user in recipients:
+        language = language_for(user) if user is not None else current
         if user is not None and not required and not _wants(user, kind):
             EmailLog.objects.create(
                 kind=kind,
                 to_email=address,
                 user=user,
-                subject=subject[:300],
+                subject=render(language)[0][:300],
                 template=template,
                 status=EmailLog.Status.SKIPPED,
                 reference=reference[:100],
             )
             continue
-        message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
+        subject_text, text, html = render(language)
+        message = EmailMultiAlternatives(subject=subject_text, body=text, to=[address])
         message.attach_alternative(html, "text/html")
         if (
             _deliver(message, kind=kind, user=user, template=template, required=required, reference=reference)

@@ -32,7 +32,7 @@ def service_account_link(*, user: User, account_number: str, service_zip: str) -
     account = ServiceAccount.objects.filter(account_number__iexact=number).first()
     if account is None or account.service_zip != zip5:
         raise ApplicationError(LINK_MISMATCH_MESSAGE)
-    _, created = AccountLink.objects.get_or_create(user=user, service_account=account)
+    _link, created = AccountLink.objects.get_or_create(user=user, service_account=account)
     return account, created
 
 

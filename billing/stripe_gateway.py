@@ -11,21 +11,22 @@ from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 # The bank's decline codes, in words a customer can act on.
 DECLINE_MESSAGES = {
-    "insufficient_funds": "Your card was declined for insufficient funds. Please try another card.",
-    "expired_card": "Your card has expired. Please use another card.",
-    "incorrect_cvc": "The security code does not match the card. Please check it and try again.",
-    "incorrect_number": "The card number is not right. Please check it and try again.",
-    "processing_error": "Your bank could not process the payment just now. Please try again later.",
-    "lost_card": "Your card was declined. Please try another card or call your bank.",
-    "stolen_card": "Your card was declined. Please try another card or call your bank.",
-    "card_declined": "Your card was declined by your bank. Please try another card or call your bank.",
-    "authentication_required": "Your bank needs you to confirm this payment. Please try again.",
+    "insufficient_funds": _("Your card was declined for insufficient funds. Please try another card."),
+    "expired_card": _("Your card has expired. Please use another card."),
+    "incorrect_cvc": _("The security code does not match the card. Please check it and try again."),
+    "incorrect_number": _("The card number is not right. Please check it and try again."),
+    "processing_error": _("Your bank could not process the payment just now. Please try again later."),
+    "lost_card": _("Your card was declined. Please try another card or call your bank."),
+    "stolen_card": _("Your card was declined. Please try another card or call your bank."),
+    "card_declined": _("Your card was declined by your bank. Please try another card or call your bank."),
+    "authentication_required": _("Your bank needs you to confirm this payment. Please try again."),
 }
-GENERIC_DECLINE = "The payment did not go through. Please try another card or call your bank."
-UNREACHABLE = (
+GENERIC_DECLINE = _("The payment did not go through. Please try another card or call your bank.")
+UNREACHABLE = _(
     "We could not reach our card processor. You have not been charged. Please try again in a few minutes."
 )
 

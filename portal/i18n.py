@@ -7,6 +7,8 @@ Accept-Language). A signed-in login's own choice (User.language) wins over both,
 from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.utils import translation
+from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -23,8 +25,11 @@ def login_language_adopt(sender, request, user, **kwargs) -> None:
 
 def language_for(user) -> str:
     """The language to write to this login in (emails, letters)."""
-    language = getattr(user, "language", "") if user is not None else ""
-    return language if language in SUPPORTED else settings.LANGUAGE_CODE
+    return language_for_code(getattr(user, "language", "") if user is not None else "")
+
+
+def language_for_code(code: str | None) -> str:
+    return code if code in SUPPORTED else settings.LANGUAGE_CODE
 
 
 class LoginLanguageMiddleware:
@@ -62,3 +67,14 @@ def language_set(request):
         httponly=True,
     )
     return response
+
+
+def local_date(day, format_name: str = "DATE_FORMAT"):
+    """A date written in the language active when the text is rendered (an email per recipient,
+    a letter per account): for format_lazy arguments."""
+    return lazy(date_format, str)(day, format_name)
+
+
+def lazy_lower(text):
+    """Lower-case, once written in the active language (a choice label inside a sentence)."""
+    return lazy(lambda: str(text).lower(), str)()

@@ -25,3 +25,10 @@ def parse_money(text: str) -> Decimal | None:
 def format_money(value: Decimal) -> str:
     """Two decimals, no currency sign: the form the CSV files use."""
     return f"{quantize_money(value):.2f}"
+
+
+def money(value: Decimal) -> str:
+    """Dollars as customers read them, the same in English and Spanish: $1,234.50."""
+    value = quantize_money(value)
+    sign = "-" if value < 0 else ""
+    return f"{sign}${abs(value):,.2f}"

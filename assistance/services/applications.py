@@ -10,6 +10,8 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind, ServiceAccount, User
 from accounts.notifications import email_send
@@ -27,6 +29,8 @@ from billing.selectors import account_open_items
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post, ledger_reverse
 from portal.audit import audit_record
 from portal.errors import ApplicationError
+from portal.i18n import lazy_lower, local_date
+from portal.money import money
 
 ALLOWED_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 NAME_SUFFIXES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
@@ -38,7 +42,7 @@ def document_type(upload: UploadedFile) -> str:
     name = upload.name or "file"
     if upload.size > settings.ASSISTANCE_UPLOAD_MAX_BYTES:
         limit = settings.ASSISTANCE_UPLOAD_MAX_BYTES // (1024 * 1024)
-        raise ApplicationError(f"{name} is larger than {limit} MB.")
+        raise ApplicationError(format_lazy(_("{name} is larger than {limit} MB."), name=name, limit=limit))
     upload.seek(0)
     data = upload.read()
     upload.seek(0)
@@ -62,11 +66,17 @@ def document_type(upload: UploadedFile) -> str:
         except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
             detected = None
     if detected is None:
-        raise ApplicationError(f"{name} is not a PDF, JPEG or PNG file that can be opened.")
+        raise ApplicationError(
+            format_lazy(_("{name} is not a PDF, JPEG or PNG file that can be opened."), name=name)
+        )
     suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if NAME_SUFFIXES.get(suffix) != detected:
         raise ApplicationError(
-            f"{name} does not contain what its name says; it looks like {ALLOWED_TYPES[detected][1:].upper()}."
+            format_lazy(
+                _("{name} does not contain what its name says; it looks like {kind}."),
+                name=name,
+                kind=ALLOWED_TYPES[detected][1:].upper(),
+            )
         )
     return detected
 
@@ -111,12 +121,15 @@ def _record(
 def _tell(application: AssistanceApplication, lines: list[str]) -> None:
     email_send(
         kind=NotificationKind.ASSISTANCE_STATUS,
-        subject=f"Your bill assistance application: {application.get_status_display().lower()}",
+        subject=format_lazy(
+            _("Your bill assistance application: {status}"),
+            status=lazy_lower(application.get_status_display()),
+        ),
         template="emails/notice",
         context={
             "lines": lines,
             "link": settings.PORTAL_BASE_URL + reverse("assistance_detail", args=[application.pk]),
-            "link_text": "See your application",
+            "link_text": _("See your application"),
         },
         users=[application.applicant],
         reference=f"assistance:{application.pk}",
@@ -136,20 +149,20 @@ def application_submit(
 ) -> AssistanceApplication:
     """Record an application with its household, income and documents, all or nothing."""
     if not members:
-        raise ApplicationError("List everyone in your household, including yourself.")
+        raise ApplicationError(_("List everyone in your household, including yourself."))
     if not attestation_name.strip():
-        raise ApplicationError("Type your full name to sign the attestation.")
+        raise ApplicationError(_("Type your full name to sign the attestation."))
     if not documents.get(ApplicationDocument.Kind.PHOTO_ID):
-        raise ApplicationError("Add a photo ID.")
+        raise ApplicationError(_("Add a photo ID."))
     if not documents.get(ApplicationDocument.Kind.INCOME_PROOF):
-        raise ApplicationError("Add proof of income for the past 30 days.")
+        raise ApplicationError(_("Add proof of income for the past 30 days."))
     checked = [
         (kind, upload, document_type(upload)) for kind, uploads in documents.items() for upload in uploads
     ]
     if AssistanceApplication.objects.filter(
         service_account=service_account, status__in=AssistanceApplication.OPEN_STATUSES
     ).exists():
-        raise ApplicationError("This account already has an application being reviewed.")
+        raise ApplicationError(_("This account already has an application being reviewed."))
     today = local_today()
     with transaction.atomic():
         application = AssistanceApplication.objects.create(
@@ -192,9 +205,9 @@ def application_submit(
     _tell(
         application,
         [
-            "We received your application to the Utility Assistance Program.",
-            "Next, we will call you for a short assessment, then set a time to check your ID and income.",
-            "Applying does not move your bill's due date: please keep paying what you can.",
+            _("We received your application to the Utility Assistance Program."),
+            _("Next, we will call you for a short assessment, then set a time to check your ID and income."),
+            _("Applying does not move your bill's due date: please keep paying what you can."),
         ],
     )
     return application
@@ -229,8 +242,13 @@ def application_set_status(
         _tell(
             application,
             [
-                f"Your verification appointment is on {when:%A, %B %-d at %-I:%M %p}.",
-                "Bring a photo ID, proof of income for the past 30 days and, if you have one, the late notice or door hanger.",
+                format_lazy(
+                    _("Your verification appointment is on {when}."), when=local_date(when, "DATETIME_FORMAT")
+                ),
+                _(
+                    "Bring a photo ID, proof of income for the past 30 days and, if you have one, the late notice "
+                    "or door hanger."
+                ),
             ],
         )
     return application
@@ -313,11 +331,17 @@ def application_approve(
         application.save()
         waived = sum((i.unpaid for i in open_fees), Decimal("0"))
     lines = [
-        f"Your application is approved. A credit of ${result.credit:,.2f} is on account {application.service_account.account_number}."
+        format_lazy(
+            _("Your application is approved. A credit of {amount} is on account {number}."),
+            amount=money(result.credit),
+            number=application.service_account.account_number,
+        )
     ]
     if waived:
-        lines.append(f"Late and door-hanger fees of ${waived:,.2f} were waived.")
-    lines.append("Water-conservation materials are on their way to you.")
+        lines.append(
+            format_lazy(_("Late and door-hanger fees of {amount} were waived."), amount=money(waived))
+        )
+    lines.append(_("Water-conservation materials are on their way to you."))
     transaction.on_commit(lambda: _tell(application, lines))
     return application
 
@@ -340,8 +364,8 @@ def application_deny(*, application: AssistanceApplication, by: User, reason: st
     _tell(
         application,
         [
-            f"Your application was not approved: {application.decision_reason}",
-            "If something has changed, you can apply again, or call us to talk about a payment plan.",
+            format_lazy(_("Your application was not approved: {reason}"), reason=application.decision_reason),
+            _("If something has changed, you can apply again, or call us to talk about a payment plan."),
         ],
     )
     return application

@@ -4,8 +4,12 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from assistance.models import IncomeGuideline
 from portal.errors import ApplicationError
+from portal.money import money
 
 
 def guidelines_for(*, year: int) -> list[IncomeGuideline]:
@@ -17,7 +21,7 @@ def guidelines_for(*, year: int) -> list[IncomeGuideline]:
         .first()
     )
     if latest is None:
-        raise ApplicationError("The income table for the program year is not set up yet. Please call us.")
+        raise ApplicationError(_("The income table for the program year is not set up yet. Please call us."))
     return list(IncomeGuideline.objects.filter(program_year=latest).order_by("household_size"))
 
 
@@ -36,9 +40,9 @@ def eligibility_check(*, household_size: int, monthly_income: Decimal, on: dt.da
     The table's last row applies to its size and every larger household.
     """
     if household_size < 1:
-        raise ApplicationError("A household has at least one person.")
+        raise ApplicationError(_("A household has at least one person."))
     if monthly_income < 0:
-        raise ApplicationError("Income cannot be negative.")
+        raise ApplicationError(_("Income cannot be negative."))
     table = guidelines_for(year=on.year)
     row = next((g for g in table if g.household_size == household_size), table[-1])
     if household_size > table[-1].household_size:
@@ -50,6 +54,12 @@ def eligibility_check(*, household_size: int, monthly_income: Decimal, on: dt.da
         Decimal("0"),
         row.monthly_income_limit,
         household_size,
-        f"A household of {household_size} qualifies with a gross monthly income of "
-        f"${row.monthly_income_limit:,.2f} or less; ${monthly_income:,.2f} is above that.",
+        format_lazy(
+            _(
+                "A household of {size} qualifies with a gross monthly income of {limit} or less; {income} is above that."
+            ),
+            size=household_size,
+            limit=money(row.monthly_income_limit),
+            income=money(monthly_income),
+        ),
     )

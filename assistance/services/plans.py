@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind, ServiceAccount, User
 from accounts.notifications import email_send, users_for_account
@@ -18,7 +20,8 @@ from billing.models import LedgerEntry
 from billing.selectors import account_past_due
 from portal.audit import audit_record
 from portal.errors import ApplicationError
-from portal.money import ZERO
+from portal.i18n import local_date
+from portal.money import ZERO, money
 
 FIRST_INSTALLMENT_AFTER_DAYS = 10
 
@@ -45,10 +48,10 @@ def plan_schedule(*, total: Decimal, installments: int, starts_on: dt.date) -> l
 
 def plan_request(*, service_account: ServiceAccount, user: User, installments: int) -> PaymentPlan:
     if not 2 <= installments <= 12:
-        raise ApplicationError("Choose from 2 to 12 monthly installments.")
+        raise ApplicationError(_("Choose from 2 to 12 monthly installments."))
     past_due = account_past_due(service_account=service_account, as_of=local_today())
     if past_due <= 0:
-        raise ApplicationError("Nothing is past due on this account, so there is nothing to spread out.")
+        raise ApplicationError(_("Nothing is past due on this account, so there is nothing to spread out."))
     try:
         with transaction.atomic():
             return PaymentPlan.objects.create(
@@ -56,11 +59,11 @@ def plan_request(*, service_account: ServiceAccount, user: User, installments: i
             )
     except IntegrityError as exc:
         raise ApplicationError(
-            "This account already has a payment plan, or a request being reviewed."
+            _("This account already has a payment plan, or a request being reviewed.")
         ) from exc
 
 
-def _tell(plan: PaymentPlan, subject: str, lines: list[str]) -> None:
+def _tell(plan: PaymentPlan, subject, lines: list) -> None:
     email_send(
         kind=NotificationKind.PAST_DUE,
         subject=subject,
@@ -68,7 +71,7 @@ def _tell(plan: PaymentPlan, subject: str, lines: list[str]) -> None:
         context={
             "lines": lines,
             "link": settings.PORTAL_BASE_URL + reverse("payment_plan", args=[plan.service_account_id]),
-            "link_text": "See your payment plan",
+            "link_text": _("See your payment plan"),
         },
         users=users_for_account(service_account=plan.service_account),
         required=True,  # the terms of an agreement the customer asked for
@@ -107,19 +110,30 @@ def plan_decide(*, plan: PaymentPlan, approve: bool, by: User, reason: str = "")
         schedule = plan_schedule(total=plan.total, installments=plan.installments, starts_on=plan.starts_on)
         _tell(
             plan,
-            "Your payment plan is approved",
+            _("Your payment plan is approved"),
             [
-                f"Your plan for ${plan.total:,.2f} past due on account {plan.service_account.account_number} is approved: "
-                f"{plan.installments} monthly installments, the first ${schedule[0].amount:,.2f} due {schedule[0].due_date:%B %-d}.",
-                "Keep paying each new bill as well. While the plan is kept, no late fees are added and the account is not "
-                "certified. A missed installment ends the plan.",
+                format_lazy(
+                    _(
+                        "Your plan for {total} past due on account {number} is approved: {count} monthly "
+                        "installments, the first {first} due {date}."
+                    ),
+                    total=money(plan.total),
+                    number=plan.service_account.account_number,
+                    count=plan.installments,
+                    first=money(schedule[0].amount),
+                    date=local_date(schedule[0].due_date, "MONTH_DAY_FORMAT"),
+                ),
+                _(
+                    "Keep paying each new bill as well. While the plan is kept, no late fees are added and the "
+                    "account is not certified. A missed installment ends the plan."
+                ),
             ],
         )
     else:
         _tell(
             plan,
-            "Your payment plan request",
-            [f"We could not approve the payment plan: {plan.decision_reason}"],
+            _("Your payment plan request"),
+            [format_lazy(_("We could not approve the payment plan: {reason}"), reason=plan.decision_reason)],
         )
     return plan
 
@@ -180,11 +194,16 @@ def plans_check(*, as_of: dt.date) -> dict[str, int]:
             counts["ended"] += 1
             _tell(
                 plan,
-                "Your payment plan has ended",
+                _("Your payment plan has ended"),
                 [
-                    f"An installment of your payment plan for account {plan.service_account.account_number} was not paid "
-                    "by its due date, so the plan has ended and the past-due balance is handled as usual again.",
-                    "If you can't pay, call us: we may be able to help.",
+                    format_lazy(
+                        _(
+                            "An installment of your payment plan for account {number} was not paid by its due date, "
+                            "so the plan has ended and the past-due balance is handled as usual again."
+                        ),
+                        number=plan.service_account.account_number,
+                    ),
+                    _("If you can't pay, call us: we may be able to help."),
                 ],
             )
         elif schedule[-1].due_date < as_of:

@@ -8,6 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
@@ -19,7 +21,7 @@ from billing.services.payments import payment_settle_offline
 from portal.crypto import decrypt
 from portal.csvimport import CsvImportError, read_csv
 from portal.errors import ApplicationError
-from portal.money import ZERO
+from portal.money import ZERO, money
 
 RECORD_LENGTH = 94
 BLOCKING_FACTOR = 10
@@ -259,17 +261,23 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
             )
     account = draft.service_account
     lines = [
-        f"Your bank returned the draft of ${draft.amount:,.2f} for account {account.account_number}: "
-        f"{reason}.",
-        "The amount is owed again. Please pay online or call us.",
+        format_lazy(
+            _("Your bank returned the draft of {amount} for account {number}: {reason}."),
+            amount=money(draft.amount),
+            number=account.account_number,
+            reason=reason,
+        ),
+        _("The amount is owed again. Please pay online or call us."),
     ]
     if deactivate:
         lines.append(
-            "Because of this, your Preauthorized Payments Agreement has ended; no more drafts will be made."
+            _(
+                "Because of this, your Preauthorized Payments Agreement has ended; no more drafts will be made."
+            )
         )
     email_send(
         kind=NotificationKind.PAYMENT_FAILED,
-        subject=f"Bank draft returned for account {account.account_number}",
+        subject=format_lazy(_("Bank draft returned for account {number}"), number=account.account_number),
         template="emails/notice",
         context={"lines": lines},
         users=users_for_account(service_account=account),

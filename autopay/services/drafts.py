@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
@@ -25,7 +27,8 @@ from billing import stripe_gateway as gateway
 from billing.calendar import add_months
 from billing.models import Bill, BillingAccount, LedgerEntry, Payment
 from billing.services.payments import payment_intent_submit
-from portal.money import ZERO
+from portal.i18n import lazy_lower, local_date
+from portal.money import ZERO, money
 
 logger = logging.getLogger(__name__)
 
@@ -239,23 +242,31 @@ def _draft_failed(draft: AutopayDraft, *, message: str, code: str, on: dt.date) 
     )
     account = draft.service_account
     lines = [
-        f"Your autopay payment of ${draft.amount:,.2f} for account {account.account_number} "
-        f"did not go through: {message}"
+        format_lazy(
+            _("Your autopay payment of {amount} for account {number} did not go through: {reason}"),
+            amount=money(draft.amount),
+            number=account.account_number,
+            reason=message,
+        )
     ]
     if code == "authentication_required":
-        lines.append("Your bank wants you to confirm this payment yourself. Please pay online.")
+        lines.append(_("Your bank wants you to confirm this payment yourself. Please pay online."))
     elif can_retry:
-        lines.append(f"We will try again on {retry_on:%B %-d}. You can also pay online now.")
+        lines.append(
+            format_lazy(
+                _("We will try again on {date}. You can also pay online now."), date=local_date(retry_on)
+            )
+        )
     else:
-        lines.append("We will not try again this month. Please pay online or call us.")
+        lines.append(_("We will not try again this month. Please pay online or call us."))
     email_send(
         kind=NotificationKind.PAYMENT_FAILED,
-        subject=f"Autopay payment failed for account {account.account_number}",
+        subject=format_lazy(_("Autopay payment failed for account {number}"), number=account.account_number),
         template="emails/notice",
         context={
             "lines": lines,
             "link": settings.PORTAL_BASE_URL + reverse("pay_account", args=[account.pk]),
-            "link_text": "Pay online",
+            "link_text": _("Pay online"),
         },
         users=[draft.enrollment.user] if draft.enrollment_id else users_for_account(service_account=account),
         reference=f"draft:{draft.pk}:{draft.attempts}",
@@ -305,7 +316,7 @@ def autopay_send_reminders(*, on: dt.date) -> int:
             {"enrollment_id": due.enrollment_id} if due.enrollment_id else {"agreement_id": due.agreement_id}
         )
         with transaction.atomic():
-            draft, _ = AutopayDraft.objects.get_or_create(
+            draft, _created = AutopayDraft.objects.get_or_create(
                 **lookup,
                 period=due.period,
                 defaults={"service_account_id": due.service_account_id, "draft_date": due.draft_date},
@@ -321,25 +332,47 @@ def autopay_send_reminders(*, on: dt.date) -> int:
         if due.enrollment_id:
             card = draft.enrollment.card
             lines = [
-                f"On {due.draft_date:%B %-d} we will charge ${amount:,.2f} to your {card} for account "
-                f"{account.account_number}."
+                format_lazy(
+                    _("On {date} we will charge {amount} to your {card} for account {number}."),
+                    date=local_date(due.draft_date, "MONTH_DAY_FORMAT"),
+                    amount=money(amount),
+                    card=card,
+                    number=account.account_number,
+                )
             ]
             if card_expires_before(card, due.draft_date):
                 lines.append(
-                    f"Your {card} expires before then. Please replace it now so the payment goes through."
+                    format_lazy(
+                        _(
+                            "Your {card} expires before then. Please replace it now so the payment goes through."
+                        ),
+                        card=card,
+                    )
                 )
             users, required = [draft.enrollment.user], False
         else:
             agreement = draft.agreement
             lines = [
-                f"On {due.draft_date:%B %-d} we will draft ${amount:,.2f} from your "
-                f"{agreement.get_account_type_display().lower()} account ending {agreement.account_last4} "
-                f"for account {account.account_number}, as your Preauthorized Payments Agreement allows."
+                format_lazy(
+                    _(
+                        "On {date} we will draft {amount} from your {kind} account ending {last4} "
+                        "for account {number}, as your Preauthorized Payments Agreement allows."
+                    ),
+                    date=local_date(due.draft_date, "MONTH_DAY_FORMAT"),
+                    amount=money(amount),
+                    kind=lazy_lower(agreement.get_account_type_display()),
+                    last4=agreement.account_last4,
+                    number=account.account_number,
+                )
             ]
             users, required = users_for_account(service_account=account), True
         email_send(
             kind=NotificationKind.AUTOPAY_SCHEDULED,
-            subject=f"Autopay on {due.draft_date:%B %-d}: ${amount:,.2f}",
+            subject=format_lazy(
+                _("Autopay on {date}: {amount}"),
+                date=local_date(due.draft_date, "MONTH_DAY_FORMAT"),
+                amount=money(amount),
+            ),
             template="emails/notice",
             context={"lines": lines},
             users=users,

@@ -7,6 +7,8 @@ import uuid
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind, ServiceAccount, User
 from accounts.notifications import email_send
@@ -32,11 +34,11 @@ def card_save(*, user: User, setup_intent_id: str) -> SavedCard:
     """Keep the card the customer confirmed on a SetupIntent of their own Stripe customer."""
     intent = gateway.setup_intent_retrieve(setup_intent_id)
     if intent.customer_id != stripe_customer_for_user(user=user):
-        raise ApplicationError("That card confirmation does not belong to your login.")
+        raise ApplicationError(_("That card confirmation does not belong to your login."))
     if intent.status != "succeeded" or not intent.payment_method_id:
-        raise ApplicationError("The card was not confirmed. Please enter it again.")
+        raise ApplicationError(_("The card was not confirmed. Please enter it again."))
     card = gateway.card_retrieve(intent.payment_method_id)
-    saved, _ = SavedCard.objects.get_or_create(
+    saved, _created = SavedCard.objects.get_or_create(
         stripe_payment_method_id=card.payment_method_id,
         defaults={
             "user": user,
@@ -61,7 +63,7 @@ def card_expires_before(card: SavedCard, day: dt.date) -> bool:
     return (card.exp_year, card.exp_month) < (day.year, day.month)
 
 
-def _notify_changed(enrollment: AutopayEnrollment, *, subject: str, lines: list[str]) -> None:
+def _notify_changed(enrollment: AutopayEnrollment, *, subject, lines: list) -> None:
     email_send(
         kind=NotificationKind.AUTOPAY_CHANGED,
         subject=subject,
@@ -69,7 +71,7 @@ def _notify_changed(enrollment: AutopayEnrollment, *, subject: str, lines: list[
         context={
             "lines": lines,
             "link": reverse("autopay_manage", args=[enrollment.service_account_id]),
-            "link_text": "Manage autopay",
+            "link_text": _("Manage autopay"),
         },
         users=[enrollment.user],
         reference=f"autopay:{enrollment.pk}",
@@ -81,13 +83,15 @@ def autopay_enroll(
 ) -> AutopayEnrollment:
     """Draft this account on `draft_day` (1 to 28) each month, from bills issued from today on."""
     if card.user_id != user.pk:
-        raise ApplicationError("Choose one of your own saved cards.")
+        raise ApplicationError(_("Choose one of your own saved cards."))
     if not 1 <= draft_day <= 28:
-        raise ApplicationError("Choose a day from 1 to 28.")
+        raise ApplicationError(_("Choose a day from 1 to 28."))
     if BankDraftAgreement.objects.filter(service_account=service_account, status="active").exists():
         raise ApplicationError(
-            "This account is drafted from a bank account on the 20th under a signed agreement. To choose "
-            "another day, ask customer service to end that agreement first, then enroll here."
+            _(
+                "This account is drafted from a bank account on the 20th under a signed agreement. To choose "
+                "another day, ask customer service to end that agreement first, then enroll here."
+            )
         )
     try:
         with transaction.atomic():
@@ -100,25 +104,35 @@ def autopay_enroll(
             )
     except IntegrityError as exc:
         raise ApplicationError(
-            "This account already has autopay. Change its card or cancel it instead."
+            _("This account already has autopay. Change its card or cancel it instead.")
         ) from exc
     lines = [
-        f"Autopay is set up for account {service_account.account_number}.",
-        f"We will charge your {card} on day {draft_day} of each month for the amount due on your "
-        "latest bill, starting with your next bill. Please pay your current bill yourself if it is due.",
+        format_lazy(_("Autopay is set up for account {number}."), number=service_account.account_number),
+        format_lazy(
+            _(
+                "We will charge your {card} on day {day} of each month for the amount due on your "
+                "latest bill, starting with your next bill. Please pay your current bill yourself if it is due."
+            ),
+            card=card,
+            day=draft_day,
+        ),
     ]
     if draft_day > DUE_DAY:
         lines.append(
-            f"Bills are due on the {DUE_DAY}th, so a draft on day {draft_day} comes after the due date."
+            format_lazy(
+                _("Bills are due on the {due}th, so a draft on day {day} comes after the due date."),
+                due=DUE_DAY,
+                day=draft_day,
+            )
         )
-    _notify_changed(enrollment, subject="Autopay is set up", lines=lines)
+    _notify_changed(enrollment, subject=_("Autopay is set up"), lines=lines)
     return enrollment
 
 
 def autopay_change_card(*, enrollment: AutopayEnrollment, card: SavedCard, user: User) -> AutopayEnrollment:
     """Use the new card from now on; the old card is removed from Stripe and from the portal."""
     if card.user_id != user.pk or enrollment.user_id != user.pk:
-        raise ApplicationError("Choose one of your own saved cards.")
+        raise ApplicationError(_("Choose one of your own saved cards."))
     old = enrollment.card
     enrollment.card = card
     enrollment.save(update_fields=["card"])
@@ -126,8 +140,14 @@ def autopay_change_card(*, enrollment: AutopayEnrollment, card: SavedCard, user:
         card_remove(card=old)
     _notify_changed(
         enrollment,
-        subject="Your autopay card was changed",
-        lines=[f"Autopay for account {enrollment.service_account.account_number} now uses your {card}."],
+        subject=_("Your autopay card was changed"),
+        lines=[
+            format_lazy(
+                _("Autopay for account {number} now uses your {card}."),
+                number=enrollment.service_account.account_number,
+                card=card,
+            )
+        ],
     )
     return enrollment
 
@@ -142,10 +162,15 @@ def autopay_cancel(*, enrollment: AutopayEnrollment, user: User) -> AutopayEnrol
         enrollment.save(update_fields=["status", "cancelled_at"])
     _notify_changed(
         enrollment,
-        subject="Autopay is cancelled",
+        subject=_("Autopay is cancelled"),
         lines=[
-            f"Autopay for account {enrollment.service_account.account_number} is cancelled. "
-            "No more drafts will be made; please pay your bills another way."
+            format_lazy(
+                _(
+                    "Autopay for account {number} is cancelled. "
+                    "No more drafts will be made; please pay your bills another way."
+                ),
+                number=enrollment.service_account.account_number,
+            )
         ],
     )
     return enrollment

@@ -1,10 +1,13 @@
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
 from billing.models import Bill
+from portal.i18n import local_date
 
 
 def bills_send_ready_notices(*, bill_ids: list[int]) -> int:
@@ -26,7 +29,11 @@ def bills_send_ready_notices(*, bill_ids: list[int]) -> int:
         url = settings.PORTAL_BASE_URL + reverse("bill_detail", args=[bill.service_account_id, bill.pk])
         email_send(
             kind=NotificationKind.BILL_READY,
-            subject=f"Your {bill.period:%B %Y} bill for account {bill.service_account.account_number}",
+            subject=format_lazy(
+                _("Your {month} bill for account {number}"),
+                month=local_date(bill.period, "YEAR_MONTH_FORMAT"),
+                number=bill.service_account.account_number,
+            ),
             template="billing/emails/bill_ready",
             context={"bill": bill, "account": bill.service_account, "url": url},
             users=users_for_account(service_account=bill.service_account),

@@ -18,6 +18,8 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount, User
 from billing import stripe_gateway as gateway
@@ -26,7 +28,7 @@ from billing.models import BillingAccount, Invoice, LedgerEntry, Payment, SavedC
 from billing.services.ledger import Posting, ledger_post
 from portal.audit import audit_record
 from portal.errors import ApplicationError
-from portal.money import ZERO
+from portal.money import ZERO, money
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +55,16 @@ def invoice_amount_open(*, invoice: Invoice) -> Decimal:
 
 def payment_amount_check(*, amount: Decimal, limit: Decimal) -> None:
     if amount < MINIMUM_PAYMENT:
-        raise ApplicationError("The smallest payment we can take online is $1.00.")
+        raise ApplicationError(_("The smallest payment we can take online is $1.00."))
     if amount > limit:
         raise ApplicationError(
-            f"That is more than what is owed (${limit:,.2f}). Please enter ${limit:,.2f} or less."
+            format_lazy(
+                _("That is more than what is owed ({limit}). Please enter {limit} or less."),
+                limit=money(limit),
+            )
         )
     if amount.as_tuple().exponent < -2:
-        raise ApplicationError("Enter the amount in dollars and cents, like 45.10.")
+        raise ApplicationError(_("Enter the amount in dollars and cents, like 45.10."))
 
 
 def stripe_customer_for_user(*, user: User) -> str:
@@ -132,7 +137,7 @@ def payment_start(
                 )
     payment = existing
     if payment.is_final or payment.stripe_payment_method_id:
-        raise ApplicationError("This payment was already submitted.")
+        raise ApplicationError(_("This payment was already submitted."))
     if not payment.stripe_setup_intent_id:
         customer_id = _customer_for(payment=payment, user=user)
         intent = gateway.setup_intent_create(
@@ -153,10 +158,10 @@ def payment_charge(*, payment: Payment, setup_intent_id: str) -> ChargeOutcome:
     Caller must not hold a transaction.
     """
     if setup_intent_id != payment.stripe_setup_intent_id:
-        raise ApplicationError("That card confirmation does not belong to this payment.")
+        raise ApplicationError(_("That card confirmation does not belong to this payment."))
     setup = gateway.setup_intent_retrieve(setup_intent_id)
     if setup.status != "succeeded" or not setup.payment_method_id:
-        raise ApplicationError("The card was not confirmed. Please enter it again.")
+        raise ApplicationError(_("The card was not confirmed. Please enter it again."))
     claimed = Payment.objects.filter(
         pk=payment.pk, status=Payment.Status.PENDING, stripe_payment_method_id=""
     ).update(stripe_payment_method_id=setup.payment_method_id)
@@ -299,7 +304,7 @@ def payment_keep_card(*, payment: Payment) -> SavedCard | None:
     if not (payment.save_card and payment.created_by_id and payment.stripe_payment_method_id):
         return None
     card = gateway.card_retrieve(payment.stripe_payment_method_id)
-    saved, _ = SavedCard.objects.get_or_create(
+    saved, _created = SavedCard.objects.get_or_create(
         stripe_payment_method_id=card.payment_method_id,
         defaults={
             "user_id": payment.created_by_id,

@@ -1,4 +1,6 @@
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind
 from accounts.notifications import email_send
@@ -24,7 +26,7 @@ def payment_send_receipt(*, payment: Payment) -> bool:
     return bool(
         email_send(
             kind=NotificationKind.PAYMENT_RECEIVED,
-            subject=f"Payment received: {payment.confirmation_number}",
+            subject=format_lazy(_("Payment received: {number}"), number=payment.confirmation_number),
             template="billing/emails/receipt",
             context={"payment": payment},
             users=[payer] if payer else [],

@@ -9,6 +9,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind, ServiceAccount
 from assistance.selectors import accounts_holding_door_hanger_fees, accounts_with_plan_in_good_standing
@@ -19,6 +21,7 @@ from billing.services.ledger import Posting, ledger_post
 from certification.models import Notice
 from certification.services.notices import Letter, NoticeRun, _send
 from portal.errors import ApplicationError
+from portal.i18n import local_date
 
 
 @dataclass
@@ -82,7 +85,10 @@ def collections_run(*, as_of: dt.date) -> CollectionsRun:
                     account,
                     past_due_total(open_list, as_of=as_of),
                     [
-                        "Your payment is late. A late fee was added. Please pay now to avoid a door-hanger notice and its fee."
+                        _(
+                            "Your payment is late. A late fee was added. Please pay now to avoid a door-hanger "
+                            "notice and its fee."
+                        )
                     ],
                 )
             )
@@ -108,8 +114,13 @@ def collections_run(*, as_of: dt.date) -> CollectionsRun:
                     account,
                     past_due_total(open_list, as_of=as_of) + hanger_fee,
                     [
-                        f"Service may be turned off on or after {turn_off:%B %-d, %Y} unless the past-due amount is paid.",
-                        "If you have applied for bill assistance, call us right away.",
+                        format_lazy(
+                            _(
+                                "Service may be turned off on or after {date} unless the past-due amount is paid."
+                            ),
+                            date=local_date(turn_off),
+                        ),
+                        _("If you have applied for bill assistance, call us right away."),
                     ],
                 )
             )
@@ -121,9 +132,11 @@ def collections_run(*, as_of: dt.date) -> CollectionsRun:
         kind=Notice.Kind.LATE,
         occasion=as_of.isoformat(),
         email_kind=NotificationKind.PAST_DUE,
-        subject=lambda letter: f"Late notice for account {letter.account.account_number}",
+        subject=lambda letter: format_lazy(
+            _("Late notice for account {number}"), number=letter.account.account_number
+        ),
         batch_name=f"late-{as_of.isoformat()}.pdf",
-        title="Late notice",
+        title=_("Late notice"),
         today=as_of,
     )
     _send(
@@ -131,9 +144,11 @@ def collections_run(*, as_of: dt.date) -> CollectionsRun:
         kind=Notice.Kind.DOOR_HANGER,
         occasion=as_of.isoformat(),
         email_kind=NotificationKind.PAST_DUE,
-        subject=lambda letter: f"Service turn-off notice for account {letter.account.account_number}",
+        subject=lambda letter: format_lazy(
+            _("Service turn-off notice for account {number}"), number=letter.account.account_number
+        ),
         batch_name=f"door-hangers-{as_of.isoformat()}.pdf",
-        title="Door-hanger notice",
+        title=_("Door-hanger notice"),
         today=as_of,
     )
     # The field crew: door hangers left long enough ago, still past due.

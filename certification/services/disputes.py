@@ -5,6 +5,8 @@ from decimal import Decimal
 from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountLink, User
 from accounts.notifications import email_send
@@ -13,22 +15,23 @@ from billing.services.ledger import billing_accounts_lock, ledger_reverse
 from certification.models import Certification, Dispute
 from portal.audit import audit_record
 from portal.errors import ApplicationError
+from portal.money import money
 
 
 def dispute_open(*, certification: Certification, user: User, reason: str) -> Dispute:
     if not AccountLink.objects.filter(
         user=user, service_account_id=certification.service_account_id
     ).exists():
-        raise ApplicationError("You can dispute charges only on your own accounts.")
+        raise ApplicationError(_("You can dispute charges only on your own accounts."))
     if not reason.strip():
-        raise ApplicationError("Tell us what you believe is wrong.")
+        raise ApplicationError(_("Tell us what you believe is wrong."))
     try:
         with transaction.atomic():
             dispute = Dispute.objects.create(
                 certification=certification, opened_by=user, reason=reason.strip()[:4000]
             )
     except IntegrityError as exc:
-        raise ApplicationError("A dispute of these charges is already being investigated.") from exc
+        raise ApplicationError(_("A dispute of these charges is already being investigated.")) from exc
     clerks = Group.objects.filter(name="Clerks").first()
     email_send(
         kind="staff",
@@ -46,11 +49,14 @@ def dispute_open(*, certification: Certification, user: User, reason: str) -> Di
     )
     email_send(
         kind="certification",
-        subject="We received your dispute",
+        subject=_("We received your dispute"),
         template="emails/notice",
         context={
             "lines": [
-                "We received your dispute of the certified charges. Our staff will investigate and tell you what they find."
+                _(
+                    "We received your dispute of the certified charges. Our staff will investigate and tell you "
+                    "what they find."
+                )
             ]
         },
         users=[user],
@@ -125,15 +131,26 @@ def dispute_resolve(
             account_number=certification.service_account.account_number,
         )
     lines = {
-        Dispute.Status.UPHELD: "We investigated your dispute. The certified charges stand.",
-        Dispute.Status.ADJUSTED: f"We investigated your dispute and lowered the certified amount to ${certification.delinquent_amount:,.2f}. "
-        f"${to_return:,.2f} is back on your utility account.",
-        Dispute.Status.WITHDRAWN: "We investigated your dispute and withdrew the certification. "
-        f"The ${to_return:,.2f} is back on your utility account instead of the tax roll.",
+        Dispute.Status.UPHELD: _("We investigated your dispute. The certified charges stand."),
+        Dispute.Status.ADJUSTED: format_lazy(
+            _(
+                "We investigated your dispute and lowered the certified amount to {amount}. {returned} is back on "
+                "your utility account."
+            ),
+            amount=money(certification.delinquent_amount),
+            returned=money(to_return),
+        ),
+        Dispute.Status.WITHDRAWN: format_lazy(
+            _(
+                "We investigated your dispute and withdrew the certification. The {returned} is back on your "
+                "utility account instead of the tax roll."
+            ),
+            returned=money(to_return),
+        ),
     }[outcome]
     email_send(
         kind="certification",
-        subject="Your dispute of certified charges",
+        subject=_("Your dispute of certified charges"),
         template="emails/notice",
         context={"lines": [lines, dispute.resolution]},
         users=[dispute.opened_by],

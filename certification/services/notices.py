@@ -11,22 +11,27 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind, ServiceAccount
-from accounts.notifications import email_send, users_for_account
+from accounts.notifications import account_language, email_send, users_for_account
 from billing.calendar import local_today
 from billing.models import LedgerEntry
 from billing.selectors import open_items_for_accounts, past_due_total
 from certification.models import Notice
 from certification.services.sweep import cutoff_date, latest_due_date
-from portal.money import ZERO
+from portal.i18n import local_date
+from portal.money import ZERO, money
 
 
 @dataclass
 class Letter:
     account: ServiceAccount
     amount: Decimal
-    lines: list[str]
+    lines: list  # lazy texts: written in the letter's language when the batch is printed
+    language: str = settings.LANGUAGE_CODE
+    title: object = ""
 
 
 @dataclass
@@ -98,6 +103,9 @@ def _send(
         if not _record(kind, letter.account, occasion, letter.amount, batch_name):
             run.letters.remove(letter)
             run.already += 1
+    for letter in run.letters:
+        letter.language = account_language(service_account=letter.account)
+        letter.title = title
     _print_batch(run, title=title, name=batch_name, today=today)
     for letter in run.letters:
         email_send(
@@ -108,7 +116,7 @@ def _send(
                 "lines": letter.lines,
                 "link": settings.PORTAL_BASE_URL
                 + reverse("service_account_detail", args=[letter.account.pk]),
-                "link_text": "See the account and pay online",
+                "link_text": _("See the account and pay online"),
             },
             users=users_for_account(service_account=letter.account),
             reference=f"notice:{kind}:{letter.account.pk}:{occasion}",
@@ -127,13 +135,24 @@ def notices_past_due(*, as_of: dt.date) -> NoticeRun:
             continue
         account = accounts[account_id]
         lines = [
-            f"Our records show ${past_due:,.2f} past due on account {account.account_number} for {account.service_address}.",
-            "Please pay it now. If you cannot, call us: we offer payment plans and bill assistance.",
+            format_lazy(
+                _("Our records show {amount} past due on account {number} for {address}."),
+                amount=money(past_due),
+                number=account.account_number,
+                address=account.service_address,
+            ),
+            _("Please pay it now. If you cannot, call us: we offer payment plans and bill assistance."),
         ]
         if settings.COLLECTION_PATH == "certify":
             lines.append(
-                f"Charges still unpaid more than 60 days after their due date on June 20 are certified to the "
-                f"{settings.CERTIFICATION_COUNTY} tax roll with a ${Decimal(settings.CERTIFICATION_PROCESSING_FEE):,.2f} processing fee."
+                format_lazy(
+                    _(
+                        "Charges still unpaid more than 60 days after their due date on June 20 are certified to the "
+                        "{county} tax roll with a {fee} processing fee."
+                    ),
+                    county=settings.CERTIFICATION_COUNTY,
+                    fee=money(Decimal(settings.CERTIFICATION_PROCESSING_FEE)),
+                )
             )
         run.letters.append(Letter(account, past_due, lines))
     _send(
@@ -141,9 +160,11 @@ def notices_past_due(*, as_of: dt.date) -> NoticeRun:
         kind=Notice.Kind.PAST_DUE,
         occasion=as_of.isoformat(),
         email_kind=NotificationKind.PAST_DUE,
-        subject=lambda letter: f"Past-due notice for account {letter.account.account_number}",
+        subject=lambda letter: format_lazy(
+            _("Past-due notice for account {number}"), number=letter.account.account_number
+        ),
         batch_name=f"past-due-{as_of.isoformat()}.pdf",
-        title="Past-due notice",
+        title=_("Past-due notice"),
         today=as_of,
     )
     return run
@@ -165,11 +186,32 @@ def notices_precertification(*, year: int, today: dt.date | None = None) -> Noti
             continue
         account = accounts[account_id]
         lines = [
-            f"Account {account.account_number} for {account.service_address} has ${amount:,.2f} in charges due on or before "
-            f"{latest_due_date(year):%B %-d, %Y} that are not paid.",
-            f"If they are still unpaid on {cutoff_date(year):%B %-d, %Y}, they will be certified to the {settings.CERTIFICATION_COUNTY} "
-            f'tax roll with a ${fee:,.2f} processing fee, and appear on the property tax statement as "{settings.CERTIFICATION_DESCRIPTION}".',
-            f"To avoid certification, pay by {cutoff_date(year):%B %-d}. If you cannot, call us about a payment plan or bill assistance.",
+            format_lazy(
+                _(
+                    "Account {number} for {address} has {amount} in charges due on or before {date} that are not paid."
+                ),
+                number=account.account_number,
+                address=account.service_address,
+                amount=money(amount),
+                date=local_date(latest_due_date(year)),
+            ),
+            format_lazy(
+                _(
+                    "If they are still unpaid on {date}, they will be certified to the {county} tax roll with a {fee} "
+                    'processing fee, and appear on the property tax statement as "{description}".'
+                ),
+                date=local_date(cutoff_date(year)),
+                county=settings.CERTIFICATION_COUNTY,
+                fee=money(fee),
+                description=settings.CERTIFICATION_DESCRIPTION,
+            ),
+            format_lazy(
+                _(
+                    "To avoid certification, pay by {date}. If you cannot, call us about a payment plan or bill "
+                    "assistance."
+                ),
+                date=local_date(cutoff_date(year), "MONTH_DAY_FORMAT"),
+            ),
         ]
         run.letters.append(Letter(account, amount, lines))
     _send(
@@ -177,9 +219,11 @@ def notices_precertification(*, year: int, today: dt.date | None = None) -> Noti
         kind=Notice.Kind.PRECERTIFICATION,
         occasion=str(year),
         email_kind=NotificationKind.PRECERTIFICATION,
-        subject=lambda letter: f"Notice before certification: account {letter.account.account_number}",
+        subject=lambda letter: format_lazy(
+            _("Notice before certification: account {number}"), number=letter.account.account_number
+        ),
         batch_name=f"precertification-{year}.pdf",
-        title="Notice of pending certification",
+        title=_("Notice of pending certification"),
         today=today,
     )
     return run
