@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run manage test bench lint install assets browser migrations clean
+.PHONY: run manage test bench lint install assets browser migrations messages clean
 
 # The virtual environment, reinstalled when a requirements file changes.
 $(STAMP): requirements.txt requirements-dev.txt
@@ -56,6 +56,12 @@ $(VENV)/.bench: $(STAMP) requirements-bench.txt
 
 bench: install $(VENV)/.bench
 	$(BIN)/python -m portal.devservices exec -- $(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The Spanish catalog: collect new messages into locale/es/LC_MESSAGES/django.po, translate the
+# empty ones there, then run this again to compile django.mo (both are committed).
+messages: $(STAMP)
+	DJANGO_SETTINGS_MODULE=portal.settings.test DATABASE_URL=postgres://unused/unused $(BIN)/python manage.py makemessages -l es --no-location --no-obsolete -i ".venv/*" -i "node_modules/*" -i "bench/*" -i "*/tests/*" -i "staticfiles/*" -i "private-media/*"
+	DJANGO_SETTINGS_MODULE=portal.settings.test DATABASE_URL=postgres://unused/unused $(BIN)/python manage.py compilemessages -l es --ignore ".venv" --ignore "node_modules"
 
 migrations: $(STAMP)
 	$(BIN)/python -m portal.devservices exec -- $(BIN)/python manage.py makemigrations

@@ -5,14 +5,15 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountLink, ServiceAccount, User
 from portal.csvimport import CsvImportError, ImportSummary, read_csv
 from portal.errors import ApplicationError
 
-LINK_MISMATCH_MESSAGE = (
-    "Those details do not match our records. Check the account number and service ZIP "
-    "code on your bill and try again."
+LINK_MISMATCH_MESSAGE = _(
+    "Those details do not match our records. Check the account number and service ZIP code on your bill and "
+    "try again."
 )
 
 

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage
 
@@ -42,9 +44,14 @@ def service_account_link_view(request):
             minutes = max(1, round(usage["time_left"] / 60))
             messages.error(
                 request,
-                "Too many attempts that did not match. For your security, please wait "
-                f"about {minutes} minute{'s' if minutes != 1 else ''} and try again, or call "
-                f"us at {settings.UTILITY_PHONE}.",
+                ngettext(
+                    "Too many attempts that did not match. For your security, please wait about %(minutes)d "
+                    "minute and try again, or call us at %(phone)s.",
+                    "Too many attempts that did not match. For your security, please wait about %(minutes)d "
+                    "minutes and try again, or call us at %(phone)s.",
+                    minutes,
+                )
+                % {"minutes": minutes, "phone": settings.UTILITY_PHONE},
             )
             return render(request, "accounts/link.html", {"form": form}, status=429)
         if form.is_valid():
@@ -60,11 +67,15 @@ def service_account_link_view(request):
             else:
                 if created:
                     messages.success(
-                        request, f"Account {account.account_number} is now linked to your login."
+                        request,
+                        _("Account %(number)s is now linked to your login.")
+                        % {"number": account.account_number},
                     )
                 else:
                     messages.info(
-                        request, f"Account {account.account_number} was already linked to your login."
+                        request,
+                        _("Account %(number)s was already linked to your login.")
+                        % {"number": account.account_number},
                     )
                 return redirect("dashboard")
     return render(request, "accounts/link.html", {"form": form})
@@ -78,8 +89,11 @@ def service_account_unlink_view(request, pk: int):
         service_account_unlink(user=request.user, service_account=account)
         messages.success(
             request,
-            f"Account {account.account_number} is no longer linked to your login. "
-            "Nothing about the account itself has changed.",
+            _(
+                "Account %(number)s is no longer linked to your login. Nothing about the account itself has "
+                "changed."
+            )
+            % {"number": account.account_number},
         )
         return redirect("dashboard")
     return render(request, "accounts/unlink_confirm.html", {"account": account})
@@ -97,6 +111,6 @@ def notification_preferences(request):
     form = NotificationPreferencesForm(request.POST or None, switches=switches)
     if request.method == "POST" and form.is_valid():
         notification_switches_set(user=request.user, enabled=form.cleaned_data)
-        messages.success(request, "Your email choices are saved.")
+        messages.success(request, _("Your email choices are saved."))
         return redirect("notification_preferences")
     return render(request, "accounts/notification_preferences.html", {"form": form})

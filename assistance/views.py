@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import service_account_get_for_user, service_account_list_for_user
@@ -43,7 +44,7 @@ def eligibility(request):
 def apply(request):
     accounts = service_account_list_for_user(user=request.user)
     if not accounts.exists():
-        messages.info(request, "Link your service account first, then apply.")
+        messages.info(request, _("Link your service account first, then apply."))
         return redirect("service_account_link")
     data = request.POST or None
     form = ApplicationForm(data, request.FILES or None, accounts=accounts)
@@ -83,11 +84,11 @@ def apply(request):
             problem = exc.message
         else:
             messages.success(
-                request, "Your application is submitted. We will call you for a short assessment."
+                request, _("Your application is submitted. We will call you for a short assessment.")
             )
             return redirect("assistance_detail", pk=application.pk)
     elif request.method == "POST":
-        problem = "Please correct the fields marked below."
+        problem = _("Please correct the fields marked below.")
     return render(
         request,
         "assistance/apply.html",
@@ -132,7 +133,9 @@ def payment_plan(request, pk: int):
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, "Your request is sent. A clerk will review it and we will email you.")
+            messages.success(
+                request, _("Your request is sent. A clerk will review it and we will email you.")
+            )
             return redirect("payment_plan", pk=account.pk)
     schedule = []
     if current and current.status == PaymentPlan.Status.ACTIVE:

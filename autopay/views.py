@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import service_account_get_for_user
@@ -43,7 +44,8 @@ def _ask_password_again(request) -> None:
 
 def _reauthentication_needed() -> JsonResponse:
     return JsonResponse(
-        {"error": "For your security, please reload this page and confirm your password again."}, status=403
+        {"error": _("For your security, please reload this page and confirm your password again.")},
+        status=403,
     )
 
 
@@ -65,16 +67,19 @@ def autopay_manage(request, pk: int):
         except ValueError:
             day = 0
         if card is None:
-            errors.append("Choose a card, or enter a new one.")
+            errors.append(_("Choose a card, or enter a new one."))
         if not 1 <= day <= 28:
-            errors.append("Choose the day of the month for the draft, from 1 to 28.")
+            errors.append(_("Choose the day of the month for the draft, from 1 to 28."))
         if not errors:
             try:
                 autopay_enroll(user=request.user, service_account=account, card=card, draft_day=day)
             except ApplicationError as exc:
                 errors.append(exc.message)
             else:
-                messages.success(request, f"Autopay is set up: day {day} of each month, from your next bill.")
+                messages.success(
+                    request,
+                    _("Autopay is set up: day %(day)s of each month, from your next bill.") % {"day": day},
+                )
                 return redirect("autopay_manage", pk=account.pk)
     next_draft = None
     if enrollment:
@@ -148,10 +153,12 @@ def autopay_replace_card(request, pk: int):
     account, enrollment = _enrollment(request, pk)
     card = _cards(request.user).filter(pk=request.POST.get("card_id") or 0).first()
     if enrollment is None or card is None:
-        messages.error(request, "Enter the new card first, then save.")
+        messages.error(request, _("Enter the new card first, then save."))
     else:
         autopay_change_card(enrollment=enrollment, card=card, user=request.user)
-        messages.success(request, f"Autopay now uses your {card}. The old card was removed.")
+        messages.success(
+            request, _("Autopay now uses your %(card)s. The old card was removed.") % {"card": card}
+        )
     return redirect("autopay_manage", pk=account.pk)
 
 
@@ -161,5 +168,5 @@ def autopay_cancel_view(request, pk: int):
     account, enrollment = _enrollment(request, pk)
     if enrollment is not None:
         autopay_cancel(enrollment=enrollment, user=request.user)
-        messages.success(request, "Autopay is cancelled. Please pay your bills another way.")
+        messages.success(request, _("Autopay is cancelled. Please pay your bills another way."))
     return redirect("autopay_manage", pk=account.pk)

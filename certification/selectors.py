@@ -1,13 +1,18 @@
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount
 from billing.selectors import account_open_items, past_due_total
 from certification.models import Certification
 from certification.services.sweep import cutoff_date, latest_due_date
+from portal.i18n import local_date
+from portal.money import money
 
 
 def certifications_for_account(*, service_account: ServiceAccount) -> QuerySet[Certification]:
@@ -36,13 +41,21 @@ def delinquency_timeline(*, service_account: ServiceAccount, today: dt.date) -> 
         return [
             Step(
                 oldest + dt.timedelta(days=1),
-                f"A late fee of ${settings.LATE_FEE} and a late notice.",
+                format_lazy(
+                    _("A late fee of {fee} and a late notice."), fee=money(Decimal(settings.LATE_FEE))
+                ),
                 today > oldest,
             ),
-            Step(hanger, f"A door-hanger notice with a ${settings.DOOR_HANGER_FEE} fee.", today >= hanger),
+            Step(
+                hanger,
+                format_lazy(
+                    _("A door-hanger notice with a {fee} fee."), fee=money(Decimal(settings.DOOR_HANGER_FEE))
+                ),
+                today >= hanger,
+            ),
             Step(
                 hanger + dt.timedelta(days=settings.SHUTOFF_AFTER_DOOR_HANGER_DAYS),
-                "Service may be turned off.",
+                _("Service may be turned off."),
                 False,
             ),
         ]
@@ -50,35 +63,51 @@ def delinquency_timeline(*, service_account: ServiceAccount, today: dt.date) -> 
     month, day = (int(x) for x in settings.PRECERTIFICATION_NOTICE_DAY.split("-"))
     notice_day = dt.date(year, month, day)
     at_risk = sum(i.unpaid for i in items if i.due_date <= latest_due_date(year))
-    steps = [Step(None, "Past-due letters each month on the 25th while a balance is past due.", True)]
+    steps = [Step(None, _("Past-due letters each month on the 25th while a balance is past due."), True)]
     steps.append(
         Step(
             notice_day,
-            "A notice before certification, to accounts with charges due by "
-            f"{latest_due_date(year):%B %-d} that are unpaid.",
+            format_lazy(
+                _("A notice before certification, to accounts with charges due by {date} that are unpaid."),
+                date=local_date(latest_due_date(year), "MONTH_DAY_FORMAT"),
+            ),
             today >= notice_day,
         )
     )
     steps.append(
         Step(
             cutoff_date(year),
-            f"The last day to pay to avoid certification{f' of ${at_risk:,.2f}' if at_risk else ''}.",
+            format_lazy(_("The last day to pay to avoid certification of {amount}."), amount=money(at_risk))
+            if at_risk
+            else _("The last day to pay to avoid certification."),
             False,
         )
     )
     steps.append(
         Step(
             cutoff_date(year) + dt.timedelta(days=1),
-            f"Charges due by {latest_due_date(year):%B %-d} still unpaid are certified to the {settings.CERTIFICATION_COUNTY} "
-            f"tax roll with a ${settings.CERTIFICATION_PROCESSING_FEE} processing fee.",
+            format_lazy(
+                _(
+                    "Charges due by {date} still unpaid are certified to the {county} tax roll with a {fee} "
+                    "processing fee."
+                ),
+                date=local_date(latest_due_date(year), "MONTH_DAY_FORMAT"),
+                county=settings.CERTIFICATION_COUNTY,
+                fee=money(Decimal(settings.CERTIFICATION_PROCESSING_FEE)),
+            ),
             False,
         )
     )
     steps.append(
         Step(
             dt.date(year, 7, 15),
-            "After July 15 they appear on the property tax statement as "
-            f'"{settings.CERTIFICATION_DESCRIPTION}", payable to the county tax collector.',
+            format_lazy(
+                _(
+                    'After July 15 they appear on the property tax statement as "{description}", payable to the '
+                    "county tax collector."
+                ),
+                description=settings.CERTIFICATION_DESCRIPTION,
+            ),
             False,
         )
     )

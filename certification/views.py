@@ -3,6 +3,8 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required, permission_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts.models import ServiceAccount
@@ -18,10 +20,12 @@ from portal.errors import ApplicationError
 
 class DisputeForm(forms.Form):
     reason = forms.CharField(
-        label="What do you believe is wrong?",
+        label=gettext_lazy("What do you believe is wrong?"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text="For example: a payment that is not counted, a charge for a month you did not own the property.",
+        help_text=gettext_lazy(
+            "For example: a payment that is not counted, a charge for a month you did not own the property."
+        ),
     )
 
 
@@ -40,7 +44,7 @@ def dispute(request, pk: int, certification_pk: int):
             form.add_error(None, exc.message)
         else:
             messages.success(
-                request, "Your dispute is sent. Our staff will investigate and tell you what they find."
+                request, _("Your dispute is sent. Our staff will investigate and tell you what they find.")
             )
             return redirect("service_account_detail", pk=account.pk)
     return render(

@@ -5,6 +5,7 @@ Accept-Language). A signed-in login's own choice (User.language) wins over both,
 """
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.http import HttpResponseRedirect
 from django.utils import translation
 from django.utils.formats import date_format
@@ -19,7 +20,7 @@ def login_language_adopt(sender, request, user, **kwargs) -> None:
     """user_logged_in receiver: a login that never chose keeps what it picked before signing in."""
     chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
     if not user.language and chosen in SUPPORTED:
-        type(user).objects.filter(pk=user.pk).update(language=chosen)
+        get_user_model().objects.filter(pk=user.pk).update(language=chosen)
         user.language = chosen
 
 
@@ -57,7 +58,7 @@ def language_set(request):
     if language not in SUPPORTED:
         return response
     if request.user.is_authenticated and request.user.language != language:
-        type(request.user).objects.filter(pk=request.user.pk).update(language=language)
+        get_user_model().objects.filter(pk=request.user.pk).update(language=language)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         language,

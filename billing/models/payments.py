@@ -271,4 +271,4 @@ class SavedCard(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.brand.title()} ending {self.last4}"
+        return _("%(brand)s ending %(last4)s") % {"brand": self.brand.title(), "last4": self.last4}

@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
@@ -77,7 +78,7 @@ def pay_account(request, pk: int):
     account = service_account_get_for_user(user=request.user, pk=pk)
     context = _pay_context(
         request,
-        title=f"Pay account {account.account_number}",
+        title=_("Pay account %(number)s") % {"number": account.account_number},
         amount_due=amount_owed(service_account=account),
         start_url=reverse("payment_start_account", args=[account.pk]),
         account=account,
@@ -113,9 +114,11 @@ def _start(request, *, account=None, invoice=None, channel, clerk=None):
     token = _parse_token(body.get("token"))
     amount = _parse_amount(body.get("amount"))
     if token is None:
-        return JsonResponse({"error": "This page has expired. Please reload it and try again."}, status=400)
+        return JsonResponse(
+            {"error": _("This page has expired. Please reload it and try again.")}, status=400
+        )
     if amount is None:
-        return JsonResponse({"error": "Enter the amount in dollars and cents, like 45.10."}, status=400)
+        return JsonResponse({"error": _("Enter the amount in dollars and cents, like 45.10.")}, status=400)
     email = str(body.get("email") or "").strip()[:254]
     if clerk is not None:
         email = email or (account.email if account else "")
@@ -126,7 +129,7 @@ def _start(request, *, account=None, invoice=None, channel, clerk=None):
         try:
             validate_email(email)
         except ValidationError:
-            return JsonResponse({"error": "Enter the email address for your receipt."}, status=400)
+            return JsonResponse({"error": _("Enter the email address for your receipt.")}, status=400)
     try:
         payment, client_secret = payment_start(
             client_token=token,
@@ -246,7 +249,7 @@ def quick_pay(request):
     form = QuickPayLookupForm(request.POST or None)
     if request.method == "POST":
         if _lookup_limited(request):
-            form.add_error(None, "Too many tries. Please wait a few minutes, or call us to pay by phone.")
+            form.add_error(None, _("Too many tries. Please wait a few minutes, or call us to pay by phone."))
             return render(request, "billing/quick_pay_lookup.html", {"form": form}, status=429)
         if form.is_valid():
             account = ServiceAccount.objects.filter(
@@ -254,7 +257,9 @@ def quick_pay(request):
                 service_zip=form.cleaned_data["service_zip"],
             ).first()
             if account is None:
-                form.add_error(None, "Those details do not match our records. Check your bill and try again.")
+                form.add_error(
+                    None, _("Those details do not match our records. Check your bill and try again.")
+                )
             else:
                 request.session[SESSION_QUICK_PAY] = account.pk
                 return redirect("quick_pay_pay")
@@ -276,7 +281,7 @@ def quick_pay_pay(request):
         return redirect("quick_pay")
     context = _pay_context(
         request,
-        title="Quick pay",
+        title=_("Quick pay"),
         amount_due=amount_owed(service_account=account),
         start_url=reverse("payment_start_quick"),
         guest=True,
@@ -297,7 +302,7 @@ def invoice_pay_lookup(request):
     form = InvoiceLookupForm(request.POST or None)
     if request.method == "POST":
         if _lookup_limited(request):
-            form.add_error(None, "Too many tries. Please wait a few minutes, or call us to pay by phone.")
+            form.add_error(None, _("Too many tries. Please wait a few minutes, or call us to pay by phone."))
             return render(request, "billing/invoice_lookup.html", {"form": form}, status=429)
         if form.is_valid():
             invoice = Invoice.objects.filter(
@@ -305,7 +310,7 @@ def invoice_pay_lookup(request):
             ).first()
             if invoice is None:
                 form.add_error(
-                    None, "Those details do not match our records. Check your invoice and try again."
+                    None, _("Those details do not match our records. Check your invoice and try again.")
                 )
             else:
                 request.session[SESSION_INVOICE] = invoice.pk
@@ -328,7 +333,8 @@ def invoice_pay(request):
         return redirect("invoice_pay_lookup")
     context = _pay_context(
         request,
-        title=f"Pay {invoice.get_kind_display().lower()} {invoice.number}",
+        title=_("Pay %(kind)s %(number)s")
+        % {"kind": invoice.get_kind_display().lower(), "number": invoice.number},
         amount_due=invoice_amount_open(invoice=invoice),
         start_url=reverse("payment_start_invoice"),
         invoice=invoice,

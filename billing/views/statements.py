@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.selectors import service_account_get_for_user, service_account_list_for_user
@@ -134,7 +135,7 @@ def paperless_update(request, pk: int):
     paperless = request.POST.get("paperless") == "on"
     billing_account_set_paperless(service_account=account, paperless=paperless)
     if paperless:
-        messages.success(request, "Paperless billing is on: your bills will come by email only.")
+        messages.success(request, _("Paperless billing is on: your bills will come by email only."))
     else:
-        messages.success(request, "Paperless billing is off: we will mail you a paper bill as well.")
+        messages.success(request, _("Paperless billing is off: we will mail you a paper bill as well."))
     return redirect("service_account_detail", pk=account.pk)
