@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from accounts.models import AccountLink, ServiceAccount
 from accounts.services import service_accounts_import
-from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, UserFactory
+from accounts.tests.factories import PASSWORD, AccountLinkFactory, ServiceAccountFactory, UserFactory
 from assistance.models import AssistanceApplication, PaymentPlan
+from autopay.models import AutopayEnrollment
 from billing.models import LedgerEntry, Payment, PaymentBatch, StripeEvent
 from billing.services.batches import lockbox_import
 from billing.services.imports import transactions_import
@@ -184,18 +185,27 @@ TEXT = st.one_of(CELL, st.text(max_size=200))
 
 @pytest.fixture
 def customer():
+    import datetime as dt
+
+    from certification.models import Certification
+    from certification.services.sweep import certification_sweep
+
     user = UserFactory()
     account = AccountLinkFactory(user=user).service_account
+    post(account, "charge", "30.00", "2026-02-01", "2026-02-20")
+    certification_sweep(year=2026, today=dt.date(2026, 6, 21))
     post(account, "charge", "80.00", "2026-05-01", "2026-05-20")
     client = Client()
     client.force_login(user)
-    return {"client": client, "account": account, "user": user}
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})  # the autopay page asks
+    certification = Certification.objects.get(service_account=account)
+    return {"client": client, "account": account, "user": user, "certification": certification}
 
 
-WATCHED = (LedgerEntry, Payment, AccountLink, AssistanceApplication, PaymentPlan, Dispute)
+WATCHED = (LedgerEntry, Payment, AccountLink, AssistanceApplication, PaymentPlan, Dispute, AutopayEnrollment)
 
 
-def form_posts(account) -> dict[str, tuple[str, str, list[str]]]:
+def form_posts(account, certification) -> dict[str, tuple[str, str, list[str]]]:
     """Each customer form: its method, its address and the fields it takes."""
     return {
         "link": ("post", reverse("service_account_link"), ["account_number", "service_zip"]),
@@ -215,10 +225,16 @@ def form_posts(account) -> dict[str, tuple[str, str, list[str]]]:
         "paperless": ("post", reverse("paperless_update", args=[account.pk]), ["paperless"]),
         "invoice look-up": ("post", reverse("invoice_pay_lookup"), ["number", "payer_zip"]),
         "sign-up": ("post", reverse("account_signup"), ["email", "password1", "password2"]),
+        "autopay": ("post", reverse("autopay_manage", args=[account.pk]), ["card_id", "draft_day"]),
+        "dispute": (
+            "post",
+            reverse("certification_dispute", args=[account.pk, certification.pk]),
+            ["reason"],
+        ),
     }
 
 
-@EXAMPLES
+@settings(EXAMPLES, max_examples=150)
 @given(
     form=st.sampled_from(
         [
@@ -231,13 +247,15 @@ def form_posts(account) -> dict[str, tuple[str, str, list[str]]]:
             "paperless",
             "invoice look-up",
             "sign-up",
+            "autopay",
+            "dispute",
         ]
     ),
     values=st.lists(TEXT, min_size=4, max_size=4),
 )
 def test_no_form_answers_with_a_500_whatever_it_is_sent(customer, form, values):
     cache.clear()  # rate limits would otherwise answer every later example
-    method, url, fields = form_posts(customer["account"])[form]
+    method, url, fields = form_posts(customer["account"], customer["certification"])[form]
     before = counts(*WATCHED)
     response = getattr(customer["client"], method)(url, dict(zip(fields, values, strict=False)))
     assert response.status_code < 500, (form, values)
