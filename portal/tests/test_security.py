@@ -149,9 +149,20 @@ def test_adding_an_email_address_asks_for_the_password_again(client):
 def test_the_admin_sign_in_is_the_portals_rate_limited_one():
     from django.test import Client
 
-    response = Client().get("/admin/login/?next=/admin/")
+    clerk = UserFactory(is_staff=True)
+    guest = Client()
+    response = guest.get("/admin/login/?next=/admin/")
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+    # Django's own admin form is gone: a password posted to it signs no one in.
+    posted = guest.post("/admin/login/", {"username": clerk.email, "password": PASSWORD})
+    assert posted.status_code == 302 and posted["Location"].startswith(reverse("account_login"))
+    assert "_auth_user_id" not in guest.session
+    # The portal's sign-in counts failures per login: the sixth try is refused, right or wrong.
+    for _ in range(5):
+        guest.post(reverse("account_login"), {"login": clerk.email, "password": "Wrong-Pass-1!"})
+    refused = guest.post(reverse("account_login"), {"login": clerk.email, "password": PASSWORD})
+    assert "_auth_user_id" not in guest.session and refused.status_code in (200, 429)
 
 
 def test_staff_without_two_step_verification_are_sent_to_set_it_up(client):
