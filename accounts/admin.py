@@ -1,7 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.core.exceptions import PermissionDenied
 
 from accounts.models import AccountLink, EmailLog, ServiceAccount, User
+from accounts.services import IDENTITY_FIELDS, service_account_save_by_staff
+from portal.errors import ApplicationError
 
 
 class AccountLinkInline(admin.TabularInline):
@@ -28,6 +31,22 @@ class ServiceAccountAdmin(admin.ModelAdmin):
     inlines = [AccountLinkInline]
     show_full_result_count = False  # a count of every account on each search is slow at scale
 
+    def get_readonly_fields(self, request, obj=None):
+        # Who the account is changes only by a supervisor; clerks edit the rest.
+        if obj is not None and not request.user.has_perm("accounts.change_account_identity"):
+            return [*IDENTITY_FIELDS, *self.readonly_fields]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        try:
+            service_account_save_by_staff(
+                account=obj, by=request.user, changed=form.changed_data if change else []
+            )
+        except ApplicationError as exc:
+            # The form already hides these fields from those who may not change them.
+            messages.error(request, exc.message)
+            raise PermissionDenied from exc
+
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
@@ -45,9 +64,13 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(EmailLog)
 class EmailLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "to_email", "subject", "status", "required"]
-    list_filter = ["kind", "status", "required"]
-    search_fields = ["to_email", "reference"]
+    """What was emailed, read only: search by account number, address or what it was about."""
+
+    list_display = ["created_at", "account_number", "kind", "to_email", "subject", "status", "required"]
+    list_filter = ["kind", "status", "required", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["=account_number", "to_email", "reference"]
+    search_help_text = "An account number, an email address, or what the email was about (bill:41)."
+    date_hierarchy = "created_at"
     show_full_result_count = False
 
     def has_add_permission(self, request):

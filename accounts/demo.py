@@ -1,28 +1,13 @@
-"""Demo data for the accounts app: service accounts, the demo logins and staff groups."""
+"""Demo data for the accounts app: service accounts and the demo logins in their staff roles."""
 
 import random
 
 from allauth.account.models import EmailAddress
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group
 
 from accounts.models import AccountLink, ServiceAccount, User
 from portal.demo import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
-
-# What each staff group may do in admin; each app adds its own models.
-GROUP_PERMISSIONS = {
-    "Clerks": [
-        "accounts.view_serviceaccount",
-        "accounts.change_serviceaccount",
-        "accounts.view_accountlink",
-        "accounts.add_accountlink",
-        "accounts.delete_accountlink",
-        "accounts.view_user",
-    ],
-    "Finance": [
-        "accounts.view_serviceaccount",
-        "accounts.view_accountlink",
-    ],
-}
+from portal.roles import roles_setup
 
 STREETS = [
     "Beavercreek Rd",
@@ -86,11 +71,13 @@ def demo_account_values(index: int, rng: random.Random) -> dict:
 
 
 def seed(*, accounts: int, **context) -> dict:
-    """Service accounts, the demo logins (customer, clerk, finance) and the staff groups."""
+    """Service accounts and the demo logins: a customer, and a clerk, a finance user and a
+    supervisor in the roles `setup_roles` makes."""
     rng = random.Random(2026)  # the same demo data on every machine
     rows = [ServiceAccount(**demo_account_values(i, rng)) for i in range(accounts)]
     ServiceAccount.objects.bulk_create(rows, batch_size=5000, ignore_conflicts=True)
-    groups = {name: Group.objects.get_or_create(name=name)[0] for name in ("Clerks", "Finance")}
+    roles_setup()
+    groups = {"clerk": "Clerks", "finance": "Finance", "supervisor": "Supervisors"}
     users = {}
     for role, email, password in DEMO_LOGINS:
         user = User.objects.create_user(
@@ -105,22 +92,9 @@ def seed(*, accounts: int, **context) -> dict:
             from allauth.mfa.totp.internal.auth import TOTP
 
             TOTP.activate(user, DEMO_STAFF_TOTP_KEY)
-        if role == "clerk":
-            user.groups.add(groups["Clerks"])
-        elif role == "finance":
-            user.groups.add(groups["Finance"])
+        if role in groups:
+            user.groups.add(Group.objects.get(name=groups[role]))
         users[role] = user
     for account in ServiceAccount.objects.order_by("account_number")[:2]:
         AccountLink.objects.get_or_create(user=users["customer"], service_account=account)
     return {"users": users}
-
-
-def grant(group_permissions: dict[str, list[str]]) -> None:
-    """Give the staff groups the admin permissions their work needs."""
-    for name, codenames in group_permissions.items():
-        group, _ = Group.objects.get_or_create(name=name)
-        perms = [
-            Permission.objects.get(content_type__app_label=label, codename=codename)
-            for label, codename in (code.split(".") for code in codenames)
-        ]
-        group.permissions.add(*perms)

@@ -80,6 +80,9 @@ class ServiceAccount(models.Model):
     class Meta:
         ordering = ["account_number"]
         indexes = [models.Index(fields=["tax_lot"], name="accounts_sa_tax_lot_idx")]
+        permissions = [
+            ("change_account_identity", "Can change an account's number, tax lot and customer name"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(service_zip__regex=r"^\d{5}$"),
@@ -159,11 +162,16 @@ class EmailLog(models.Model):
     reference = models.CharField(
         max_length=100, blank=True, help_text="What the email is about, e.g. bill:41"
     )
+    # The service account it was about, as a number (the log outlives renumbered accounts).
+    account_number = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["reference"], name="accounts_emaillog_ref_idx")]
+        indexes = [
+            models.Index(fields=["reference"], name="accounts_emaillog_ref_idx"),
+            models.Index(fields=["account_number", "-created_at"], name="accounts_emaillog_account_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to_email}: {self.status}"

@@ -36,20 +36,23 @@ def notification_switches_set(*, user: User, enabled: dict[str, bool]) -> None:
         )
 
 
+def _account_logins(service_account: ServiceAccount):
+    return User.objects.filter(account_links__service_account=service_account, is_active=True)
+
+
 def users_for_account(*, service_account: ServiceAccount) -> list[User]:
-    return list(User.objects.filter(account_links__service_account=service_account, is_active=True))
+    return list(_account_logins(service_account))
 
 
 def account_language(*, service_account: ServiceAccount) -> str:
     """The language to write to an account in (letters): that of a linked login that chose one."""
     chosen = (
-        User.objects.filter(account_links__service_account=service_account, is_active=True)
+        _account_logins(service_account)
         .exclude(language="")
         .order_by("pk")
         .values_list("language", flat=True)
-        .first()
     )
-    return language_for_code(chosen)
+    return language_for_code(chosen.first())
 
 
 def _wants(user: User, kind: str) -> bool:
@@ -57,7 +60,14 @@ def _wants(user: User, kind: str) -> bool:
 
 
 def _deliver(
-    message: EmailMessage, *, kind: str, user: User | None, template: str, required: bool, reference: str
+    message: EmailMessage,
+    *,
+    kind: str,
+    user: User | None,
+    template: str,
+    required: bool,
+    reference: str,
+    account_number: str = "",
 ):
     try:
         message.send()
@@ -75,6 +85,7 @@ def _deliver(
         status=status,
         required=required,
         reference=reference[:100],
+        account_number=account_number[:32],
     )
     return status
 
@@ -89,6 +100,7 @@ def email_send(
     addresses: Iterable[str] = (),
     required: bool = False,
     reference: str = "",
+    account_number: str = "",
 ) -> int:
     """Send one email to each login (that wants this kind) and each address. Returns how many went.
 
@@ -131,13 +143,22 @@ def email_send(
                 template=template,
                 status=EmailLog.Status.SKIPPED,
                 reference=reference[:100],
+                account_number=account_number[:32],
             )
             continue
         subject_text, text, html = render(language)
         message = EmailMultiAlternatives(subject=subject_text, body=text, to=[address])
         message.attach_alternative(html, "text/html")
         if (
-            _deliver(message, kind=kind, user=user, template=template, required=required, reference=reference)
+            _deliver(
+                message,
+                kind=kind,
+                user=user,
+                template=template,
+                required=required,
+                reference=reference,
+                account_number=account_number,
+            )
             == "sent"
         ):
             sent += 1

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountLink, ServiceAccount, User
+from portal.audit import audit_record
 from portal.csvimport import CsvImportError, ImportSummary, read_csv
 from portal.errors import ApplicationError
 
@@ -134,3 +135,39 @@ def service_accounts_import(*, path: str | Path) -> ImportSummary:
         summary.created = len(to_create)
         summary.updated = len(to_update)
     return summary
+
+
+# Who the account is: changing one of these moves bills, certification and quick pay with it.
+IDENTITY_FIELDS = ("account_number", "tax_lot", "customer_name")
+
+
+def service_account_save_by_staff(*, account: ServiceAccount, by: User, changed: list[str]) -> ServiceAccount:
+    """Save a service account edited in admin. A change to its number, tax lot or customer name
+    needs the supervisors' permission and is audited with the old and new values, in the same
+    transaction as the change."""
+    identity = [name for name in IDENTITY_FIELDS if name in changed]
+    if identity and not by.has_perm("accounts.change_account_identity"):
+        raise ApplicationError("Only a supervisor can change an account's number, tax lot or customer name.")
+    with transaction.atomic():
+        before = (
+            ServiceAccount.objects.select_for_update().filter(pk=account.pk).values(*IDENTITY_FIELDS).first()
+            if account.pk
+            else None
+        )
+        account.save()
+        differences = {
+            name: [before[name], getattr(account, name)]
+            for name in IDENTITY_FIELDS
+            if before is not None and before[name] != getattr(account, name)
+        }
+        if differences:
+            audit_record(
+                actor=by,
+                action="account.identity",
+                target=account,
+                summary=f"Changed {', '.join(differences)} of account {account.account_number}: "
+                + "; ".join(f"{old!r} → {new!r}" for old, new in differences.values()),
+                changes=differences,
+                account_number=account.account_number,
+            )
+    return account

@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -150,6 +151,13 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
+    def has_decide_permission(self, request):
+        return request.user.has_perm("assistance.decide_assistanceapplication")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"can_decide": self.has_decide_permission(request)}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
     def get_urls(self):
         return [
             path(
@@ -186,7 +194,9 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"Application {application.pk}: {done}.", level=messages.SUCCESS)
 
-    @admin.action(description="Approve: post the credit, waive fees, email the customer")
+    @admin.action(
+        description="Approve: post the credit, waive fees, email the customer", permissions=["decide"]
+    )
     def approve(self, request, queryset):
         self._each(
             request, queryset, lambda a: application_approve(application=a, by=request.user), "approved"
@@ -200,24 +210,22 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
             status,
         )
 
-    @admin.action(description="Mark assessed (phone assessment done)")
+    @admin.action(description="Mark assessed (phone assessment done)", permissions=["change"])
     def mark_assessed(self, request, queryset):
         self._mark(request, queryset, "assessed")
 
-    @admin.action(description="Mark withdrawn")
+    @admin.action(description="Mark withdrawn", permissions=["change"])
     def mark_withdrawn(self, request, queryset):
         self._mark(request, queryset, "withdrawn")
 
-    @admin.action(description="Mark expired")
+    @admin.action(description="Mark expired", permissions=["change"])
     def mark_expired(self, request, queryset):
         self._mark(request, queryset, "expired")
 
     def deny_view(self, request, pk):
-        application = get_object_or_404(AssistanceApplication, pk=pk)
-        if not request.user.has_perm("assistance.change_assistanceapplication"):
-            from django.core.exceptions import PermissionDenied
-
+        if not self.has_decide_permission(request):
             raise PermissionDenied
+        application = get_object_or_404(AssistanceApplication, pk=pk)
         form = DenyForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -260,16 +268,33 @@ class PaymentPlanAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Approve the selected plan requests")
-    def approve_plans(self, request, queryset):
-        for plan in queryset:
-            plan_decide(plan=plan, approve=True, by=request.user)
-        self.message_user(request, "Approved; the customers were emailed.")
+    def has_decide_permission(self, request):
+        return request.user.has_perm("assistance.decide_paymentplan")
 
-    @admin.action(description="Decline the selected plan requests (write the reason on each first)")
+    @admin.action(description="Approve the selected plan requests", permissions=["decide"])
+    def approve_plans(self, request, queryset):
+        self._decide(request, queryset, approve=True)
+
+    @admin.action(
+        description="Decline the selected plan requests (write the reason on each first)",
+        permissions=["decide"],
+    )
     def decline_plans(self, request, queryset):
+        self._decide(request, queryset, approve=False)
+
+    def _decide(self, request, queryset, *, approve: bool):
         for plan in queryset:
+            if plan.status != PaymentPlan.Status.REQUESTED:
+                self.message_user(
+                    request, f"{plan}: already {plan.get_status_display().lower()}.", level=messages.WARNING
+                )
+                continue
             try:
-                plan_decide(plan=plan, approve=False, by=request.user, reason=plan.decision_reason)
+                plan_decide(plan=plan, approve=approve, by=request.user, reason=plan.decision_reason)
             except ApplicationError as exc:
                 self.message_user(request, f"{plan}: {exc.message}", level=messages.ERROR)
+            else:
+                done = "approved" if approve else "declined"
+                self.message_user(
+                    request, f"{plan}: {done}; the customer was emailed.", level=messages.SUCCESS
+                )

@@ -7,27 +7,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accounts.models import ServiceAccount
 
-GROUP_PERMISSIONS = {
-    "Clerks": [
-        "assistance.view_assistanceapplication",
-        "assistance.change_assistanceapplication",
-        "assistance.view_applicationdocument",
-        "assistance.view_householdmember",
-        "assistance.view_incomesource",
-        "assistance.view_applicationevent",
-        "assistance.view_incomeguideline",
-        "assistance.view_paymentplan",
-        "assistance.change_paymentplan",
-    ],
-    "Finance": [
-        "assistance.view_assistanceapplication",
-        "assistance.view_incomeguideline",
-        "assistance.add_incomeguideline",
-        "assistance.change_incomeguideline",
-        "assistance.view_paymentplan",
-    ],
-}
-
 
 def _sample_pdf() -> bytes:
     from pypdf import PdfWriter

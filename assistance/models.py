@@ -95,6 +95,7 @@ class AssistanceApplication(models.Model):
     class Meta:
         ordering = ["-submitted_at"]
         indexes = [models.Index(fields=["status", "program_year"], name="assistance_app_status_idx")]
+        permissions = [("decide_assistanceapplication", "Can approve or deny an assistance application")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(household_size__gte=1), name="assistance_app_household_positive"
@@ -209,6 +210,7 @@ class PaymentPlan(models.Model):
 
     class Meta:
         ordering = ["-requested_at"]
+        permissions = [("decide_paymentplan", "Can approve or decline a payment plan")]
         constraints = [
             models.UniqueConstraint(
                 fields=["service_account"],

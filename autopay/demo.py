@@ -9,21 +9,6 @@ from billing import stripe_gateway as gateway
 from billing.calendar import add_months
 from portal.errors import ApplicationError
 
-GROUP_PERMISSIONS = {
-    "Clerks": [
-        "autopay.view_bankdraftagreement",
-        "autopay.add_bankdraftagreement",
-        "autopay.change_bankdraftagreement",
-        "autopay.view_autopayenrollment",
-        "autopay.view_autopaydraft",
-    ],
-    "Finance": [
-        "autopay.view_bankdraftagreement",
-        "autopay.view_autopayenrollment",
-        "autopay.view_autopaydraft",
-    ],
-}
-
 
 def seed(*, users: dict, today: dt.date, stdout=None, **context) -> dict:
     """The demo customer's second account (the one behind) on card autopay on the 25th, and a

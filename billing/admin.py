@@ -1,11 +1,14 @@
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from accounts.admin import ServiceAccountAdmin
 from accounts.models import ServiceAccount
@@ -23,8 +26,14 @@ from billing.models import (
     Refund,
     StripeEvent,
 )
-from billing.services.batches import payment_batch_post
-from billing.services.refunds import payment_refund, payment_return_check, refundable_amount
+from billing.services.batches import payment_batch_post, payment_batch_void
+from billing.services.refunds import (
+    payment_refund,
+    payment_return_check,
+    refund_approve,
+    refund_decline,
+    refundable_amount,
+)
 from portal.errors import ApplicationError
 
 
@@ -181,6 +190,28 @@ class ReturnedCheckForm(forms.Form):
     )
 
 
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConfirmForm(forms.Form):
+    """A confirmation step with nothing to type."""
+
+
+def action_page(modeladmin, request, *, title: str, lines: list[str], form, cancel_url: str, button: str):
+    """The confirmation step of a decision or a money movement in admin."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "lines": lines,
+        "form": form,
+        "cancel_url": cancel_url,
+        "button": button,
+        "opts": modeladmin.model._meta,
+    }
+    return TemplateResponse(request, "admin/confirm_action.html", context)
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = [
@@ -226,11 +257,11 @@ class PaymentAdmin(ReadOnlyAdmin):
             "can_refund": payment is not None
             and payment.stripe_payment_intent_id
             and payment.status == "succeeded"
-            and request.user.has_perm("billing.add_refund"),
+            and request.user.has_perm("billing.refund_payment"),
             "can_return": payment is not None
             and payment.method in ("check", "bank")
             and payment.status == "succeeded"
-            and request.user.has_perm("billing.change_payment"),
+            and request.user.has_perm("billing.record_returned_check"),
         }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
@@ -245,7 +276,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         return TemplateResponse(request, "admin/billing/payment/action.html", context)
 
     def refund_view(self, request, pk):
-        if not request.user.has_perm("billing.add_refund"):
+        if not request.user.has_perm("billing.refund_payment"):
             raise PermissionDenied
         payment = get_object_or_404(Payment, pk=pk)
         form = RefundForm(request.POST or None, initial={"amount": refundable_amount(payment=payment)})
@@ -260,14 +291,23 @@ class PaymentAdmin(ReadOnlyAdmin):
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
             else:
-                self.message_user(
-                    request, f"Refunded ${refund.amount:,.2f} of {payment.confirmation_number}."
-                )
+                if refund.status == Refund.Status.AWAITING_APPROVAL:
+                    self.message_user(
+                        request,
+                        f"The refund of ${refund.amount:,.2f} is more than "
+                        f"${settings.REFUND_APPROVAL_LIMIT:,.2f}, so it waits for a supervisor's "
+                        "approval. Nothing was refunded yet.",
+                        level=messages.WARNING,
+                    )
+                else:
+                    self.message_user(
+                        request, f"Refunded ${refund.amount:,.2f} of {payment.confirmation_number}."
+                    )
                 return redirect("admin:billing_payment_change", payment.pk)
         return self._action_page(request, payment, form, f"Refund payment {payment.confirmation_number}")
 
     def returned_view(self, request, pk):
-        if not request.user.has_perm("billing.change_payment"):
+        if not request.user.has_perm("billing.record_returned_check"):
             raise PermissionDenied
         payment = get_object_or_404(Payment, pk=pk)
         form = ReturnedCheckForm(request.POST or None)
@@ -291,18 +331,23 @@ class PaymentAdmin(ReadOnlyAdmin):
 
 class BatchPaymentInline(admin.TabularInline):
     model = Payment
-    fields = ["service_account", "amount", "method", "check_number", "status"]
-    readonly_fields = ["status"]
+    fields = ["service_account", "amount", "method", "check_number", "status", "created_by"]
+    readonly_fields = ["status", "created_by"]
     autocomplete_fields = ["service_account"]
     extra = 5
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.status == PaymentBatch.Status.POSTED:
+        if obj is not None and obj.status != PaymentBatch.Status.OPEN:
             return self.fields
         return self.readonly_fields
 
     def has_add_permission(self, request, obj=None):
         return (obj is None or obj.status == PaymentBatch.Status.OPEN) and super().has_add_permission(
+            request, obj
+        )
+
+    def has_change_permission(self, request, obj=None):
+        return (obj is None or obj.status == PaymentBatch.Status.OPEN) and super().has_change_permission(
             request, obj
         )
 
@@ -314,17 +359,62 @@ class BatchPaymentInline(admin.TabularInline):
 
 @admin.register(PaymentBatch)
 class PaymentBatchAdmin(admin.ModelAdmin):
-    list_display = ["deposit_date", "kind", "control_count", "control_total", "status", "posted_at"]
+    list_display = [
+        "deposit_date",
+        "kind",
+        "control_count",
+        "control_total",
+        "status",
+        "created_by",
+        "posted_by",
+        "posted_at",
+    ]
     list_filter = ["kind", "status"]
-    fields = ["kind", "deposit_date", "control_count", "control_total", "note", "status", "posted_at"]
-    readonly_fields = ["status", "posted_at"]
+    fields = [
+        "kind",
+        "deposit_date",
+        "control_count",
+        "control_total",
+        "note",
+        "status",
+        "created_by",
+        "posted_by",
+        "posted_at",
+    ]
     inlines = [BatchPaymentInline]
     actions = ["post_batches"]
+    change_form_template = "admin/billing/paymentbatch/change_form.html"
 
     def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.status == PaymentBatch.Status.POSTED:
+        if obj is None:
+            return ["status", "created_by", "posted_by", "posted_at"]
+        if obj.status != PaymentBatch.Status.OPEN:
             return self.fields
-        return self.readonly_fields
+        # The control is what the deposit slip says; it is fixed once the batch is opened, so
+        # the payments must be keyed to match it, never the other way round.
+        return ["control_count", "control_total", "status", "created_by", "posted_by", "posted_at"]
+
+    def has_post_permission(self, request):
+        return request.user.has_perm("billing.post_paymentbatch")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/post/", self.admin_site.admin_view(self.post_view), name="billing_paymentbatch_post"
+            ),
+            path(
+                "<int:pk>/void/", self.admin_site.admin_view(self.void_view), name="billing_paymentbatch_void"
+            ),
+        ] + super().get_urls()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        batch = self.get_object(request, object_id)
+        is_open = batch is not None and batch.status == PaymentBatch.Status.OPEN
+        extra = {
+            "can_post": is_open and self.has_post_permission(request),
+            "can_void": is_open and request.user.has_perm("billing.void_paymentbatch"),
+        }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -345,7 +435,65 @@ class PaymentBatchAdmin(admin.ModelAdmin):
         for payment in formset.deleted_objects:
             payment.delete()
 
-    @admin.action(description="Post the selected batches (only when they add up)")
+    def _batch_lines(self, batch):
+        totals = batch.payments.aggregate(count=Count("pk"), total=Sum("amount"))
+        keyed = batch.payments.exclude(created_by=None).values_list("created_by__email", flat=True).distinct()
+        return [
+            f"Control: {batch.control_count} payment(s) totalling ${batch.control_total:,.2f}.",
+            f"Entered: {totals['count']} payment(s) totalling ${totals['total'] or 0:,.2f}.",
+            f"Opened by {batch.created_by or 'the lockbox import'}; keyed by {', '.join(sorted(keyed)) or 'nobody yet'}.",
+        ]
+
+    def post_view(self, request, pk):
+        if not self.has_post_permission(request):
+            raise PermissionDenied
+        batch = get_object_or_404(PaymentBatch, pk=pk)
+        form = ConfirmForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                payment_batch_post(batch=batch, user=request.user)
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"{batch}: posted.", level=messages.SUCCESS)
+                return redirect("admin:billing_paymentbatch_change", batch.pk)
+        return action_page(
+            self,
+            request,
+            title=f"Post {batch}",
+            lines=[*self._batch_lines(batch), "Posting puts every payment on its account's ledger."],
+            form=form,
+            cancel_url=reverse("admin:billing_paymentbatch_change", args=[batch.pk]),
+            button="Post the batch",
+        )
+
+    def void_view(self, request, pk):
+        if not request.user.has_perm("billing.void_paymentbatch"):
+            raise PermissionDenied
+        batch = get_object_or_404(PaymentBatch, pk=pk)
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                payment_batch_void(batch=batch, user=request.user, reason=form.cleaned_data["reason"])
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"{batch}: voided. Key its checks again in a new batch.")
+                return redirect("admin:billing_paymentbatch_change", batch.pk)
+        return action_page(
+            self,
+            request,
+            title=f"Void {batch}",
+            lines=[
+                *self._batch_lines(batch),
+                "Voiding sets the batch aside: none of its payments is posted.",
+            ],
+            form=form,
+            cancel_url=reverse("admin:billing_paymentbatch_change", args=[batch.pk]),
+            button="Void the batch",
+        )
+
+    @admin.action(description="Post the selected batches (only when they add up)", permissions=["post"])
     def post_batches(self, request, queryset):
         for batch in queryset:
             try:
@@ -365,8 +513,123 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 @admin.register(Refund)
 class RefundAdmin(ReadOnlyAdmin):
-    list_display = ["payment", "amount", "status", "reason", "created_by", "created_at"]
+    """Refunds, and the supervisors' queue of those above REFUND_APPROVAL_LIMIT."""
+
+    list_display = ["payment", "amount", "status", "reason", "created_by", "created_at", "reviewed_by"]
     list_filter = ["status"]
+    search_fields = ["payment__confirmation_number", "payment__service_account__account_number"]
+    list_select_related = ["payment", "created_by", "reviewed_by"]
+    actions = ["approve_refunds"]
+    change_form_template = "admin/billing/refund/change_form.html"
+
+    def has_approve_permission(self, request):
+        return request.user.has_perm("billing.approve_refund")
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/approve/",
+                self.admin_site.admin_view(self.approve_view),
+                name="billing_refund_approve",
+            ),
+            path(
+                "<int:pk>/decline/",
+                self.admin_site.admin_view(self.decline_view),
+                name="billing_refund_decline",
+            ),
+        ] + super().get_urls()
+
+    def changelist_view(self, request, extra_context=None):
+        if self.has_approve_permission(request) and "status__exact" not in request.GET:
+            waiting = Refund.objects.filter(status=Refund.Status.AWAITING_APPROVAL).count()
+            if waiting:
+                self.message_user(
+                    request,
+                    format_html(
+                        '{} refund(s) wait for approval: <a href="?status__exact=awaiting_approval">see them</a>.',
+                        waiting,
+                    ),
+                    level=messages.WARNING,
+                )
+        return super().changelist_view(request, extra_context)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        refund = self.get_object(request, object_id)
+        extra = {
+            "can_decide": refund is not None
+            and refund.status == Refund.Status.AWAITING_APPROVAL
+            and self.has_approve_permission(request)
+        }
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
+
+    def _lines(self, refund):
+        payment = refund.payment
+        account = (
+            payment.service_account.account_number if payment.service_account_id else str(payment.invoice)
+        )
+        return [
+            f"Refund of ${refund.amount:,.2f} on payment {payment.confirmation_number} "
+            f"(${payment.amount:,.2f}, account {account}, received {payment.received_on}).",
+            f"Asked for by {refund.created_by} on {refund.created_at:%Y-%m-%d %H:%M}: {refund.reason}",
+        ]
+
+    def approve_view(self, request, pk):
+        if not self.has_approve_permission(request):
+            raise PermissionDenied
+        refund = get_object_or_404(Refund.objects.select_related("payment__service_account"), pk=pk)
+        form = ConfirmForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                refund = refund_approve(refund=refund, user=request.user)
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, f"Approved: {refund}, {refund.get_status_display().lower()}.")
+                return redirect("admin:billing_refund_change", refund.pk)
+        return action_page(
+            self,
+            request,
+            title=f"Approve the refund on {refund.payment.confirmation_number}",
+            lines=[*self._lines(refund), "Approving sends the money back to the card now."],
+            form=form,
+            cancel_url=reverse("admin:billing_refund_change", args=[refund.pk]),
+            button="Approve and refund",
+        )
+
+    def decline_view(self, request, pk):
+        if not self.has_approve_permission(request):
+            raise PermissionDenied
+        refund = get_object_or_404(Refund.objects.select_related("payment__service_account"), pk=pk)
+        form = ReasonForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                refund_decline(refund=refund, user=request.user, reason=form.cleaned_data["reason"])
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, "Declined: nothing was refunded.")
+                return redirect("admin:billing_refund_change", refund.pk)
+        return action_page(
+            self,
+            request,
+            title=f"Decline the refund on {refund.payment.confirmation_number}",
+            lines=self._lines(refund),
+            form=form,
+            cancel_url=reverse("admin:billing_refund_change", args=[refund.pk]),
+            button="Decline",
+        )
+
+    @admin.action(
+        description="Approve the selected refunds (money goes back to the cards)", permissions=["approve"]
+    )
+    def approve_refunds(self, request, queryset):
+        for refund in queryset.filter(status=Refund.Status.AWAITING_APPROVAL):
+            try:
+                refund_approve(refund=refund, user=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, f"{refund}: {exc.message}", level=messages.ERROR)
+            else:
+                self.message_user(request, f"{refund}: approved.", level=messages.SUCCESS)
 
 
 @admin.register(StripeEvent)

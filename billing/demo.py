@@ -11,45 +11,6 @@ from billing.models import AccountService, Bill, LedgerEntry, MeterRead, RateSch
 from billing.services.bills import bills_run
 from billing.services.ledger import Posting, ledger_post
 
-GROUP_PERMISSIONS = {
-    "Clerks": [
-        "billing.view_bill",
-        "billing.view_ledgerentry",
-        "billing.view_billingaccount",
-        "billing.change_billingaccount",
-        "billing.view_accountservice",
-        "billing.add_accountservice",
-        "billing.change_accountservice",
-        "billing.view_meterread",
-        "billing.add_meterread",
-        "billing.change_meterread",
-        "billing.view_rateschedule",
-        "billing.view_payment",
-        "billing.add_payment",
-        "billing.change_payment",
-        "billing.view_paymentbatch",
-        "billing.add_paymentbatch",
-        "billing.change_paymentbatch",
-        "billing.view_invoice",
-        "billing.add_invoice",
-        "billing.change_invoice",
-    ],
-    "Finance": [
-        "billing.view_bill",
-        "billing.view_ledgerentry",
-        "billing.view_billingaccount",
-        "billing.view_rateschedule",
-        "billing.add_rateschedule",
-        "billing.change_rateschedule",
-        "billing.view_payment",
-        "billing.view_paymentbatch",
-        "billing.view_refund",
-        "billing.add_refund",
-        "billing.view_invoice",
-        "billing.view_stripeevent",
-    ],
-}
-
 # Monthly charge per unit and charge per CCF, for the years starting each July 1.
 RATES = {
     Service.SEWER: [(Decimal("48.50"), Decimal("0")), (Decimal("51.25"), Decimal("0"))],

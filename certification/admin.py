@@ -112,7 +112,7 @@ class DisputeAdmin(ReadOnlyAdmin):
         ] + super().get_urls()
 
     def resolve_view(self, request, pk):
-        if not request.user.has_perm("certification.change_dispute"):
+        if not request.user.has_perm("certification.resolve_dispute"):
             raise PermissionDenied
         dispute = get_object_or_404(Dispute, pk=pk)
         form = ResolveForm(request.POST or None)

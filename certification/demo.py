@@ -2,22 +2,6 @@
 
 from django.conf import settings
 
-GROUP_PERMISSIONS = {
-    "Clerks": [
-        "certification.view_certification",
-        "certification.view_dispute",
-        "certification.change_dispute",
-        "certification.view_notice",
-    ],
-    "Finance": [
-        "certification.view_certification",
-        "certification.export_certification",
-        "certification.view_dispute",
-        "certification.change_dispute",
-        "certification.view_notice",
-    ],
-}
-
 
 def seed(*, today, stdout=None, **context) -> dict:
     from certification.services.sweep import certification_sweep, cutoff_date

@@ -82,6 +82,7 @@ class Dispute(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("resolve_dispute", "Can resolve a dispute of certified charges")]
         constraints = [
             models.UniqueConstraint(
                 fields=["certification"], condition=Q(status="open"), name="certification_one_open_dispute"

@@ -3,13 +3,29 @@ from django.contrib import admin
 from portal.models import AuditEvent
 
 
+class PersonFilter(admin.SimpleListFilter):
+    """Who did it: each member of staff found in the trail."""
+
+    title = "person"
+    parameter_name = "actor_email"
+
+    def lookups(self, request, model_admin):
+        emails = AuditEvent.objects.exclude(actor_email="").values_list("actor_email", flat=True).distinct()
+        return [(email, email) for email in sorted(emails)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(actor_email=self.value()) if self.value() else queryset
+
+
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    """Read only for everyone, superusers included: the record is kept as it was written."""
+    """Read only for everyone, superusers included: the record is kept as it was written.
+    Search by account number; filter by person, action and date."""
 
     list_display = ["at", "actor_email", "action", "account_number", "summary"]
-    list_filter = ["action", "at"]
-    search_fields = ["actor_email", "account_number", "summary", "object_id"]
+    list_filter = [PersonFilter, "action", ("at", admin.DateFieldListFilter)]
+    search_fields = ["=account_number", "actor_email", "summary", "object_id"]
+    search_help_text = "An account number, a person's email, or words of the summary."
     date_hierarchy = "at"
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 

@@ -203,6 +203,7 @@ def run(port: int) -> int:
         service_file.write_text("".join(f"{k}={env[k]}\n" for k in SERVICE_VARIABLES if k in env))
         stack.callback(service_file.unlink, missing_ok=True)
         manage("migrate", "--noinput", "-v", "0", env=env)
+        manage("setup_roles", "-v", "0", env=env)  # roles follow the code on every start, as on a deploy
         manage("seed_demo", env=env)
         celery = [sys.executable, "-m", "celery", "-A", "portal"]
         processes = {

@@ -6,12 +6,11 @@ Accept-Language). A signed-in login's own choice (User.language) wins over both,
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.http import HttpResponseRedirect
 from django.utils import translation
 from django.utils.formats import date_format
 from django.utils.functional import lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 
 SUPPORTED = {code for code, _ in settings.LANGUAGES}
 
@@ -47,26 +46,12 @@ class LoginLanguageMiddleware:
 
 @require_POST
 def language_set(request):
-    """The language switcher: remembered in a cookie, and on the login when signed in."""
+    """The language switcher: Django's set_language (the cookie, a safe `next`), and the choice
+    kept on the login when signed in."""
+    response = set_language(request)
     language = request.POST.get("language", "")
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
-    response = HttpResponseRedirect(next_url)
-    if language not in SUPPORTED:
-        return response
-    if request.user.is_authenticated and request.user.language != language:
+    if language in SUPPORTED and request.user.is_authenticated and request.user.language != language:
         get_user_model().objects.filter(pk=request.user.pk).update(language=language)
-    response.set_cookie(
-        settings.LANGUAGE_COOKIE_NAME,
-        language,
-        max_age=settings.LANGUAGE_COOKIE_AGE,
-        secure=settings.LANGUAGE_COOKIE_SECURE,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
-        httponly=True,
-    )
     return response
 
 

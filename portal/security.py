@@ -11,13 +11,17 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
+from django.http import HttpResponseForbidden
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 SIGNED_IN_AT = "portal_signed_in_at"
 LAST_SEEN_AT = "portal_last_seen_at"
-STAFF_PATHS = ("/admin/", "/staff/")
+# What a staff login without an authenticator may still reach: the pages that set one up
+# (allauth's two-step pages and the password check before them), signing out, and the
+# language switch. Everything else, whatever its path, is refused.
+STAFF_SETUP_PATHS = ("/auth/2fa/", "/auth/reauthenticate/", "/auth/logout/", "/language/", "/static/")
 
 
 def session_mark_signed_in(sender, request, user, **kwargs) -> None:
@@ -61,8 +65,10 @@ class SessionLimitsMiddleware:
 
 
 class StaffTwoFactorMiddleware:
-    """Staff pages (Django admin and /staff/) only for staff who sign in with an authenticator
-    app: without one they are sent to set it up first."""
+    """A staff login without an authenticator app reaches nothing but the pages that set one
+    up, whatever the path: admin, staff pages, applicants' documents, downloads, and any page
+    added later. A page asked for is answered with the way to set it up; anything else
+    (a form, a JSON step) is refused with 403 and changes nothing."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -72,12 +78,17 @@ class StaffTwoFactorMiddleware:
         if (
             settings.STAFF_REQUIRE_TWO_FACTOR
             and user.is_authenticated
-            and user.is_staff
-            and request.path.startswith(STAFF_PATHS)
+            and (user.is_staff or user.is_superuser)
+            and not request.path.startswith(STAFF_SETUP_PATHS)
         ):
             from allauth.mfa.utils import is_mfa_enabled
 
             if not is_mfa_enabled(user):
+                if request.method not in ("GET", "HEAD"):
+                    return HttpResponseForbidden(
+                        _("Staff need two-step verification. Set up your authenticator app first."),
+                        content_type="text/plain; charset=utf-8",
+                    )
                 messages.warning(
                     request,
                     _("Staff pages need two-step verification. Set up your authenticator app to continue."),

@@ -1,7 +1,6 @@
 """A new customer's first visit, in Chromium: sign up, verify, sign in, link, see the dashboard."""
 
 import re
-import time
 
 import pytest
 from allauth.mfa.models import Authenticator
@@ -10,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD as FACTORY_PASSWORD
 from accounts.tests.factories import ServiceAccountFactory, UserFactory
-from portal.tests.browser import assert_accessible
+from portal.tests.browser import assert_accessible, current_totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -95,13 +94,6 @@ def test_accessibility_check_fails_on_an_unlabelled_field(page):
     page.set_content("<html lang='en'><body><main><h1>Form</h1><input type='text'></main></body></html>")
     with pytest.raises(AssertionError, match="label"):
         assert_accessible(page)
-
-
-def current_totp_code(secret: str) -> str:
-    """What an authenticator app on the customer's phone would show now (RFC 6238)."""
-    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
-
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
 
 
 def sign_in(page, email: str, password: str) -> None:

@@ -132,6 +132,7 @@ def _tell(application: AssistanceApplication, lines: list[str]) -> None:
             "link_text": _("See your application"),
         },
         users=[application.applicant],
+        account_number=application.service_account.account_number,
         reference=f"assistance:{application.pk}",
     )
 

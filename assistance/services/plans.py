@@ -75,6 +75,7 @@ def _tell(plan: PaymentPlan, subject, lines: list) -> None:
         },
         users=users_for_account(service_account=plan.service_account),
         required=True,  # the terms of an agreement the customer asked for
+        account_number=plan.service_account.account_number,
         reference=f"plan:{plan.pk}",
     )
 

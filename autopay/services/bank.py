@@ -282,6 +282,7 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
         context={"lines": lines},
         users=users_for_account(service_account=account),
         addresses=[account.email] if account.email else [],
+        account_number=account.account_number,
         reference=f"draft:{draft.pk}:return",
     )
     if deactivate:
@@ -298,6 +299,7 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
             },
             users=list(clerks.user_set.filter(is_active=True)) if clerks else [],
             required=True,
+            account_number=account.account_number,
             reference=f"draft:{draft.pk}:return-staff",
         )
     return True

@@ -254,7 +254,8 @@ def _draft_failed(draft: AutopayDraft, *, message: str, code: str, on: dt.date) 
     elif can_retry:
         lines.append(
             format_lazy(
-                _("We will try again on {date}. You can also pay online now."), date=local_date(retry_on)
+                _("We will try again on {date}. You can also pay online now."),
+                date=local_date(retry_on, "MONTH_DAY_FORMAT"),
             )
         )
     else:
@@ -269,6 +270,7 @@ def _draft_failed(draft: AutopayDraft, *, message: str, code: str, on: dt.date) 
             "link_text": _("Pay online"),
         },
         users=[draft.enrollment.user] if draft.enrollment_id else users_for_account(service_account=account),
+        account_number=account.account_number,
         reference=f"draft:{draft.pk}:{draft.attempts}",
     )
 
@@ -378,6 +380,7 @@ def autopay_send_reminders(*, on: dt.date) -> int:
             users=users,
             addresses=[account.email] if required and account.email else [],
             required=required,
+            account_number=account.account_number,
             reference=f"draft:{draft.pk}:reminder",
         )
         sent += 1

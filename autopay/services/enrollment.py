@@ -74,6 +74,7 @@ def _notify_changed(enrollment: AutopayEnrollment, *, subject, lines: list) -> N
             "link_text": _("Manage autopay"),
         },
         users=[enrollment.user],
+        account_number=enrollment.service_account.account_number,
         reference=f"autopay:{enrollment.pk}",
     )
 

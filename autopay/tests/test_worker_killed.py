@@ -2,16 +2,11 @@
 the work with no double charge and no enrollment missed."""
 
 import datetime as dt
-import os
 import signal
-import subprocess
-import sys
-import time
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from accounts.tests.factories import AccountLinkFactory, UserFactory
 from autopay.models import AutopayDraft
@@ -22,17 +17,9 @@ from billing.services.bills import bills_run
 from billing.tests import stripe_browser
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
 from portal.celery import app
+from portal.tests.workers import wait_for, worker_process
 
 ENROLLMENTS = 12
-
-
-def wait_for(check, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.django_db(transaction=True)
@@ -54,45 +41,15 @@ def test_worker_killed_mid_run_then_run_again_drafts_everyone_once(tmp_path):
 
     # The worker process: the same code, the test database, Stripe paced to 4 requests a second
     # so the run is still going when it is killed.
-    db = connection.settings_dict
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "portal.settings.test",
-        "DATABASE_URL": f"postgres://{db['USER']}@/{db['NAME']}?host={db['OPTIONS'].get('host', db['HOST'])}",
-        "STRIPE_MAX_REQUESTS_PER_SECOND": "4",
-    }
-    log = (tmp_path / "worker.log").open("wb")
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "--without-heartbeat",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel=WARNING",
-        ],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
+    with worker_process(tmp_path / "worker.log", STRIPE_MAX_REQUESTS_PER_SECOND="4") as worker:
         app.conf.task_always_eager = False
-        autopay_run(on=dt.date(2026, 7, 5), fan_out=True, chunk_size=ENROLLMENTS)
-        app.conf.task_always_eager = True
+        try:
+            autopay_run(on=dt.date(2026, 7, 5), fan_out=True, chunk_size=ENROLLMENTS)
+        finally:
+            app.conf.task_always_eager = True
         some_paid = wait_for(lambda: AutopayDraft.objects.filter(status="succeeded").count() >= 3, timeout=60)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
-    finally:
-        app.conf.task_always_eager = True
-        if worker.poll() is None:
-            worker.kill()
-        log.close()
     assert some_paid, (tmp_path / "worker.log").read_text()[-2000:]
     paid_before = AutopayDraft.objects.filter(status="succeeded").count()
     assert paid_before < ENROLLMENTS, "the worker finished before it could be killed"

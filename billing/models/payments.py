@@ -53,6 +53,7 @@ class PaymentBatch(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         POSTED = "posted", _("Posted")
+        VOIDED = "voided", _("Voided")
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     deposit_date = models.DateField()
@@ -72,6 +73,10 @@ class PaymentBatch(models.Model):
     class Meta:
         verbose_name_plural = "payment batches"
         ordering = ["-deposit_date", "-id"]
+        permissions = [
+            ("post_paymentbatch", "Can post a payment batch someone else keyed"),
+            ("void_paymentbatch", "Can void an open payment batch"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(control_total__gt=0), name="billing_paymentbatch_total_positive"
@@ -159,6 +164,10 @@ class Payment(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["status", "created_at"], name="billing_payment_status_idx")]
+        permissions = [
+            ("take_phone_payment", "Can take a card payment by phone"),
+            ("record_returned_check", "Can record a returned check or bank payment"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="billing_payment_amount_positive"),
             models.CheckConstraint(
@@ -194,24 +203,36 @@ class Refund(models.Model):
     """Money sent back to a card by finance staff, through Stripe; posted as a reversing row."""
 
     class Status(models.TextChoices):
+        AWAITING_APPROVAL = "awaiting_approval", _("Awaiting a supervisor's approval")
         PENDING = "pending", _("Pending")
         SUCCEEDED = "succeeded", _("Refunded")
         FAILED = "failed", _("Failed")
+        DECLINED = "declined", _("Declined by a supervisor")
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     reason = models.CharField(max_length=200)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     stripe_refund_id = models.CharField(max_length=64, unique=True, null=True, blank=True)
     failure_message = models.CharField(max_length=300, blank=True)
     ledger_entry = models.OneToOneField(
         LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="refund"
     )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # The supervisor who approved or declined a refund above REFUND_APPROVAL_LIMIT.
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    decision_reason = models.CharField(max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("refund_payment", "Can refund a card payment"),
+            ("approve_refund", "Can approve or decline a refund above the approval limit"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="billing_refund_amount_positive"),
         ]

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
@@ -19,15 +20,34 @@ from portal.errors import ApplicationError
 from portal.money import ZERO, parse_money
 
 
+def batch_keyed_by(*, batch: PaymentBatch, user: User) -> bool:
+    """Whether this login opened the batch or entered any of its payments."""
+    return batch.created_by_id == user.pk or batch.payments.filter(created_by=user).exists()
+
+
 def payment_batch_post(*, batch: PaymentBatch, user: User | None) -> PaymentBatch:
     """Post every payment of the batch to the ledger, only when count and total match the control.
 
-    All or none, in one transaction with the batch row locked: a batch posts once.
+    All or none, in one transaction with the batch row locked: a batch posts once. Under the
+    two-person rule (TWO_PERSON_RULE) nobody who keyed any of it may post it; a lockbox file
+    (the bank's own count) is posted by its import.
     """
     with transaction.atomic():
         batch = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
         if batch.status == PaymentBatch.Status.POSTED:
             raise ApplicationError("This batch was posted already.")
+        if batch.status == PaymentBatch.Status.VOIDED:
+            raise ApplicationError("This batch was voided; it cannot be posted.")
+        if (
+            settings.TWO_PERSON_RULE
+            and batch.kind != PaymentBatch.Kind.LOCKBOX
+            and user is not None
+            and batch_keyed_by(batch=batch, user=user)
+        ):
+            raise ApplicationError(
+                "You keyed this batch, so someone else must post it: another clerk or a supervisor. "
+                "Nothing was posted."
+            )
         payments = list(batch.payments.select_for_update().order_by("pk"))
         totals = batch.payments.aggregate(count=Count("pk"), total=Sum("amount"))
         count, total = totals["count"], totals["total"] or ZERO
@@ -65,6 +85,32 @@ def payment_batch_post(*, batch: PaymentBatch, user: User | None) -> PaymentBatc
             target=batch,
             summary=f"Posted payment batch {batch}: {count} payment(s), ${total:,.2f}",
             changes={"status": ["open", "posted"], "count": count, "total": total},
+        )
+    return batch
+
+
+def payment_batch_void(*, batch: PaymentBatch, user: User, reason: str) -> PaymentBatch:
+    """Set aside an open batch that was keyed wrong (its control total is fixed when it is
+    opened): its payments never reach the ledger; the checks are keyed again in a new batch."""
+    reason = reason.strip()
+    if not reason:
+        raise ApplicationError("Say why the batch is voided.")
+    with transaction.atomic():
+        batch = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != PaymentBatch.Status.OPEN:
+            raise ApplicationError(
+                f"Only an open batch can be voided; this one is {batch.get_status_display()}."
+            )
+        count = batch.payments.update(status=Payment.Status.CANCELED, failure_message="Batch voided")
+        batch.status = PaymentBatch.Status.VOIDED
+        batch.note = f"{batch.note} Voided: {reason}".strip()[:200]
+        batch.save(update_fields=["status", "note"])
+        audit_record(
+            actor=user,
+            action="batch.void",
+            target=batch,
+            summary=f"Voided payment batch {batch}: {reason}",
+            changes={"status": ["open", "voided"], "payments": count, "reason": reason},
         )
     return batch
 

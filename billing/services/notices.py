@@ -37,6 +37,7 @@ def bills_send_ready_notices(*, bill_ids: list[int]) -> int:
             template="billing/emails/bill_ready",
             context={"bill": bill, "account": bill.service_account, "url": url},
             users=users_for_account(service_account=bill.service_account),
+            account_number=bill.service_account.account_number,
             reference=f"bill:{bill.pk}",
         )
         announced += 1

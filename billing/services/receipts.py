@@ -31,6 +31,7 @@ def payment_send_receipt(*, payment: Payment) -> bool:
             context={"payment": payment},
             users=[payer] if payer else [],
             addresses=[] if payer else [payment.receipt_email],
+            account_number=payment.service_account.account_number if payment.service_account_id else "",
             reference=f"payment:{payment.pk}",
         )
     )

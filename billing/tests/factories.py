@@ -4,7 +4,7 @@ from decimal import Decimal
 import factory
 
 from accounts.tests.factories import ServiceAccountFactory
-from billing.models import AccountService, LedgerEntry, MeterRead, RateSchedule, Service
+from billing.models import AccountService, Bill, LedgerEntry, MeterRead, RateSchedule, Service
 from billing.services.ledger import Posting, ledger_post
 
 
@@ -34,6 +34,23 @@ class MeterReadFactory(factory.django.DjangoModelFactory):
     service_account = factory.SubFactory(ServiceAccountFactory)
     period = dt.date(2026, 6, 1)
     consumption_ccf = Decimal("10")
+
+
+class BillFactory(factory.django.DjangoModelFactory):
+    """A June 2026 bill, without a bill run (for pages and emails about one bill)."""
+
+    class Meta:
+        model = Bill
+
+    service_account = factory.SubFactory(ServiceAccountFactory)
+    period = dt.date(2026, 6, 1)
+    issued_on = dt.date(2026, 7, 1)
+    due_date = dt.date(2026, 7, 20)
+    previous_balance = Decimal("0")
+    payments_and_credits = Decimal("0")
+    new_charges = Decimal("10.00")
+    total_due = factory.SelfAttribute("new_charges")
+    past_due_amount = Decimal("0")
 
 
 _counter = iter(range(1, 10**9))

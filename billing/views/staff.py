@@ -17,7 +17,7 @@ from billing.views.payments import _start
 
 
 @staff_member_required
-@permission_required("billing.add_payment", raise_exception=True)
+@permission_required("billing.take_phone_payment", raise_exception=True)
 def phone_payment(request):
     return render(
         request,
@@ -33,7 +33,7 @@ def phone_payment(request):
 
 
 @staff_member_required
-@permission_required("billing.add_payment", raise_exception=True)
+@permission_required("billing.take_phone_payment", raise_exception=True)
 @require_POST
 def phone_payment_start(request):
     import json

@@ -45,6 +45,7 @@ def dispute_open(*, certification: Certification, user: User, reason: str) -> Di
         },
         users=list(clerks.user_set.filter(is_active=True)) if clerks else [],
         required=True,
+        account_number=certification.service_account.account_number,
         reference=f"dispute:{dispute.pk}",
     )
     email_send(
@@ -61,6 +62,7 @@ def dispute_open(*, certification: Certification, user: User, reason: str) -> Di
         },
         users=[user],
         required=True,
+        account_number=certification.service_account.account_number,
         reference=f"dispute:{dispute.pk}:received",
     )
     return dispute
@@ -155,6 +157,7 @@ def dispute_resolve(
         context={"lines": [lines, dispute.resolution]},
         users=[dispute.opened_by],
         required=True,
+        account_number=certification.service_account.account_number,
         reference=f"dispute:{dispute.pk}:resolved",
     )
     return dispute

@@ -119,6 +119,7 @@ def _send(
                 "link_text": _("See the account and pay online"),
             },
             users=users_for_account(service_account=letter.account),
+            account_number=letter.account.account_number,
             reference=f"notice:{kind}:{letter.account.pk}:{occasion}",
         )
 

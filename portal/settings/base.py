@@ -5,6 +5,7 @@ default unless DEBUG is on. `make run` sets the development values (portal/devse
 """
 
 import os
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -189,6 +190,7 @@ FORMAT_MODULE_PATH = ["portal.formats"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = os.environ.get("TIME_ZONE", "America/Los_Angeles")
 USE_I18N = True
 USE_TZ = True
@@ -354,8 +356,13 @@ SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 # again when the last one was typed more than five minutes ago.
 ACCOUNT_REAUTHENTICATION_REQUIRED = True
 ACCOUNT_REAUTHENTICATION_TIMEOUT = int(os.environ.get("ACCOUNT_REAUTHENTICATION_TIMEOUT", "300"))
-# Staff (admin, /staff/ pages) must sign in with an authenticator app.
+# Staff must sign in with an authenticator app: without one, every page but its set-up is refused.
 STAFF_REQUIRE_TWO_FACTOR = env_bool("STAFF_REQUIRE_TWO_FACTOR", default=True)
+# Two people for money: the clerk who keyed a payment batch cannot post it, and a refund that
+# takes a payment's refunds above REFUND_APPROVAL_LIMIT waits for a supervisor. Off only for a
+# one-person office (the audit trail still shows who did each step).
+TWO_PERSON_RULE = env_bool("TWO_PERSON_RULE", default=True)
+REFUND_APPROVAL_LIMIT = Decimal(os.environ.get("REFUND_APPROVAL_LIMIT", "250.00"))
 
 
 def _origin(url: str) -> str:

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import template
 
-from portal.money import quantize_money
+from portal.money import money as format_dollars
 
 register = template.Library()
 
@@ -12,6 +12,4 @@ def money(value) -> str:
     """$1,234.56, or -$5.00 for a credit."""
     if value is None or value == "":
         return ""
-    amount = quantize_money(Decimal(value))
-    sign = "-" if amount < 0 else ""
-    return f"{sign}${abs(amount):,.2f}"
+    return format_dollars(Decimal(value))

@@ -12,8 +12,8 @@ from django.urls import URLResolver, get_resolver
 
 from accounts.tests.factories import AccountLinkFactory, UserFactory
 from assistance.tests.test_assistance import submit
-from billing.models import Bill, Payment
-from billing.tests.factories import post
+from billing.models import Payment
+from billing.tests.factories import BillFactory, post
 from certification.models import Certification
 from certification.services.sweep import certification_sweep
 
@@ -48,17 +48,7 @@ def owner_objects():
     account = AccountLinkFactory(user=owner).service_account
     post(account, "charge", "40.00", D(2026, 2, 1), D(2026, 2, 20))
     certification_sweep(year=2026, today=D(2026, 6, 21))
-    bill = Bill.objects.create(
-        service_account=account,
-        period=D(2026, 6, 1),
-        issued_on=D(2026, 7, 1),
-        due_date=D(2026, 7, 20),
-        previous_balance=Decimal("0"),
-        payments_and_credits=Decimal("0"),
-        new_charges=Decimal("10.00"),
-        total_due=Decimal("10.00"),
-        past_due_amount=Decimal("0"),
-    )
+    bill = BillFactory(service_account=account, new_charges=Decimal("10.00"))
     payment = Payment.objects.create(
         client_token=uuid.uuid4(),
         service_account=account,

@@ -1,9 +1,8 @@
 """Faults: Redis down, Stripe unreachable, the database connection lost in the middle of a
-payment. Each with the real services: a "down" service is an address where nothing listens."""
+payment. Each with the real services: a "down" service is a free local port, where nothing listens."""
 
 import copy
 import datetime as dt
-import socket
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -16,26 +15,16 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
-from billing.models import BillingAccount, LedgerEntry, Payment
+from billing.models import LedgerEntry, Payment
 from billing.services.payments import payments_reconcile
 from billing.stripe_gateway import UNREACHABLE
 from billing.tests import stripe_browser
 from billing.tests.factories import post
-from billing.tests.test_payments import THREE_D_SECURE, VISA, charge, start
+from billing.tests.test_payments import THREE_D_SECURE, VISA, balance, charge, start
+from portal.devservices import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = dt.date
-
-
-def closed_port() -> int:
-    """A local port with nothing listening: connections to it are refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def balance(account) -> Decimal:
-    return BillingAccount.objects.get(pk=account.pk).balance
 
 
 @pytest.fixture
@@ -51,7 +40,7 @@ def redis_down():
     """The cache and the Celery broker pointed at a Redis that is not there; back after."""
     from portal.celery import app
 
-    dead = f"redis://127.0.0.1:{closed_port()}/0"
+    dead = f"redis://127.0.0.1:{free_port()}/0"
     caches = copy.deepcopy(settings.CACHES)
     caches["default"]["LOCATION"] = dead
     live_broker = app.conf.broker_url
@@ -106,7 +95,7 @@ def test_with_redis_down_pages_serve_and_payments_post_and_the_receipt_follows_w
 def test_with_stripe_unreachable_the_customer_is_told_and_nothing_is_paid(client, customer):
     account = customer["account"]
     client.force_login(customer["user"])
-    with override_settings(STRIPE_API_BASE=f"http://127.0.0.1:{closed_port()}"):
+    with override_settings(STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}"):
         token, response = start(client, account, "30.00")
 
     assert response.status_code == 503
@@ -129,7 +118,7 @@ def test_stripe_unreachable_after_the_bank_check_is_settled_by_reconciliation(cl
     result = charge(client, started.json(), THREE_D_SECURE).json()
     stripe_browser.confirm_card_payment(result["client_secret"], success=True)  # the bank said yes
 
-    with override_settings(STRIPE_API_BASE=f"http://127.0.0.1:{closed_port()}"):
+    with override_settings(STRIPE_API_BASE=f"http://127.0.0.1:{free_port()}"):
         done = client.post(result["complete_url"])
 
     assert done.status_code == 503 and done.json()["error"] == UNREACHABLE

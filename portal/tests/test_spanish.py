@@ -21,7 +21,7 @@ from pypdf import PdfReader
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, AccountLinkFactory, ServiceAccountFactory, UserFactory
-from billing.tests.factories import post
+from billing.tests.factories import BillFactory, post
 from certification.services.notices import notices_past_due
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES"
@@ -122,24 +122,13 @@ def test_spanish_forms_explain_their_errors_in_spanish():
 
 @pytest.mark.django_db
 def test_each_login_gets_the_bill_email_in_its_own_language(time_machine):
-    from billing.models import Bill
     from billing.services.notices import bills_send_ready_notices
 
     time_machine.move_to(dt.datetime(2026, 7, 2, 18, tzinfo=dt.UTC), tick=False)
     account = ServiceAccountFactory(account_number="510001-01")
     english = AccountLinkFactory(service_account=account).user
     spanish = AccountLinkFactory(service_account=account, user=UserFactory(language="es")).user
-    bill = Bill.objects.create(
-        service_account=account,
-        period=D(2026, 6, 1),
-        issued_on=D(2026, 7, 1),
-        due_date=D(2026, 7, 20),
-        previous_balance=Decimal("0"),
-        payments_and_credits=Decimal("0"),
-        new_charges=Decimal("59.70"),
-        total_due=Decimal("59.70"),
-        past_due_amount=Decimal("0"),
-    )
+    bill = BillFactory(service_account=account, new_charges=Decimal("59.70"))
 
     bills_send_ready_notices(bill_ids=[bill.pk])
 

@@ -12,7 +12,7 @@ from portal.demo import DEMO_APPS, DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
 class Command(BaseCommand):
     help = (
         "Load the demo utility: service accounts with 13 months of bills and payments, a demo "
-        "customer, a clerk and a finance user."
+        "customer, and a clerk, a finance user and a supervisor in their staff roles."
     )
 
     def add_arguments(self, parser):
@@ -36,10 +36,6 @@ class Command(BaseCommand):
         with transaction.atomic():
             for module in modules:
                 context.update(module.seed(**context) or {})
-            from accounts.demo import grant
-
-            for module in modules:
-                grant(getattr(module, "GROUP_PERMISSIONS", {}))
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {accounts} service accounts."))
         for role, email, password in DEMO_LOGINS:
             self.stdout.write(f"  {role:<9} {email:<22} {password}")
