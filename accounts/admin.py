@@ -1,3 +1,5 @@
+from allauth.account.admin import EmailAddressAdmin
+from allauth.account.models import EmailAddress
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -81,3 +83,15 @@ class EmailLogAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# allauth's email-address admin declares no permission on its action: it needs the right to
+# change email addresses, which no role has (superusers only).
+admin.site.unregister(EmailAddress)
+
+
+@admin.register(EmailAddress)
+class EmailAddressWithPermissionAdmin(EmailAddressAdmin):
+    @admin.action(description=EmailAddressAdmin.make_verified.short_description, permissions=["change"])
+    def make_verified(self, request, queryset):
+        return super().make_verified(request, queryset)

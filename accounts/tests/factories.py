@@ -45,3 +45,18 @@ class AccountLinkFactory(factory.django.DjangoModelFactory):
 
     user = factory.SubFactory(UserFactory)
     service_account = factory.SubFactory(ServiceAccountFactory)
+
+
+def staff_user(role: str | None, **kwargs) -> User:
+    """A staff login (with an authenticator) in one of the roles `setup_roles` makes:
+    "Clerks", "Finance", "Supervisors", or None for staff with no role."""
+    from django.contrib.auth.models import Group
+
+    from portal.roles import ROLES, roles_setup
+
+    if Group.objects.filter(name__in=ROLES).count() < len(ROLES):
+        roles_setup()
+    user = UserFactory(is_staff=True, **kwargs)
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role))
+    return user
