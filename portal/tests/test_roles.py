@@ -281,7 +281,7 @@ def test_each_login_opens_only_the_staff_urls_its_role_gives(logins, objects):
 def test_staff_without_two_step_reach_nothing_but_its_set_up_whatever_the_path(logins, objects):
     client = logins["clients"]["no two-step"]
     checked = 0
-    for route, name in walk_urls():
+    for route, _ in walk_urls():
         if "(?P" in route or route.startswith(("auth/", "language/", "static/")):
             continue
         path = "/" + re.sub(r"<[^>]+>", str(objects["document"].pk), route)
