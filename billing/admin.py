@@ -448,7 +448,7 @@ class PaymentBatchAdmin(admin.ModelAdmin):
         if not self.has_post_permission(request):
             raise PermissionDenied
         batch = get_object_or_404(PaymentBatch, pk=pk)
-        form = ConfirmForm(request.POST or None)
+        form = ConfirmForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 payment_batch_post(batch=batch, user=request.user)
@@ -577,7 +577,7 @@ class RefundAdmin(ReadOnlyAdmin):
         if not self.has_approve_permission(request):
             raise PermissionDenied
         refund = get_object_or_404(Refund.objects.select_related("payment__service_account"), pk=pk)
-        form = ConfirmForm(request.POST or None)
+        form = ConfirmForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             try:
                 refund = refund_approve(refund=refund, user=request.user)
