@@ -6,10 +6,11 @@ from django.core.exceptions import PermissionDenied
 
 from accounts.models import AccountLink, EmailLog, ServiceAccount, User
 from accounts.services import IDENTITY_FIELDS, service_account_save_by_staff
+from portal.adminkit import LabelledTabularInline
 from portal.errors import ApplicationError
 
 
-class AccountLinkInline(admin.TabularInline):
+class AccountLinkInline(LabelledTabularInline):
     model = AccountLink
     extra = 0
     autocomplete_fields = ["user"]

@@ -17,6 +17,7 @@ from assistance.models import (
 )
 from assistance.services.applications import application_approve, application_deny, application_set_status
 from assistance.services.plans import plan_decide
+from portal.adminkit import LabelledTabularInline
 from portal.errors import ApplicationError
 
 
@@ -26,7 +27,7 @@ class IncomeGuidelineAdmin(admin.ModelAdmin):
     list_filter = ["program_year"]
 
 
-class MemberInline(admin.TabularInline):
+class MemberInline(LabelledTabularInline):
     model = HouseholdMember
     extra = 0
     can_delete = False
@@ -36,7 +37,7 @@ class MemberInline(admin.TabularInline):
         return False
 
 
-class IncomeInline(admin.TabularInline):
+class IncomeInline(LabelledTabularInline):
     model = IncomeSource
     extra = 0
     can_delete = False
@@ -46,7 +47,7 @@ class IncomeInline(admin.TabularInline):
         return False
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(LabelledTabularInline):
     model = ApplicationDocument
     extra = 0
     can_delete = False
@@ -65,7 +66,7 @@ class DocumentInline(admin.TabularInline):
         )
 
 
-class EventInline(admin.TabularInline):
+class EventInline(LabelledTabularInline):
     model = ApplicationEvent
     extra = 0
     can_delete = False

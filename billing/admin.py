@@ -34,6 +34,7 @@ from billing.services.refunds import (
     refund_decline,
     refundable_amount,
 )
+from portal.adminkit import LabelledTabularInline
 from portal.errors import ApplicationError
 
 
@@ -50,7 +51,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class AccountServiceInline(admin.TabularInline):
+class AccountServiceInline(LabelledTabularInline):
     model = AccountService
     extra = 0
 
@@ -124,7 +125,7 @@ class MeterReadAdmin(admin.ModelAdmin):
     date_hierarchy = "period"
 
 
-class BillLineInline(admin.TabularInline):
+class BillLineInline(LabelledTabularInline):
     model = BillLine
     fields = [
         "position",
@@ -198,7 +199,9 @@ class ConfirmForm(forms.Form):
     """A confirmation step with nothing to type."""
 
 
-def action_page(modeladmin, request, *, title: str, lines: list[str], form, cancel_url: str, button: str):
+def action_page(
+    modeladmin, request, obj, *, title: str, lines: list[str], form, cancel_url: str, button: str
+):
     """The confirmation step of a decision or a money movement in admin."""
     context = {
         **modeladmin.admin_site.each_context(request),
@@ -207,6 +210,7 @@ def action_page(modeladmin, request, *, title: str, lines: list[str], form, canc
         "form": form,
         "cancel_url": cancel_url,
         "button": button,
+        "object": obj,
         "opts": modeladmin.model._meta,
     }
     return TemplateResponse(request, "admin/confirm_action.html", context)
@@ -329,7 +333,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         return self._action_page(request, payment, form, f"Returned check: {payment.confirmation_number}")
 
 
-class BatchPaymentInline(admin.TabularInline):
+class BatchPaymentInline(LabelledTabularInline):
     model = Payment
     fields = ["service_account", "amount", "method", "check_number", "status", "created_by"]
     readonly_fields = ["status", "created_by"]
@@ -460,6 +464,7 @@ class PaymentBatchAdmin(admin.ModelAdmin):
         return action_page(
             self,
             request,
+            batch,
             title=f"Post {batch}",
             lines=[*self._batch_lines(batch), "Posting puts every payment on its account's ledger."],
             form=form,
@@ -483,6 +488,7 @@ class PaymentBatchAdmin(admin.ModelAdmin):
         return action_page(
             self,
             request,
+            batch,
             title=f"Void {batch}",
             lines=[
                 *self._batch_lines(batch),
@@ -589,6 +595,7 @@ class RefundAdmin(ReadOnlyAdmin):
         return action_page(
             self,
             request,
+            refund,
             title=f"Approve the refund on {refund.payment.confirmation_number}",
             lines=[*self._lines(refund), "Approving sends the money back to the card now."],
             form=form,
@@ -612,6 +619,7 @@ class RefundAdmin(ReadOnlyAdmin):
         return action_page(
             self,
             request,
+            refund,
             title=f"Decline the refund on {refund.payment.confirmation_number}",
             lines=self._lines(refund),
             form=form,

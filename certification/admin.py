@@ -12,10 +12,11 @@ from billing.admin import ReadOnlyAdmin
 from certification.models import Certification, CertifiedItem, Dispute, Notice
 from certification.services.disputes import dispute_resolve
 from certification.services.exports import certification_export
+from portal.adminkit import LabelledTabularInline
 from portal.errors import ApplicationError
 
 
-class CertifiedItemInline(admin.TabularInline):
+class CertifiedItemInline(LabelledTabularInline):
     model = CertifiedItem
     fields = ["charge", "amount", "transfer"]
     readonly_fields = fields
