@@ -17,7 +17,7 @@ from assistance.models import (
 )
 from assistance.services.applications import application_approve, application_deny, application_set_status
 from assistance.services.plans import plan_decide
-from portal.adminkit import LabelledTabularInline
+from portal.adminkit import LabelledTabularInline, label_date_and_time
 from portal.errors import ApplicationError
 
 
@@ -154,6 +154,9 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
 
     def has_decide_permission(self, request):
         return request.user.has_perm("assistance.decide_assistanceapplication")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return label_date_and_time(super().formfield_for_dbfield(db_field, request, **kwargs))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {"can_decide": self.has_decide_permission(request)}

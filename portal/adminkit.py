@@ -24,3 +24,16 @@ class LabelledInlineFormSet(BaseInlineFormSet):
 
 class LabelledTabularInline(admin.TabularInline):
     formset = LabelledInlineFormSet
+
+
+def label_date_and_time(formfield):
+    """The admin's date-and-time field is two inputs under one label that names neither: give
+    each its own name ("Appointment at: date", "...: time")."""
+    widget = getattr(formfield, "widget", None)
+    inner = getattr(widget, "widget", widget)
+    parts = getattr(inner, "widgets", None)
+    if formfield is not None and parts and len(parts) == 2:
+        label = str(formfield.label or "").strip()
+        parts[0].attrs["aria-label"] = f"{label}: date"
+        parts[1].attrs["aria-label"] = f"{label}: time"
+    return formfield

@@ -62,11 +62,16 @@ def test_apply_clerk_approves_customer_sees_the_credit(page, browser, live_serve
     clerk = new_page(browser, live_server.url)
     _, clerk_email, clerk_password = DEMO_LOGINS[1]
     staff_sign_in(clerk, clerk_email, clerk_password, DEMO_STAFF_TOTP_KEY)
+    assert_accessible(clerk)
     clerk.goto("/admin/assistance/assistanceapplication/?status__exact=submitted")
+    assert_accessible(clerk)
     clerk.locator(f"input[name=_selected_action][value='{application.pk}']").check()
     clerk.locator("select[name=action]").select_option("approve")
     clerk.get_by_role("button", name="Go").click()
     expect(clerk.get_by_text(f"Application {application.pk}: approved.")).to_be_visible()
+    assert_accessible(clerk)
+    clerk.goto(f"/admin/assistance/assistanceapplication/{application.pk}/change/")
+    assert_accessible(clerk)
 
     page.reload()
     expect(page.get_by_text("Approved: a credit of $50.00")).to_be_visible()

@@ -43,7 +43,9 @@ def test_customer_sees_certified_charges_and_finance_downloads_the_list(page, br
     finance = new_page(browser, live_server.url, accept_downloads=True)
     _, finance_email, finance_password = DEMO_LOGINS[2]
     staff_sign_in(finance, finance_email, finance_password, DEMO_STAFF_TOTP_KEY)
+    assert_accessible(finance)
     finance.goto("/admin/certification/certification/")
+    assert_accessible(finance)
     with finance.expect_download() as download:
         finance.get_by_role("link", name=f"Download {certification.year} for the tax collector (CSV)").click()
     assert download.value.path().read_bytes() == certification_csv(year=certification.year)
