@@ -164,3 +164,12 @@ def roles_setup() -> dict[str, int]:
             group.permissions.set([found[p] for p in perms])
             counts[role] = len(perms)
     return counts
+
+
+def roles_matrix_markdown() -> str:
+    """The role × capability table, as the README shows it (a test keeps the two the same)."""
+    lines = ["| capability | " + " | ".join(ROLES) + " |", "|---|" + ":---:|" * len(ROLES)]
+    for capability in CAPABILITIES:
+        marks = " | ".join("yes" if capability in ROLES[role] else "" for role in ROLES)
+        lines.append(f"| {capability} | {marks} |")
+    return "\n".join(lines)

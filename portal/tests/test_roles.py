@@ -345,3 +345,12 @@ def test_setup_roles_names_a_permission_the_database_lacks_and_changes_nothing(m
         call_command("setup_roles", verbosity=0)
 
     assert Group.objects.get(name="Finance").permissions.count() == before
+
+
+def test_the_readme_shows_the_roles_as_the_code_defines_them():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    readme = (Path(settings.BASE_DIR) / "README.md").read_text()
+    assert roles.roles_matrix_markdown() in readme, "paste roles.roles_matrix_markdown() into the README"
