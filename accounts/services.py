@@ -48,6 +48,8 @@ def service_account_unlink(*, user: User, service_account: ServiceAccount) -> No
 ACCOUNT_COLUMNS_REQUIRED = ["account_number", "customer_name", "service_address", "service_zip", "tax_lot"]
 ACCOUNT_COLUMNS_OPTIONAL = ["service_city", "email", "phone", "status"]
 ACCOUNT_FIELDS = ACCOUNT_COLUMNS_REQUIRED + ACCOUNT_COLUMNS_OPTIONAL
+# Who the account is: changing one of these moves bills, certification and quick pay with it.
+IDENTITY_FIELDS = ("account_number", "tax_lot", "customer_name")
 
 
 def _account_row_values(row, errors: list[str]) -> dict | None:
@@ -120,6 +122,20 @@ def service_accounts_import(*, path: str | Path) -> ImportSummary:
                 to_create.append(ServiceAccount(**values))
                 continue
             changed = [name for name in ACCOUNT_FIELDS if getattr(account, name) != values[name]]
+            identity = {
+                name: [getattr(account, name), values[name]] for name in changed if name in IDENTITY_FIELDS
+            }
+            if identity:
+                # Who the account is changed by file: kept in the audit trail like a supervisor's edit.
+                audit_record(
+                    actor=None,
+                    action="account.identity",
+                    target=account,
+                    summary=f"import_accounts changed {', '.join(identity)} of account {number}: "
+                    + "; ".join(f"{old!r} → {new!r}" for old, new in identity.values()),
+                    changes=identity,
+                    account_number=number,
+                )
             if changed:
                 for name in changed:
                     setattr(account, name, values[name])
@@ -135,10 +151,6 @@ def service_accounts_import(*, path: str | Path) -> ImportSummary:
         summary.created = len(to_create)
         summary.updated = len(to_update)
     return summary
-
-
-# Who the account is: changing one of these moves bills, certification and quick pay with it.
-IDENTITY_FIELDS = ("account_number", "tax_lot", "customer_name")
 
 
 def service_account_save_by_staff(*, account: ServiceAccount, by: User, changed: list[str]) -> ServiceAccount:

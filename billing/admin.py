@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -34,7 +35,8 @@ from billing.services.refunds import (
     refund_decline,
     refundable_amount,
 )
-from portal.adminkit import LabelledTabularInline
+from portal.adminkit import LabelledInlineFormSet, LabelledTabularInline
+from portal.audit import audit_record
 from portal.errors import ApplicationError
 
 
@@ -333,12 +335,62 @@ class PaymentAdmin(ReadOnlyAdmin):
         return self._action_page(request, payment, form, f"Returned check: {payment.confirmation_number}")
 
 
+class BatchPaymentForm(forms.ModelForm):
+    class Meta:
+        model = Payment
+        fields = ["service_account", "amount", "method", "check_number"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "service_account" not in self.fields:
+            return  # a posted or voided batch: every field is read only
+        self.fields["service_account"].required = True
+        self.fields["method"].choices = [
+            (value, label) for value, label in Payment.Method.choices if value in ("check", "cash")
+        ]
+        if self.instance.pk is None:
+            # A blank row starts as a check, so an empty row left on the page counts as unchanged.
+            self.initial["method"] = Payment.Method.CHECK
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is None or amount <= 0 or amount.as_tuple().exponent < -2:
+            raise forms.ValidationError("Enter the amount in dollars and cents, more than zero.")
+        return amount
+
+
+class BatchPaymentFormSet(LabelledInlineFormSet):
+    """Each payment row is changed or removed only by the person who keyed it: the two-person
+    rule counts who keyed a batch, so nobody may rework someone else's rows and then post them."""
+
+    staff_user = None  # set per request by BatchPaymentInline.get_formset
+
+    def clean(self):
+        super().clean()
+        for form in self.initial_forms:
+            touched = form.has_changed() or (self.can_delete and self._should_delete_form(form))
+            keyer = form.instance.created_by
+            if touched and (keyer is None or keyer.pk != self.staff_user.pk):
+                raise forms.ValidationError(
+                    f"The payment of ${form.instance.amount:,.2f} was keyed by "
+                    f"{keyer or 'the lockbox import'}; only they can change or remove it. "
+                    "A batch keyed wrong is voided by a supervisor and keyed again."
+                )
+
+
 class BatchPaymentInline(LabelledTabularInline):
     model = Payment
+    form = BatchPaymentForm
+    formset = BatchPaymentFormSet
     fields = ["service_account", "amount", "method", "check_number", "status", "created_by"]
     readonly_fields = ["status", "created_by"]
     autocomplete_fields = ["service_account"]
     extra = 5
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.staff_user = request.user
+        return formset
 
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.status != PaymentBatch.Status.OPEN:
@@ -395,8 +447,28 @@ class PaymentBatchAdmin(admin.ModelAdmin):
         if obj.status != PaymentBatch.Status.OPEN:
             return self.fields
         # The control is what the deposit slip says; it is fixed once the batch is opened, so
-        # the payments must be keyed to match it, never the other way round.
-        return ["control_count", "control_total", "status", "created_by", "posted_by", "posted_at"]
+        # the payments must be keyed to match it, never the other way round. The kind and date
+        # are fixed too: every payment keyed so far took them.
+        return [
+            "kind",
+            "deposit_date",
+            "control_count",
+            "control_total",
+            "status",
+            "created_by",
+            "posted_by",
+            "posted_at",
+        ]
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "kind":
+            # A lockbox batch comes only from the bank's file (import_lockbox).
+            kwargs["choices"] = [
+                (value, label)
+                for value, label in PaymentBatch.Kind.choices
+                if value != PaymentBatch.Kind.LOCKBOX
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
 
     def has_post_permission(self, request):
         return request.user.has_perm("billing.post_paymentbatch")
@@ -426,7 +498,16 @@ class PaymentBatchAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
-        batch = form.instance
+        # Locked and checked again: a batch posted or voided while this form was open takes no
+        # more payments (they would never reach the ledger).
+        batch = PaymentBatch.objects.select_for_update().get(pk=form.instance.pk)
+        if batch.status != PaymentBatch.Status.OPEN:
+            self.message_user(
+                request,
+                f"The batch was {batch.get_status_display().lower()} meanwhile; its payments were not changed.",
+                level=messages.ERROR,
+            )
+            return
         for payment in formset.save(commit=False):
             payment.batch = batch
             payment.channel = {"mail": "mail", "lobby": "lobby", "drop_box": "drop_box"}.get(
@@ -510,11 +591,51 @@ class PaymentBatchAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{batch}: posted.", level=messages.SUCCESS)
 
 
+class InvoiceForm(forms.ModelForm):
+    class Meta:
+        model = Invoice
+        fields = ["number", "kind", "payer_name", "payer_zip", "amount", "due_date", "description"]
+
+    def clean_amount(self):
+        amount = self.cleaned_data["amount"]
+        if amount is None or amount <= 0 or amount.as_tuple().exponent < -2:
+            raise forms.ValidationError("Enter the amount in dollars and cents, more than zero.")
+        return amount
+
+    def clean_payer_zip(self):
+        value = self.cleaned_data["payer_zip"].strip()
+        if not (len(value) == 5 and value.isdigit()):
+            raise forms.ValidationError("Enter the payer's 5-digit ZIP code.")
+        return value
+
+
 @admin.register(Invoice)
 class InvoiceAdmin(admin.ModelAdmin):
+    """Clerks enter invoices; once anything was paid on one it no longer changes, and every
+    change before that is in the audit trail."""
+
+    form = InvoiceForm
     list_display = ["number", "kind", "payer_name", "amount", "due_date"]
     list_filter = ["kind"]
     search_fields = ["number", "payer_name"]
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.payments.exclude(status__in=["failed", "canceled"]).exists():
+            return False
+        return super().has_change_permission(request, obj)
+
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            before = Invoice.objects.filter(pk=obj.pk).values(*form.changed_data).first() if change else None
+            super().save_model(request, obj, form, change)
+            if before:
+                audit_record(
+                    actor=request.user,
+                    action="invoice.change",
+                    target=obj,
+                    summary=f"Changed {', '.join(form.changed_data)} of invoice {obj.number}",
+                    changes={name: [before[name], getattr(obj, name)] for name in form.changed_data},
+                )
 
 
 @admin.register(Refund)

@@ -134,3 +134,20 @@ def test_utf8_with_byte_order_mark_from_a_spreadsheet_is_accepted(tmp_path):
     path.write_bytes(("\ufeff" + HEADER + GOOD_ROWS).encode("utf-8"))
     run_import(str(path))
     assert ServiceAccount.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_new_name_or_tax_lot_by_import_is_in_the_audit_trail_with_the_old_and_new(tmp_path):
+    from portal.models import AuditEvent
+
+    path = tmp_path / "accounts.csv"
+    header = "account_number,customer_name,service_address,service_zip,tax_lot\n"
+    path.write_text(header + "300900-01,Ana Ruiz,1 Main St,97045,2S2E01AA00100\n")
+    call_command("import_accounts", str(path))
+    path.write_text(header + "300900-01,Ana Ruiz Soto,1 Main St,97045,2S2E01AA00100\n")
+
+    call_command("import_accounts", str(path))
+
+    (event,) = AuditEvent.objects.filter(action="account.identity")
+    assert event.changes == {"customer_name": ["Ana Ruiz", "Ana Ruiz Soto"]}
+    assert (event.account_number, event.actor) == ("300900-01", None)

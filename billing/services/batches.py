@@ -25,12 +25,12 @@ def batch_keyed_by(*, batch: PaymentBatch, user: User) -> bool:
     return batch.created_by_id == user.pk or batch.payments.filter(created_by=user).exists()
 
 
-def payment_batch_post(*, batch: PaymentBatch, user: User | None) -> PaymentBatch:
+def payment_batch_post(*, batch: PaymentBatch, user: User | None, imported: bool = False) -> PaymentBatch:
     """Post every payment of the batch to the ledger, only when count and total match the control.
 
     All or none, in one transaction with the batch row locked: a batch posts once. Under the
     two-person rule (TWO_PERSON_RULE) nobody who keyed any of it may post it; a lockbox file
-    (the bank's own count) is posted by its import.
+    (the bank's own count, nobody keyed it) is posted by its import (`imported=True`).
     """
     with transaction.atomic():
         batch = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
@@ -40,9 +40,8 @@ def payment_batch_post(*, batch: PaymentBatch, user: User | None) -> PaymentBatc
             raise ApplicationError("This batch was voided; it cannot be posted.")
         if (
             settings.TWO_PERSON_RULE
-            and batch.kind != PaymentBatch.Kind.LOCKBOX
-            and user is not None
-            and batch_keyed_by(batch=batch, user=user)
+            and not imported
+            and (user is None or batch_keyed_by(batch=batch, user=user))
         ):
             raise ApplicationError(
                 "You keyed this batch, so someone else must post it: another clerk or a supervisor. "
@@ -186,7 +185,7 @@ def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResu
                 for account_id, amount, check, paid_on in rows
             ]
         )
-        payment_batch_post(batch=batch, user=user)
+        payment_batch_post(batch=batch, user=user, imported=True)
     result.batch = batch
     result.posted = len(rows)
     result.total = batch.control_total

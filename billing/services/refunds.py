@@ -88,6 +88,13 @@ def refund_approve(*, refund: Refund, user: User) -> Refund:
     with transaction.atomic():
         refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund.pk)
         _check_reviewable(refund, user)
+        # The payment may have been returned or disputed while the refund waited.
+        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        if payment.status != Payment.Status.SUCCEEDED:
+            raise ApplicationError(
+                f"Payment {payment.confirmation_number} is {payment.get_status_display().lower()} now; "
+                "decline this refund instead."
+            )
         refund.status = Refund.Status.PENDING
         refund.reviewed_by = user
         refund.reviewed_at = timezone.now()

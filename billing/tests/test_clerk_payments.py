@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from accounts.models import User
-from accounts.tests.factories import ServiceAccountFactory
+from accounts.tests.factories import ServiceAccountFactory, staff_user
 from billing.models import BillingAccount, Invoice, LedgerEntry, Payment, PaymentBatch, Refund
 from billing.services.batches import payment_batch_post
 from billing.services.refunds import payment_return_check
@@ -59,7 +59,7 @@ def test_a_batch_that_does_not_add_up_posts_nothing():
     batch, accounts = batch_with("40.00", "25.00", control_total="70.00", control_count=2)
 
     with pytest.raises(ApplicationError, match=r"2 payment\(s\) entered totalling \$65.00"):
-        payment_batch_post(batch=batch, user=None)
+        payment_batch_post(batch=batch, user=staff_user("Clerks"))
 
     assert [balance(a) for a in accounts] == [Decimal("100.00"), Decimal("100.00")]
     assert not LedgerEntry.objects.filter(kind="payment").exists()
@@ -71,11 +71,11 @@ def test_a_batch_that_does_not_add_up_posts_nothing():
 def test_a_batch_that_adds_up_posts_every_payment_once():
     batch, accounts = batch_with("40.00", "25.00", control_total="65.00", control_count=2)
 
-    payment_batch_post(batch=batch, user=None)
+    payment_batch_post(batch=batch, user=staff_user("Clerks"))
 
     assert [balance(a) for a in accounts] == [Decimal("60.00"), Decimal("75.00")]
     with pytest.raises(ApplicationError, match="posted already"):
-        payment_batch_post(batch=batch, user=None)
+        payment_batch_post(batch=batch, user=staff_user("Clerks"))
     assert LedgerEntry.objects.filter(kind="payment").count() == 2
 
 
@@ -102,7 +102,7 @@ def test_clerk_posts_a_batch_from_admin(client):
 @pytest.mark.django_db
 def test_returned_check_is_reversed_with_a_fee():
     batch, (account,) = batch_with("40.00", control_total="40.00", control_count=1)
-    payment_batch_post(batch=batch, user=None)
+    payment_batch_post(batch=batch, user=staff_user("Clerks"))
     payment = Payment.objects.get(batch=batch)
 
     payment_return_check(payment=payment, returned_on=D(2026, 6, 10), fee=Decimal("25.00"))
@@ -246,3 +246,35 @@ def test_an_assessment_bill_is_paid_online_by_number_and_zip(client):
 
     assert invoice_amount_open(invoice=invoice) == Decimal("0.00")
     assert not LedgerEntry.objects.filter(kind="payment").exists()  # invoices are not on an account's ledger
+
+
+@pytest.mark.django_db
+def test_an_invoice_changes_only_until_it_is_paid_and_each_change_is_audited(client):
+    from portal.tests.admin_forms import admin_form_data
+
+    invoice = Invoice.objects.create(
+        number="AR-77", kind="receivable", payer_name="Ace Plumbing", payer_zip="97045",
+        amount=Decimal("120.00"), due_date=D(2026, 8, 1),
+    )  # fmt: skip
+    client.force_login(staff_user("Clerks"))
+    url = reverse("admin:billing_invoice_change", args=[invoice.pk])
+    form = admin_form_data(client.get(url).content.decode())
+
+    zero = client.post(url, {**form, "amount": "0"})
+    changed = client.post(url, {**form, "amount": "125.00"})
+
+    assert "more than zero" in zero.content.decode()
+    assert changed.status_code == 302
+    (event,) = AuditEvent.objects.filter(action="invoice.change")
+    assert event.changes == {"amount": ["120.00", "125.00"]}
+    Payment.objects.create(
+        invoice=invoice,
+        amount=Decimal("125.00"),
+        channel="online",
+        status="succeeded",
+        received_on=D(2026, 7, 9),
+    )
+    client.post(url, {**form, "amount": "1.00"})
+    invoice.refresh_from_db()
+    assert invoice.amount == Decimal("125.00")
+    assert 'name="amount"' not in client.get(url).content.decode()

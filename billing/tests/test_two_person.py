@@ -289,3 +289,75 @@ def test_a_supervisor_cannot_approve_their_own_large_refund_unless_the_office_ha
         )
     assert alone.status == "succeeded"
     assert balance(payment.service_account) == Decimal("300.00")
+
+
+def batch_form(batch) -> dict:
+    """The batch's change form as a browser would post it back, unchanged."""
+    from portal.tests.admin_forms import admin_form_data
+
+    return admin_form_data(
+        signed_in(batch.created_by)
+        .get(reverse("admin:billing_paymentbatch_change", args=[batch.pk]))
+        .content.decode()
+    )
+
+
+@pytest.mark.django_db
+def test_nobody_reworks_rows_someone_else_keyed_and_a_batch_cannot_pass_for_a_lockbox_file():
+    keyer, other = staff_user("Clerks"), staff_user("Clerks")
+    batch, (account,) = keyed_batch(keyer, "40.00", control_total="40.00")
+    change = reverse("admin:billing_paymentbatch_change", args=[batch.pk])
+    elsewhere = ServiceAccountFactory()
+    form = batch_form(batch)
+
+    moved = signed_in(other).post(change, {**form, "payments-0-service_account": str(elsewhere.pk)})
+    removed = signed_in(other).post(change, {**form, "payments-0-DELETE": "on"})
+    relabelled = signed_in(keyer).post(change, {**form, "kind": "lockbox"})
+
+    assert "only they can change or remove it" in moved.content.decode()
+    assert "only they can change or remove it" in removed.content.decode()
+    payment = Payment.objects.get(batch=batch)
+    assert (payment.service_account, payment.status) == (account, "pending")
+    assert PaymentBatch.objects.get(pk=batch.pk).kind == "mail" and relabelled.status_code == 302
+    add_page = signed_in(keyer).get(reverse("admin:billing_paymentbatch_add")).content.decode()
+    assert 'value="lockbox"' not in add_page
+    with pytest.raises(ApplicationError, match="someone else must post it"):
+        payment_batch_post(batch=batch, user=None)  # nobody named is nobody checked
+    with pytest.raises(ApplicationError, match="someone else must post it"):
+        payment_batch_post(batch=batch, user=keyer)
+
+
+@pytest.mark.django_db
+def test_a_row_without_an_account_or_with_no_amount_is_a_message_not_an_error_page():
+    clerk = staff_user("Clerks")
+    batch, _ = keyed_batch(clerk, "40.00", control_total="80.00")
+    form = batch_form(batch) | {
+        "payments-TOTAL_FORMS": "3",
+        "payments-1-amount": "40.00",
+        "payments-1-method": "check",
+        "payments-2-service_account": str(ServiceAccountFactory().pk),
+        "payments-2-amount": "0",
+        "payments-2-method": "check",
+    }
+
+    response = signed_in(clerk).post(reverse("admin:billing_paymentbatch_change", args=[batch.pk]), form)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "This field is required." in body and "more than zero" in body
+    assert Payment.objects.filter(batch=batch).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_waiting_for_approval_is_not_sent_once_its_payment_was_returned():
+    payment = card_payment("400.00")
+    refund = payment_refund(
+        payment=payment, amount=Decimal("300.00"), reason="Paid twice", user=staff_user("Finance")
+    )
+    Payment.objects.filter(pk=payment.pk).update(status=Payment.Status.RETURNED)
+
+    with pytest.raises(ApplicationError, match="decline this refund instead"):
+        refund_approve(refund=refund, user=staff_user("Supervisors"))
+
+    refund.refresh_from_db()
+    assert (refund.status, refund.stripe_refund_id) == ("awaiting_approval", None)
