@@ -127,15 +127,7 @@ def service_accounts_import(*, path: str | Path) -> ImportSummary:
             }
             if identity:
                 # Who the account is changed by file: kept in the audit trail like a supervisor's edit.
-                audit_record(
-                    actor=None,
-                    action="account.identity",
-                    target=account,
-                    summary=f"import_accounts changed {', '.join(identity)} of account {number}: "
-                    + "; ".join(f"{old!r} → {new!r}" for old, new in identity.values()),
-                    changes=identity,
-                    account_number=number,
-                )
+                _audit_identity(account=account, by=None, changes=identity, account_number=number)
             if changed:
                 for name in changed:
                     setattr(account, name, values[name])
@@ -173,13 +165,20 @@ def service_account_save_by_staff(*, account: ServiceAccount, by: User, changed:
             if before is not None and before[name] != getattr(account, name)
         }
         if differences:
-            audit_record(
-                actor=by,
-                action="account.identity",
-                target=account,
-                summary=f"Changed {', '.join(differences)} of account {account.account_number}: "
-                + "; ".join(f"{old!r} → {new!r}" for old, new in differences.values()),
-                changes=differences,
-                account_number=account.account_number,
+            _audit_identity(
+                account=account, by=by, changes=differences, account_number=account.account_number
             )
     return account
+
+
+def _audit_identity(*, account: ServiceAccount, by: User | None, changes: dict, account_number: str) -> None:
+    who = "import_accounts" if by is None else by.email
+    audit_record(
+        actor=by,
+        action="account.identity",
+        target=account,
+        summary=f"{who} changed {', '.join(changes)} of account {account_number}: "
+        + "; ".join(f"{old!r} → {new!r}" for old, new in changes.values()),
+        changes=changes,
+        account_number=account_number,
+    )

@@ -201,16 +201,36 @@ class ConfirmForm(forms.Form):
     """A confirmation step with nothing to type."""
 
 
-def action_page(
-    modeladmin, request, obj, *, title: str, lines: list[str], form, cancel_url: str, button: str
+def confirm_step(
+    modeladmin,
+    request,
+    obj,
+    *,
+    form_class,
+    perform,
+    title: str,
+    lines: list[str],
+    button: str,
+    change_url: str,
 ):
-    """The confirmation step of a decision or a money movement in admin."""
+    """The confirmation step of a decision or a money movement in admin: a page that says what
+    will happen; on POST, `perform(cleaned_data)` calls the one service and returns the message
+    to show. A refusal by the service is shown on the same page and changes nothing."""
+    form = form_class(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            message, level = perform(form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            modeladmin.message_user(request, message, level=level)
+            return redirect(change_url)
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": title,
         "lines": lines,
         "form": form,
-        "cancel_url": cancel_url,
+        "cancel_url": change_url,
         "button": button,
         "object": obj,
         "opts": modeladmin.model._meta,
@@ -533,51 +553,45 @@ class PaymentBatchAdmin(admin.ModelAdmin):
         if not self.has_post_permission(request):
             raise PermissionDenied
         batch = get_object_or_404(PaymentBatch, pk=pk)
-        form = ConfirmForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                payment_batch_post(batch=batch, user=request.user)
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
-                self.message_user(request, f"{batch}: posted.", level=messages.SUCCESS)
-                return redirect("admin:billing_paymentbatch_change", batch.pk)
-        return action_page(
+
+        def perform(data):
+            payment_batch_post(batch=batch, user=request.user)
+            return f"{batch}: posted.", messages.SUCCESS
+
+        return confirm_step(
             self,
             request,
             batch,
+            form_class=ConfirmForm,
+            perform=perform,
             title=f"Post {batch}",
             lines=[*self._batch_lines(batch), "Posting puts every payment on its account's ledger."],
-            form=form,
-            cancel_url=reverse("admin:billing_paymentbatch_change", args=[batch.pk]),
             button="Post the batch",
+            change_url=reverse("admin:billing_paymentbatch_change", args=[batch.pk]),
         )
 
     def void_view(self, request, pk):
         if not request.user.has_perm("billing.void_paymentbatch"):
             raise PermissionDenied
         batch = get_object_or_404(PaymentBatch, pk=pk)
-        form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                payment_batch_void(batch=batch, user=request.user, reason=form.cleaned_data["reason"])
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
-                self.message_user(request, f"{batch}: voided. Key its checks again in a new batch.")
-                return redirect("admin:billing_paymentbatch_change", batch.pk)
-        return action_page(
+
+        def perform(data):
+            payment_batch_void(batch=batch, user=request.user, reason=data["reason"])
+            return f"{batch}: voided. Key its checks again in a new batch.", messages.SUCCESS
+
+        return confirm_step(
             self,
             request,
             batch,
+            form_class=ReasonForm,
+            perform=perform,
             title=f"Void {batch}",
             lines=[
                 *self._batch_lines(batch),
                 "Voiding sets the batch aside: none of its payments is posted.",
             ],
-            form=form,
-            cancel_url=reverse("admin:billing_paymentbatch_change", args=[batch.pk]),
             button="Void the batch",
+            change_url=reverse("admin:billing_paymentbatch_change", args=[batch.pk]),
         )
 
     @admin.action(description="Post the selected batches (only when they add up)", permissions=["post"])
@@ -704,48 +718,42 @@ class RefundAdmin(ReadOnlyAdmin):
         if not self.has_approve_permission(request):
             raise PermissionDenied
         refund = get_object_or_404(Refund.objects.select_related("payment__service_account"), pk=pk)
-        form = ConfirmForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                refund = refund_approve(refund=refund, user=request.user)
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
-                self.message_user(request, f"Approved: {refund}, {refund.get_status_display().lower()}.")
-                return redirect("admin:billing_refund_change", refund.pk)
-        return action_page(
+
+        def perform(data):
+            done = refund_approve(refund=refund, user=request.user)
+            return f"Approved: {done}, {done.get_status_display().lower()}.", messages.SUCCESS
+
+        return confirm_step(
             self,
             request,
             refund,
+            form_class=ConfirmForm,
+            perform=perform,
             title=f"Approve the refund on {refund.payment.confirmation_number}",
             lines=[*self._lines(refund), "Approving sends the money back to the card now."],
-            form=form,
-            cancel_url=reverse("admin:billing_refund_change", args=[refund.pk]),
             button="Approve and refund",
+            change_url=reverse("admin:billing_refund_change", args=[refund.pk]),
         )
 
     def decline_view(self, request, pk):
         if not self.has_approve_permission(request):
             raise PermissionDenied
         refund = get_object_or_404(Refund.objects.select_related("payment__service_account"), pk=pk)
-        form = ReasonForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                refund_decline(refund=refund, user=request.user, reason=form.cleaned_data["reason"])
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
-                self.message_user(request, "Declined: nothing was refunded.")
-                return redirect("admin:billing_refund_change", refund.pk)
-        return action_page(
+
+        def perform(data):
+            refund_decline(refund=refund, user=request.user, reason=data["reason"])
+            return "Declined: nothing was refunded.", messages.SUCCESS
+
+        return confirm_step(
             self,
             request,
             refund,
+            form_class=ReasonForm,
+            perform=perform,
             title=f"Decline the refund on {refund.payment.confirmation_number}",
             lines=self._lines(refund),
-            form=form,
-            cancel_url=reverse("admin:billing_refund_change", args=[refund.pk]),
             button="Decline",
+            change_url=reverse("admin:billing_refund_change", args=[refund.pk]),
         )
 
     @admin.action(
