@@ -71,8 +71,10 @@ class EmailLogAdmin(admin.ModelAdmin):
 
     list_display = ["created_at", "account_number", "kind", "to_email", "subject", "status", "required"]
     list_filter = ["kind", "status", "required", ("created_at", admin.DateFieldListFilter)]
-    search_fields = ["=account_number", "to_email", "reference"]
-    search_help_text = "An account number, an email address, or what the email was about (bill:41)."
+    search_fields = ["^account_number", "to_email", "reference"]
+    search_help_text = (
+        "An account number (or its start), an email address, or what the email was about (bill:41)."
+    )
     date_hierarchy = "created_at"
     show_full_result_count = False
 

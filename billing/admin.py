@@ -9,6 +9,7 @@ from django.db.models import Count, Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 
 from accounts.admin import ServiceAccountAdmin
@@ -27,7 +28,7 @@ from billing.models import (
     Refund,
     StripeEvent,
 )
-from billing.services.batches import payment_batch_post, payment_batch_void
+from billing.services.batches import payment_batch_post, payment_batch_post_refusal, payment_batch_void
 from billing.services.refunds import (
     payment_refund,
     payment_return_check,
@@ -212,10 +213,12 @@ def confirm_step(
     lines: list[str],
     button: str,
     change_url: str,
+    refusal: str | None = None,
 ):
     """The confirmation step of a decision or a money movement in admin: a page that says what
     will happen; on POST, `perform(cleaned_data)` calls the one service and returns the message
-    to show. A refusal by the service is shown on the same page and changes nothing."""
+    to show. A refusal by the service is shown on the same page and changes nothing; one known
+    before (`refusal`) is shown at once, with no button to press."""
     form = form_class(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -233,6 +236,7 @@ def confirm_step(
         "cancel_url": change_url,
         "button": button,
         "object": obj,
+        "refusal": refusal if request.method != "POST" else None,
         "opts": modeladmin.model._meta,
     }
     return TemplateResponse(request, "admin/confirm_action.html", context)
@@ -291,12 +295,13 @@ class PaymentAdmin(ReadOnlyAdmin):
         }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
-    def _action_page(self, request, payment, form, title):
+    def _action_page(self, request, payment, form, title, notes=()):
         context = {
             **self.admin_site.each_context(request),
             "title": title,
             "payment": payment,
             "form": form,
+            "notes": notes,
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/billing/payment/action.html", context)
@@ -305,7 +310,8 @@ class PaymentAdmin(ReadOnlyAdmin):
         if not request.user.has_perm("billing.refund_payment"):
             raise PermissionDenied
         payment = get_object_or_404(Payment, pk=pk)
-        form = RefundForm(request.POST or None, initial={"amount": refundable_amount(payment=payment)})
+        left = refundable_amount(payment=payment)
+        form = RefundForm(request.POST or None, initial={"amount": left})
         if request.method == "POST" and form.is_valid():
             try:
                 refund = payment_refund(
@@ -318,11 +324,12 @@ class PaymentAdmin(ReadOnlyAdmin):
                 form.add_error(None, exc.message)
             else:
                 if refund.status == Refund.Status.AWAITING_APPROVAL:
+                    in_all = payment.amount - refundable_amount(payment=payment)
                     self.message_user(
                         request,
-                        f"The refund of ${refund.amount:,.2f} is more than "
-                        f"${settings.REFUND_APPROVAL_LIMIT:,.2f}, so it waits for a supervisor's "
-                        "approval. Nothing was refunded yet.",
+                        f"With this refund of ${refund.amount:,.2f}, refunds of {payment.confirmation_number} "
+                        f"come to ${in_all:,.2f}, more than ${settings.REFUND_APPROVAL_LIMIT:,.2f}: it waits "
+                        "for a supervisor's approval. Nothing was refunded yet.",
                         level=messages.WARNING,
                     )
                 else:
@@ -330,7 +337,14 @@ class PaymentAdmin(ReadOnlyAdmin):
                         request, f"Refunded ${refund.amount:,.2f} of {payment.confirmation_number}."
                     )
                 return redirect("admin:billing_payment_change", payment.pk)
-        return self._action_page(request, payment, form, f"Refund payment {payment.confirmation_number}")
+        notes = [
+            f"Refunded or waiting for approval so far: ${payment.amount - left:,.2f}; at most ${left:,.2f} more.",
+            f"When the refunds of one payment come to more than ${settings.REFUND_APPROVAL_LIMIT:,.2f} "
+            "in all, the refund waits for a supervisor's approval.",
+        ]
+        return self._action_page(
+            request, payment, form, f"Refund payment {payment.confirmation_number}", notes
+        )
 
     def returned_view(self, request, pk):
         if not request.user.has_perm("billing.record_returned_check"):
@@ -493,6 +507,12 @@ class PaymentBatchAdmin(admin.ModelAdmin):
     def has_post_permission(self, request):
         return request.user.has_perm("billing.post_paymentbatch")
 
+    def has_change_permission(self, request, obj=None):
+        # A posted or voided batch is a record: shown, never saved again.
+        if obj is not None and obj.status != PaymentBatch.Status.OPEN:
+            return False
+        return super().has_change_permission(request, obj)
+
     def get_urls(self):
         return [
             path(
@@ -542,7 +562,12 @@ class PaymentBatchAdmin(admin.ModelAdmin):
 
     def _batch_lines(self, batch):
         totals = batch.payments.aggregate(count=Count("pk"), total=Sum("amount"))
-        keyed = batch.payments.exclude(created_by=None).values_list("created_by__email", flat=True).distinct()
+        keyed = (
+            batch.payments.exclude(created_by=None)
+            .order_by()
+            .values_list("created_by__email", flat=True)
+            .distinct()
+        )
         return [
             f"Control: {batch.control_count} payment(s) totalling ${batch.control_total:,.2f}.",
             f"Entered: {totals['count']} payment(s) totalling ${totals['total'] or 0:,.2f}.",
@@ -568,6 +593,7 @@ class PaymentBatchAdmin(admin.ModelAdmin):
             lines=[*self._batch_lines(batch), "Posting puts every payment on its account's ledger."],
             button="Post the batch",
             change_url=reverse("admin:billing_paymentbatch_change", args=[batch.pk]),
+            refusal=payment_batch_post_refusal(batch=batch, user=request.user),
         )
 
     def void_view(self, request, pk):
@@ -711,7 +737,8 @@ class RefundAdmin(ReadOnlyAdmin):
         return [
             f"Refund of ${refund.amount:,.2f} on payment {payment.confirmation_number} "
             f"(${payment.amount:,.2f}, account {account}, received {payment.received_on}).",
-            f"Asked for by {refund.created_by} on {refund.created_at:%Y-%m-%d %H:%M}: {refund.reason}",
+            f"Asked for by {refund.created_by} on {timezone.localtime(refund.created_at):%Y-%m-%d %H:%M}: "
+            f"{refund.reason}",
         ]
 
     def approve_view(self, request, pk):

@@ -29,8 +29,8 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     list_display = ["at", "actor_email", "action", "account_number", "summary"]
     list_filter = [PersonFilter, "action", ("at", admin.DateFieldListFilter)]
-    search_fields = ["=account_number", "actor_email", "summary", "object_id"]
-    search_help_text = "An account number, a person's email, or words of the summary."
+    search_fields = ["^account_number", "actor_email", "summary", "object_id"]
+    search_help_text = "An account number (or its start), a person's email, or words of the summary."
     date_hierarchy = "at"
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 

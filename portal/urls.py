@@ -22,5 +22,6 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
 ]
 
+handler403 = "portal.views.permission_denied"
 handler404 = "portal.views.page_not_found"
 handler500 = "portal.views.server_error"

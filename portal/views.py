@@ -11,6 +11,10 @@ def healthz(request):
     return JsonResponse({"status": "ok"})
 
 
+def permission_denied(request, exception):
+    return render(request, "403.html", status=403)
+
+
 def page_not_found(request, exception):
     return render(request, "404.html", status=404)
 

@@ -25,36 +25,58 @@ def batch_keyed_by(*, batch: PaymentBatch, user: User) -> bool:
     return batch.created_by_id == user.pk or batch.payments.filter(created_by=user).exists()
 
 
-def payment_batch_post(*, batch: PaymentBatch, user: User | None, imported: bool = False) -> PaymentBatch:
-    """Post every payment of the batch to the ledger, only when count and total match the control.
+def _difference(count: int, total: Decimal, batch: PaymentBatch) -> str:
+    parts = []
+    if count != batch.control_count:
+        missing = batch.control_count - count
+        parts.append(f"{abs(missing)} payment(s) {'short' if missing > 0 else 'too many'}")
+    if total != batch.control_total:
+        missing = batch.control_total - total
+        parts.append(f"${abs(missing):,.2f} {'short' if missing > 0 else 'over'}")
+    return " and ".join(parts)
 
-    All or none, in one transaction with the batch row locked: a batch posts once. Under the
-    two-person rule (TWO_PERSON_RULE) nobody who keyed any of it may post it; a lockbox file
-    (the bank's own count, nobody keyed it) is posted by its import (`imported=True`).
+
+def payment_batch_post_refusal(
+    *, batch: PaymentBatch, user: User | None, imported: bool = False
+) -> str | None:
+    """Why this login cannot post this batch as it stands, in words, or None when it can.
+
+    Under the two-person rule (TWO_PERSON_RULE) nobody who keyed any of it may post it; a lockbox
+    file (the bank's own count, nobody keyed it) is posted by its import (`imported=True`).
+    """
+    if batch.status == PaymentBatch.Status.POSTED:
+        return "This batch was posted already."
+    if batch.status == PaymentBatch.Status.VOIDED:
+        return "This batch was voided; it cannot be posted."
+    if settings.TWO_PERSON_RULE and not imported and (user is None or batch_keyed_by(batch=batch, user=user)):
+        return (
+            "You keyed this batch, so someone else must post it: another clerk or a supervisor. "
+            "Nothing was posted."
+        )
+    totals = batch.payments.aggregate(count=Count("pk"), total=Sum("amount"))
+    count, total = totals["count"], totals["total"] or ZERO
+    if (count, total) != (batch.control_count, batch.control_total):
+        return (
+            f"The batch does not add up: {count} payment(s) entered totalling ${total:,.2f}; the "
+            f"control is {batch.control_count} totalling ${batch.control_total:,.2f} "
+            f"({_difference(count, total, batch)}). Nothing was posted."
+        )
+    return None
+
+
+def payment_batch_post(*, batch: PaymentBatch, user: User | None, imported: bool = False) -> PaymentBatch:
+    """Post every payment of the batch to the ledger, only when count and total match the control
+    and the login may post it (`payment_batch_post_refusal`).
+
+    All or none, in one transaction with the batch row and its payments locked: a batch posts once.
     """
     with transaction.atomic():
         batch = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
-        if batch.status == PaymentBatch.Status.POSTED:
-            raise ApplicationError("This batch was posted already.")
-        if batch.status == PaymentBatch.Status.VOIDED:
-            raise ApplicationError("This batch was voided; it cannot be posted.")
-        if (
-            settings.TWO_PERSON_RULE
-            and not imported
-            and (user is None or batch_keyed_by(batch=batch, user=user))
-        ):
-            raise ApplicationError(
-                "You keyed this batch, so someone else must post it: another clerk or a supervisor. "
-                "Nothing was posted."
-            )
         payments = list(batch.payments.select_for_update().order_by("pk"))
-        totals = batch.payments.aggregate(count=Count("pk"), total=Sum("amount"))
-        count, total = totals["count"], totals["total"] or ZERO
-        if (count, total) != (batch.control_count, batch.control_total):
-            raise ApplicationError(
-                f"The batch does not add up: {count} payment(s) entered totalling ${total:,.2f}; the "
-                f"control is {batch.control_count} totalling ${batch.control_total:,.2f}. Nothing was posted."
-            )
+        refusal = payment_batch_post_refusal(batch=batch, user=user, imported=imported)
+        if refusal:
+            raise ApplicationError(refusal)
+        count, total = len(payments), sum((p.amount for p in payments), ZERO)
         postings = [
             Posting(
                 service_account_id=p.service_account_id,

@@ -361,3 +361,17 @@ def test_a_refund_waiting_for_approval_is_not_sent_once_its_payment_was_returned
 
     refund.refresh_from_db()
     assert (refund.status, refund.stripe_refund_id) == ("awaiting_approval", None)
+
+
+@pytest.mark.django_db
+def test_the_post_page_says_at_once_why_a_batch_cannot_post_and_by_how_much_it_is_out():
+    keyer, other = staff_user("Clerks"), staff_user("Clerks")
+    batch, _ = keyed_batch(keyer, "40.00", control_total="100.00")
+    url = reverse("admin:billing_paymentbatch_post", args=[batch.pk])
+
+    own = signed_in(keyer).get(url).content.decode()
+    out = signed_in(other).get(url).content.decode()
+
+    assert "You keyed this batch" in own and 'value="Post the batch"' not in own
+    assert "(1 payment(s) short and $60.00 short)" not in out  # counts agree: only the money is out
+    assert "($60.00 short)" in out and 'value="Post the batch"' not in out
