@@ -334,3 +334,61 @@ def test_reconcile_payments_command_reports_what_it_did(client, customer, capsys
     assert "1 settled" in capsys.readouterr().out
     payment.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED
+
+
+def test_a_payment_token_is_not_found_outside_the_account_login_or_browser_that_started_it(client, customer):
+    from django.test import Client
+
+    account = customer["account"]
+    other_account = AccountLinkFactory(user=customer["user"]).service_account
+    post(other_account, "charge", "80.00", D(2026, 5, 1), D(2026, 5, 20))
+    token, first = start(client, account, "50.00")
+    secret = first.json()["client_secret"]
+
+    again, same = start(client, account, "50.00", token=token)  # a double submit finds it
+    moved = client.post(
+        reverse("payment_start_account", args=[other_account.pk]),
+        {"token": token, "amount": "50.00"},
+        content_type="application/json",
+    )
+    stranger = Client()
+    stranger.force_login(AccountLinkFactory(service_account=account).user)  # also linked to the account
+    theirs = stranger.post(
+        reverse("payment_start_account", args=[account.pk]),
+        {"token": token, "amount": "50.00"},
+        content_type="application/json",
+    )
+    guest = Client()
+    guest.post(
+        reverse("quick_pay"), {"account_number": account.account_number, "service_zip": account.service_zip}
+    )
+    as_guest = guest.post(
+        reverse("payment_start_quick"),
+        {"token": token, "amount": "50.00", "email": "g@example.com"},
+        content_type="application/json",
+    )
+
+    assert same.status_code == 200 and same.json()["client_secret"] == secret
+    for response in (moved, theirs, as_guest):
+        assert response.status_code == 404
+        assert secret not in response.content.decode()
+    assert Payment.objects.filter(client_token=token).count() == 1
+
+
+def test_a_guest_token_is_not_continued_from_another_browser(client):
+    from django.test import Client
+
+    account = ServiceAccountFactory()
+    post(account, "charge", "80.00", D(2026, 5, 1), D(2026, 5, 20))
+    browsers = [Client(), Client()]
+    for browser in browsers:
+        browser.post(
+            reverse("quick_pay"),
+            {"account_number": account.account_number, "service_zip": account.service_zip},
+        )
+    body = {"token": str(uuid.uuid4()), "amount": "30.00", "email": "g@example.com"}
+
+    first = browsers[0].post(reverse("payment_start_quick"), body, content_type="application/json")
+    second = browsers[1].post(reverse("payment_start_quick"), body, content_type="application/json")
+
+    assert first.status_code == 200 and second.status_code == 404

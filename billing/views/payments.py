@@ -109,6 +109,22 @@ def _parse_token(text) -> uuid.UUID | None:
         return None
 
 
+def _token_bound_elsewhere(request, token: uuid.UUID, *, account, invoice, clerk) -> bool:
+    """Whether this form token already names a payment started for another account, invoice,
+    login or browser: then it is not this request's to continue."""
+    known = Payment.objects.filter(client_token=token).first()
+    if known is None:
+        return False
+    payer = clerk or (request.user if request.user.is_authenticated else None)
+    same_target = (known.service_account_id, known.invoice_id) == (
+        account.pk if account else None,
+        invoice.pk if invoice else None,
+    )
+    same_payer = known.created_by_id == (payer.pk if payer else None)
+    started_here = str(token) in request.session.get(SESSION_TOKENS, [])
+    return not (same_target and same_payer and (payer is not None or started_here))
+
+
 def _start(request, *, account=None, invoice=None, channel, clerk=None):
     body = _json_body(request)
     token = _parse_token(body.get("token"))
@@ -117,6 +133,8 @@ def _start(request, *, account=None, invoice=None, channel, clerk=None):
         return JsonResponse(
             {"error": _("This page has expired. Please reload it and try again.")}, status=400
         )
+    if _token_bound_elsewhere(request, token, account=account, invoice=invoice, clerk=clerk):
+        raise Http404
     if amount is None:
         return JsonResponse({"error": _("Enter the amount in dollars and cents, like 45.10.")}, status=400)
     email = str(body.get("email") or "").strip()[:254]
