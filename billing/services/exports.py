@@ -6,6 +6,7 @@ from pathlib import Path
 
 from billing.models import Bill
 from portal.money import format_money
+from portal.spreadsheets import text_cell
 
 BILL_FILE_COLUMNS = [
     "account_number",
@@ -39,7 +40,7 @@ def bills_export_csv(*, period: dt.date, path: str | Path, exclude_paperless: bo
             for bill in bills.iterator(chunk_size=5000):
                 writer.writerow(
                     [
-                        bill.service_account.account_number,
+                        text_cell(bill.service_account.account_number),
                         f"{bill.period:%Y-%m}",
                         bill.due_date.isoformat(),
                         format_money(bill.previous_balance),

@@ -22,6 +22,7 @@ from certification.models import Notice
 from certification.services.notices import Letter, NoticeRun, _send
 from portal.errors import ApplicationError
 from portal.i18n import local_date
+from portal.spreadsheets import text_cell
 
 
 @dataclass
@@ -175,9 +176,9 @@ def collections_run(*, as_of: dt.date) -> CollectionsRun:
                 account = next(a for a in accounts.values() if a.account_number == number)
                 writer.writerow(
                     [
-                        number,
-                        account.customer_name,
-                        account.service_address,
+                        text_cell(number),
+                        text_cell(account.customer_name),
+                        text_cell(account.service_address),
                         f"{past_due_total(items[account.pk], as_of=as_of):.2f}",
                     ]
                 )

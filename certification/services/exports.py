@@ -7,10 +7,12 @@ number, amounts with two decimals, and no timestamps of the moment of export.
 import csv
 import datetime as dt
 import io
+import re
 import zipfile
 
 from certification.models import Certification
 from portal.money import format_money
+from portal.spreadsheets import text_cell
 
 COLUMNS = [
     "year",
@@ -48,11 +50,15 @@ def certification_rows(*, year: int) -> list[list[str]]:
     ]
 
 
+TEXT_COLUMNS = (1, 2, 3, 4, 8)  # account number, tax lot, owner, address, description
+
+
 def certification_csv(*, year: int) -> bytes:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
-    writer.writerows(certification_rows(year=year))
+    for row in certification_rows(year=year):
+        writer.writerow([text_cell(v) if i in TEXT_COLUMNS else v for i, v in enumerate(row)])
     return buffer.getvalue().encode("utf-8")
 
 
@@ -69,6 +75,11 @@ def certification_xlsx(*, year: int) -> bytes:
     for cells in sheet.iter_rows(min_row=2, min_col=6, max_col=8):
         for cell in cells:
             cell.number_format = "0.00"
+    # Names and addresses are text cells whatever they start with: openpyxl would store a value
+    # starting with "=" as a formula that runs when the file is opened.
+    for cells in sheet.iter_rows(min_row=2):
+        for index in TEXT_COLUMNS:
+            cells[index].data_type = "s"
     fixed = dt.datetime(year, 6, 21)
     workbook.properties.created = fixed
     workbook.properties.modified = fixed
@@ -78,15 +89,24 @@ def certification_xlsx(*, year: int) -> bytes:
 
 
 def _zip_with_fixed_times(data: bytes, when: dt.datetime) -> bytes:
-    """openpyxl stamps each zip entry with the time of saving; stamp them all with `when` instead."""
+    """openpyxl stamps each zip entry, and the workbook's "modified" property, with the time of
+    saving; stamp them all with `when` instead, so the same list gives the same bytes."""
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(
+                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
+                    rb"\g<1>" + stamp + rb"\g<2>",
+                    content,
+                )
             entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = info.external_attr
-            target.writestr(entry, source.read(info.filename))
+            target.writestr(entry, content)
     return out.getvalue()
 
 

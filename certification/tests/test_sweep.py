@@ -276,3 +276,49 @@ def test_a_payment_racing_the_sweep_is_counted_whole_or_not_at_all():
         assert (record is None and balance == 0) or (
             record.delinquent_amount == Decimal("40.00") and balance == Decimal("-40.00")
         )
+
+
+@pytest.mark.django_db
+def test_xlsx_export_is_byte_identical_a_minute_later(time_machine):
+    account = ServiceAccountFactory(account_number="400010-01", tax_lot="LOT10")
+    post(account, "charge", "45.10", D(2026, 3, 1), D(2026, 3, 20))
+    sweep()
+    time_machine.move_to("2026-07-01 09:00:00")
+
+    first = certification_xlsx(year=2026)
+    time_machine.move_to("2026-07-02 10:01:07")
+    second = certification_xlsx(year=2026)
+
+    assert first == second
+    import io
+    import zipfile
+
+    core = zipfile.ZipFile(io.BytesIO(first)).read("docProps/core.xml")
+    assert core.count(b"2026-06-21T00:00:00Z") == 2  # created and modified: the certification date
+
+
+@pytest.mark.django_db
+def test_text_that_a_spreadsheet_would_run_as_a_formula_is_written_as_text(tmp_path):
+    import csv
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    account = ServiceAccountFactory(
+        account_number="400011-01",
+        tax_lot="-LOT11",
+        customer_name='=HYPERLINK("http://evil.example","Pay here")',
+        service_address="@SUM(1+1)",
+    )
+    post(account, "charge", "45.10", D(2026, 3, 1), D(2026, 3, 20))
+    sweep()
+
+    (row,) = list(csv.reader(certification_csv(year=2026).decode().splitlines()))[1:]
+    sheet = load_workbook(BytesIO(certification_xlsx(year=2026))).active
+    cells = list(sheet.iter_rows(min_row=2))[0]
+
+    assert row[2:5] == ["'-LOT11", '\'=HYPERLINK("http://evil.example","Pay here")', "'@SUM(1+1)"]
+    assert row[5:8] == ["45.10", "50.00", "95.10"]  # amounts stay numbers
+    assert [cells[i].data_type for i in (2, 3, 4)] == ["s", "s", "s"]
+    assert cells[3].value == '=HYPERLINK("http://evil.example","Pay here")'
+    assert cells[5].data_type == "n" and cells[5].value == 45.1
