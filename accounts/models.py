@@ -3,7 +3,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.validators import RegexValidator
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Replace, Upper
 from django.utils.translation import gettext_lazy as _
 
 zip_validator = RegexValidator(r"^\d{5}$", "Enter a 5-digit ZIP code.")
@@ -79,7 +79,14 @@ class ServiceAccount(models.Model):
 
     class Meta:
         ordering = ["account_number"]
-        indexes = [models.Index(fields=["tax_lot"], name="accounts_sa_tax_lot_idx")]
+        indexes = [
+            models.Index(fields=["tax_lot"], name="accounts_sa_tax_lot_idx"),
+            # Numbers as typed without their dash (service_account_find_by_number).
+            models.Index(
+                Upper(Replace("account_number", models.Value("-"), models.Value(""))),
+                name="accounts_sa_number_key_idx",
+            ),
+        ]
         permissions = [
             ("change_account_identity", "Can change an account's number, tax lot and customer name"),
         ]

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountLink, ServiceAccount, User
+from accounts.selectors import service_account_find_by_number
 from portal.audit import audit_record
 from portal.csvimport import CsvImportError, ImportSummary, read_csv
 from portal.errors import ApplicationError
@@ -18,10 +19,6 @@ LINK_MISMATCH_MESSAGE = _(
 )
 
 
-def normalize_account_number(value: str) -> str:
-    return re.sub(r"\s+", "", value or "")
-
-
 def service_account_link(*, user: User, account_number: str, service_zip: str) -> tuple[ServiceAccount, bool]:
     """Give a login access to a service account that the customer proves they know.
 
@@ -29,9 +26,8 @@ def service_account_link(*, user: User, account_number: str, service_zip: str) -
     answer never says which detail was wrong. Linking twice is harmless: it returns the
     existing link with created=False.
     """
-    number = normalize_account_number(account_number)
     zip5 = (service_zip or "").strip()[:5]
-    account = ServiceAccount.objects.filter(account_number__iexact=number).first()
+    account = service_account_find_by_number(number=account_number)
     if account is None or account.service_zip != zip5:
         raise ApplicationError(LINK_MISMATCH_MESSAGE)
     _link, created = AccountLink.objects.get_or_create(user=user, service_account=account)

@@ -72,3 +72,27 @@ def test_unlink_removes_only_that_logins_access():
     assert list(account.users.all()) == [owner]
     account.refresh_from_db()
     assert account.status == "active"  # the account itself is untouched
+
+
+@pytest.mark.parametrize("typed", ["10023401", "100234 01", "100234 - 01", "100234-01"])
+def test_an_account_number_typed_without_its_dash_or_with_spaces_is_the_same_number(typed):
+    user = UserFactory()
+    account = ServiceAccountFactory(account_number="100234-01", service_zip="97045")
+    ServiceAccountFactory(account_number="100235-01", service_zip="97045")
+
+    linked, _ = service_account_link(user=user, account_number=typed, service_zip="97045")
+
+    assert linked == account
+
+
+def test_typing_the_number_without_its_dash_is_not_a_wrong_answer(client):
+    from django.urls import reverse
+
+    account = ServiceAccountFactory(account_number="100234-01", service_zip="97045")
+    client.force_login(UserFactory())
+    for _ in range(6):  # more than the wrong-answer limit
+        response = client.post(
+            reverse("service_account_link"), {"account_number": "10023401", "service_zip": "97045"}
+        )
+        assert response.status_code == 302
+    assert AccountLink.objects.filter(service_account=account).count() == 1

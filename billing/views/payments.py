@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_ratelimit.core import is_ratelimited
 
 from accounts.models import ServiceAccount
-from accounts.selectors import service_account_get_for_user
+from accounts.selectors import service_account_find_by_number, service_account_get_for_user
 from billing import stripe_gateway as gateway
 from billing.forms import InvoiceLookupForm, QuickPayLookupForm
 from billing.models import Invoice, Payment
@@ -270,11 +270,8 @@ def quick_pay(request):
             form.add_error(None, _("Too many tries. Please wait a few minutes, or call us to pay by phone."))
             return render(request, "billing/quick_pay_lookup.html", {"form": form}, status=429)
         if form.is_valid():
-            account = ServiceAccount.objects.filter(
-                account_number__iexact=form.cleaned_data["account_number"],
-                service_zip=form.cleaned_data["service_zip"],
-            ).first()
-            if account is None:
+            account = service_account_find_by_number(number=form.cleaned_data["account_number"])
+            if account is None or account.service_zip != form.cleaned_data["service_zip"]:
                 form.add_error(
                     None, _("Those details do not match our records. Check your bill and try again.")
                 )

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from accounts.models import ServiceAccount
+from accounts.selectors import service_account_find_by_number
 from billing.models import Payment
 from billing.services.payments import MINIMUM_PAYMENT
 from billing.views.payments import _start
@@ -43,7 +43,7 @@ def phone_payment_start(request):
     except ValueError:
         body = {}
     number = "".join(str(body.get("account_number") or "").split())
-    account = ServiceAccount.objects.filter(account_number__iexact=number).first() if number else None
+    account = service_account_find_by_number(number=number)
     if account is None:
         return JsonResponse({"error": f"No account numbered {number or '(blank)'}."}, status=400)
     return _start(request, account=account, channel=Payment.Channel.PHONE, clerk=request.user)
