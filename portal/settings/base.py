@@ -78,6 +78,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -389,6 +390,20 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     }
+}
+# Browser features the portal never uses are switched off for it and anything it frames
+# (django-permissions-policy). Payments stay open to Stripe's card field and its 3-D Secure frame.
+PERMISSIONS_POLICY = {
+    "accelerometer": [],
+    "camera": [],
+    "display-capture": [],
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": [],
+    "midi": [],
+    "usb": [],
+    "payment": ["self", *filter(None, [STRIPE_JS_ORIGIN]), "https://js.stripe.com"],
 }
 
 # Nothing secret or personal in logs: requests are logged by the web server, not here.

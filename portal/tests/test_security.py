@@ -34,6 +34,9 @@ def test_pages_carry_a_policy_that_runs_scripts_only_from_the_portal_and_stripe(
         assert policy["form-action"] == ["'self'"]
         assert response["X-Frame-Options"] == "DENY"
         assert response["X-Content-Type-Options"] == "nosniff"
+        features = dict(part.split("=", 1) for part in response["Permissions-Policy"].split(", "))
+        assert features["camera"] == features["microphone"] == features["geolocation"] == "()"
+        assert features["payment"].startswith("(self ") and '"https://js.stripe.com"' in features["payment"]
 
 
 def production_settings(**env) -> dict:
