@@ -86,12 +86,16 @@ def autopay_manage(request, pk: int):
         bill = Bill.objects.filter(service_account=account).order_by("-period").first()
         if bill and bill.issued_on >= enrollment.starts_on:
             next_draft = card_draft_date(draft_day=enrollment.draft_day, issued_on=bill.issued_on)
+    # Autopay belongs to the login that set it up: another login on the same account is told it
+    # is on, and by whom it is managed, but never sees that person's card.
+    someone_else = enrollment is not None and enrollment.user_id != request.user.pk
     return render(
         request,
         "autopay/manage.html",
         {
             "account": account,
-            "enrollment": enrollment,
+            "enrollment": None if someone_else else enrollment,
+            "someone_elses": enrollment if someone_else else None,
             "next_draft": next_draft,
             "card_expiring": enrollment and next_draft and card_expires_before(enrollment.card, next_draft),
             "bank_agreement": BankDraftAgreement.objects.filter(

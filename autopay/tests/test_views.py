@@ -1,0 +1,45 @@
+"""The autopay page as seen by each login linked to an account."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+
+from accounts.tests.factories import PASSWORD, AccountLinkFactory
+from autopay.models import AutopayEnrollment
+from billing.models import SavedCard
+
+pytestmark = pytest.mark.django_db
+
+
+def test_another_login_on_the_account_is_told_autopay_is_on_but_never_sees_the_card(client):
+    owner_link = AccountLinkFactory()
+    account, owner = owner_link.service_account, owner_link.user
+    card = SavedCard.objects.create(
+        user=owner,
+        stripe_payment_method_id="pm_owner",
+        brand="visa",
+        last4="4242",
+        exp_month=12,
+        exp_year=2030,
+    )
+    enrollment = AutopayEnrollment.objects.create(
+        service_account=account, user=owner, card=card, draft_day=25, starts_on=dt.date(2026, 7, 1)
+    )
+    tenant = AccountLinkFactory(service_account=account).user
+    client.force_login(tenant)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+
+    page = client.get(reverse("autopay_manage", args=[account.pk])).content.decode()
+    client.post(reverse("autopay_cancel", args=[account.pk]))
+    client.post(reverse("autopay_replace_card", args=[account.pk]), {"card_id": card.pk})
+
+    assert "another login linked to this account" in page and "day 25" in page
+    assert "4242" not in page and "Cancel autopay" not in page
+    enrollment.refresh_from_db()
+    assert (enrollment.status, enrollment.card) == ("active", card)
+
+    client.force_login(owner)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    own = client.get(reverse("autopay_manage", args=[account.pk])).content.decode()
+    assert "4242" in own and "Cancel autopay" in own
