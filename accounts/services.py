@@ -5,13 +5,16 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountLink, ServiceAccount, User
+from accounts.notifications import LOGIN, email_send, users_for_account
 from accounts.selectors import service_account_find_by_number
 from portal.audit import audit_record
 from portal.csvimport import CsvImportError, ImportSummary, read_csv
 from portal.errors import ApplicationError
+from portal.i18n import local_date
 
 LINK_MISMATCH_MESSAGE = _(
     "Those details do not match our records. Check the account number and service ZIP code on your bill and "
@@ -31,7 +34,46 @@ def service_account_link(*, user: User, account_number: str, service_zip: str) -
     if account is None or account.service_zip != zip5:
         raise ApplicationError(LINK_MISMATCH_MESSAGE)
     _link, created = AccountLink.objects.get_or_create(user=user, service_account=account)
+    if created:
+        _tell_linked_logins(account=account, new_user=user)
     return account, created
+
+
+def mask_email(address: str) -> str:
+    """j***@example.com: enough for someone to recognise, not to read off."""
+    local, _at, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}" if domain else "***"
+
+
+def _tell_linked_logins(*, account: ServiceAccount, new_user: User) -> None:
+    """Everyone already linked to the account hears of a new login on it, whatever their
+    switches: a stranger who guessed their way in is found out by the people it would hurt."""
+    others = [u for u in users_for_account(service_account=account) if u.pk != new_user.pk]
+    if not others:
+        return
+    email_send(
+        kind=LOGIN,
+        subject=format_lazy(_("A login was added to account {number}"), number=account.account_number),
+        template="emails/notice",
+        context={
+            "lines": [
+                format_lazy(
+                    _(
+                        "{email} linked account {number} to their login on {date}. They can see the account "
+                        "and pay its bills."
+                    ),
+                    email=mask_email(new_user.email),
+                    number=account.account_number,
+                    date=local_date(timezone.localdate()),
+                ),
+                _("If you do not know who this is, call us: we will remove the link."),
+            ]
+        },
+        users=others,
+        required=True,
+        reference=f"link:{account.pk}:{new_user.pk}",
+        account_number=account.account_number,
+    )
 
 
 def service_account_unlink(*, user: User, service_account: ServiceAccount) -> None:

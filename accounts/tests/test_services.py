@@ -96,3 +96,27 @@ def test_typing_the_number_without_its_dash_is_not_a_wrong_answer(client):
         )
         assert response.status_code == 302
     assert AccountLink.objects.filter(service_account=account).count() == 1
+
+
+def test_the_logins_already_on_an_account_are_told_when_another_links_it():
+    from django.core import mail
+
+    from accounts.models import EmailLog
+
+    account = ServiceAccountFactory(account_number="100234-01", service_zip="97045")
+    owner = UserFactory(email="owner@example.com")
+    service_account_link(user=owner, account_number="100234-01", service_zip="97045")
+    assert mail.outbox == []  # nobody else to tell
+    from accounts.notifications import notification_switches_set
+
+    notification_switches_set(user=owner, enabled={})  # every switch off: this one goes anyway
+
+    service_account_link(
+        user=UserFactory(email="stranger@example.net"), account_number="100234-01", service_zip="97045"
+    )
+
+    (message,) = mail.outbox
+    assert message.to == ["owner@example.com"]
+    assert "100234-01" in message.subject and "s***@example.net" in message.body
+    assert "stranger@example.net" not in message.body
+    assert EmailLog.objects.get(to_email="owner@example.com").account_number == account.account_number
