@@ -37,3 +37,18 @@ def test_bill_file_has_the_promised_columns_sorted_by_account_number(tmp_path):
     )
     call_command("export_bills", "--period", "2026-06", "--output", str(output), "--exclude-paperless")
     assert "200000-01" not in output.read_text()
+
+
+def test_a_bill_file_cell_a_spreadsheet_would_run_as_a_formula_is_written_as_text(tmp_path):
+    import csv
+
+    from billing.tests.factories import BillFactory
+
+    BillFactory(service_account=ServiceAccountFactory(account_number="=1+2"), new_charges=Decimal("-5.00"))
+    output = tmp_path / "bills.csv"
+
+    call_command("export_bills", "--period", "2026-06", "--output", str(output))
+
+    (row,) = list(csv.reader(output.read_text().splitlines()))[1:]
+    assert row[0] == "'=1+2"
+    assert row[5:] == ["-5.00", "-5.00"]  # a credit stays a number
