@@ -14,11 +14,10 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from billing.models import Bill
+from portal.pdf import html_to_pdf
 
 
 def bill_pdf(*, bill: Bill) -> bytes:
-    from weasyprint import HTML  # imported here: loading pango takes a moment
-
     html = render_to_string(
         "billing/bill_pdf.html",
         {
@@ -35,7 +34,7 @@ def bill_pdf(*, bill: Bill) -> bytes:
             },
         },
     )
-    return HTML(string=html).write_pdf()
+    return html_to_pdf(html)
 
 
 def bill_pdf_path(*, bill: Bill) -> Path:

@@ -23,6 +23,7 @@ from certification.models import Notice
 from certification.services.sweep import cutoff_date, latest_due_date
 from portal.i18n import local_date
 from portal.money import ZERO, money
+from portal.pdf import html_to_pdf
 
 
 @dataclass
@@ -53,8 +54,6 @@ def _accounts_with_debits_due_before(day: dt.date) -> list[int]:
 def _print_batch(run: NoticeRun, *, title: str, name: str, today: dt.date) -> None:
     if not run.letters:
         return
-    from weasyprint import HTML
-
     html = render_to_string(
         "certification/letters.html",
         {
@@ -74,7 +73,7 @@ def _print_batch(run: NoticeRun, *, title: str, name: str, today: dt.date) -> No
     folder = Path(settings.NOTICES_ROOT)
     folder.mkdir(parents=True, exist_ok=True)
     run.batch_file = folder / name
-    HTML(string=html).write_pdf(run.batch_file)
+    html_to_pdf(html, run.batch_file)
 
 
 def _record(kind: str, account: ServiceAccount, occasion: str, amount: Decimal, batch: str) -> bool:
