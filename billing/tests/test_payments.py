@@ -392,3 +392,15 @@ def test_a_guest_token_is_not_continued_from_another_browser(client):
     second = browsers[1].post(reverse("payment_start_quick"), body, content_type="application/json")
 
     assert first.status_code == 200 and second.status_code == 404
+
+
+def test_a_spanish_customer_pays_two_dollars_typed_the_spanish_way(client, customer):
+    from accounts.models import User
+
+    User.objects.filter(pk=customer["user"].pk).update(language="es")
+    token, started = start(client, customer["account"], "2,00")
+    _, refused = start(client, customer["account"], "1_0")
+
+    assert started.status_code == 200
+    assert Payment.objects.get(client_token=token).amount == Decimal("2.00")
+    assert refused.status_code == 400 and Payment.objects.count() == 1

@@ -7,13 +7,14 @@ Stripe, never to us. We see a SetupIntent id, then charge the card it confirmed.
 import contextlib
 import json
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -34,6 +35,7 @@ from billing.services.payments import (
 )
 from billing.services.webhooks import stripe_event_receive
 from portal.errors import ApplicationError
+from portal.money import parse_money_typed
 
 SESSION_TOKENS = "payment_tokens"
 SESSION_QUICK_PAY = "quick_pay_account"
@@ -95,11 +97,7 @@ def _json_body(request) -> dict:
 
 
 def _parse_amount(text) -> Decimal | None:
-    try:
-        amount = Decimal(str(text).replace(",", "").replace("$", "").strip())
-    except (InvalidOperation, ValueError):
-        return None
-    return amount if amount.is_finite() else None
+    return parse_money_typed(text, language=get_language() or "en")
 
 
 def _parse_token(text) -> uuid.UUID | None:
