@@ -198,9 +198,7 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"Application {application.pk}: {done}.", level=messages.SUCCESS)
 
-    @admin.action(
-        description="Approve: post the credit, waive fees, email the customer", permissions=["decide"]
-    )
+    @admin.action(description="Approve: post the credit, waive fees, email", permissions=["decide"])
     def approve(self, request, queryset):
         self._each(
             request, queryset, lambda a: application_approve(application=a, by=request.user), "approved"
@@ -279,10 +277,7 @@ class PaymentPlanAdmin(admin.ModelAdmin):
     def approve_plans(self, request, queryset):
         self._decide(request, queryset, approve=True)
 
-    @admin.action(
-        description="Decline the selected plan requests (write the reason on each first)",
-        permissions=["decide"],
-    )
+    @admin.action(description="Decline the selected plans (write each reason first)", permissions=["decide"])
     def decline_plans(self, request, queryset):
         self._decide(request, queryset, approve=False)
 

@@ -214,12 +214,13 @@ def confirm_step(
     button: str,
     change_url: str,
     refusal: str | None = None,
+    initial: dict | None = None,
 ):
     """The confirmation step of a decision or a money movement in admin: a page that says what
     will happen; on POST, `perform(cleaned_data)` calls the one service and returns the message
     to show. A refusal by the service is shown on the same page and changes nothing; one known
     before (`refusal`) is shown at once, with no button to press."""
-    form = form_class(request.POST if request.method == "POST" else None)
+    form = form_class(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             message, level = perform(form.cleaned_data)
@@ -295,78 +296,91 @@ class PaymentAdmin(ReadOnlyAdmin):
         }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
-    def _action_page(self, request, payment, form, title, notes=()):
-        context = {
-            **self.admin_site.each_context(request),
-            "title": title,
-            "payment": payment,
-            "form": form,
-            "notes": notes,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/billing/payment/action.html", context)
+    def _payment_line(self, payment) -> str:
+        source = (
+            f"account {payment.service_account.account_number}"
+            if payment.service_account_id
+            else str(payment.invoice)
+        )
+        return (
+            f"Payment {payment.confirmation_number}: ${payment.amount:,.2f} from {source}, "
+            f"received {payment.received_on}."
+        )
 
     def refund_view(self, request, pk):
         if not request.user.has_perm("billing.refund_payment"):
             raise PermissionDenied
-        payment = get_object_or_404(Payment, pk=pk)
+        payment = get_object_or_404(Payment.objects.select_related("service_account", "invoice"), pk=pk)
         left = refundable_amount(payment=payment)
-        form = RefundForm(request.POST or None, initial={"amount": left})
-        if request.method == "POST" and form.is_valid():
-            try:
-                refund = payment_refund(
-                    payment=payment,
-                    amount=form.cleaned_data["amount"],
-                    reason=form.cleaned_data["reason"],
-                    user=request.user,
-                )
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
-                if refund.status == Refund.Status.AWAITING_APPROVAL:
-                    in_all = payment.amount - refundable_amount(payment=payment)
-                    self.message_user(
-                        request,
-                        f"With this refund of ${refund.amount:,.2f}, refunds of {payment.confirmation_number} "
-                        f"come to ${in_all:,.2f}, more than ${settings.REFUND_APPROVAL_LIMIT:,.2f}: it waits "
-                        "for a supervisor's approval. Nothing was refunded yet.",
-                        level=messages.WARNING,
-                    )
-                else:
-                    self.message_user(
-                        request, f"Refunded ${refund.amount:,.2f} of {payment.confirmation_number}."
-                    )
-                return redirect("admin:billing_payment_change", payment.pk)
-        notes = [
-            f"Refunded or waiting for approval so far: ${payment.amount - left:,.2f}; at most ${left:,.2f} more.",
-            f"When the refunds of one payment come to more than ${settings.REFUND_APPROVAL_LIMIT:,.2f} "
-            "in all, the refund waits for a supervisor's approval.",
-        ]
-        return self._action_page(
-            request, payment, form, f"Refund payment {payment.confirmation_number}", notes
+
+        def perform(data):
+            refund = payment_refund(
+                payment=payment, amount=data["amount"], reason=data["reason"], user=request.user
+            )
+            if refund.status != Refund.Status.AWAITING_APPROVAL:
+                return f"Refunded ${refund.amount:,.2f} of {payment.confirmation_number}.", messages.SUCCESS
+            in_all = payment.amount - refundable_amount(payment=payment)
+            return (
+                f"With this refund of ${refund.amount:,.2f}, refunds of {payment.confirmation_number} "
+                f"come to ${in_all:,.2f}, more than ${settings.REFUND_APPROVAL_LIMIT:,.2f}: it waits "
+                "for a supervisor's approval. Nothing was refunded yet.",
+                messages.WARNING,
+            )
+
+        return confirm_step(
+            self,
+            request,
+            payment,
+            form_class=RefundForm,
+            perform=perform,
+            title=f"Refund payment {payment.confirmation_number}",
+            lines=[
+                self._payment_line(payment),
+                f"Refunded or waiting for approval so far: ${payment.amount - left:,.2f}; "
+                f"at most ${left:,.2f} more.",
+                f"When the refunds of one payment come to more than ${settings.REFUND_APPROVAL_LIMIT:,.2f} "
+                "in all, the refund waits for a supervisor's approval.",
+            ],
+            button="Confirm",
+            change_url=reverse("admin:billing_payment_change", args=[payment.pk]),
+            initial={"amount": left},
         )
 
     def returned_view(self, request, pk):
         if not request.user.has_perm("billing.record_returned_check"):
             raise PermissionDenied
-        payment = get_object_or_404(Payment, pk=pk)
-        form = ReturnedCheckForm(request.POST or None)
-        if request.method == "POST" and form.is_valid():
-            try:
-                payment_return_check(
-                    payment=payment,
-                    returned_on=form.cleaned_data["returned_on"],
-                    fee=form.cleaned_data["fee"] or Decimal("0"),
-                    user=request.user,
-                )
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
-                self.message_user(
-                    request, f"Payment {payment.confirmation_number} was reversed as a returned check."
-                )
-                return redirect("admin:billing_payment_change", payment.pk)
-        return self._action_page(request, payment, form, f"Returned check: {payment.confirmation_number}")
+        payment = get_object_or_404(Payment.objects.select_related("service_account", "invoice"), pk=pk)
+
+        def perform(data):
+            payment_return_check(
+                payment=payment,
+                returned_on=data["returned_on"],
+                fee=data["fee"] or Decimal("0"),
+                user=request.user,
+            )
+            return (
+                f"Payment {payment.confirmation_number} was reversed as a returned check.",
+                messages.SUCCESS,
+            )
+
+        return confirm_step(
+            self,
+            request,
+            payment,
+            form_class=ReturnedCheckForm,
+            perform=perform,
+            title=f"Returned check: {payment.confirmation_number}",
+            lines=[self._payment_line(payment)],
+            button="Confirm",
+            change_url=reverse("admin:billing_payment_change", args=[payment.pk]),
+        )
+
+
+def clean_positive_amount(amount):
+    """Dollars and cents above zero (the database refuses anything else)."""
+    if amount is None or amount <= 0 or amount.as_tuple().exponent < -2:
+        raise forms.ValidationError("Enter the amount in dollars and cents, more than zero.")
+    return amount
 
 
 class BatchPaymentForm(forms.ModelForm):
@@ -387,10 +401,7 @@ class BatchPaymentForm(forms.ModelForm):
             self.initial["method"] = Payment.Method.CHECK
 
     def clean_amount(self):
-        amount = self.cleaned_data["amount"]
-        if amount is None or amount <= 0 or amount.as_tuple().exponent < -2:
-            raise forms.ValidationError("Enter the amount in dollars and cents, more than zero.")
-        return amount
+        return clean_positive_amount(self.cleaned_data["amount"])
 
 
 class BatchPaymentFormSet(LabelledInlineFormSet):
@@ -403,11 +414,10 @@ class BatchPaymentFormSet(LabelledInlineFormSet):
         super().clean()
         for form in self.initial_forms:
             touched = form.has_changed() or (self.can_delete and self._should_delete_form(form))
-            keyer = form.instance.created_by
-            if touched and (keyer is None or keyer.pk != self.staff_user.pk):
+            if touched and form.instance.created_by_id != self.staff_user.pk:
                 raise forms.ValidationError(
                     f"The payment of ${form.instance.amount:,.2f} was keyed by "
-                    f"{keyer or 'the lockbox import'}; only they can change or remove it. "
+                    f"{form.instance.created_by or 'the lockbox import'}; only they can change or remove it. "
                     "A batch keyed wrong is voided by a supervisor and keyed again."
                 )
 
@@ -637,10 +647,7 @@ class InvoiceForm(forms.ModelForm):
         fields = ["number", "kind", "payer_name", "payer_zip", "amount", "due_date", "description"]
 
     def clean_amount(self):
-        amount = self.cleaned_data["amount"]
-        if amount is None or amount <= 0 or amount.as_tuple().exponent < -2:
-            raise forms.ValidationError("Enter the amount in dollars and cents, more than zero.")
-        return amount
+        return clean_positive_amount(self.cleaned_data["amount"])
 
     def clean_payer_zip(self):
         value = self.cleaned_data["payer_zip"].strip()
@@ -783,9 +790,7 @@ class RefundAdmin(ReadOnlyAdmin):
             change_url=reverse("admin:billing_refund_change", args=[refund.pk]),
         )
 
-    @admin.action(
-        description="Approve the selected refunds (money goes back to the cards)", permissions=["approve"]
-    )
+    @admin.action(description="Approve the selected refunds", permissions=["approve"])
     def approve_refunds(self, request, queryset):
         for refund in queryset.filter(status=Refund.Status.AWAITING_APPROVAL):
             try:
