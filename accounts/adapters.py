@@ -1,6 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 
 from accounts.notifications import email_deliver_prepared
+from portal.security import client_ip
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -9,3 +10,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
         message = self.render_mail(template_prefix, email, context)
         email_deliver_prepared(message=message, reference=template_prefix.rsplit("/", 1)[-1])
+
+    def get_client_ip(self, request):
+        # The same address the portal's own rate limits count (PORTAL_TRUSTED_PROXY_COUNT).
+        return client_ip(request)

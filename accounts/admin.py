@@ -5,7 +5,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 
 from accounts.models import AccountLink, EmailLog, ServiceAccount, User
-from accounts.services import IDENTITY_FIELDS, service_account_save_by_staff
+from accounts.services import (
+    IDENTITY_FIELDS,
+    service_account_save_by_staff,
+    service_accounts_new_access_codes,
+)
 from portal.adminkit import LabelledTabularInline
 from portal.errors import ApplicationError
 
@@ -30,9 +34,22 @@ class ServiceAccountAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status"]
     search_fields = ["account_number", "customer_name", "service_address", "tax_lot"]
-    readonly_fields = ["created_at", "updated_at"]
+    readonly_fields = ["access_code_display", "created_at", "updated_at"]
     inlines = [AccountLinkInline]
+    actions = ["issue_new_access_codes"]
     show_full_result_count = False  # a count of every account on each search is slow at scale
+
+    @admin.display(description="Access code")
+    def access_code_display(self, obj):
+        # Told to a caller only once they have answered the utility's identity questions.
+        return obj.access_code_display
+
+    @admin.action(description="Issue new access codes (the old ones stop working)", permissions=["change"])
+    def issue_new_access_codes(self, request, queryset):
+        count = service_accounts_new_access_codes(accounts=queryset, by=request.user)
+        self.message_user(
+            request, f"{count} account(s) have a new access code; it is printed on the next bill."
+        )
 
     def get_readonly_fields(self, request, obj=None):
         # Who the account is changes only by a supervisor; clerks edit the rest.

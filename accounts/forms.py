@@ -17,6 +17,17 @@ class LinkServiceAccountForm(forms.Form):
         error_messages={"invalid": _("Enter the 5-digit ZIP code, for example 97045.")},
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "postal-code"}),
     )
+    access_code = forms.CharField(
+        label=_("Access code"),
+        max_length=20,
+        help_text=_(
+            'The 8 letters and numbers next to "Access code" on your bill, for example K7QM-4XPT. If you '
+            "have no bill yet, call us and we will tell you."
+        ),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "spellcheck": "false", "autocapitalize": "characters"}
+        ),
+    )
 
 
 class NotificationPreferencesForm(forms.Form):

@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
@@ -7,6 +9,20 @@ from django.db.models.functions import Lower, Replace, Upper
 from django.utils.translation import gettext_lazy as _
 
 zip_validator = RegexValidator(r"^\d{5}$", "Enter a 5-digit ZIP code.")
+
+# Access codes leave out letters and digits read alike (0/O, 1/I/L) and are read in any case.
+ACCESS_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+ACCESS_CODE_LENGTH = 8
+
+
+def access_code_new() -> str:
+    """A fresh access code: 8 characters, about 10^12 choices, from the system's random source."""
+    return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
+
+
+def access_code_display(code: str) -> str:
+    """As printed on bills: two groups of four, "K7QM-4XPT"."""
+    return f"{code[:4]}-{code[4:]}" if len(code) == ACCESS_CODE_LENGTH else code
 
 
 class UserManager(DjangoUserManager):
@@ -71,6 +87,13 @@ class ServiceAccount(models.Model):
         max_length=64, help_text="The property's tax lot or map number; certification follows it."
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # Printed on every bill: linking the account to a login asks for it, so knowing the number
+    # and ZIP code (sequential, and shared by a neighbourhood) is not enough.
+    access_code = models.CharField(
+        max_length=ACCESS_CODE_LENGTH,
+        default=access_code_new,
+        help_text="Printed on every bill; a customer types it to link the account to a login.",
+    )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     users = models.ManyToManyField(User, through="AccountLink", related_name="service_accounts", blank=True)
@@ -103,6 +126,10 @@ class ServiceAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_number} {self.customer_name}"
+
+    @property
+    def access_code_display(self) -> str:
+        return access_code_display(self.access_code)
 
 
 class AccountLink(models.Model):

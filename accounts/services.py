@@ -1,3 +1,4 @@
+import hmac
 import re
 from pathlib import Path
 
@@ -8,35 +9,67 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AccountLink, ServiceAccount, User
+from accounts.models import AccountLink, ServiceAccount, User, access_code_new
 from accounts.notifications import LOGIN, email_send, users_for_account
-from accounts.selectors import service_account_find_by_number
+from accounts.selectors import account_number_key, service_account_find_by_number
 from portal.audit import audit_record
 from portal.csvimport import CsvImportError, ImportSummary, read_csv
 from portal.errors import ApplicationError
 from portal.i18n import local_date
 
 LINK_MISMATCH_MESSAGE = _(
-    "Those details do not match our records. Check the account number and service ZIP code on your bill and "
-    "try again."
+    "Those details do not match our records. Check the account number, service ZIP code and access code "
+    "on your bill and try again."
 )
 
 
-def service_account_link(*, user: User, account_number: str, service_zip: str) -> tuple[ServiceAccount, bool]:
-    """Give a login access to a service account that the customer proves they know.
+def access_code_matches(*, account: ServiceAccount, typed: str) -> bool:
+    """The code as printed ("K7QM-4XPT") or typed any other way ("k7qm 4xpt"), compared in
+    constant time so the answer's timing says nothing about how much of it was right."""
+    return hmac.compare_digest(account_number_key(typed).encode(), account.access_code.upper().encode())
 
-    The customer gives the account number and the service ZIP code from the bill. A wrong
+
+def service_account_link(
+    *, user: User, account_number: str, service_zip: str, access_code: str
+) -> tuple[ServiceAccount, bool]:
+    """Give a login access to a service account that the customer proves they hold.
+
+    The customer gives the account number, the service ZIP code and the access code, all
+    printed on the bill: the number and ZIP code are easy to guess, the code is not. A wrong
     answer never says which detail was wrong. Linking twice is harmless: it returns the
     existing link with created=False.
     """
     zip5 = (service_zip or "").strip()[:5]
     account = service_account_find_by_number(number=account_number)
-    if account is None or account.service_zip != zip5:
+    if (
+        account is None
+        or account.service_zip != zip5
+        or not access_code_matches(account=account, typed=access_code)
+    ):
         raise ApplicationError(LINK_MISMATCH_MESSAGE)
     _link, created = AccountLink.objects.get_or_create(user=user, service_account=account)
     if created:
         _tell_linked_logins(account=account, new_user=user)
     return account, created
+
+
+def service_accounts_new_access_codes(*, accounts, by: User) -> int:
+    """Replace the access codes of these accounts (a code that got out, a former tenant who
+    kept old bills). Existing links stay; the new code is printed on the next bill."""
+    count = 0
+    with transaction.atomic():
+        for account in accounts.select_for_update():
+            account.access_code = access_code_new()
+            account.save(update_fields=["access_code", "updated_at"])
+            audit_record(
+                actor=by,
+                action="account.access_code",
+                target=account,
+                summary=f"{by.email} issued a new access code for account {account.account_number}",
+                account_number=account.account_number,
+            )
+            count += 1
+    return count
 
 
 def mask_email(address: str) -> str:

@@ -9,7 +9,7 @@ from django_ratelimit.core import get_usage
 
 from accounts.forms import LinkServiceAccountForm, NotificationPreferencesForm
 from accounts.notifications import notification_switches, notification_switches_set
-from accounts.selectors import service_account_get_for_user
+from accounts.selectors import account_number_key, service_account_get_for_user
 from accounts.services import service_account_link, service_account_unlink
 from portal.errors import ApplicationError
 
@@ -22,16 +22,37 @@ def home(request):
     return render(request, "accounts/home.html")
 
 
-def _link_failures(request, *, count_this_one: bool) -> dict:
-    # Only wrong answers count, so a landlord linking many accounts is never slowed.
-    return get_usage(
-        request,
-        group=LINK_RATE_GROUP,
-        key="user_or_ip",
-        rate=settings.SERVICE_ACCOUNT_LINK_RATE,
-        method="POST",
-        increment=count_this_one,
-    )
+def _typed_account(group, request) -> str:
+    return account_number_key(request.POST.get("account_number", ""))
+
+
+# Wrong answers are counted per login, per client address and per account asked about; any one
+# over its limit pauses linking. Only wrong answers count, so a landlord linking many accounts
+# is never slowed.
+LINK_LIMITS = (
+    ("user_or_ip", "SERVICE_ACCOUNT_LINK_RATE"),
+    ("ip", "SERVICE_ACCOUNT_LINK_ADDRESS_RATE"),
+    (_typed_account, "SERVICE_ACCOUNT_LINK_ACCOUNT_RATE"),
+)
+
+
+def _link_pause_seconds(request, *, count_this_one: bool) -> int:
+    """Seconds until linking may be tried again (0: now), counting this answer when asked."""
+    pause = 0
+    for key, rate_setting in LINK_LIMITS:
+        if key is _typed_account and not _typed_account(None, request):
+            continue
+        usage = get_usage(
+            request,
+            group=f"{LINK_RATE_GROUP}:{rate_setting}",
+            key=key,
+            rate=getattr(settings, rate_setting),
+            method="POST",
+            increment=count_this_one,
+        )
+        if usage and usage["count"] >= usage["limit"]:
+            pause = max(pause, usage["time_left"])
+    return pause
 
 
 @login_required
@@ -39,9 +60,9 @@ def _link_failures(request, *, count_this_one: bool) -> dict:
 def service_account_link_view(request):
     form = LinkServiceAccountForm(request.POST or None)
     if request.method == "POST":
-        usage = _link_failures(request, count_this_one=False)
-        if usage and usage["count"] >= usage["limit"]:
-            minutes = max(1, round(usage["time_left"] / 60))
+        pause = _link_pause_seconds(request, count_this_one=False)
+        if pause:
+            minutes = max(1, round(pause / 60))
             messages.error(
                 request,
                 ngettext(
@@ -60,9 +81,10 @@ def service_account_link_view(request):
                     user=request.user,
                     account_number=form.cleaned_data["account_number"],
                     service_zip=form.cleaned_data["service_zip"],
+                    access_code=form.cleaned_data["access_code"],
                 )
             except ApplicationError as exc:
-                _link_failures(request, count_this_one=True)
+                _link_pause_seconds(request, count_this_one=True)
                 form.add_error(None, exc.message)
             else:
                 if created:

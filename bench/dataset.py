@@ -19,9 +19,10 @@ def build(accounts: int) -> None:
             """
             INSERT INTO accounts_serviceaccount
                 (account_number, customer_name, service_address, service_city, service_zip, tax_lot, status,
-                 email, phone, created_at, updated_at)
+                 access_code, email, phone, created_at, updated_at)
             SELECT lpad(g::text, 7, '0') || '-01', 'Customer ' || g, g || ' Main St', 'Oregon City', '97045',
-                   '2S2E' || lpad((g / 2)::text, 8, '0'), 'active', '', '', now(), now()
+                   '2S2E' || lpad((g / 2)::text, 8, '0'), 'active', upper(substr(md5(random()::text), 1, 8)),
+                   '', '', now(), now()
             FROM generate_series(1, %s) AS g
             """,
             [accounts],

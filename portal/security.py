@@ -5,6 +5,7 @@ signing in, whatever the activity. The last-seen time is written at most once a 
 busy customer does not cost a session write per page.
 """
 
+import ipaddress
 import time
 from urllib.parse import urlencode
 
@@ -22,6 +23,28 @@ LAST_SEEN_AT = "portal_last_seen_at"
 # (allauth's two-step pages and the password check before them), signing out, and the
 # language switch. Everything else, whatever its path, is refused.
 STAFF_SETUP_PATHS = ("/auth/2fa/", "/auth/reauthenticate/", "/auth/logout/", "/language/", "/static/")
+
+
+def client_ip(request) -> str:
+    """The customer's address, for every rate limit (django-ratelimit's and allauth's).
+
+    Behind PORTAL_TRUSTED_PROXY_COUNT proxies (a load balancer, a CDN), REMOTE_ADDR is the last
+    proxy: the client is the entry that many places from the right of X-Forwarded-For, the one
+    the first trusted proxy wrote. Entries further left were sent by the client and can be
+    anything, so they are never used. Without trusted proxies the header is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    count = settings.PORTAL_TRUSTED_PROXY_COUNT
+    forwarded = [
+        part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()
+    ]
+    if count > 0 and len(forwarded) >= count:
+        candidate = forwarded[-count]
+        try:
+            return str(ipaddress.ip_address(candidate))
+        except ValueError:
+            pass
+    return remote
 
 
 def session_mark_signed_in(sender, request, user, **kwargs) -> None:

@@ -61,6 +61,7 @@ def test_new_customer_signs_up_verifies_links_an_account_and_sees_it(page, live_
     assert_accessible(page)
     page.get_by_label("Account number").fill("100555-01")
     page.get_by_label("Service ZIP code").fill("97222")
+    page.get_by_label("Access code").fill(account.access_code_display.lower())
     page.get_by_role("button", name="Link account").click()
     expect(page.get_by_text("do not match our records")).to_be_visible()
     assert_accessible(page)

@@ -86,6 +86,7 @@ def test_bill_pdf_renders_and_holds_the_amounts(client, billed):
         "$30.00",  # past due
         "Remit to",
         "Amount enclosed",
+        f"Access code {billed['mine'].access_code_display}",  # what linking asks for
     ]:
         assert expected in text, expected
 

@@ -48,13 +48,15 @@ def test_past_due_notices_go_to_accounts_over_the_minimum_once_with_a_printable_
 
 
 def test_past_due_letter_batch_is_a_pdf_holding_each_letter():
-    for number in ("500011-01", "500012-01"):
-        post(ServiceAccountFactory(account_number=number), "charge", "40.00", D(2026, 6, 1), D(2026, 6, 20))
+    accounts = [ServiceAccountFactory(account_number=number) for number in ("500011-01", "500012-01")]
+    for account in accounts:
+        post(account, "charge", "40.00", D(2026, 6, 1), D(2026, 6, 20))
 
     run = notices_past_due(as_of=D(2026, 7, 25))
 
     text = pdf_text(run.batch_file)
     assert "500011-01" in text and "500012-01" in text and "$40.00" in text
+    assert all(account.access_code_display in text for account in accounts)
 
 
 def test_precertification_letters_go_regardless_of_switches_and_emails_follow_them():

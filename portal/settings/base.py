@@ -176,11 +176,20 @@ LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 
-# Linking a service account: wrong answers allowed per login before a pause.
+# Linking a service account: wrong answers allowed before a pause, counted three ways: per login,
+# per client address (many throwaway logins from one place) and per account asked about (one
+# account tried from many places).
 SERVICE_ACCOUNT_LINK_RATE = os.environ.get("SERVICE_ACCOUNT_LINK_RATE", "5/15m")
+SERVICE_ACCOUNT_LINK_ADDRESS_RATE = os.environ.get("SERVICE_ACCOUNT_LINK_ADDRESS_RATE", "20/h")
+SERVICE_ACCOUNT_LINK_ACCOUNT_RATE = os.environ.get("SERVICE_ACCOUNT_LINK_ACCOUNT_RATE", "10/h")
 # Quick-pay and invoice look-ups without a login, per address.
 QUICK_PAY_LOOKUP_RATE = os.environ.get("QUICK_PAY_LOOKUP_RATE", "10/15m")
 RATELIMIT_USE_CACHE = "default"
+# How many proxies (load balancer, CDN) stand in front of the portal. Each rate limit counts per
+# client address: with proxies, the one the outermost trusted proxy put in X-Forwarded-For
+# (portal.security.client_ip, used by django-ratelimit and allauth alike). 0: REMOTE_ADDR.
+PORTAL_TRUSTED_PROXY_COUNT = int(os.environ.get("PORTAL_TRUSTED_PROXY_COUNT", "0"))
+RATELIMIT_IP_META_KEY = "portal.security.client_ip"
 
 # Customer pages, emails and letters in English and Spanish. The choice is kept per login
 # (accounts.User.language) and, before signing in, in a cookie.

@@ -208,7 +208,7 @@ WATCHED = (LedgerEntry, Payment, AccountLink, AssistanceApplication, PaymentPlan
 def form_posts(account, certification) -> dict[str, tuple[str, str, list[str]]]:
     """Each customer form: its method, its address and the fields it takes."""
     return {
-        "link": ("post", reverse("service_account_link"), ["account_number", "service_zip"]),
+        "link": ("post", reverse("service_account_link"), ["account_number", "service_zip", "access_code"]),
         "quick pay": ("post", reverse("quick_pay"), ["account_number", "service_zip"]),
         "eligibility": ("get", reverse("assistance_eligibility"), ["household_size", "monthly_income"]),
         "application": (

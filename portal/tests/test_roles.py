@@ -51,6 +51,7 @@ ACTIONS = {
     ("mfa.authenticator", "delete_selected"): NOBODY,
     ("accounts.user", "delete_selected"): NOBODY,
     ("accounts.serviceaccount", "delete_selected"): NOBODY,
+    ("accounts.serviceaccount", "issue_new_access_codes"): CLERK_SIDE,
     ("billing.meterread", "delete_selected"): NOBODY,
     ("billing.invoice", "delete_selected"): NOBODY,
     ("billing.paymentbatch", "delete_selected"): NOBODY,
