@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Django's command-line utility for the utility portal.
 
-With no DATABASE_URL (a developer's machine), commands run on the `make run` data: its
-services if it is up, otherwise the same services started for the command. A deployment
-always sets DATABASE_URL and runs the command directly.
+A deployment sets DATABASE_URL (and the rest of its environment) and runs commands directly.
+On a developer's machine, `make manage CMD="..."` (or PORTAL_DEV_SERVICES=1) runs a command on
+the `make run` data: its services if it is up, otherwise the same services started for the
+command. Without either, a missing DATABASE_URL is an error: nothing is started unasked.
 """
 
 import os
@@ -12,9 +13,15 @@ import sys
 
 def main() -> None:
     if not os.environ.get("DATABASE_URL"):
-        from portal.devservices import manage_on_dev_data
+        if os.environ.get("PORTAL_DEV_SERVICES") == "1":
+            from portal.devservices import manage_on_dev_data
 
-        sys.exit(manage_on_dev_data(sys.argv[1:]))
+            sys.exit(manage_on_dev_data(sys.argv[1:]))
+        sys.exit(
+            "DATABASE_URL is not set. In a deployment, set it (postgres://user:password@host:5432/portal) "
+            "with the rest of the environment in the README. On a development machine, run the command on "
+            '`make run`\'s data with `make manage CMD="..."` or PORTAL_DEV_SERVICES=1 python manage.py ...'
+        )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
     from django.core.management import execute_from_command_line
 

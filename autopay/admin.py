@@ -11,13 +11,25 @@ from billing.admin import ReadOnlyAdmin
 from portal.errors import ApplicationError
 
 
+class TypedOnceInput(forms.TextInput):
+    """A text box whose value is never written back into the page: a form shown again with an
+    error elsewhere does not echo the full bank account number (into the HTML, the browser's
+    cache, a screenshot of the error)."""
+
+    def get_context(self, name, value, attrs):
+        return super().get_context(name, None, attrs)
+
+
 class BankDraftAgreementForm(forms.ModelForm):
     """The account number is typed once and kept encrypted; only its last four digits show."""
 
     account_number = forms.CharField(
         max_length=17,
         required=False,
-        help_text="Digits only. Stored encrypted; shown as the last four digits.",
+        widget=TypedOnceInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+        help_text="Digits only. Stored encrypted; shown as the last four digits. If the form comes back "
+        "with an error, type it again: it is never shown back.",
+        error_messages={"max_length": "The bank account number must be 4 to 17 digits."},
     )
 
     class Meta:

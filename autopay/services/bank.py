@@ -18,7 +18,7 @@ from billing.calendar import parse_date
 from billing.models import Payment
 from billing.services.ledger import ledger_reverse
 from billing.services.payments import payment_settle_offline
-from portal.crypto import decrypt
+from portal.crypto import decrypt, key_is_newest, reencrypt
 from portal.csvimport import CsvImportError, read_csv
 from portal.errors import ApplicationError
 from portal.money import ZERO, money
@@ -303,3 +303,34 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
             reference=f"draft:{draft.pk}:return-staff",
         )
     return True
+
+
+def bank_numbers_reencrypt(*, chunk_size: int = 500) -> tuple[int, int]:
+    """Put every stored bank account number under the newest PORTAL_ENCRYPTION_KEY key.
+
+    Returns (re-encrypted, already under the newest key). Safe to run again and to stop: each
+    chunk commits on its own, and a second run finds everything done. The numbers are never
+    decrypted into anything but memory.
+    """
+    done = unchanged = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            chunk = list(
+                BankDraftAgreement.objects.select_for_update()
+                .filter(pk__gt=last_pk)
+                .order_by("pk")
+                .only("pk", "account_number_encrypted")[:chunk_size]
+            )
+            if not chunk:
+                return done, unchanged
+            changed = []
+            for agreement in chunk:
+                if key_is_newest(agreement.account_number_encrypted):
+                    unchanged += 1
+                    continue
+                agreement.account_number_encrypted = reencrypt(agreement.account_number_encrypted)
+                changed.append(agreement)
+            BankDraftAgreement.objects.bulk_update(changed, ["account_number_encrypted"])
+            done += len(changed)
+            last_pk = chunk[-1].pk
