@@ -6,9 +6,9 @@ class PortalConfig(AppConfig):
     verbose_name = "Portal"
 
     def ready(self):
-        from portal import checks  # noqa: F401 (registers the deploy checks)
         from django.contrib.auth.signals import user_logged_in
 
+        from portal import checks  # noqa: F401 (registers the deploy checks)
         from portal.i18n import login_language_adopt
         from portal.security import session_mark_signed_in
 
