@@ -19,6 +19,16 @@ def _empty_cache():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _queue_believed_up():
+    """A test that took the broker down leaves this process waiting a minute before trying it
+    again (portal.outbox); the next test starts with it believed up."""
+    import portal.outbox
+
+    portal.outbox._broker_down_until = 0.0
+    yield
+
+
 @pytest.fixture
 def celery_worker():
     """A real Celery worker, in this process, on the test Redis (tasks not run eagerly)."""

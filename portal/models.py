@@ -29,3 +29,31 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_email or 'system'}: {self.summary}"
+
+
+class OutboxTask(models.Model):
+    """Work owed to the Celery queue (a bill-ready email, a receipt, a chunk of a run), written
+    in the same transaction as what it follows. It is handed to the queue when that transaction
+    commits; if the queue is down then, `outbox_flush` (every minute) hands it over later. A row
+    is never deleted: queued_at says when it went."""
+
+    task = models.CharField(max_length=200, help_text="The Celery task's dotted name.")
+    args = models.JSONField(default=list, encoder=DjangoJSONEncoder)
+    # How many emails (or accounts) the task covers: what "N wait for the queue" counts.
+    items = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                condition=models.Q(queued_at__isnull=True),
+                name="portal_outbox_waiting_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = f"queued {self.queued_at:%Y-%m-%d %H:%M}" if self.queued_at else "waiting"
+        return f"{self.task} ({self.items}): {state}"

@@ -29,6 +29,7 @@ from billing.models import Bill, BillingAccount, LedgerEntry, Payment
 from billing.services.payments import payment_intent_submit
 from portal.i18n import lazy_lower, local_date
 from portal.money import ZERO, money
+from portal.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -282,9 +283,11 @@ def autopay_run(*, on: dt.date, chunk_size: int = 100, fan_out: bool = False) ->
     for start in range(0, len(due), chunk_size):
         chunk = due[start : start + chunk_size]
         if fan_out:
-            from autopay.tasks import autopay_draft_chunk
-
-            autopay_draft_chunk.delay([d.__dict__ for d in chunk], on.isoformat())
+            outbox_enqueue(
+                "autopay.tasks.autopay_draft_chunk",
+                [[d.__dict__ for d in chunk], on.isoformat()],
+                items=len(chunk),
+            )
         else:
             result.merge(autopay_draft_many(due=chunk, on=on))
     return result

@@ -20,6 +20,7 @@ from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
 from portal.db import copy_rows, sequence_next_values
 from portal.errors import ApplicationError
 from portal.money import ZERO, quantize_money
+from portal.outbox import outbox_enqueue
 
 SERVICE_ORDER = [Service.SEWER, Service.SURFACE_WATER, Service.WATER]
 
@@ -120,19 +121,16 @@ def bills_run(
         chunk = candidates[start : start + chunk_size]
         if fan_out:
             # Each chunk is a task: more workers, on more machines, make the run shorter.
-            from billing.tasks import bills_run_chunk
-
-            bills_run_chunk.delay(chunk, period.isoformat(), issued_on.isoformat(), notify)
+            outbox_enqueue(
+                "billing.tasks.bills_run_chunk",
+                [chunk, period.isoformat(), issued_on.isoformat(), notify],
+                items=len(chunk),
+            )
             result.queued += len(chunk)
             continue
-        _bill_chunk(chunk, period=period, issued_on=issued_on, rates=rates, result=result)
+        _bill_chunk(chunk, period=period, issued_on=issued_on, rates=rates, result=result, notify=notify)
         if progress:
             progress(len(chunk))
-    if notify and result.bill_ids and not fan_out:
-        from billing.tasks import bills_notify_ready
-
-        for start in range(0, len(result.bill_ids), 500):
-            bills_notify_ready.delay(result.bill_ids[start : start + 500])
     return result
 
 
@@ -142,12 +140,13 @@ def bills_run_chunk(
     """One chunk of a fanned-out bill run (a Celery task). Safe to run twice."""
     result = BillRunResult(period=period, issued_on=issued_on)
     _bill_chunk(
-        account_ids, period=period, issued_on=issued_on, rates=rates_in_force(period=period), result=result
+        account_ids,
+        period=period,
+        issued_on=issued_on,
+        rates=rates_in_force(period=period),
+        result=result,
+        notify=notify,
     )
-    if notify and result.bill_ids:
-        from billing.tasks import bills_notify_ready
-
-        bills_notify_ready.delay(result.bill_ids)
     return result
 
 
@@ -159,6 +158,7 @@ def _bill_chunk(
     issued_on: dt.date,
     rates: dict[str, RateSchedule],
     result: BillRunResult,
+    notify: bool,
 ) -> None:
     billing_accounts_lock(service_account_ids=account_ids)
     already = set(
@@ -348,3 +348,6 @@ def _bill_chunk(
     )
     result.created += len(bills)
     result.bill_ids.extend(bill.pk for bill in bills)
+    if notify and bills:
+        # Owed to the queue with the bills themselves: with Redis down, the emails wait (outbox).
+        outbox_enqueue("billing.tasks.bills_notify_ready", [[bill.pk for bill in bills]], items=len(bills))

@@ -29,6 +29,7 @@ from billing.services.ledger import Posting, ledger_post
 from portal.audit import audit_record
 from portal.errors import ApplicationError
 from portal.money import ZERO, money
+from portal.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -283,20 +284,8 @@ def _post_succeeded(payment: Payment) -> None:
     payment.settled_at = timezone.now()
     payment.failure_message = ""
     payment.save(update_fields=["status", "settled_at", "failure_message", "ledger_entry", "updated_at"])
-    payment_id = payment.pk
-    # robust: the payment is posted whatever happens to the queue; see _after_success.
-    transaction.on_commit(lambda: _after_success(payment_id), robust=True)
-
-
-def _after_success(payment_id: int) -> None:
-    """Queue the receipt. With Redis down this fails after a moment; the payment stands, and
-    payments_reconcile (every 15 minutes) sends the receipts that never went."""
-    from billing.tasks import payment_after_success
-
-    try:
-        payment_after_success.delay(payment_id)
-    except Exception:  # noqa: BLE001 (kombu's errors vary by transport; none may undo a payment)
-        logger.warning("Could not queue the receipt for payment %s; reconciliation will send it", payment_id)
+    # The receipt is owed to the queue with the payment: with Redis down it waits (portal.outbox).
+    outbox_enqueue("billing.tasks.payment_after_success", [payment.pk])
 
 
 def payment_keep_card(*, payment: Payment) -> SavedCard | None:

@@ -340,6 +340,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "certification.tasks.collections_task",
         "schedule": crontab(minute=0, hour=5),
     },
+    # Every minute: hand the queue the emails and tasks it missed while Redis was down.
+    "outbox-flush": {
+        "task": "portal.tasks.outbox_flush_task",
+        "schedule": crontab(minute="*"),
+    },
     # Every 15 minutes: settle card payments left pending (a closed tab, a lost webhook).
     "reconcile-payments": {
         "task": "billing.tasks.payments_reconcile_task",

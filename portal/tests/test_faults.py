@@ -187,3 +187,105 @@ def test_a_page_whose_database_goes_away_gets_the_503_page(client, customer):
     assert "We cannot reach our records just now" in response.content.decode()
     assert response["Retry-After"] == "120"
     assert client.get(reverse("dashboard")).status_code == 200  # the next request reconnects
+
+
+@pytest.fixture
+def billable():
+    """Six sewer accounts, each with one linked login that wants bill-ready emails."""
+    from billing.models import Service
+    from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
+
+    RateScheduleFactory(
+        service=Service.SEWER, effective_date=D(2025, 7, 1), monthly_charge_per_unit=Decimal("48.50")
+    )
+    accounts = [AccountServiceFactory(service=Service.SEWER).service_account for _ in range(6)]
+    for account in accounts:
+        AccountLinkFactory(service_account=account)
+    return accounts
+
+
+def ready_emails() -> list[str]:
+    return sorted(message.to[0] for message in mail.outbox if message.subject.startswith("Your June 2026 bill"))
+
+
+def hand_over_and_wait(expected: int) -> None:
+    """Redis is back: the every-minute flush hands the waiting tasks to a real worker."""
+    import time
+
+    from celery.contrib.testing.worker import start_worker
+
+    from portal.celery import app
+    from portal.outbox import outbox_flush
+
+    app.conf.task_always_eager = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            flushed = outbox_flush(grace_seconds=0)
+            assert flushed["waiting"] == 0
+            deadline = time.monotonic() + 30
+            while len(ready_emails()) < expected and time.monotonic() < deadline:
+                time.sleep(0.2)
+            time.sleep(0.5)  # room for a duplicate to show up, were there one
+    finally:
+        app.conf.task_always_eager = True
+
+
+def test_run_billing_with_redis_down_issues_every_bill_exits_0_and_the_emails_go_when_it_returns(billable):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from billing.models import Bill
+
+    out = StringIO()
+    with redis_down():
+        call_command(
+            "run_billing",
+            "--period",
+            "2026-06",
+            "--issue-date",
+            "2026-07-01",
+            "--chunk-size",
+            "2",
+            stdout=out,
+        )
+
+    assert Bill.objects.filter(period=D(2026, 6, 1)).count() == 6
+    assert "6 created" in out.getvalue()
+    assert "The bill-ready emails of 6 bill(s) wait for the queue" in out.getvalue()
+    assert ready_emails() == []
+
+    hand_over_and_wait(expected=6)
+
+    logins = sorted(account.users.get().email for account in billable)
+    assert ready_emails() == logins  # every email, each once
+    from portal.outbox import outbox_flush, outbox_waiting
+
+    assert outbox_waiting() == 0
+    assert outbox_flush(grace_seconds=0)["sent"] == 0
+
+
+def test_redis_stopped_in_the_middle_of_a_bill_run_loses_no_email(billable):
+    """The first chunk's emails are queued while Redis answers; then it stops. The rest wait in
+    the outbox and go once it is back: every login hears once."""
+    from contextlib import ExitStack
+
+    from billing.services.bills import bills_run
+
+    chunks_done = []
+    with ExitStack() as outage:
+
+        def after_chunk(count):
+            chunks_done.append(count)
+            if len(chunks_done) == 1:
+                outage.enter_context(redis_down())  # Redis stops after the first chunk
+
+        result = bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), chunk_size=2, progress=after_chunk)
+        from portal.outbox import outbox_waiting
+
+        assert result.created == 6
+        assert outbox_waiting(task="billing.tasks.bills_notify_ready") == 4  # chunks two and three
+
+    hand_over_and_wait(expected=6)
+
+    assert ready_emails() == sorted(account.users.get().email for account in billable)

@@ -4,6 +4,7 @@ from tqdm import tqdm
 from billing.calendar import parse_date, parse_period
 from billing.services.bills import bill_candidates, bills_run
 from portal.errors import ApplicationError
+from portal.outbox import outbox_waiting
 
 
 class Command(BaseCommand):
@@ -50,12 +51,20 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         finally:
             bar.close()
+        waiting = outbox_waiting(task="billing.tasks.bills_run_chunk")
         if fan_out:
             self.stdout.write(
                 self.style.SUCCESS(
                     f"Bills for {month:%Y-%m}: {result.queued} accounts queued for the workers."
                 )
             )
+            if waiting:
+                self.stdout.write(
+                    self.style.WARNING(
+                        f"{waiting} of them wait for the queue (Redis is not answering); they are handed "
+                        "to the workers within a minute of its return."
+                    )
+                )
             return
         self.stdout.write(
             self.style.SUCCESS(
@@ -63,6 +72,14 @@ class Command(BaseCommand):
                 f"{result.already_billed} already billed."
             )
         )
+        emails = outbox_waiting(task="billing.tasks.bills_notify_ready")
+        if emails:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"The bill-ready emails of {emails} bill(s) wait for the queue (Redis is not answering); "
+                    "they are sent within a minute of its return."
+                )
+            )
         if result.missing_reads:
             shown = ", ".join(result.missing_reads[:20])
             more = f" and {len(result.missing_reads) - 20} more" if len(result.missing_reads) > 20 else ""
