@@ -4,12 +4,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run manage test bench lint install assets browser migrations messages clean
+.PHONY: run manage test bench lint install assets browser migrations messages lock clean
 
 # The virtual environment, reinstalled when a requirements file changes.
+# Every package, dependencies of dependencies too, is pinned with its files' hashes: pip installs
+# exactly what was tested, or stops.
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $(STAMP)
 
 install: $(STAMP) assets
@@ -22,7 +24,7 @@ NPM_DEP := $(BIN)/npm
 endif
 
 $(BIN)/npm: $(STAMP) requirements-node.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-node.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-node.txt
 
 # USWDS from the npm registry, at the version in package-lock.json.
 node_modules/.package-lock.json: package.json package-lock.json $(NPM_DEP)
@@ -51,7 +53,7 @@ test: install browser lint
 
 # Benchmarks at 100,000 accounts (not part of `make test`); results in bench/results/.
 $(VENV)/.bench: $(STAMP) requirements-bench.txt
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-bench.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-bench.txt
 	touch $(VENV)/.bench
 
 bench: install $(VENV)/.bench
@@ -66,5 +68,17 @@ messages: $(STAMP)
 migrations: $(STAMP)
 	$(BIN)/python -m portal.devservices exec -- $(BIN)/python manage.py makemigrations
 
+# After changing a requirements-*.in file (the packages we ask for), pin everything they need,
+# with hashes, into the matching .txt file. Versions already pinned stay unless the change needs
+# another; `make lock LOCK_ARGS=--upgrade` moves everything to the newest releases.
+LOCK_VENV := .venv-lock
+lock:
+	test -x $(LOCK_VENV)/bin/python || $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/python -m pip install --quiet --disable-pip-version-check pip-tools==7.6.2
+	for name in requirements requirements-dev requirements-bench requirements-node; do \
+		$(LOCK_VENV)/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+			--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) --output-file $$name.txt $$name.in || exit 1; \
+	done
+
 clean:
-	rm -rf $(VENV) node_modules staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LOCK_VENV) node_modules staticfiles .pytest_cache .ruff_cache

@@ -1,6 +1,7 @@
 """Paying a bill in Chromium with localstripe's Stripe.js card form; axe-core on every page."""
 
 import datetime as dt
+import logging
 from decimal import Decimal
 
 import pytest
@@ -58,6 +59,62 @@ def test_customer_pays_part_of_a_bill_by_card_and_sees_the_balance_drop(page, li
     assert BillingAccount.objects.get(pk=account.pk).balance == Decimal("48.40")
     assert Payment.objects.filter(status="succeeded").count() == 1
     assert Payment.objects.filter(status="failed").count() == 1
+
+
+CARD = "4242424242424242"
+
+
+def test_no_card_number_or_security_code_reaches_the_portal_its_database_or_its_logs(
+    page, live_server, caplog
+):
+    """The customer pays on the portal's own page, saving the card; then every request the page
+    sent to the portal, every text column and every log line is searched for the card's digits."""
+    from django.db import connection
+
+    caplog.set_level(logging.DEBUG)
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    post(account, "charge", "30.00", dt.date(2026, 5, 1), dt.date(2026, 5, 20))
+    sent_to_portal = []
+    page.on(
+        "request",
+        lambda request: (
+            sent_to_portal.append(f"{request.url} {request.post_data or ''}")
+            if request.url.startswith(live_server.url)
+            else None
+        ),
+    )
+    page.goto("/auth/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/dashboard/")
+    page.goto(f"/service-accounts/{account.pk}/pay/")
+    page.get_by_label("Amount to pay, in dollars").fill("10.00")
+    fill_card(page, CARD)
+    page.get_by_text("Save this card for later payments and autopay").click()  # USWDS styles the label
+    page.get_by_role("button", name="Pay now").click()
+    page.wait_for_url("**/receipt/")
+    expect(page.get_by_text("Visa ending in 4242")).to_be_visible()
+    assert_accessible(page)
+    assert Payment.objects.get(status="succeeded").save_card
+
+    assert any("/pay/" in line for line in sent_to_portal)  # the page did talk to the portal
+    for line in sent_to_portal:
+        assert CARD not in line and "cvc" not in line.lower(), line
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb')"
+        )
+        for table, column in cursor.fetchall():
+            cursor.execute(
+                f'SELECT count(*) FROM "{table}" WHERE "{column}"::text LIKE %s OR "{column}"::text LIKE %s',  # noqa: S608
+                [f"%{CARD}%", "%cvc%123%"],
+            )
+            assert cursor.fetchone()[0] == 0, f"{table}.{column} holds card data"
+    assert caplog.text  # the run was logged (the test would pass vacuously otherwise)
+    assert CARD not in caplog.text
 
 
 def test_three_d_secure_dialog_then_receipt(page, live_server):

@@ -4,7 +4,6 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-import logging
 import time
 import uuid
 from decimal import Decimal
@@ -12,7 +11,6 @@ from decimal import Decimal
 import pytest
 from django.conf import settings
 from django.core import mail
-from django.db import connection
 from django.urls import reverse
 
 from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, UserFactory
@@ -302,26 +300,6 @@ def test_reconciliation_settles_a_payment_whose_customer_closed_the_tab(client, 
     payment.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED
     assert balance(customer["account"]) == Decimal("80.00")
-
-
-def test_no_card_number_or_security_code_reaches_the_database_or_the_logs(client, customer, caplog):
-    caplog.set_level(logging.DEBUG)
-    _, started = start(client, customer["account"], "10.00", save_card=True)
-    charge(client, started.json(), VISA)
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT table_name, column_name FROM information_schema.columns "
-            "WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'jsonb')"
-        )
-        columns = cursor.fetchall()
-        for table, column in columns:
-            cursor.execute(
-                f'SELECT count(*) FROM "{table}" WHERE "{column}"::text LIKE %s OR "{column}"::text LIKE %s',  # noqa: S608
-                ["%4242424242424242%", "%cvc%123%"],
-            )
-            assert cursor.fetchone()[0] == 0, f"{table}.{column} holds card data"
-    assert "4242424242424242" not in caplog.text
 
 
 def test_reconcile_payments_command_reports_what_it_did(client, customer, capsys):
