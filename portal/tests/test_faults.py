@@ -205,7 +205,9 @@ def billable():
 
 
 def ready_emails() -> list[str]:
-    return sorted(message.to[0] for message in mail.outbox if message.subject.startswith("Your June 2026 bill"))
+    return sorted(
+        message.to[0] for message in mail.outbox if message.subject.startswith("Your June 2026 bill")
+    )
 
 
 def hand_over_and_wait(expected: int) -> None:
