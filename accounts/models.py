@@ -20,6 +20,15 @@ def access_code_new() -> str:
     return "".join(secrets.choice(ACCESS_CODE_ALPHABET) for _ in range(ACCESS_CODE_LENGTH))
 
 
+def utility_state() -> str:
+    """The state an address is in when the utility's files do not say (UTILITY_STATE)."""
+    return settings.UTILITY_STATE
+
+
+state_validator = RegexValidator(r"^[A-Z]{2}$", "Enter the two-letter state, for example OR.")
+mailing_zip_validator = RegexValidator(r"^\d{5}(-\d{4})?$", "Enter a 5-digit ZIP code, or ZIP+4.")
+
+
 def access_code_display(code: str) -> str:
     """As printed on bills: two groups of four, "K7QM-4XPT"."""
     return f"{code[:4]}-{code[4:]}" if len(code) == ACCESS_CODE_LENGTH else code
@@ -82,16 +91,34 @@ class ServiceAccount(models.Model):
     customer_name = models.CharField(max_length=200)
     service_address = models.CharField(max_length=200)
     service_city = models.CharField(max_length=100, blank=True)
+    service_state = models.CharField(
+        "service state", max_length=2, default=utility_state, validators=[state_validator]
+    )
     service_zip = models.CharField("service ZIP code", max_length=5, validators=[zip_validator])
+    # Where letters and paper bills go when not to the service address (an owner or landlord
+    # elsewhere). Blank: to the service address.
+    mailing_name = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Blank: the customer name. For example 'Pat Doe c/o Acme Rentals'.",
+    )
+    mailing_address = models.CharField(max_length=200, blank=True)
+    mailing_city = models.CharField(max_length=100, blank=True)
+    mailing_state = models.CharField(max_length=2, blank=True, validators=[state_validator])
+    mailing_zip = models.CharField(
+        "mailing ZIP code", max_length=10, blank=True, validators=[mailing_zip_validator]
+    )
     tax_lot = models.CharField(
         max_length=64, help_text="The property's tax lot or map number; certification follows it."
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     # Printed on every bill: linking the account to a login asks for it, so knowing the number
     # and ZIP code (sequential, and shared by a neighbourhood) is not enough.
+    # Not editable in forms: a new one comes only from service_accounts_new_access_codes (audited).
     access_code = models.CharField(
         max_length=ACCESS_CODE_LENGTH,
         default=access_code_new,
+        editable=False,
         help_text="Printed on every bill; a customer types it to link the account to a login.",
     )
     email = models.EmailField(blank=True)
@@ -122,6 +149,17 @@ class ServiceAccount(models.Model):
                 condition=models.Q(status__in=["active", "closed"]),
                 name="accounts_serviceaccount_status_valid",
             ),
+            # A mailing address is whole or absent: a letter never goes to half an address.
+            models.CheckConstraint(
+                condition=models.Q(mailing_address="", mailing_city="", mailing_state="", mailing_zip="")
+                | (
+                    ~models.Q(mailing_address="")
+                    & ~models.Q(mailing_city="")
+                    & models.Q(mailing_state__regex=r"^[A-Z]{2}$")
+                    & models.Q(mailing_zip__regex=r"^\d{5}(-\d{4})?$")
+                ),
+                name="accounts_serviceaccount_mailing_whole",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -130,6 +168,33 @@ class ServiceAccount(models.Model):
     @property
     def access_code_display(self) -> str:
         return access_code_display(self.access_code)
+
+    @property
+    def has_mailing_address(self) -> bool:
+        return bool(self.mailing_address)
+
+    @property
+    def mail_to(self) -> list[str]:
+        """The lines of the address letters and paper bills go to: the mailing address when there
+        is one, else the service address; the state on every one."""
+        if self.mailing_address:
+            return [
+                self.mailing_name or self.customer_name,
+                self.mailing_address,
+                f"{self.mailing_city}, {self.mailing_state} {self.mailing_zip}",
+            ]
+        return [self.customer_name, self.service_address, self.service_place]
+
+    @property
+    def mail_to_zip(self) -> str:
+        """The ZIP code the mail is sorted by."""
+        return self.mailing_zip if self.mailing_address else self.service_zip
+
+    @property
+    def service_place(self) -> str:
+        """ "Oregon City, OR 97045": the city (when known), state and ZIP of the served property."""
+        city = f"{self.service_city}, " if self.service_city else ""
+        return f"{city}{self.service_state} {self.service_zip}"
 
 
 class AccountLink(models.Model):

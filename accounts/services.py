@@ -2,6 +2,7 @@ import hmac
 import re
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
@@ -9,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AccountLink, ServiceAccount, User, access_code_new
+from accounts.models import ACCESS_CODE_LENGTH, AccountLink, ServiceAccount, User, access_code_new
 from accounts.notifications import LOGIN, email_send, users_for_account
 from accounts.selectors import account_number_key, service_account_find_by_number
 from portal.audit import audit_record
@@ -26,7 +27,10 @@ LINK_MISMATCH_MESSAGE = _(
 def access_code_matches(*, account: ServiceAccount, typed: str) -> bool:
     """The code as printed ("K7QM-4XPT") or typed any other way ("k7qm 4xpt"), compared in
     constant time so the answer's timing says nothing about how much of it was right."""
-    return hmac.compare_digest(account_number_key(typed).encode(), account.access_code.upper().encode())
+    typed_key = account_number_key(typed)
+    if len(typed_key) != ACCESS_CODE_LENGTH or len(account.access_code) != ACCESS_CODE_LENGTH:
+        return False
+    return hmac.compare_digest(typed_key.encode(), account.access_code.upper().encode())
 
 
 def service_account_link(
@@ -117,7 +121,8 @@ def service_account_unlink(*, user: User, service_account: ServiceAccount) -> No
 # --- import_accounts -------------------------------------------------------------
 
 ACCOUNT_COLUMNS_REQUIRED = ["account_number", "customer_name", "service_address", "service_zip", "tax_lot"]
-ACCOUNT_COLUMNS_OPTIONAL = ["service_city", "email", "phone", "status"]
+MAILING_COLUMNS = ["mailing_name", "mailing_address", "mailing_city", "mailing_state", "mailing_zip"]
+ACCOUNT_COLUMNS_OPTIONAL = ["service_city", "email", "phone", "status", "service_state", *MAILING_COLUMNS]
 ACCOUNT_FIELDS = ACCOUNT_COLUMNS_REQUIRED + ACCOUNT_COLUMNS_OPTIONAL
 # Who the account is: changing one of these moves bills, certification and quick pay with it.
 IDENTITY_FIELDS = ("account_number", "tax_lot", "customer_name")
@@ -127,6 +132,8 @@ def _account_row_values(row, errors: list[str]) -> dict | None:
     """Check one accounts.csv row; append its problems to errors."""
     values = {name: row[name] for name in ACCOUNT_FIELDS}
     values["status"] = values["status"].lower() or ServiceAccount.Status.ACTIVE
+    values["service_state"] = values["service_state"].upper() or settings.UTILITY_STATE
+    values["mailing_state"] = values["mailing_state"].upper()
     problems = []
     for name in ACCOUNT_COLUMNS_REQUIRED:
         if not values[name]:
@@ -139,6 +146,17 @@ def _account_row_values(row, errors: list[str]) -> dict | None:
         problems.append(f"account_number {values['account_number']!r} contains a space")
     if values["service_zip"] and not re.fullmatch(r"\d{5}", values["service_zip"]):
         problems.append(f"service_zip {values['service_zip']!r} is not a 5-digit ZIP code")
+    for name in ("service_state", "mailing_state"):
+        if values[name] and not re.fullmatch(r"[A-Z]{2}", values[name]):
+            problems.append(f"{name} {values[name]!r} is not a two-letter state like OR")
+    if values["mailing_zip"] and not re.fullmatch(r"\d{5}(-\d{4})?", values["mailing_zip"]):
+        problems.append(f"mailing_zip {values['mailing_zip']!r} is not a 5-digit ZIP code or ZIP+4")
+    given = [name for name in MAILING_COLUMNS if values[name]]
+    missing = [name for name in MAILING_COLUMNS[1:] if not values[name]]
+    if given and missing:
+        problems.append(
+            f"a mailing address needs {', '.join(missing)} too (or leave every mailing column empty)"
+        )
     if values["status"] not in ServiceAccount.Status.values:
         problems.append(f"status {values['status']!r} is not one of: active, closed")
     if values["email"]:

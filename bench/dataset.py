@@ -19,10 +19,11 @@ def build(accounts: int) -> None:
             """
             INSERT INTO accounts_serviceaccount
                 (account_number, customer_name, service_address, service_city, service_zip, tax_lot, status,
-                 access_code, email, phone, created_at, updated_at)
+                 access_code, email, phone, service_state, mailing_name, mailing_address, mailing_city,
+                 mailing_state, mailing_zip, created_at, updated_at)
             SELECT lpad(g::text, 7, '0') || '-01', 'Customer ' || g, g || ' Main St', 'Oregon City', '97045',
                    '2S2E' || lpad((g / 2)::text, 8, '0'), 'active', upper(substr(md5(random()::text), 1, 8)),
-                   '', '', now(), now()
+                   '', '', 'OR', '', '', '', '', '', now(), now()
             FROM generate_series(1, %s) AS g
             """,
             [accounts],

@@ -7,14 +7,47 @@ almost none, and the customer gets the same document every time they open it.
 
 import os
 import tempfile
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
+from billing.layout import LAYOUT, remit_to_lines
 from billing.models import Bill
+from billing.scanline import scan_line
+from billing.selectors import bill_statement
+from portal.money import ZERO
 from portal.pdf import html_to_pdf
+
+
+def utility_context() -> dict:
+    """Who the utility is, as printed on bills and letters."""
+    return {
+        "name": settings.UTILITY_NAME,
+        "phone": settings.UTILITY_PHONE,
+        "email": settings.UTILITY_EMAIL,
+        "remit_to": settings.UTILITY_REMIT_TO,
+        "remit_to_lines": remit_to_lines(),
+        "address": settings.UTILITY_ADDRESS,
+        "portal": settings.PORTAL_BASE_URL,
+        "county": settings.CERTIFICATION_COUNTY,
+    }
+
+
+def return_stub(*, account, date_label, date, amount_label, amount: Decimal) -> dict:
+    """What the return stub of a bill or letter shows (templates/includes/return_stub.html)."""
+    amount = max(amount, ZERO)
+    return {
+        "account": account,
+        "date_label": date_label,
+        "date": date,
+        "amount_label": amount_label,
+        "amount": amount,
+        "scan_line": scan_line(account_number=account.account_number, amount=amount),
+    }
 
 
 def bill_pdf(*, bill: Bill) -> bytes:
@@ -24,22 +57,31 @@ def bill_pdf(*, bill: Bill) -> bytes:
             "bill": bill,
             "account": bill.service_account,
             "lines": list(bill.lines.all()),
-            "utility": {
-                "name": settings.UTILITY_NAME,
-                "phone": settings.UTILITY_PHONE,
-                "email": settings.UTILITY_EMAIL,
-                "remit_to": settings.UTILITY_REMIT_TO,
-                "address": settings.UTILITY_ADDRESS,
-                "portal": settings.PORTAL_BASE_URL,
-            },
+            "statement": bill_statement(bill=bill),
+            "layout": LAYOUT,
+            "stub": return_stub(
+                account=bill.service_account,
+                date_label=_("Due date"),
+                date=bill.due_date,
+                amount_label=_("Amount due"),
+                amount=bill.total_due,
+            ),
+            "utility": utility_context(),
         },
     )
     return html_to_pdf(html)
 
 
 def bill_pdf_path(*, bill: Bill) -> Path:
+    # The access code is printed on the bill and can be replaced: a new code is a new file.
     language = translation.get_language() or settings.LANGUAGE_CODE
-    return Path(settings.PRIVATE_MEDIA_ROOT) / "bills" / f"{bill.period:%Y-%m}" / f"{bill.pk}-{language}.pdf"
+    code = bill.service_account.access_code
+    return (
+        Path(settings.PRIVATE_MEDIA_ROOT)
+        / "bills"
+        / f"{bill.period:%Y-%m}"
+        / f"{bill.pk}-{language}-{code}.pdf"
+    )
 
 
 def bill_pdf_cached(*, bill: Bill) -> bytes:

@@ -261,3 +261,63 @@ def open_items_for_accounts(*, account_ids, as_of: dt.date) -> dict[int, list[Op
     ).values_list("service_account_id", *LEDGER_ROW_FIELDS):
         rows[values[0]].append(LedgerRow(*values[1:]))
     return {account_id: open_items(account_rows, as_of=as_of) for account_id, account_rows in rows.items()}
+
+
+@dataclass(frozen=True)
+class PastDueLine:
+    description: str
+    due_date: dt.date
+    unpaid: Decimal
+
+
+@dataclass(frozen=True)
+class BillStatement:
+    """What a bill shows beside its totals, from the ledger as it stood on the issue date."""
+
+    last_payment_amount: Decimal | None
+    last_payment_on: dt.date | None
+    past_due: list[PastDueLine]
+    # The bill's "payments and credits since" split in two: what the customer paid or was
+    # credited, and what moved to the county's tax roll (no longer owed to the utility).
+    payments_and_credits: Decimal
+    transferred_to_tax_roll: Decimal
+    # Everything moved to the tax roll up to the issue date: the note on the bill.
+    certified_total: Decimal
+
+
+def bill_statement(*, bill: Bill) -> BillStatement:
+    entries = list(
+        LedgerEntry.objects.filter(service_account_id=bill.service_account_id, posted_on__lte=bill.issued_on)
+        .order_by("posted_on", "id")
+        .values_list(*LEDGER_ROW_FIELDS, "description")
+    )
+    rows = [LedgerRow(*values[:-1]) for values in entries]
+    descriptions = {values[0]: values[-1] for values in entries}
+    payments = [r for r in rows if r.kind == LedgerEntry.Kind.PAYMENT and r.amount < 0]
+    last = payments[-1] if payments else None
+    previous = (
+        Bill.objects.filter(service_account_id=bill.service_account_id, period__lt=bill.period)
+        .order_by("-period")
+        .values_list("issued_on", flat=True)
+        .first()
+    )
+    since = previous or bill.period - dt.timedelta(days=1)  # as the bill run counts it
+    transfers = [r for r in rows if r.kind == LedgerEntry.Kind.TAX_ROLL_TRANSFER]
+    past_due = [
+        PastDueLine(
+            description=descriptions.get(item.entry_id) or LedgerEntry.Kind(item.kind).label,
+            due_date=item.due_date,
+            unpaid=item.unpaid,
+        )
+        for item in open_items(rows, as_of=bill.issued_on)
+        if days_past_due(item.due_date, bill.issued_on) > 0
+    ]
+    transferred = -sum((r.amount for r in transfers if since < r.posted_on), ZERO)
+    return BillStatement(
+        last_payment_amount=-last.amount if last else None,
+        last_payment_on=last.posted_on if last else None,
+        past_due=past_due,
+        payments_and_credits=bill.payments_and_credits - transferred,
+        transferred_to_tax_roll=transferred,
+        certified_total=-sum((r.amount for r in transfers), ZERO),
+    )

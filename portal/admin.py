@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from portal.models import AuditEvent
+from portal.models import AuditEvent, OutboxTask
 
 
 class PersonFilter(admin.SimpleListFilter):
@@ -33,6 +33,29 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_help_text = "An account number (or its start), a person's email, or words of the summary."
     date_hierarchy = "at"
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxTask)
+class OutboxTaskAdmin(admin.ModelAdmin):
+    """Work owed to the queue (portal.outbox), read only: what waits while Redis is down, and any
+    task that could not be sent and why."""
+
+    list_display = ["created_at", "task", "items", "queued_at", "attempts", "failed_at", "last_error"]
+    list_filter = [
+        "task",
+        ("queued_at", admin.EmptyFieldListFilter),
+        ("failed_at", admin.EmptyFieldListFilter),
+    ]
+    readonly_fields = [f.name for f in OutboxTask._meta.fields]
 
     def has_add_permission(self, request):
         return False

@@ -44,6 +44,9 @@ class OutboxTask(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     queued_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
+    # Set when the task cannot be sent for a reason of its own (not the broker being down).
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         indexes = [
@@ -55,5 +58,8 @@ class OutboxTask(models.Model):
         ]
 
     def __str__(self) -> str:
-        state = f"queued {self.queued_at:%Y-%m-%d %H:%M}" if self.queued_at else "waiting"
+        if self.queued_at:
+            state = f"queued {self.queued_at:%Y-%m-%d %H:%M}"
+        else:
+            state = "failed" if self.failed_at else "waiting"
         return f"{self.task} ({self.items}): {state}"

@@ -6,7 +6,8 @@ transaction. The task is recorded in the database with the write, so both happen
 does; it is handed to the broker when the transaction commits. When the broker does not answer,
 the row waits and `outbox_flush` (beat, every minute) hands it over once Redis is back. Every
 task sent this way is safe to run twice, because a row can be handed over twice (sent, then the
-mark lost).
+mark lost). A task that cannot be sent for a reason of its own (renamed in a deploy) is marked
+failed with its error and skipped, so it never holds up the others; staff see it in admin.
 
 After one failure this process stops trying for BROKER_RETRY_SECONDS, so a bill run with Redis
 down costs one timeout, not one per chunk.
@@ -28,6 +29,7 @@ logger = logging.getLogger(__name__)
 BROKER_RETRY_SECONDS = 60
 # A row younger than this is left to the commit hook that is about to send it.
 FLUSH_GRACE_SECONDS = 30
+KEEP_SENT_DAYS = 30
 _broker_down_until = 0.0
 
 
@@ -72,25 +74,31 @@ def outbox_flush(*, grace_seconds: int = FLUSH_GRACE_SECONDS, chunk_size: int = 
         with transaction.atomic():
             rows = list(
                 OutboxTask.objects.select_for_update(skip_locked=True)
-                .filter(queued_at__isnull=True, created_at__lte=cutoff)
+                .filter(queued_at__isnull=True, failed_at__isnull=True, created_at__lte=cutoff)
                 .order_by("pk")[:chunk_size]
             )
             if not rows:
                 break
-            failed = False
+            down = False
             for row in rows:
-                if not _send(row):
-                    failed = True
+                outcome = _send(row)
+                if outcome is False:
+                    down = True
                     break
-                sent += 1
-        if failed:
+                sent += outcome is True
+        if down:
             break
+    # Sent long ago: kept a while for questions ("was the receipt queued?"), then let go.
+    OutboxTask.objects.filter(queued_at__lt=timezone.now() - timedelta(days=KEEP_SENT_DAYS)).delete()
     return {"sent": sent, "waiting": outbox_waiting()}
 
 
-def outbox_waiting(*, task: str | None = None) -> int:
-    """How many items (emails, accounts) wait for the queue, for one task or all."""
-    rows = OutboxTask.objects.filter(queued_at__isnull=True)
+def outbox_waiting(*, task: str | None = None, since=None) -> int:
+    """How many items (emails, accounts) wait for the queue, for one task or all, of the rows
+    written since a moment (a run's start) or ever."""
+    rows = OutboxTask.objects.filter(queued_at__isnull=True, failed_at__isnull=True)
     if task:
         rows = rows.filter(task=task)
+    if since is not None:
+        rows = rows.filter(created_at__gte=since)
     return rows.aggregate(total=Sum("items"))["total"] or 0

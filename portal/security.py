@@ -6,6 +6,7 @@ busy customer does not cost a session write per page.
 """
 
 import ipaddress
+import logging
 import time
 from urllib.parse import urlencode
 
@@ -16,6 +17,8 @@ from django.http import HttpResponseForbidden
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+
+logger = logging.getLogger(__name__)
 
 SIGNED_IN_AT = "portal_signed_in_at"
 LAST_SEEN_AT = "portal_last_seen_at"
@@ -31,20 +34,41 @@ def client_ip(request) -> str:
     Behind PORTAL_TRUSTED_PROXY_COUNT proxies (a load balancer, a CDN), REMOTE_ADDR is the last
     proxy: the client is the entry that many places from the right of X-Forwarded-For, the one
     the first trusted proxy wrote. Entries further left were sent by the client and can be
-    anything, so they are never used. Without trusted proxies the header is ignored.
+    anything, so they are never used. Without trusted proxies the header is ignored. An IPv4
+    address written the IPv6 way (::ffff:198.51.100.7) or with a port (198.51.100.7:5678) is
+    the plain IPv4 address, so each client keeps its own count.
     """
-    remote = request.META.get("REMOTE_ADDR", "")
     count = settings.PORTAL_TRUSTED_PROXY_COUNT
     forwarded = [
         part.strip() for part in request.headers.get("X-Forwarded-For", "").split(",") if part.strip()
     ]
     if count > 0 and len(forwarded) >= count:
-        candidate = forwarded[-count]
-        try:
-            return str(ipaddress.ip_address(candidate))
-        except ValueError:
-            pass
-    return remote
+        address = _address(forwarded[-count])
+        if address:
+            return address
+        logger.warning("X-Forwarded-For does not end in %d client address(es); counting REMOTE_ADDR", count)
+    address = _address(request.META.get("REMOTE_ADDR", ""))
+    if not address:
+        # A unix socket with no proxy in front gives no address at all: one shared count, said loudly.
+        logger.warning("No client address (REMOTE_ADDR is empty): set PORTAL_TRUSTED_PROXY_COUNT")
+        return "0.0.0.0"  # noqa: S104 (a rate-limit key, not a bind address)
+    return address
+
+
+def _address(text: str) -> str:
+    """The address in "198.51.100.7", "198.51.100.7:5678", "[2001:db8::1]:443" or
+    "::ffff:198.51.100.7", as ipaddress writes it; "" when it is none."""
+    text = text.strip()
+    if text.startswith("[") and "]" in text:
+        text = text[1 : text.index("]")]
+    elif text.count(":") == 1:
+        text = text.split(":", 1)[0]
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return ""
+    mapped = getattr(address, "ipv4_mapped", None)
+    return str(mapped or address)
 
 
 def session_mark_signed_in(sender, request, user, **kwargs) -> None:

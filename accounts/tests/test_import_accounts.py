@@ -151,3 +151,48 @@ def test_a_new_name_or_tax_lot_by_import_is_in_the_audit_trail_with_the_old_and_
     (event,) = AuditEvent.objects.filter(action="account.identity")
     assert event.changes == {"customer_name": ["Ana Ruiz", "Ana Ruiz Soto"]}
     assert (event.account_number, event.actor) == ("300900-01", None)
+
+
+MAILING_HEADER = (
+    "account_number,customer_name,service_address,service_zip,tax_lot,service_state,"
+    "mailing_name,mailing_address,mailing_city,mailing_state,mailing_zip\n"
+)
+
+
+def test_mailing_addresses_and_states_are_imported_and_letters_go_there(tmp_path):
+    run_import(
+        write(
+            tmp_path,
+            MAILING_HEADER
+            + "100301-01,Pat Doe,12 Elm St,97045,2S2E01,,Acme Rentals c/o Pat Doe,PO Box 77,Portland,or,97208-0077\n"
+            + "100302-01,Lee Wu,14 Elm St,97045,2S2E02,wa,,,,,\n",
+        )
+    )
+
+    landlord = ServiceAccount.objects.get(account_number="100301-01")
+    owner = ServiceAccount.objects.get(account_number="100302-01")
+    assert landlord.service_state == "OR"  # the utility's state when the file leaves it empty
+    assert landlord.mail_to == ["Acme Rentals c/o Pat Doe", "PO Box 77", "Portland, OR 97208-0077"]
+    assert landlord.mail_to_zip == "97208-0077"
+    assert owner.mail_to == ["Lee Wu", "14 Elm St", "WA 97045"]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        (
+            "100301-01,Pat Doe,12 Elm St,97045,2S2E01,Oregon,,,,,",
+            "service_state 'OREGON' is not a two-letter state",
+        ),
+        ("100301-01,Pat Doe,12 Elm St,97045,2S2E01,,,PO Box 77,Portland,,97208", "needs mailing_state too"),
+        (
+            "100301-01,Pat Doe,12 Elm St,97045,2S2E01,,,PO Box 77,Portland,OR,9720",
+            "mailing_zip '9720' is not",
+        ),
+        ("100301-01,Pat Doe,12 Elm St,97045,2S2E01,,Someone,,,,", "needs mailing_address, mailing_city"),
+    ],
+)
+def test_a_bad_state_or_half_a_mailing_address_is_refused_with_its_line(tmp_path, capsys, row, message):
+    error, err = import_errors(write(tmp_path, MAILING_HEADER + row + "\n"), capsys)
+    assert "line 2" in err + error and message in err + error
+    assert not ServiceAccount.objects.exists()

@@ -136,6 +136,15 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
     Returns (draft to charge or None, whether it was skipped because nothing is due).
     """
     lookup = {"enrollment_id": due.enrollment_id} if due.enrollment_id else {"agreement_id": due.agreement_id}
+    # A chunk may run long after it was found due (it waited in the outbox while Redis was down):
+    # an enrollment or agreement cancelled since then is not drafted.
+    still = (
+        AutopayEnrollment.objects.filter(pk=due.enrollment_id)
+        if due.enrollment_id
+        else BankDraftAgreement.objects.filter(pk=due.agreement_id)
+    )
+    if not still.filter(status="active").exists():
+        return None, True
     try:
         with transaction.atomic():
             AutopayDraft.objects.get_or_create(

@@ -11,8 +11,10 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts.models import ServiceAccount, User
+from accounts.selectors import service_account_find_by_number
 from billing.calendar import parse_date
 from billing.models import LedgerEntry, Payment, PaymentBatch
+from billing.scanline import scan_line_read
 from billing.services.ledger import Posting, ledger_post
 from portal.audit import audit_record
 from portal.csvimport import CsvImportError, read_csv
@@ -144,14 +146,25 @@ class LockboxResult:
     exceptions: list[str] = field(default_factory=list)
 
 
-def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResult:
-    """The bank's lockbox file: `account_number,amount,check_number,date`.
+def _scan_line_said(text: str) -> str:
+    if not text:
+        return "(blank)"
+    return f"(scan line {text.strip()!r} {'reads but matches no account' if scan_line_read(text) else 'does not read'})"
 
-    Rows that match an account are posted as one lockbox batch; rows that match no account
-    are listed as exceptions for a clerk (and not posted). A file is imported once.
+
+def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResult:
+    """The bank's lockbox file: `account_number,amount,check_number,date`, and optionally
+    `scan_line`, the stub's scan line as the bank's machine read it.
+
+    A row names its account by number, or, with the number left blank, by the scan line (whose
+    check digit must match). Rows that match an account are posted as one lockbox batch; rows
+    that match no account are listed as exceptions for a clerk (and not posted). A file is
+    imported once.
     """
     raw = Path(path).read_bytes() if Path(path).is_file() else b""
-    csv_file = read_csv(path, required=["account_number", "amount", "check_number", "date"], optional=[])
+    csv_file = read_csv(
+        path, required=["account_number", "amount", "check_number", "date"], optional=["scan_line"]
+    )
     digest = hashlib.sha256(raw).hexdigest()
     note = f"lockbox file {digest[:16]}"
     if PaymentBatch.objects.filter(kind=PaymentBatch.Kind.LOCKBOX, note=note).exists():
@@ -161,6 +174,13 @@ def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResu
     accounts = dict(
         ServiceAccount.objects.filter(account_number__in=numbers).values_list("account_number", "pk")
     )
+    for row in csv_file.rows:
+        if not row["account_number"] and row["scan_line"]:
+            read = scan_line_read(row["scan_line"])
+            found = service_account_find_by_number(number=read[0]) if read else None
+            if found is not None:
+                row.values["account_number"] = found.account_number
+                accounts[found.account_number] = found.pk
     result = LockboxResult(batch=None)
     for row in csv_file.rows:
         amount = parse_money(row["amount"])
@@ -174,7 +194,7 @@ def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResu
             errors.extend(f"line {row.line}: {p}" for p in problems)
         elif row["account_number"] not in accounts:
             result.exceptions.append(
-                f"line {row.line}: account {row['account_number'] or '(blank)'} not found: "
+                f"line {row.line}: account {row['account_number'] or _scan_line_said(row['scan_line'])} not found: "
                 f"check {row['check_number']} for ${amount:,.2f} dated {paid_on}"
             )
         else:

@@ -84,7 +84,7 @@ def test_bill_pdf_renders_and_holds_the_amounts(client, billed):
         "$131.15",
         "July 20, 2026",
         "$30.00",  # past due
-        "Remit to",
+        "PO Box 6940",  # the remit-to address, in the envelope's upper window
         "Amount enclosed",
         f"Access code {billed['mine'].access_code_display}",  # what linking asks for
     ]:

@@ -1,5 +1,6 @@
 from collections import defaultdict
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -20,6 +21,7 @@ from billing.selectors import (
     account_summary,
     bill_get_for_user,
     bill_list_for_account,
+    bill_statement,
     ledger_entries_for_account,
     open_items,
     past_due_total,
@@ -106,7 +108,13 @@ def bill_detail(request, pk: int, bill_pk: int):
     return render(
         request,
         "billing/bill_detail.html",
-        {"account": bill.service_account, "bill": bill, "lines": bill.lines.all()},
+        {
+            "account": bill.service_account,
+            "bill": bill,
+            "lines": bill.lines.all(),
+            "statement": bill_statement(bill=bill),
+            "utility": {"county": settings.CERTIFICATION_COUNTY},
+        },
     )
 
 

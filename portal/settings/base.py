@@ -50,6 +50,8 @@ UTILITY_PHONE = os.environ.get("UTILITY_PHONE", "503-555-0142")
 UTILITY_EMAIL = os.environ.get("UTILITY_EMAIL", "customerservice@example.org")
 UTILITY_REMIT_TO = os.environ.get("UTILITY_REMIT_TO", "PO Box 6940, Clearwater, OR 97228-6940")
 UTILITY_ADDRESS = os.environ.get("UTILITY_ADDRESS", "150 Beavercreek Road, Clearwater, OR 97045")
+# The state of the service area: an account's service address is in it unless its file says otherwise.
+UTILITY_STATE = os.environ.get("UTILITY_STATE", "OR")
 # The portal's public address, for links in emails and letters.
 PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
 

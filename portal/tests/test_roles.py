@@ -66,6 +66,7 @@ MODEL_PAGES = {
     "account.emailaddress": (NOBODY, NOBODY, NOBODY, NOBODY),
     "mfa.authenticator": (NOBODY, NOBODY, NOBODY, NOBODY),
     "portal.auditevent": (FINANCE_SIDE, NOBODY, NOBODY, NOBODY),
+    "portal.outboxtask": (NOBODY, NOBODY, NOBODY, NOBODY),  # superusers only
     "accounts.user": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "accounts.emaillog": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "accounts.serviceaccount": (ALL_STAFF, NOBODY, CLERK_SIDE, NOBODY),

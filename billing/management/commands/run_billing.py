@@ -1,4 +1,5 @@
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
 from billing.calendar import parse_date, parse_period
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             desc=f"Billing {month:%Y-%m}",
             disable=options["verbosity"] < 1,
         )
+        started = timezone.now()
         try:
             result = bills_run(
                 period=month,
@@ -51,7 +53,7 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         finally:
             bar.close()
-        waiting = outbox_waiting(task="billing.tasks.bills_run_chunk")
+        waiting = outbox_waiting(task="billing.tasks.bills_run_chunk", since=started)
         if fan_out:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -72,7 +74,7 @@ class Command(BaseCommand):
                 f"{result.already_billed} already billed."
             )
         )
-        emails = outbox_waiting(task="billing.tasks.bills_notify_ready")
+        emails = outbox_waiting(task="billing.tasks.bills_notify_ready", since=started)
         if emails:
             self.stdout.write(
                 self.style.WARNING(

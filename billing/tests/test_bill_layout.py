@@ -1,0 +1,125 @@
+"""The printed bill: where the addresses and the scan line sit for a #10 double-window envelope,
+what it says about past-due and certified charges, and a stub the lockbox reads back."""
+
+import datetime as dt
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from accounts.tests.factories import ServiceAccountFactory
+from billing.layout import LAYOUT, remit_to_lines
+from billing.models import Bill, Payment, Service
+from billing.pdf import bill_pdf
+from billing.scanline import scan_line, scan_line_read
+from billing.services.bills import bills_run
+from billing.tests.factories import AccountServiceFactory, MeterReadFactory, RateScheduleFactory, post
+from portal.tests.pdf_pages import find_text, page_png, page_text
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+
+
+@pytest.fixture
+def landlord_bill():
+    """A water and sewer account whose owner lives elsewhere; a charge certified last June, one
+    past due now, and a payment since the last bill. Billed for June 2026 on July 1."""
+    RateScheduleFactory(
+        service=Service.SEWER, effective_date=D(2025, 7, 1), monthly_charge_per_unit=Decimal("48.50")
+    )
+    RateScheduleFactory(
+        service=Service.WATER,
+        effective_date=D(2025, 7, 1),
+        monthly_charge_per_unit=Decimal("18.00"),
+        charge_per_ccf=Decimal("3.85"),
+    )
+    account = ServiceAccountFactory(
+        account_number="100234-01",
+        customer_name="Pat Doe",
+        service_address="12 Elm St",
+        service_city="Oregon City",
+        mailing_name="Acme Rentals c/o Pat Doe",
+        mailing_address="PO Box 77",
+        mailing_city="Portland",
+        mailing_state="OR",
+        mailing_zip="97208-0077",
+    )
+    AccountServiceFactory(service_account=account, service=Service.SEWER)
+    AccountServiceFactory(service_account=account, service=Service.WATER)
+    MeterReadFactory(service_account=account, period=D(2026, 6, 1), consumption_ccf=Decimal("10"))
+    old = post(
+        account, "charge", "60.00", D(2025, 3, 1), D(2025, 3, 20), description="Bill for February 2025"
+    )
+    post(account, "tax_roll_transfer", "-60.00", D(2025, 6, 21), reverses=old, description="Certified")
+    post(account, "charge", "52.00", D(2026, 5, 1), D(2026, 5, 20), description="Bill for April 2026")
+    post(account, "payment", "20.00", D(2026, 6, 10), description="Payment")
+    bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)
+    bill = Bill.objects.get(service_account=account)
+    return {"account": account, "bill": bill, "pdf": bill_pdf(bill=bill)}
+
+
+def test_the_addresses_sit_in_the_windows_of_a_double_window_envelope(landlord_bill):
+    pdf = landlord_bill["pdf"]
+    if os.environ.get("PORTAL_PNG_DIR"):  # for a person to look at: PORTAL_PNG_DIR=/tmp make test
+        Path(os.environ["PORTAL_PNG_DIR"], "bill.png").write_bytes(page_png(pdf))
+
+    for line in ["Acme Rentals c/o Pat Doe", "PO Box 77", "Portland, OR 97208-0077"]:
+        found = find_text(pdf, line)
+        assert found, line
+        assert LAYOUT.mailing_window.holds(found.left, found.top), (line, found)
+        assert LAYOUT.mailing_window.holds(found.right, found.bottom), (line, found)
+    for line in remit_to_lines():
+        found = find_text(pdf, line)
+        assert found and LAYOUT.return_window.holds(found.left, found.top), (line, found)
+        assert LAYOUT.return_window.holds(found.right, found.bottom), (line, found)
+    # The service address is printed too, below the stub, with its state.
+    service = find_text(pdf, "Oregon City, OR 97045")
+    assert service and service.top > LAYOUT.stub_height
+
+
+def test_the_stub_carries_a_scan_line_the_lockbox_reads_back(landlord_bill, tmp_path, capsys):
+    bill, account, pdf = landlord_bill["bill"], landlord_bill["account"], landlord_bill["pdf"]
+    assert bill.total_due == Decimal("137.00")  # 52.00 - 20.00 + 48.50 + 18.00 + 10 × 3.85
+    expected = scan_line(account_number="100234-01", amount=Decimal("137.00"))
+    found = find_text(pdf, expected.strip())
+    assert found, f"scan line {expected!r} not printed"
+    assert LAYOUT.scan_line.holds(found.left, found.top) and found.bottom < LAYOUT.stub_height
+    assert scan_line_read(expected) == ("10023401", Decimal("137.00"))
+    assert scan_line_read(expected.replace("137", "187")) is None  # a misread fails its check digit
+
+    lockbox = tmp_path / "lockbox.csv"
+    lockbox.write_text(
+        "account_number,amount,check_number,date,scan_line\n"
+        f",137.00,5501,2026-07-15,{expected.strip()}\n"
+        f",10.00,5502,2026-07-15,{expected.strip().replace('137', '187')}\n"
+    )
+    call_command("import_lockbox", str(lockbox))
+
+    out = capsys.readouterr().out
+    (payment,) = Payment.objects.filter(channel="lockbox")
+    assert (payment.service_account, payment.amount, payment.check_number) == (
+        account,
+        Decimal("137.00"),
+        "5501",
+    )
+    assert "does not read" in out  # the misread stub waits for a clerk
+
+
+def test_the_bill_says_what_is_past_due_what_was_paid_and_what_went_to_the_tax_roll(landlord_bill):
+    text = page_text(landlord_bill["pdf"])
+    for expected in [
+        "Past-due charges",
+        "Bill for April 2026",
+        "$52.00",
+        "Last payment received",
+        "$20.00 on 06/10/2026",
+        "$60.00 of unpaid charges was certified to the Clackamas County tax roll",
+        "1 unit × $48.50",
+        "1 unit × $18.00; 10 CCF × $3.85",
+        "Access code",
+    ]:
+        assert expected in text, expected
+    assert "-$0.00" not in text
+    assert "Bill for February 2025" not in text  # certified: never shown as owed to the utility
