@@ -22,6 +22,7 @@ from certification.models import Notice
 from certification.services.notices import Letter, NoticeRun, _send
 from portal.errors import ApplicationError
 from portal.i18n import local_date
+from portal.money import ZERO, money
 from portal.spreadsheets import text_cell
 
 
@@ -80,20 +81,20 @@ def collections_run(*, as_of: dt.date) -> CollectionsRun:
                     description="Late fee",
                 )
             )
+        oldest = min((i for i in overdue_charges), key=lambda i: i.due_date, default=None)
         if overdue_charges:
             late.letters.append(
                 Letter(
                     account,
-                    past_due_total(open_list, as_of=as_of),
-                    [
-                        _(
-                            "Your payment is late. A late fee was added. Please pay now to avoid a door-hanger "
-                            "notice and its fee."
-                        )
-                    ],
+                    ZERO,  # set once the fees are posted, below
+                    [_("Your payment is late. A late fee was added.")],
+                    pay_by=oldest.due_date + dt.timedelta(days=settings.DOOR_HANGER_AFTER_DAYS),
+                    consequence=format_lazy(
+                        _("If it is not paid by then, a door-hanger notice with a {fee} fee follows."),
+                        fee=money(hanger_fee),
+                    ),
                 )
             )
-        oldest = min((i for i in overdue_charges), key=lambda i: i.due_date, default=None)
         if oldest and days_past_due(oldest.due_date, as_of) >= settings.DOOR_HANGER_AFTER_DAYS:
             if account_id in held:
                 result.held += 1
@@ -113,19 +114,22 @@ def collections_run(*, as_of: dt.date) -> CollectionsRun:
             hangers.letters.append(
                 Letter(
                     account,
-                    past_due_total(open_list, as_of=as_of) + hanger_fee,
-                    [
-                        format_lazy(
-                            _(
-                                "Service may be turned off on or after {date} unless the past-due amount is paid."
-                            ),
-                            date=local_date(turn_off),
-                        ),
-                        _("If you have applied for bill assistance, call us right away."),
-                    ],
+                    ZERO,
+                    [_("If you have applied for bill assistance, call us right away.")],
+                    pay_by=turn_off - dt.timedelta(days=1),
+                    consequence=format_lazy(
+                        _("Service may be turned off on or after {date} unless the past-due amount is paid."),
+                        date=local_date(turn_off),
+                    ),
                 )
             )
     added = ledger_post(postings=postings)
+    # Each letter asks for what is owed now, the fees just added included, and lists each item.
+    lettered = {letter.account.pk for letter in late.letters + hangers.letters}
+    owed_now = open_items_for_accounts(account_ids=lettered, as_of=as_of)
+    for letter in late.letters + hangers.letters:
+        letter.items = [i for i in owed_now.get(letter.account.pk, []) if i.due_date <= as_of]
+        letter.amount = sum((i.unpaid for i in letter.items), ZERO)
     result.late_fees = sum(1 for e in added if e.kind == LedgerEntry.Kind.LATE_FEE)
     result.door_hangers = sum(1 for e in added if e.kind == LedgerEntry.Kind.DOOR_HANGER_FEE)
     _send(

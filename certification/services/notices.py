@@ -16,9 +16,11 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind, ServiceAccount
 from accounts.notifications import account_language, email_send, users_for_account
-from billing.calendar import local_today
+from billing.calendar import days_past_due, local_today
+from billing.layout import LAYOUT
 from billing.models import LedgerEntry
-from billing.selectors import open_items_for_accounts, past_due_total
+from billing.pdf import return_stub, utility_context
+from billing.selectors import OpenItem, open_items_for_accounts, past_due_total
 from certification.models import Notice
 from certification.services.sweep import cutoff_date, latest_due_date
 from portal.i18n import local_date
@@ -33,6 +35,39 @@ class Letter:
     lines: list  # lazy texts: written in the letter's language when the batch is printed
     language: str = settings.LANGUAGE_CODE
     title: object = ""
+    # Every unpaid charge and fee, with its due date (filled in by _print_batch).
+    items: list[OpenItem] = field(default_factory=list)
+    pay_by: dt.date | None = None
+    # What happens if it stays unpaid (certification, turn-off): lazy text.
+    consequence: object = ""
+    stub: dict = field(default_factory=dict)
+    descriptions: dict = field(default_factory=dict)
+
+    @property
+    def charges(self) -> list[tuple[str, dt.date, Decimal]]:
+        return [
+            (
+                self.descriptions.get(item.entry_id) or LedgerEntry.Kind(item.kind).label,
+                item.due_date,
+                item.unpaid,
+            )
+            for item in self.items
+        ]
+
+
+# The paper each batch is printed on, named on its cover sheet for whoever loads the printer
+# (the Astoria program's gold late notice and green door hanger, for example).
+def paper_for(kind: str) -> str:
+    return {
+        Notice.Kind.LATE: settings.LATE_NOTICE_PAPER,
+        Notice.Kind.DOOR_HANGER: settings.DOOR_HANGER_PAPER,
+    }.get(kind, settings.LETTER_PAPER)
+
+
+OFFERS = format_lazy(
+    _("If you cannot pay it all, call us at {phone}: we offer payment plans and bill assistance."),
+    phone=settings.UTILITY_PHONE,
+)
 
 
 @dataclass
@@ -52,22 +87,33 @@ def _accounts_with_debits_due_before(day: dt.date) -> list[int]:
 
 
 def _print_batch(run: NoticeRun, *, title: str, name: str, today: dt.date) -> None:
+    """One PDF for the run: a cover sheet (what, how many, on which paper), then the letters
+    sorted for the mail by ZIP code. Each letter lists every unpaid charge and ends in a
+    return stub; a door hanger, left on the door for anyone to read, shows no access code."""
     if not run.letters:
         return
+    run.letters.sort(key=lambda letter: (letter.account.mail_to_zip, letter.account.account_number))
+    entry_ids = [item.entry_id for letter in run.letters for item in letter.items]
+    descriptions = dict(LedgerEntry.objects.filter(pk__in=entry_ids).values_list("pk", "description"))
+    for letter in run.letters:
+        letter.descriptions = descriptions
+        letter.stub = return_stub(
+            account=letter.account,
+            date_label=_("Pay by"),
+            date=letter.pay_by,
+            amount_label=_("Amount to pay"),
+            amount=letter.amount,
+        )
     html = render_to_string(
         "certification/letters.html",
         {
             "title": title,
             "letters": run.letters,
             "today": today,
-            "utility": {
-                "name": settings.UTILITY_NAME,
-                "address": settings.UTILITY_ADDRESS,
-                "phone": settings.UTILITY_PHONE,
-                "email": settings.UTILITY_EMAIL,
-                "portal": settings.PORTAL_BASE_URL,
-                "remit_to": settings.UTILITY_REMIT_TO,
-            },
+            "paper": paper_for(run.kind),
+            "door_hanger": run.kind == Notice.Kind.DOOR_HANGER,
+            "layout": LAYOUT,
+            "utility": utility_context(),
         },
     )
     folder = Path(settings.NOTICES_ROOT)
@@ -112,7 +158,7 @@ def _send(
             subject=subject(letter),
             template="emails/notice",
             context={
-                "lines": letter.lines,
+                "lines": [*letter.lines, *filter(None, [letter.consequence]), OFFERS],
                 "link": settings.PORTAL_BASE_URL
                 + reverse("service_account_detail", args=[letter.account.pk]),
                 "link_text": _("See the account and pay online"),
@@ -141,20 +187,33 @@ def notices_past_due(*, as_of: dt.date) -> NoticeRun:
                 number=account.account_number,
                 address=account.service_address,
             ),
-            _("Please pay it now. If you cannot, call us: we offer payment plans and bill assistance."),
         ]
         if settings.COLLECTION_PATH == "certify":
-            lines.append(
-                format_lazy(
-                    _(
-                        "Charges still unpaid more than 60 days after their due date on June 20 are certified to the "
-                        "{county} tax roll with a {fee} processing fee."
-                    ),
-                    county=settings.CERTIFICATION_COUNTY,
-                    fee=money(Decimal(settings.CERTIFICATION_PROCESSING_FEE)),
-                )
+            consequence = format_lazy(
+                _(
+                    "Charges still unpaid more than 60 days after their due date on June 20 are certified to the "
+                    "{county} tax roll with a {fee} processing fee."
+                ),
+                county=settings.CERTIFICATION_COUNTY,
+                fee=money(Decimal(settings.CERTIFICATION_PROCESSING_FEE)),
             )
-        run.letters.append(Letter(account, past_due, lines))
+        else:
+            consequence = format_lazy(
+                _(
+                    "If it stays unpaid, a door-hanger notice with a {fee} fee follows, and then service is turned off."
+                ),
+                fee=money(Decimal(settings.DOOR_HANGER_FEE)),
+            )
+        run.letters.append(
+            Letter(
+                account,
+                past_due,
+                lines,
+                items=[i for i in items[account_id] if days_past_due(i.due_date, as_of) > 0],
+                pay_by=as_of + dt.timedelta(days=settings.PAST_DUE_PAY_WITHIN_DAYS),
+                consequence=consequence,
+            )
+        )
     _send(
         run,
         kind=Notice.Kind.PAST_DUE,
@@ -185,6 +244,7 @@ def notices_precertification(*, year: int, today: dt.date | None = None) -> Noti
         if amount <= 0:
             continue
         account = accounts[account_id]
+        due_by_cutoff = [i for i in items[account_id] if i.due_date <= latest_due_date(year)]
         lines = [
             format_lazy(
                 _(
@@ -195,25 +255,22 @@ def notices_precertification(*, year: int, today: dt.date | None = None) -> Noti
                 amount=money(amount),
                 date=local_date(latest_due_date(year)),
             ),
-            format_lazy(
-                _(
-                    "If they are still unpaid on {date}, they will be certified to the {county} tax roll with a {fee} "
-                    'processing fee, and appear on the property tax statement as "{description}".'
-                ),
-                date=local_date(cutoff_date(year)),
-                county=settings.CERTIFICATION_COUNTY,
-                fee=money(fee),
-                description=settings.CERTIFICATION_DESCRIPTION,
-            ),
-            format_lazy(
-                _(
-                    "To avoid certification, pay by {date}. If you cannot, call us about a payment plan or bill "
-                    "assistance."
-                ),
-                date=local_date(cutoff_date(year), "MONTH_DAY_FORMAT"),
-            ),
         ]
-        run.letters.append(Letter(account, amount, lines))
+        consequence = format_lazy(
+            _(
+                "If they are still unpaid on {date}, they will be certified to the {county} tax roll with a {fee} "
+                'processing fee, and appear on the property tax statement as "{description}".'
+            ),
+            date=local_date(cutoff_date(year)),
+            county=settings.CERTIFICATION_COUNTY,
+            fee=money(fee),
+            description=settings.CERTIFICATION_DESCRIPTION,
+        )
+        run.letters.append(
+            Letter(
+                account, amount, lines, items=due_by_cutoff, pay_by=cutoff_date(year), consequence=consequence
+            )
+        )
     _send(
         run,
         kind=Notice.Kind.PRECERTIFICATION,

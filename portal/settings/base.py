@@ -277,6 +277,12 @@ LATE_FEE = os.environ.get("LATE_FEE", "5.00")
 DOOR_HANGER_FEE = os.environ.get("DOOR_HANGER_FEE", "30.00")
 DOOR_HANGER_AFTER_DAYS = int(os.environ.get("DOOR_HANGER_AFTER_DAYS", "30"))
 SHUTOFF_AFTER_DOOR_HANGER_DAYS = int(os.environ.get("SHUTOFF_AFTER_DOOR_HANGER_DAYS", "10"))
+# Past-due letters ask for payment within this many days of the letter.
+PAST_DUE_PAY_WITHIN_DAYS = int(os.environ.get("PAST_DUE_PAY_WITHIN_DAYS", "14"))
+# The paper each batch of letters is printed on, named on the batch's cover sheet.
+LETTER_PAPER = os.environ.get("LETTER_PAPER", "white")
+LATE_NOTICE_PAPER = os.environ.get("LATE_NOTICE_PAPER", "gold")
+DOOR_HANGER_PAPER = os.environ.get("DOOR_HANGER_PAPER", "green door-hanger stock")
 NOTICES_ROOT = Path(os.environ.get("PORTAL_NOTICES_ROOT", BASE_DIR / "private-media" / "notices"))
 
 # Autopay (values a utility may change).
