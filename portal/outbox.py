@@ -7,6 +7,7 @@ does; it is handed to the broker when the transaction commits. When the broker d
 the row waits and `outbox_flush` (beat, every minute) hands it over once Redis is back. Every
 task sent this way is safe to run twice, because a row can be handed over twice (sent, then the
 mark lost). A task that cannot be sent for a reason of its own (renamed in a deploy) is marked
+failed with its error and skipped, so it never holds up the others; staff see it in admin. A task that cannot be sent for a reason of its own (renamed in a deploy) is marked
 failed with its error and skipped, so it never holds up the others; staff see it in admin.
 
 After one failure this process stops trying for BROKER_RETRY_SECONDS, so a bill run with Redis
@@ -21,6 +22,8 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.module_loading import import_string
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from portal.models import OutboxTask
 
@@ -43,22 +46,43 @@ def outbox_enqueue(task: str, args: list, *, items: int = 1) -> OutboxTask:
 def _send_after_commit(pk: int) -> None:
     if time.monotonic() < _broker_down_until:
         return  # the broker failed a moment ago: outbox_flush sends it
-    row = OutboxTask.objects.filter(pk=pk, queued_at__isnull=True).first()
-    if row is not None:
-        _send(row)
+    with transaction.atomic():
+        # Locked, so a flush running now skips it rather than sending it too.
+        row = (
+            OutboxTask.objects.select_for_update(skip_locked=True)
+            .filter(pk=pk, queued_at__isnull=True)
+            .first()
+        )
+        if row is not None:
+            _send(row)
 
 
-def _send(row: OutboxTask) -> bool:
+# What a broker that is down or unreachable raises; anything else is this one task's fault.
+BROKER_DOWN = (OperationalError, RedisError, ConnectionError, TimeoutError, OSError)
+
+
+def _send(row: OutboxTask) -> bool | None:
+    """True: handed over. False: the broker is down (try later). None: this task cannot be
+    sent (renamed in a deploy, arguments that do not encode): recorded on the row for staff and
+    skipped, so it does not hold up the rest."""
     global _broker_down_until
     try:
         import_string(row.task).apply_async(args=row.args)
-    except Exception:  # noqa: BLE001 (kombu's and redis's errors vary by transport)
+    except BROKER_DOWN:
         _broker_down_until = time.monotonic() + BROKER_RETRY_SECONDS
         OutboxTask.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
         logger.warning(
             "The queue did not take task %s (outbox %s); outbox_flush will send it", row.task, row.pk
         )
         return False
+    except Exception as exc:  # noqa: BLE001 (one task's fault must not stop the others)
+        OutboxTask.objects.filter(pk=row.pk).update(
+            attempts=F("attempts") + 1,
+            failed_at=timezone.now(),
+            last_error=f"{type(exc).__name__}: {exc}"[:500],
+        )
+        logger.error("Outbox task %s (%s) cannot be sent: %s", row.pk, row.task, type(exc).__name__)
+        return None
     OutboxTask.objects.filter(pk=row.pk).update(queued_at=timezone.now(), attempts=F("attempts") + 1)
     return True
 

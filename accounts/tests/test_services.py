@@ -197,3 +197,13 @@ def test_a_new_access_code_stops_the_old_one_and_keeps_existing_links():
             access_code=old,
         )
     assert list(account.users.all()) == [owner]
+
+
+@pytest.mark.parametrize("typed", ["-", " - ", "K7QM", "K7QM4XPTX"])
+def test_a_code_of_the_wrong_length_never_matches(typed):
+    from accounts.services import access_code_matches
+
+    account = ServiceAccountFactory(access_code="K7QM4XPT")
+    assert not access_code_matches(account=account, typed=typed)
+    account.access_code = ""
+    assert not access_code_matches(account=account, typed=typed)

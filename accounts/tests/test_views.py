@@ -248,3 +248,39 @@ def test_unknown_page_gets_the_portals_404_page(client):
     response = client.get("/no-such-page/")
     assert response.status_code == 404
     assert "Page not found" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("remote", "forwarded", "count", "expected"),
+    [
+        ("::ffff:198.51.100.7", "", 0, "198.51.100.7"),  # IPv4 written the IPv6 way
+        ("10.0.0.2", "198.51.100.7:5678", 1, "198.51.100.7"),  # with a port
+        ("10.0.0.2", "[2001:db8::1]:443", 1, "2001:db8::1"),
+        ("10.0.0.2", "::ffff:198.51.100.8", 1, "198.51.100.8"),
+        ("", "", 0, "0.0.0.0"),  # a unix socket with no proxy: one shared count, never a 500
+    ],
+)
+def test_client_addresses_in_every_form_count_as_the_client(settings, remote, forwarded, count, expected):
+    from django.test import RequestFactory
+
+    from portal.security import client_ip
+
+    settings.PORTAL_TRUSTED_PROXY_COUNT = count
+    headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
+    assert client_ip(RequestFactory(REMOTE_ADDR=remote, **headers).get("/")) == expected
+
+
+def test_a_link_attempt_without_a_client_address_is_answered(client, customer):
+    account = ServiceAccountFactory()
+    client.defaults["REMOTE_ADDR"] = ""
+    assert client.post(reverse("service_account_link"), answers(account)).status_code == 302
+
+
+def test_staff_cannot_type_an_access_code(client):
+    from accounts.tests.factories import staff_user
+
+    account = ServiceAccountFactory()
+    client.force_login(staff_user("Supervisors"))
+    page = client.get(reverse("admin:accounts_serviceaccount_change", args=[account.pk])).content.decode()
+    assert 'name="access_code"' not in page
+    assert account.access_code_display in page  # shown, to read to a caller who proved who they are

@@ -213,3 +213,19 @@ def test_another_customers_autopay_page_is_not_found(client, billed_customer):
         response = client.post(reverse(name, args=[billed_customer["account"].pk]))
         assert response.status_code == 404
     assert AutopayEnrollment.objects.get().status == "active"
+
+
+def test_a_chunk_that_waited_for_the_queue_drafts_no_one_who_cancelled_meanwhile(billed_customer):
+    """The chunk is found due and kept in the outbox (Redis down); the customer cancels; when it
+    finally runs it charges nothing."""
+    from autopay.services.drafts import autopay_draft_many, autopay_due
+
+    due = autopay_due(on=D(2026, 7, 5))
+    assert [d.enrollment_id for d in due] == [billed_customer["enrollment"].pk]
+    autopay_cancel(enrollment=billed_customer["enrollment"], user=billed_customer["user"])
+
+    result = autopay_draft_many(due=due, on=D(2026, 7, 5))
+
+    assert (result.succeeded, result.drafted) == (0, 0)
+    assert not AutopayDraft.objects.exists()
+    assert balance(billed_customer["account"]) == Decimal("48.50")

@@ -291,3 +291,23 @@ def test_redis_stopped_in_the_middle_of_a_bill_run_loses_no_email(billable):
     hand_over_and_wait(expected=6)
 
     assert ready_emails() == sorted(account.users.get().email for account in billable)
+
+
+def test_a_task_that_cannot_be_sent_is_set_aside_and_the_rest_go():
+    from django.db import transaction
+
+    from portal.models import OutboxTask
+    from portal.outbox import outbox_enqueue, outbox_flush, outbox_waiting
+
+    with redis_down():
+        with transaction.atomic():
+            outbox_enqueue("billing.tasks.no_such_task_after_a_rename", [1])
+            outbox_enqueue("billing.tasks.bills_notify_ready", [[]])
+        assert outbox_waiting() == 1  # the broken one is set aside at once, not counted as waiting
+
+    result = outbox_flush(grace_seconds=0)
+
+    broken = OutboxTask.objects.get(task="billing.tasks.no_such_task_after_a_rename")
+    assert broken.failed_at and "ImportError" in broken.last_error and broken.queued_at is None
+    assert OutboxTask.objects.get(task="billing.tasks.bills_notify_ready").queued_at is not None
+    assert result == {"sent": 1, "waiting": 0}
