@@ -191,10 +191,20 @@ def manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), *args], env=env, check=True)
 
 
+def run_defaults(port: int) -> dict[str, str]:
+    """What `make run` sets unless the environment already does: development mode, and the
+    address it listens on for every link in emails, bills and letters."""
+    return {
+        "DJANGO_DEBUG": "true",
+        "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+        "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+
+
 def run(port: int) -> int:
     DEV_DATA.mkdir(exist_ok=True)
-    os.environ.setdefault("DJANGO_DEBUG", "true")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.base")
+    for name, value in run_defaults(port).items():
+        os.environ.setdefault(name, value)
     with ExitStack() as stack:
         env = {**os.environ, **start_services(stack, DEV_DATA, for_tests=False)}
         os.environ.update(env)
@@ -268,6 +278,7 @@ def run(port: int) -> int:
 
 
 SERVICE_VARIABLES = [
+    "PORTAL_BASE_URL",
     "DATABASE_URL",
     "REDIS_URL",
     "STRIPE_SECRET_KEY",

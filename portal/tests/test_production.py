@@ -195,3 +195,32 @@ def test_a_form_with_an_error_never_shows_the_bank_account_number_back(changes):
     assert "errornote" in body or "errorlist" in body
     assert BANK_NUMBER not in body
     assert not BankDraftAgreement.objects.exists()
+
+
+def test_make_run_links_to_the_address_it_listens_on():
+    from portal.devservices import SERVICE_VARIABLES, run_defaults
+
+    assert run_defaults(8123)["PORTAL_BASE_URL"] == "http://127.0.0.1:8123"
+    assert "PORTAL_BASE_URL" in SERVICE_VARIABLES  # `make manage` beside it links the same way
+
+
+@pytest.mark.django_db
+def test_emails_link_to_the_portals_public_address(settings, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    from accounts.tests.factories import AccountLinkFactory
+    from billing.models import Service
+    from billing.services.bills import bills_run
+    from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
+
+    settings.PORTAL_BASE_URL = "https://pay.example-utility.org"
+    RateScheduleFactory(service=Service.SEWER, effective_date=dt.date(2025, 7, 1))
+    account = AccountServiceFactory(service=Service.SEWER).service_account
+    AccountLinkFactory(service_account=account)
+
+    with django_capture_on_commit_callbacks(execute=True):  # the email is queued when the bills commit
+        bills_run(period=dt.date(2026, 6, 1), issued_on=dt.date(2026, 7, 1))
+
+    (message,) = mail.outbox
+    assert "https://pay.example-utility.org/service-accounts/" in message.body
+    assert "127.0.0.1" not in message.body
