@@ -31,6 +31,7 @@ class CollectionsRun:
     late_fees: int = 0
     door_hangers: int = 0
     held: int = 0
+    accounts: int = 0  # accounts that get a fee (counted on a dry run)
     field_crew: list[str] = field(default_factory=list)
     field_crew_file: Path | None = None
 
@@ -43,11 +44,28 @@ class CollectionsRun:
         }
 
 
-def collections_run(*, as_of: dt.date) -> CollectionsRun:
+def collections_start_date() -> dt.date:
+    """COLLECTIONS_START_DATE as a date, or ApplicationError saying how to set it."""
+    value = settings.COLLECTIONS_START_DATE
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ApplicationError(
+            "Set COLLECTIONS_START_DATE (YYYY-MM-DD): the first due date whose unpaid bills the portal may "
+            "charge late and door-hanger fees for. Bills due earlier came from the old system. Nothing was posted."
+        ) from None
+
+
+def collections_run(*, as_of: dt.date, dry_run: bool = False) -> CollectionsRun:
+    """Late fees, door hangers and the field crew's list as of a day. With dry_run, only count
+    what would be posted: nothing is posted, printed, sent or written."""
     if settings.COLLECTION_PATH != "shutoff":
         raise ApplicationError(
             "This utility certifies unpaid charges (COLLECTION_PATH=certify); it does not charge late or door-hanger fees."
         )
+    start = collections_start_date()
     result = CollectionsRun()
     account_ids = list(
         LedgerEntry.objects.filter(amount__gt=0, due_date__lt=as_of)
@@ -65,8 +83,13 @@ def collections_run(*, as_of: dt.date) -> CollectionsRun:
         if account_id in on_plan:
             continue
         account = accounts[account_id]
+        # Only bills due since collections started here: the old system dealt with the rest.
         overdue_charges = [
-            i for i in open_list if i.kind == LedgerEntry.Kind.CHARGE and days_past_due(i.due_date, as_of) > 0
+            i
+            for i in open_list
+            if i.kind == LedgerEntry.Kind.CHARGE
+            and i.due_date >= start
+            and days_past_due(i.due_date, as_of) > 0
         ]
         for charge in overdue_charges:
             # One late fee per unpaid bill, ever (the source key).
@@ -123,6 +146,17 @@ def collections_run(*, as_of: dt.date) -> CollectionsRun:
                     ),
                 )
             )
+    if dry_run:
+        posted_before = set(
+            LedgerEntry.objects.filter(source_key__in=[p.source_key for p in postings]).values_list(
+                "source_key", flat=True
+            )
+        )
+        new = [p for p in postings if p.source_key not in posted_before]
+        result.late_fees = sum(1 for p in new if p.kind == LedgerEntry.Kind.LATE_FEE)
+        result.door_hangers = sum(1 for p in new if p.kind == LedgerEntry.Kind.DOOR_HANGER_FEE)
+        result.accounts = len({p.service_account_id for p in new})
+        return result
     added = ledger_post(postings=postings)
     # Each letter asks for what is owed now, the fees just added included, and lists each item.
     lettered = {letter.account.pk for letter in late.letters + hangers.letters}

@@ -78,6 +78,7 @@ def test_the_shutoff_path_adds_fees_and_door_hangers_and_never_runs_for_a_certif
     with pytest.raises(Exception, match="certifies"):
         collections_run(as_of=D(2026, 7, 25))
     settings.COLLECTION_PATH = "shutoff"
+    settings.COLLECTIONS_START_DATE = "2026-01-01"
     late = ServiceAccountFactory(account_number="500031-01")
     post(late, "charge", "50.00", D(2026, 7, 1), D(2026, 7, 20))
     long_late = ServiceAccountFactory(account_number="500032-01")
@@ -100,6 +101,7 @@ def test_the_shutoff_path_adds_fees_and_door_hangers_and_never_runs_for_a_certif
 
 def test_a_pending_assistance_application_holds_the_door_hanger(settings):
     settings.COLLECTION_PATH = "shutoff"
+    settings.COLLECTIONS_START_DATE = "2026-01-01"
     from assistance.tests.test_assistance import submit
 
     user = UserFactory()
@@ -111,6 +113,42 @@ def test_a_pending_assistance_application_holds_the_door_hanger(settings):
 
     assert result.held == 1
     assert not LedgerEntry.objects.filter(kind="door_hanger_fee").exists()
+
+
+def test_after_a_conversion_only_bills_due_since_collections_started_are_fined(settings, capsys):
+    """Imported history already carries the old system's fees: the first run must not fine a
+    year of old bills at once. And it refuses to run on the shut-off path without a start date."""
+    settings.COLLECTION_PATH = "shutoff"
+    settings.COLLECTIONS_START_DATE = ""
+    account = ServiceAccountFactory(account_number="500041-01")
+    for month in range(1, 7):  # legacy bills due January to June, unpaid, each already fined
+        charge = post(account, "charge", "50.00", D(2026, month, 1), D(2026, month, 20))
+        post(
+            account,
+            "late_fee",
+            "5.00",
+            D(2026, month, 25),
+            D(2026, month, 25),
+            description=f"Legacy {charge.pk}",
+        )
+    post(account, "charge", "50.00", D(2026, 7, 1), D(2026, 7, 20))  # the first bill from the portal
+
+    with pytest.raises(CommandError, match="Set COLLECTIONS_START_DATE"):
+        call_command("run_collections", "--as-of", "2026-07-25")
+    settings.COLLECTIONS_START_DATE = "2026-07-01"
+    call_command("run_collections", "--as-of", "2026-07-25", "--dry-run")
+    assert (
+        "would post 1 late fee(s) ($5.00) and 0 door-hanger fee(s) ($0.00) on 1 account(s)"
+        in capsys.readouterr().out
+    )
+    assert LedgerEntry.objects.filter(kind="late_fee").count() == 6  # the dry run posted nothing
+
+    call_command("run_collections", "--as-of", "2026-07-25")
+
+    assert LedgerEntry.objects.filter(kind="late_fee").count() == 7
+    assert not LedgerEntry.objects.filter(
+        kind="door_hanger_fee"
+    ).exists()  # its oldest fineable bill is 5 days late
 
 
 @pytest.fixture

@@ -275,6 +275,9 @@ PAST_DUE_NOTICE_MINIMUM = os.environ.get("PAST_DUE_NOTICE_MINIMUM", "25.00")
 PRECERTIFICATION_NOTICE_DAY = os.environ.get("PRECERTIFICATION_NOTICE_DAY", "04-25")  # MM-DD, in April
 LATE_FEE = os.environ.get("LATE_FEE", "5.00")
 DOOR_HANGER_FEE = os.environ.get("DOOR_HANGER_FEE", "30.00")
+# Shut-off path only, and required there: the first due date whose unpaid bills the portal may
+# fine. Bills due earlier came from the old system, which already charged (or waived) their fees.
+COLLECTIONS_START_DATE = os.environ.get("COLLECTIONS_START_DATE", "")
 DOOR_HANGER_AFTER_DAYS = int(os.environ.get("DOOR_HANGER_AFTER_DAYS", "30"))
 SHUTOFF_AFTER_DOOR_HANGER_DAYS = int(os.environ.get("SHUTOFF_AFTER_DOOR_HANGER_DAYS", "10"))
 # Past-due letters ask for payment within this many days of the letter.
