@@ -19,8 +19,33 @@ BILL_FILE_COLUMNS = [
 ]
 
 
-def bills_export_csv(*, period: dt.date, path: str | Path, exclude_paperless: bool = False) -> int:
-    """The print-and-mail vendor's bill file: one row per bill, sorted by account number.
+# With --mailing: where each paper bill goes (the mailing address, else the service address).
+MAILING_COLUMNS = ["mail_name", "mail_address", "mail_city", "mail_state", "mail_zip"]
+
+
+def mail_to_columns(account) -> list[str]:
+    if account.mailing_address:
+        return [
+            account.mailing_name or account.customer_name,
+            account.mailing_address,
+            account.mailing_city,
+            account.mailing_state,
+            account.mailing_zip,
+        ]
+    return [
+        account.customer_name,
+        account.service_address,
+        account.service_city,
+        account.service_state,
+        account.service_zip,
+    ]
+
+
+def bills_export_csv(
+    *, period: dt.date, path: str | Path, exclude_paperless: bool = False, mailing: bool = False
+) -> int:
+    """The print-and-mail vendor's bill file: one row per bill, sorted by account number, in the
+    layout of the bill file (docs); with `mailing`, the address each bill is mailed to follows.
 
     Written to a temporary file and moved into place, so a reader never sees half a file.
     """
@@ -36,7 +61,7 @@ def bills_export_csv(*, period: dt.date, path: str | Path, exclude_paperless: bo
     try:
         with handle:
             writer = csv.writer(handle)
-            writer.writerow(BILL_FILE_COLUMNS)
+            writer.writerow(BILL_FILE_COLUMNS + (MAILING_COLUMNS if mailing else []))
             for bill in bills.iterator(chunk_size=5000):
                 writer.writerow(
                     [
@@ -47,6 +72,11 @@ def bills_export_csv(*, period: dt.date, path: str | Path, exclude_paperless: bo
                         format_money(bill.payments_and_credits),
                         format_money(bill.new_charges),
                         format_money(bill.total_due),
+                        *(
+                            [text_cell(value) for value in mail_to_columns(bill.service_account)]
+                            if mailing
+                            else []
+                        ),
                     ]
                 )
                 count += 1

@@ -13,13 +13,21 @@ class Command(BaseCommand):
         parser.add_argument(
             "--exclude-paperless", action="store_true", help="leave out accounts that chose paperless bills"
         )
+        parser.add_argument(
+            "--mailing",
+            action="store_true",
+            help="add where each bill is mailed: mail_name, mail_address, mail_city, mail_state, mail_zip "
+            "(the mailing address, or the service address when there is none)",
+        )
 
-    def handle(self, *args, period, output, exclude_paperless, **options):
+    def handle(self, *args, period, output, exclude_paperless, mailing, **options):
         month = parse_period(period)
         if month is None:
             raise CommandError(f"--period {period!r} is not a month like 2026-10.")
         try:
-            count = bills_export_csv(period=month, path=output, exclude_paperless=exclude_paperless)
+            count = bills_export_csv(
+                period=month, path=output, exclude_paperless=exclude_paperless, mailing=mailing
+            )
         except OSError as exc:
             raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
         self.stdout.write(self.style.SUCCESS(f"{count} bills for {month:%Y-%m} written to {output}."))
