@@ -257,7 +257,7 @@ def test_unknown_page_gets_the_portals_404_page(client):
         ("10.0.0.2", "198.51.100.7:5678", 1, "198.51.100.7"),  # with a port
         ("10.0.0.2", "[2001:db8::1]:443", 1, "2001:db8::1"),
         ("10.0.0.2", "::ffff:198.51.100.8", 1, "198.51.100.8"),
-        ("", "", 0, "0.0.0.0"),  # a unix socket with no proxy: one shared count, never a 500
+        ("", "", 0, "0.0.0.0"),  # noqa: S104 (a unix socket with no proxy: one shared count, never a 500)
     ],
 )
 def test_client_addresses_in_every_form_count_as_the_client(settings, remote, forwarded, count, expected):

@@ -33,9 +33,16 @@ class Command(BaseCommand):
             return
         modules = [importlib.import_module(f"{app}.demo") for app in DEMO_APPS]
         context = {"accounts": accounts, "today": local_today(), "stdout": self.stdout}
+        events = []
         with transaction.atomic():
             for module in modules:
-                context.update(module.seed(**context) or {})
+                produced = module.seed(**context) or {}
+                events += produced.pop("events", [])
+                context.update(produced)
+            # The demo year, lived in date order: bills, payments, notices, the June sweep and
+            # later bills each on their day, so every bill agrees with the ledger of its day.
+            for _day, event in sorted(events, key=lambda item: item[0]):
+                event()
         self.stdout.write(self.style.SUCCESS(f"Demo data loaded: {accounts} service accounts."))
         for role, email, password in DEMO_LOGINS:
             self.stdout.write(f"  {role:<9} {email:<22} {password}")
