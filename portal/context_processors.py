@@ -11,5 +11,6 @@ def utility(request):
             "email": settings.UTILITY_EMAIL,
             "remit_to": settings.UTILITY_REMIT_TO,
             "address": settings.UTILITY_ADDRESS,
+            "county": settings.CERTIFICATION_COUNTY,
         }
     }

@@ -123,3 +123,19 @@ def test_the_bill_says_what_is_past_due_what_was_paid_and_what_went_to_the_tax_r
         assert expected in text, expected
     assert "-$0.00" not in text
     assert "Bill for February 2025" not in text  # certified: never shown as owed to the utility
+
+
+def test_the_bill_page_says_the_same(landlord_bill, client):
+    from django.urls import reverse
+
+    from accounts.tests.factories import AccountLinkFactory
+
+    account, bill = landlord_bill["account"], landlord_bill["bill"]
+    client.force_login(AccountLinkFactory(service_account=account).user)
+
+    body = client.get(reverse("bill_detail", args=[account.pk, bill.pk])).content.decode()
+
+    for expected in ["Past-due charges", "Bill for April 2026", "$20.00 on June 10, 2026", "1 unit × $48.50"]:
+        assert expected in body, expected
+    assert "certified to the Clackamas County tax roll" in body
+    assert "-$0.00" not in body

@@ -1,6 +1,5 @@
 from collections import defaultdict
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -113,7 +112,6 @@ def bill_detail(request, pk: int, bill_pk: int):
             "bill": bill,
             "lines": bill.lines.all(),
             "statement": bill_statement(bill=bill),
-            "utility": {"county": settings.CERTIFICATION_COUNTY},
         },
     )
 
