@@ -1,5 +1,6 @@
 from allauth.account.admin import EmailAddressAdmin
 from allauth.account.models import EmailAddress
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
@@ -21,8 +22,48 @@ class AccountLinkInline(LabelledTabularInline):
     readonly_fields = ["created_at"]
 
 
+class ServiceAccountForm(forms.ModelForm):
+    """States in capitals as typed in any case; half a mailing address is refused field by field."""
+
+    class Meta:
+        model = ServiceAccount
+        fields = [
+            "account_number",
+            "customer_name",
+            "service_address",
+            "service_city",
+            "service_state",
+            "service_zip",
+            "tax_lot",
+            "status",
+            "email",
+            "phone",
+            "mailing_name",
+            "mailing_address",
+            "mailing_city",
+            "mailing_state",
+            "mailing_zip",
+        ]
+
+    def clean_service_state(self):
+        return (self.cleaned_data.get("service_state") or "").strip().upper()
+
+    def clean_mailing_state(self):
+        return (self.cleaned_data.get("mailing_state") or "").strip().upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        parts = ["mailing_address", "mailing_city", "mailing_state", "mailing_zip"]
+        if cleaned.get("mailing_name") or any(cleaned.get(name) for name in parts):
+            for name in parts:
+                if not cleaned.get(name) and name not in self.errors:
+                    self.add_error(name, "Needed for a mailing address (or leave every mailing field empty).")
+        return cleaned
+
+
 @admin.register(ServiceAccount)
 class ServiceAccountAdmin(admin.ModelAdmin):
+    form = ServiceAccountForm
     list_display = [
         "account_number",
         "customer_name",
@@ -33,7 +74,7 @@ class ServiceAccountAdmin(admin.ModelAdmin):
         "status",
     ]
     list_filter = ["status"]
-    search_fields = ["account_number", "customer_name", "service_address", "tax_lot"]
+    search_fields = ["account_number", "customer_name", "service_address", "tax_lot", "mailing_name"]
     readonly_fields = ["access_code_display", "created_at", "updated_at"]
     inlines = [AccountLinkInline]
     actions = ["issue_new_access_codes"]

@@ -26,7 +26,7 @@ def utility_state() -> str:
 
 
 state_validator = RegexValidator(r"^[A-Z]{2}$", "Enter the two-letter state, for example OR.")
-mailing_zip_validator = RegexValidator(r"^\d{5}(-\d{4})?$", "Enter a 5-digit ZIP code, or ZIP+4.")
+mailing_zip_validator = RegexValidator(r"^[0-9]{5}(-[0-9]{4})?$", "Enter a 5-digit ZIP code, or ZIP+4.")
 
 
 def access_code_display(code: str) -> str:
@@ -159,6 +159,9 @@ class ServiceAccount(models.Model):
                     & models.Q(mailing_zip__regex=r"^\d{5}(-\d{4})?$")
                 ),
                 name="accounts_serviceaccount_mailing_whole",
+                violation_error_message=(
+                    "A mailing address needs its street, city, two-letter state and ZIP code, or none of them."
+                ),
             ),
         ]
 

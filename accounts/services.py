@@ -122,7 +122,8 @@ def service_account_unlink(*, user: User, service_account: ServiceAccount) -> No
 
 ACCOUNT_COLUMNS_REQUIRED = ["account_number", "customer_name", "service_address", "service_zip", "tax_lot"]
 MAILING_COLUMNS = ["mailing_name", "mailing_address", "mailing_city", "mailing_state", "mailing_zip"]
-ACCOUNT_COLUMNS_OPTIONAL = ["service_city", "email", "phone", "status", "service_state", *MAILING_COLUMNS]
+NEWER_COLUMNS = ["service_state", *MAILING_COLUMNS]
+ACCOUNT_COLUMNS_OPTIONAL = ["service_city", "email", "phone", "status", *NEWER_COLUMNS]
 ACCOUNT_FIELDS = ACCOUNT_COLUMNS_REQUIRED + ACCOUNT_COLUMNS_OPTIONAL
 # Who the account is: changing one of these moves bills, certification and quick pay with it.
 IDENTITY_FIELDS = ("account_number", "tax_lot", "customer_name")
@@ -144,12 +145,12 @@ def _account_row_values(row, errors: list[str]) -> dict | None:
             problems.append(f"{name} is longer than {limit} characters")
     if values["account_number"] and re.search(r"\s", values["account_number"]):
         problems.append(f"account_number {values['account_number']!r} contains a space")
-    if values["service_zip"] and not re.fullmatch(r"\d{5}", values["service_zip"]):
+    if values["service_zip"] and not re.fullmatch(r"[0-9]{5}", values["service_zip"]):
         problems.append(f"service_zip {values['service_zip']!r} is not a 5-digit ZIP code")
     for name in ("service_state", "mailing_state"):
         if values[name] and not re.fullmatch(r"[A-Z]{2}", values[name]):
             problems.append(f"{name} {values[name]!r} is not a two-letter state like OR")
-    if values["mailing_zip"] and not re.fullmatch(r"\d{5}(-\d{4})?", values["mailing_zip"]):
+    if values["mailing_zip"] and not re.fullmatch(r"[0-9]{5}(-[0-9]{4})?", values["mailing_zip"]):
         problems.append(f"mailing_zip {values['mailing_zip']!r} is not a 5-digit ZIP code or ZIP+4")
     given = [name for name in MAILING_COLUMNS if values[name]]
     missing = [name for name in MAILING_COLUMNS[1:] if not values[name]]
@@ -210,7 +211,12 @@ def service_accounts_import(*, path: str | Path) -> ImportSummary:
             if account is None:
                 to_create.append(ServiceAccount(**values))
                 continue
-            changed = [name for name in ACCOUNT_FIELDS if getattr(account, name) != values[name]]
+            # The columns added later (state, mailing address) change an account only when the file
+            # has them: an older export must not erase what a clerk typed in.
+            compared = [
+                name for name in ACCOUNT_FIELDS if name not in NEWER_COLUMNS or name in csv_file.columns
+            ]
+            changed = [name for name in compared if getattr(account, name) != values[name]]
             identity = {
                 name: [getattr(account, name), values[name]] for name in changed if name in IDENTITY_FIELDS
             }

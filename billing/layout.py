@@ -3,8 +3,10 @@
 
 The windows of a standard #10 double-window envelope, measured from the sheet's top-left corner
 as it sits folded in the envelope: the upper window shows who it is from (the remit-to address,
-which is also where the stub goes back to), the lower one whom it is for. Text is kept a little
-inside each window so a sheet that shifts in the envelope still shows it whole. The return stub
+which is also where the stub goes back to), the lower one whom it is for. The text starts 1/8 in
+inside each window (templates/includes/mail_styles.html) so a sheet that shifts a little still
+shows it whole. Envelopes differ by maker: check these against the envelope's and the lockbox
+bank's specifications with a test print before the first mailing. The return stub
 is the top third of page 1, above a dashed line; its scan line is what the bank's lockbox
 machine reads (billing.scanline).
 """

@@ -37,11 +37,13 @@ def utility_context() -> dict:
     }
 
 
-def return_stub(*, account, date_label, date, amount_label, amount: Decimal) -> dict:
-    """What the return stub of a bill or letter shows (templates/includes/return_stub.html)."""
+def return_stub(*, account, date_label, date, amount_label, amount: Decimal, to_lines=None) -> dict:
+    """What the return stub of a bill or letter shows (templates/includes/return_stub.html):
+    addressed to the account's mail_to, or to `to_lines` (a door hanger: the service address)."""
     amount = max(amount, ZERO)
     return {
         "account": account,
+        "to_lines": to_lines or account.mail_to,
         "date_label": date_label,
         "date": date,
         "amount_label": amount_label,

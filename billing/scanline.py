@@ -27,7 +27,11 @@ def _check_digit(key: str, cents: str) -> str:
 
 
 def scan_line(*, account_number: str, amount: Decimal) -> str:
+    """The scan line, or "" for an account number it cannot carry (characters other than letters,
+    digits and dashes, or more than 12 of them): that stub is read by its printed number."""
     key = account_number_key(account_number)
+    if not re.fullmatch(rf"[0-9A-Z]{{1,{ACCOUNT_WIDTH}}}", key):
+        return ""
     cents = f"{max(int((amount * 100).to_integral_value()), 0):0{CENTS_WIDTH}d}"
     return f"{key:>{ACCOUNT_WIDTH}}  {cents}  {_check_digit(key, cents)}"
 

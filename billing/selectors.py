@@ -1,17 +1,21 @@
 """Reads of the ledger and bills. Customer-facing reads are scoped to the login."""
 
 import datetime as dt
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 from django.shortcuts import get_object_or_404
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount, User
 from accounts.selectors import service_account_get_for_user
 from billing.calendar import add_months, days_past_due
 from billing.models import Bill, LedgerEntry, MeterRead
+from portal.i18n import local_date
 from portal.money import ZERO
 
 AGING_BUCKETS = ["current", "1-30", "31-60", "61-90", "over 90"]
@@ -263,6 +267,24 @@ def open_items_for_accounts(*, account_ids, as_of: dt.date) -> dict[int, list[Op
     return {account_id: open_items(account_rows, as_of=as_of) for account_id, account_rows in rows.items()}
 
 
+BILL_DESCRIPTION = re.compile(r"^Bill for ([A-Z][a-z]+ [0-9]{4})$")
+
+
+def ledger_description(*, kind: str, description: str):
+    """A ledger row as a customer reads it, in their language: the bill run's "Bill for May 2026"
+    and the fee kinds are written anew; other text (imported history) is shown as it was kept."""
+    match = BILL_DESCRIPTION.match(description or "")
+    if kind == LedgerEntry.Kind.CHARGE and match:
+        try:
+            month = dt.datetime.strptime(match.group(1), "%B %Y").date()
+        except ValueError:
+            return description
+        return format_lazy(_("Bill for {month}"), month=local_date(month, "YEAR_MONTH_FORMAT"))
+    if kind in (LedgerEntry.Kind.LATE_FEE, LedgerEntry.Kind.DOOR_HANGER_FEE) or not description:
+        return LedgerEntry.Kind(kind).label
+    return description
+
+
 @dataclass(frozen=True)
 class PastDueLine:
     description: str
@@ -286,8 +308,14 @@ class BillStatement:
 
 
 def bill_statement(*, bill: Bill) -> BillStatement:
+    # The ledger as the bill run saw it: rows posted later with an earlier date (a lockbox check,
+    # a late sweep) are not part of this bill.
     entries = list(
-        LedgerEntry.objects.filter(service_account_id=bill.service_account_id, posted_on__lte=bill.issued_on)
+        LedgerEntry.objects.filter(
+            service_account_id=bill.service_account_id,
+            posted_on__lte=bill.issued_on,
+            created_at__lte=bill.created_at,
+        )
         .order_by("posted_on", "id")
         .values_list(*LEDGER_ROW_FIELDS, "description")
     )
@@ -305,7 +333,7 @@ def bill_statement(*, bill: Bill) -> BillStatement:
     transfers = [r for r in rows if r.kind == LedgerEntry.Kind.TAX_ROLL_TRANSFER]
     past_due = [
         PastDueLine(
-            description=descriptions.get(item.entry_id) or LedgerEntry.Kind(item.kind).label,
+            description=ledger_description(kind=item.kind, description=descriptions.get(item.entry_id, "")),
             due_date=item.due_date,
             unpaid=item.unpaid,
         )
@@ -313,11 +341,14 @@ def bill_statement(*, bill: Bill) -> BillStatement:
         if days_past_due(item.due_date, bill.issued_on) > 0
     ]
     transferred = -sum((r.amount for r in transfers if since < r.posted_on), ZERO)
+    # A withdrawn or lowered certification reverses (part of) its transfer: that part is owed here again.
+    transfer_ids = {r.id for r in transfers}
+    returned = sum((r.amount for r in rows if r.reverses_id in transfer_ids), ZERO)
     return BillStatement(
         last_payment_amount=-last.amount if last else None,
         last_payment_on=last.posted_on if last else None,
         past_due=past_due,
         payments_and_credits=bill.payments_and_credits - transferred,
         transferred_to_tax_roll=transferred,
-        certified_total=-sum((r.amount for r in transfers), ZERO),
+        certified_total=-sum((r.amount for r in transfers), ZERO) - returned,
     )

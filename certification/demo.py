@@ -7,8 +7,11 @@ from django.conf import settings
 
 from billing.calendar import add_months
 
+# Above this many accounts the demo records no letters: each batch would be thousands of pages.
+LETTERS_UP_TO_ACCOUNTS = 2000
 
-def seed(*, today: dt.date, stdout=None, **context) -> dict:
+
+def seed(*, today: dt.date, accounts: int, stdout=None, **context) -> dict:
     from certification.services.notices import notices_past_due, notices_precertification
     from certification.services.sweep import cutoff_date
 
@@ -18,7 +21,7 @@ def seed(*, today: dt.date, stdout=None, **context) -> dict:
     events = []
     for year in (today.year - 1, today.year):
         april = dt.date(year, 4, int(settings.PRECERTIFICATION_NOTICE_DAY.split("-")[1]))
-        if first <= april <= today:
+        if first <= april <= today and accounts <= LETTERS_UP_TO_ACCOUNTS:
             events.append(
                 (april, lambda year=year, april=april: notices_precertification(year=year, today=april))
             )
@@ -28,7 +31,7 @@ def seed(*, today: dt.date, stdout=None, **context) -> dict:
     # Past-due letters on the 25th of the last two months (each batch is a PDF to print).
     for months_back in (2, 1):
         day = add_months(today.replace(day=1), -months_back).replace(day=25)
-        if day >= first:
+        if day >= first and accounts <= LETTERS_UP_TO_ACCOUNTS:
             events.append((day, lambda day=day: notices_past_due(as_of=day)))
     return {"events": events}
 

@@ -6,6 +6,8 @@ and Celery refuse too. PORTAL_DEMO_MODE changes nothing here: a demo on a public
 real keys like any other deployment.
 """
 
+import datetime as dt
+
 from cryptography.fernet import Fernet
 from django.conf import settings
 from django.core.checks import Error, register
@@ -42,6 +44,17 @@ def production_settings_check(app_configs=None, **kwargs) -> list[Error]:
                 )
             )
             break
+    if settings.COLLECTION_PATH == "shutoff":
+        try:
+            dt.date.fromisoformat(str(settings.COLLECTIONS_START_DATE).strip())
+        except ValueError:
+            errors.append(
+                Error(
+                    "COLLECTIONS_START_DATE is not a date: the shut-off path fines only bills due on or after it.",
+                    hint="Set COLLECTIONS_START_DATE=YYYY-MM-DD, the day collections started in the portal.",
+                    id="portal.E003",
+                )
+            )
     return errors
 
 

@@ -44,6 +44,7 @@ class ImportSummary:
 class CsvFile:
     rows: list[CsvRow]
     ignored_columns: list[str] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)  # the header, as given
 
 
 def read_csv(path: str | Path, *, required: list[str], optional: list[str]) -> CsvFile:
@@ -100,4 +101,4 @@ def read_csv(path: str | Path, *, required: list[str], optional: list[str]) -> C
     if errors:
         raise CsvImportError(errors)
     known = set(required) | set(optional)
-    return CsvFile(rows=rows, ignored_columns=[name for name in header if name not in known])
+    return CsvFile(rows=rows, ignored_columns=[name for name in header if name not in known], columns=header)

@@ -196,3 +196,41 @@ def test_a_bad_state_or_half_a_mailing_address_is_refused_with_its_line(tmp_path
     error, err = import_errors(write(tmp_path, MAILING_HEADER + row + "\n"), capsys)
     assert "line 2" in err + error and message in err + error
     assert not ServiceAccount.objects.exists()
+
+
+def test_an_older_file_without_the_address_columns_keeps_what_a_clerk_typed(tmp_path):
+    run_import(
+        write(
+            tmp_path,
+            MAILING_HEADER + "100301-01,Pat Doe,12 Elm St,97045,2S2E01,WA,Acme,PO Box 77,Portland,OR,97208\n",
+        )
+    )
+
+    run_import(write(tmp_path, HEADER + "100301-01,Pat Doe,12 Elm St,,97045,2S2E01,,,\n", name="old.csv"))
+
+    account = ServiceAccount.objects.get(account_number="100301-01")
+    assert (account.service_state, account.mailing_address, account.mailing_zip) == (
+        "WA",
+        "PO Box 77",
+        "97208",
+    )
+
+
+def test_a_clerk_saving_half_a_mailing_address_is_told_which_fields_are_missing(client):
+    from django.urls import reverse
+
+    from accounts.tests.factories import staff_user
+    from portal.tests.admin_forms import admin_form_data
+
+    account = ServiceAccountFactory()
+    client.force_login(staff_user("Clerks"))
+    url = reverse("admin:accounts_serviceaccount_change", args=[account.pk])
+    data = admin_form_data(client.get(url).content.decode())
+    data.update(mailing_address="PO Box 77", mailing_state="or")
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert response.content.decode().count("Needed for a mailing address") == 2  # city and ZIP code
+    account.refresh_from_db()
+    assert account.mailing_address == ""

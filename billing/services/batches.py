@@ -174,13 +174,22 @@ def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResu
     accounts = dict(
         ServiceAccount.objects.filter(account_number__in=numbers).values_list("account_number", "pk")
     )
+    # The scan line, when the bank's machine read one, names the account too: it stands in for a
+    # blank or unknown number, and a row whose number and scan line disagree waits for a clerk.
+    disagree: set[int] = set()
     for row in csv_file.rows:
-        if not row["account_number"] and row["scan_line"]:
-            read = scan_line_read(row["scan_line"])
-            found = service_account_find_by_number(number=read[0]) if read else None
-            if found is not None:
-                row.values["account_number"] = found.account_number
-                accounts[found.account_number] = found.pk
+        if not row["scan_line"]:
+            continue
+        read = scan_line_read(row["scan_line"])
+        found = service_account_find_by_number(number=read[0]) if read else None
+        if found is None:
+            continue
+        typed = row["account_number"]
+        if typed and typed in accounts and accounts[typed] != found.pk:
+            disagree.add(row.line)
+        elif not typed or typed not in accounts:
+            row.values["account_number"] = found.account_number
+            accounts[found.account_number] = found.pk
     result = LockboxResult(batch=None)
     for row in csv_file.rows:
         amount = parse_money(row["amount"])
@@ -192,6 +201,11 @@ def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResu
             problems.append(f"date {row['date']!r} is not a date like 2026-07-01")
         if problems:
             errors.extend(f"line {row.line}: {p}" for p in problems)
+        elif row.line in disagree:
+            result.exceptions.append(
+                f"line {row.line}: account {row['account_number']} and scan line {row['scan_line']!r} name different "
+                f"accounts: check {row['check_number']} for ${amount:,.2f} dated {paid_on}"
+            )
         elif row["account_number"] not in accounts:
             result.exceptions.append(
                 f"line {row.line}: account {row['account_number'] or _scan_line_said(row['scan_line'])} not found: "

@@ -139,3 +139,64 @@ def test_the_bill_page_says_the_same(landlord_bill, client):
         assert expected in body, expected
     assert "certified to the Clackamas County tax roll" in body
     assert "-$0.00" not in body
+
+
+def test_a_number_the_scan_line_cannot_carry_prints_none_and_the_bill_still_draws():
+    from billing.scanline import scan_line as line
+
+    assert line(account_number="01.2345.00", amount=Decimal("5")) == ""
+    assert line(account_number="1234567890123-01", amount=Decimal("5")) == ""  # 15 characters
+    assert scan_line_read(line(account_number="AB-1234", amount=Decimal("5.25"))) == (
+        "AB1234",
+        Decimal("5.25"),
+    )
+
+
+def test_a_lockbox_row_whose_number_and_scan_line_disagree_waits_for_a_clerk(landlord_bill, tmp_path, capsys):
+    other = ServiceAccountFactory(account_number="100999-01")
+    good = scan_line(account_number="100234-01", amount=Decimal("137.00")).strip()
+    lockbox = tmp_path / "lockbox.csv"
+    lockbox.write_text(
+        "account_number,amount,check_number,date,scan_line\n"
+        f"100999-01,137.00,6601,2026-07-15,{good}\n"  # a typo'd number, the stub says otherwise
+        f"100777-01,137.00,6602,2026-07-15,{good}\n"  # a number nobody has: the stub finds it
+    )
+
+    call_command("import_lockbox", str(lockbox))
+
+    out = capsys.readouterr().out
+    assert "name different accounts" in out
+    (payment,) = Payment.objects.filter(channel="lockbox")
+    assert (payment.service_account, payment.check_number) == (landlord_bill["account"], "6602")
+    assert not Payment.objects.filter(service_account=other).exists()
+
+
+def test_the_bill_shows_the_ledger_as_it_stood_when_it_was_issued(landlord_bill):
+    """A check dated before the bill but posted after it (a lockbox file a week later) is not
+    folded into that bill's figures."""
+    from billing.selectors import bill_statement
+
+    bill = landlord_bill["bill"]
+    before = bill_statement(bill=bill)
+    post(landlord_bill["account"], "payment", "15.00", D(2026, 6, 28), description="Payment")
+
+    assert bill_statement(bill=bill) == before
+
+
+def test_a_withdrawn_certification_leaves_the_note(landlord_bill):
+    from billing.models import LedgerEntry
+    from billing.selectors import bill_statement
+    from billing.services.ledger import ledger_reverse
+
+    account = landlord_bill["account"]
+    transfer = LedgerEntry.objects.get(service_account=account, kind="tax_roll_transfer")
+    ledger_reverse(
+        entry=transfer, posted_on=D(2026, 7, 10), source_key="test:withdrawn", description="Withdrawn"
+    )
+    MeterReadFactory(service_account=account, period=D(2026, 7, 1), consumption_ccf=Decimal("8"))
+    bills_run(period=D(2026, 7, 1), issued_on=D(2026, 8, 1), notify=False)
+
+    assert (
+        bill_statement(bill=Bill.objects.get(service_account=account, period=D(2026, 7, 1))).certified_total
+        == 0
+    )

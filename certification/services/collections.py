@@ -111,7 +111,8 @@ def collections_run(*, as_of: dt.date, dry_run: bool = False) -> CollectionsRun:
                     account,
                     ZERO,  # set once the fees are posted, below
                     [_("Your payment is late. A late fee was added.")],
-                    pay_by=oldest.due_date + dt.timedelta(days=settings.DOOR_HANGER_AFTER_DAYS),
+                    # The day before the door hanger and its fee would come.
+                    pay_by=oldest.due_date + dt.timedelta(days=settings.DOOR_HANGER_AFTER_DAYS - 1),
                     consequence=format_lazy(
                         _("If it is not paid by then, a door-hanger notice with a {fee} fee follows."),
                         fee=money(hanger_fee),
@@ -158,6 +159,20 @@ def collections_run(*, as_of: dt.date, dry_run: bool = False) -> CollectionsRun:
         result.accounts = len({p.service_account_id for p in new})
         return result
     added = ledger_post(postings=postings)
+    # A letter goes only with a fee this run posted (one late notice per unpaid bill, one door
+    # hanger per episode), and a door hanger replaces the late notice of the same run.
+    fined = {
+        kind: {e.service_account_id for e in added if e.kind == kind} for kind in LedgerEntry.Kind.values
+    }
+    hangers.letters = [
+        letter for letter in hangers.letters if letter.account.pk in fined[LedgerEntry.Kind.DOOR_HANGER_FEE]
+    ]
+    hung = {letter.account.pk for letter in hangers.letters}
+    late.letters = [
+        letter
+        for letter in late.letters
+        if letter.account.pk in fined[LedgerEntry.Kind.LATE_FEE] and letter.account.pk not in hung
+    ]
     # Each letter asks for what is owed now, the fees just added included, and lists each item.
     lettered = {letter.account.pk for letter in late.letters + hangers.letters}
     owed_now = open_items_for_accounts(account_ids=lettered, as_of=as_of)

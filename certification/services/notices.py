@@ -20,7 +20,7 @@ from billing.calendar import days_past_due, local_today
 from billing.layout import LAYOUT
 from billing.models import LedgerEntry
 from billing.pdf import return_stub, utility_context
-from billing.selectors import OpenItem, open_items_for_accounts, past_due_total
+from billing.selectors import OpenItem, ledger_description, open_items_for_accounts, past_due_total
 from certification.models import Notice
 from certification.services.sweep import cutoff_date, latest_due_date
 from portal.i18n import local_date
@@ -44,10 +44,10 @@ class Letter:
     descriptions: dict = field(default_factory=dict)
 
     @property
-    def charges(self) -> list[tuple[str, dt.date, Decimal]]:
+    def charges(self) -> list[tuple[object, dt.date, Decimal]]:
         return [
             (
-                self.descriptions.get(item.entry_id) or LedgerEntry.Kind(item.kind).label,
+                ledger_description(kind=item.kind, description=self.descriptions.get(item.entry_id, "")),
                 item.due_date,
                 item.unpaid,
             )
@@ -92,17 +92,28 @@ def _print_batch(run: NoticeRun, *, title: str, name: str, today: dt.date) -> No
     return stub; a door hanger, left on the door for anyone to read, shows no access code."""
     if not run.letters:
         return
-    run.letters.sort(key=lambda letter: (letter.account.mail_to_zip, letter.account.account_number))
+    door_hanger = run.kind == Notice.Kind.DOOR_HANGER
+    # Mail is sorted by the ZIP it goes to; door hangers are hung at the service address.
+    run.letters.sort(
+        key=lambda letter: (
+            letter.account.service_zip if door_hanger else letter.account.mail_to_zip,
+            letter.account.account_number,
+        )
+    )
     entry_ids = [item.entry_id for letter in run.letters for item in letter.items]
     descriptions = dict(LedgerEntry.objects.filter(pk__in=entry_ids).values_list("pk", "description"))
     for letter in run.letters:
         letter.descriptions = descriptions
+        account = letter.account
         letter.stub = return_stub(
-            account=letter.account,
+            account=account,
             date_label=_("Pay by"),
             date=letter.pay_by,
             amount_label=_("Amount to pay"),
             amount=letter.amount,
+            to_lines=[account.customer_name, account.service_address, account.service_place]
+            if door_hanger
+            else None,
         )
     html = render_to_string(
         "certification/letters.html",
@@ -111,7 +122,7 @@ def _print_batch(run: NoticeRun, *, title: str, name: str, today: dt.date) -> No
             "letters": run.letters,
             "today": today,
             "paper": paper_for(run.kind),
-            "door_hanger": run.kind == Notice.Kind.DOOR_HANGER,
+            "door_hanger": door_hanger,
             "layout": LAYOUT,
             "utility": utility_context(),
         },
@@ -144,21 +155,33 @@ def _send(
     title: str,
     today: dt.date,
 ):
-    for letter in run.letters[:]:
-        if not _record(kind, letter.account, occasion, letter.amount, batch_name):
-            run.letters.remove(letter)
-            run.already += 1
-    for letter in run.letters:
-        letter.language = account_language(service_account=letter.account)
-        letter.title = title
-    _print_batch(run, title=title, name=batch_name, today=today)
+    # Recorded and printed together: a batch that fails to print records nothing, so the next
+    # run prints those letters instead of taking them for sent.
+    with transaction.atomic():
+        for letter in run.letters[:]:
+            if not _record(kind, letter.account, occasion, letter.amount, batch_name):
+                run.letters.remove(letter)
+                run.already += 1
+        for letter in run.letters:
+            letter.language = account_language(service_account=letter.account)
+            letter.title = title
+        _print_batch(run, title=title, name=batch_name, today=today)
     for letter in run.letters:
         email_send(
             kind=email_kind,
             subject=subject(letter),
             template="emails/notice",
             context={
-                "lines": [*letter.lines, *filter(None, [letter.consequence]), OFFERS],
+                "lines": [
+                    *letter.lines,
+                    format_lazy(
+                        _("Please pay {amount} by {date}."),
+                        amount=money(letter.amount),
+                        date=local_date(letter.pay_by),
+                    ),
+                    *filter(None, [letter.consequence]),
+                    OFFERS,
+                ],
                 "link": settings.PORTAL_BASE_URL
                 + reverse("service_account_detail", args=[letter.account.pk]),
                 "link_text": _("See the account and pay online"),
@@ -170,9 +193,14 @@ def _send(
 
 
 def notices_past_due(*, as_of: dt.date) -> NoticeRun:
-    """To accounts past due by at least PAST_DUE_NOTICE_MINIMUM on `as_of`, once per date."""
+    """To accounts past due by at least PAST_DUE_NOTICE_MINIMUM on `as_of`, once per date.
+
+    A utility that shuts service off sends none: its late notices and door hangers, with their
+    own dates, are the letters, and a monthly letter would promise more time than it has."""
     minimum = Decimal(settings.PAST_DUE_NOTICE_MINIMUM)
     run = NoticeRun(kind=Notice.Kind.PAST_DUE)
+    if settings.COLLECTION_PATH != "certify":
+        return run
     items = open_items_for_accounts(account_ids=_accounts_with_debits_due_before(as_of), as_of=as_of)
     accounts = ServiceAccount.objects.in_bulk(list(items))
     for account_id in sorted(items, key=lambda pk: accounts[pk].account_number):
@@ -188,22 +216,14 @@ def notices_past_due(*, as_of: dt.date) -> NoticeRun:
                 address=account.service_address,
             ),
         ]
-        if settings.COLLECTION_PATH == "certify":
-            consequence = format_lazy(
-                _(
-                    "Charges still unpaid more than 60 days after their due date on June 20 are certified to the "
-                    "{county} tax roll with a {fee} processing fee."
-                ),
-                county=settings.CERTIFICATION_COUNTY,
-                fee=money(Decimal(settings.CERTIFICATION_PROCESSING_FEE)),
-            )
-        else:
-            consequence = format_lazy(
-                _(
-                    "If it stays unpaid, a door-hanger notice with a {fee} fee follows, and then service is turned off."
-                ),
-                fee=money(Decimal(settings.DOOR_HANGER_FEE)),
-            )
+        consequence = format_lazy(
+            _(
+                "Charges still unpaid more than 60 days after their due date on June 20 are certified to the "
+                "{county} tax roll with a {fee} processing fee."
+            ),
+            county=settings.CERTIFICATION_COUNTY,
+            fee=money(Decimal(settings.CERTIFICATION_PROCESSING_FEE)),
+        )
         run.letters.append(
             Letter(
                 account,

@@ -14,6 +14,7 @@ from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, 
 from billing.layout import LAYOUT
 from billing.scanline import scan_line
 from billing.tests.factories import post
+from certification.models import Notice
 from certification.services.collections import collections_run
 from certification.services.notices import notices_past_due, notices_precertification
 from portal.tests.pdf_pages import find_text, page_count, page_png, page_text
@@ -103,13 +104,22 @@ def test_a_letter_is_in_the_language_of_the_login_on_the_account():
 
     text = page_text(Path(run.batch_file).read_bytes(), page=1)
     assert "Cargos sin pagar" in text and "Por favor, pague" in text
+    assert "Factura de enero de 2026" in text and "Bill for" not in text
     assert "junio" in text.lower()
 
 
 def test_late_notices_and_door_hangers_name_their_paper_and_the_door_hanger_hides_the_access_code(settings):
     settings.COLLECTION_PATH = "shutoff"
     settings.COLLECTIONS_START_DATE = D(2026, 1, 1)
-    account = owing("500021-01")
+    late_payer = owing("500021-01", months=(6,))  # due July 20: late
+    long_late = owing(  # due May 20 and June 20: a door hanger (and no late notice the same day)
+        "500022-01",
+        mailing_name="Acme Rentals",
+        mailing_address="PO Box 77",
+        mailing_city="Portland",
+        mailing_state="OR",
+        mailing_zip="97208-0077",
+    )
 
     result = collections_run(as_of=D(2026, 7, 25))
 
@@ -117,11 +127,30 @@ def test_late_notices_and_door_hangers_name_their_paper_and_the_door_hanger_hide
     folder = Path(settings.NOTICES_ROOT)
     late = (folder / "late-2026-07-25.pdf").read_bytes()
     hanger = (folder / "door-hangers-2026-07-25.pdf").read_bytes()
-    assert "gold" in page_text(late, page=0)
+    assert "gold" in page_text(late, page=0) and "Letters in this batch\r\n1" in page_text(late, page=0)
     assert "green" in page_text(hanger, page=0)
     late_text, hanger_text = page_text(late, page=1), page_text(hanger, page=1)
-    # Both ask for what is owed now: two bills, a late fee on each, and the door-hanger fee.
-    assert "Late fee" in late_text and "Amount to pay $137.00" in late_text
-    assert "$137.00" in hanger_text and "turned off on or after August 4, 2026" in hanger_text
-    assert account.access_code_display in late_text
-    assert account.access_code_display not in hanger_text
+    assert (
+        "account 500021-01" in late_text and "Late fee" in late_text and "Amount to pay $53.50" in late_text
+    )
+    assert "August 18, 2026" in late_text  # the day before its door hanger would come (July 20 + 30)
+    # The door hanger: two bills, their late fees and its own fee, for the people at the door.
+    assert "account 500022-01" in hanger_text and "Amount to pay $137.00" in hanger_text
+    assert "turned off on or after August 4, 2026" in hanger_text
+    assert late_payer.access_code_display in late_text
+    assert long_late.access_code_display not in hanger_text
+    assert "PO Box 77" not in hanger_text  # hung at the service address, not mailed to the landlord
+    assert long_late.service_address in hanger_text
+
+
+def test_a_second_run_the_next_day_sends_no_letter_again(settings):
+    settings.COLLECTION_PATH = "shutoff"
+    settings.COLLECTIONS_START_DATE = D(2026, 1, 1)
+    owing("500031-01", months=(6,))
+
+    first = collections_run(as_of=D(2026, 7, 25))
+    second = collections_run(as_of=D(2026, 7, 26))
+
+    assert (first.late_fees, second.late_fees) == (1, 0)
+    assert Notice.objects.filter(kind=Notice.Kind.LATE).count() == 1
+    assert not (Path(settings.NOTICES_ROOT) / "late-2026-07-26.pdf").exists()

@@ -14,7 +14,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="the lockbox CSV file")
+        parser.add_argument(
+            "file", help="the lockbox CSV file: account_number,amount,check_number,date[,scan_line]"
+        )
         parser.add_argument("--exceptions", help="also write the exceptions to this CSV file")
 
     def handle(self, *args, file, exceptions, **options):
