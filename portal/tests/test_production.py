@@ -224,3 +224,12 @@ def test_emails_link_to_the_portals_public_address(settings, django_capture_on_c
     (message,) = mail.outbox
     assert "https://pay.example-utility.org/service-accounts/" in message.body
     assert "127.0.0.1" not in message.body
+
+
+def test_the_shut_off_path_needs_its_start_date(settings):
+    settings.DEBUG = False
+    settings.COLLECTION_PATH = "shutoff"
+    settings.COLLECTIONS_START_DATE = ""
+    assert [error.id for error in production_settings_check()] == ["portal.E003"]
+    settings.COLLECTIONS_START_DATE = "2026-07-01"
+    assert production_settings_check() == []
