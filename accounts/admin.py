@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 
-from accounts.models import AccountLink, EmailLog, ServiceAccount, User
+from accounts.models import AccountLink, AccountNote, EmailLog, ServiceAccount, User
 from accounts.services import (
     IDENTITY_FIELDS,
     service_account_save_by_staff,
@@ -156,3 +156,30 @@ class EmailAddressWithPermissionAdmin(EmailAddressAdmin):
     @admin.action(description=EmailAddressAdmin.make_verified.short_description, permissions=["change"])
     def make_verified(self, request, queryset):
         return super().make_verified(request, queryset)
+
+
+@admin.register(AccountNote)
+class AccountNoteAdmin(admin.ModelAdmin):
+    """Clerks' contact log, read only here: notes are written on the staff account page."""
+
+    list_display = [
+        "created_at",
+        "service_account",
+        "author",
+        "channel",
+        "text",
+        "promised_amount",
+        "follow_up_on",
+    ]
+    list_filter = ["channel", ("follow_up_on", admin.DateFieldListFilter)]
+    search_fields = ["^service_account__account_number", "text", "contact"]
+    readonly_fields = [f.name for f in AccountNote._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -277,3 +277,49 @@ class EmailLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to_email}: {self.status}"
+
+
+class AccountNote(models.Model):
+    """A clerk's contact log entry: who called, what was said or promised, and when to follow up.
+
+    Notes are kept as written (no edits): a correction is a new note.
+    """
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Phone call"
+        LOBBY = "lobby", "In person"
+        EMAIL = "email", "Email"
+        LETTER = "letter", "Letter"
+        OTHER = "other", "Other"
+
+    service_account = models.ForeignKey(ServiceAccount, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PHONE)
+    contact = models.CharField("who we spoke with", max_length=200, blank=True)
+    text = models.TextField("what was said")
+    # A promise to pay: the amount and the date; a broken promise comes back on the worklist.
+    promised_amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    promised_on = models.DateField("promised by", null=True, blank=True)
+    follow_up_on = models.DateField("follow up on", null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["service_account", "-created_at"], name="accounts_note_account_idx"),
+            models.Index(fields=["follow_up_on"], name="accounts_note_follow_up_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(promised_amount__isnull=True) | models.Q(promised_amount__gt=0),
+                name="accounts_accountnote_promise_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(promised_amount__isnull=True, promised_on__isnull=True)
+                | models.Q(promised_amount__isnull=False, promised_on__isnull=False),
+                name="accounts_accountnote_promise_whole",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.service_account.account_number} {self.created_at:%Y-%m-%d}: {self.text[:40]}"

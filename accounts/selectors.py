@@ -36,3 +36,38 @@ def service_account_find_by_number(*, number: str) -> ServiceAccount | None:
         .order_by("pk")
         .first()
     )
+
+
+def service_accounts_search(*, query: str, limit: int = 50) -> list[ServiceAccount]:
+    """Staff search: an account number with or without its dash, or words of a name, service or
+    mailing address, tax lot, email or phone (the account's, or a linked login's email)."""
+    from django.db.models import Q
+
+    text = (query or "").strip()
+    if not text:
+        return []
+    key = account_number_key(text)
+    by_number = ServiceAccount.objects.annotate(
+        number_key=Upper(Replace("account_number", Value("-"), Value("")))
+    ).filter(number_key__startswith=key)
+    digits = re.sub(r"\D", "", text)
+    words = Q()
+    for word in text.split():
+        words &= (
+            Q(customer_name__icontains=word)
+            | Q(service_address__icontains=word)
+            | Q(mailing_name__icontains=word)
+            | Q(mailing_address__icontains=word)
+            | Q(tax_lot__icontains=word)
+            | Q(email__icontains=word)
+            | Q(links__user__email__icontains=word)
+        )
+    if len(digits) >= 7:  # a phone number, however it was written
+        words |= Q(phone__icontains=digits[-7:-4]) & Q(phone__icontains=digits[-4:])
+    found = list(by_number.order_by("account_number")[:limit])
+    seen = {a.pk for a in found}
+    for account in ServiceAccount.objects.filter(words).distinct().order_by("account_number")[: limit * 2]:
+        if account.pk not in seen and len(found) < limit:
+            found.append(account)
+            seen.add(account.pk)
+    return found

@@ -277,3 +277,40 @@ def _audit_identity(*, account: ServiceAccount, by: User | None, changes: dict, 
         changes=changes,
         account_number=account_number,
     )
+
+
+def account_note_add(
+    *,
+    service_account: ServiceAccount,
+    by: User,
+    text: str,
+    channel: str = "phone",
+    contact: str = "",
+    promised_amount=None,
+    promised_on=None,
+    follow_up_on=None,
+):
+    """A clerk's note on the account's contact log; a promise to pay is an amount and a date."""
+    from accounts.models import AccountNote
+
+    if not by.has_perm("accounts.add_accountnote"):
+        raise ApplicationError("Your role cannot write account notes.")
+    text = (text or "").strip()
+    if not text:
+        raise ApplicationError("Write what was said.")
+    if (promised_amount is None) != (promised_on is None):
+        raise ApplicationError("A promise to pay needs both the amount and the date.")
+    if promised_amount is not None and promised_amount <= 0:
+        raise ApplicationError("A promised amount is above $0.00.")
+    if channel not in AccountNote.Channel.values:
+        raise ApplicationError("Choose how the customer was in touch.")
+    return AccountNote.objects.create(
+        service_account=service_account,
+        author=by,
+        channel=channel,
+        contact=(contact or "").strip()[:200],
+        text=text,
+        promised_amount=promised_amount,
+        promised_on=promised_on,
+        follow_up_on=follow_up_on,
+    )

@@ -10,3 +10,9 @@ class AssistanceConfig(AppConfig):
         from billing.hooks import register_bill_notes
 
         register_bill_notes(payment_plan_bill_notes)
+
+        from assistance.selectors import staff_account_flags, staff_queues
+        from billing.hooks import register_staff_account_flags, register_staff_queues
+
+        register_staff_account_flags(staff_account_flags)
+        register_staff_queues(staff_queues)

@@ -54,3 +54,58 @@ def payment_plan_bill_notes(*, account_ids, period: dt.date, issued_on: dt.date)
                 f"is due {upcoming.due_date:%B %-d, %Y}, with this bill's new charges."
             ]
     return notes
+
+
+def staff_account_flags(*, service_account) -> list[tuple[str, str]]:
+    """What the staff account page says about assistance and payment plans."""
+    from assistance.models import AssistanceApplication, PaymentPlan
+
+    flags = []
+    application = (
+        AssistanceApplication.objects.filter(service_account=service_account)
+        .order_by("-submitted_at", "-pk")
+        .first()
+    )
+    if application:
+        flags.append(
+            (
+                "Assistance",
+                f"{application.get_status_display()} (applied {application.submitted_at:%m/%d/%Y})",
+            )
+        )
+    plan = PaymentPlan.objects.filter(service_account=service_account).order_by("-pk").first()
+    if plan:
+        flags.append(
+            (
+                "Payment plan",
+                f"{plan.get_status_display()}: {plan.installments} installments of ${plan.total:,.2f}",
+            )
+        )
+    return flags
+
+
+def staff_queues(*, user) -> list[dict]:
+    from django.urls import reverse
+
+    from assistance.models import AssistanceApplication, PaymentPlan
+
+    queues = []
+    if user.has_perm("assistance.change_assistanceapplication"):
+        count = AssistanceApplication.objects.filter(status__in=AssistanceApplication.OPEN_STATUSES).count()
+        queues.append(
+            {
+                "label": "Assistance applications to review",
+                "count": count,
+                "url": reverse("admin:assistance_assistanceapplication_changelist"),
+            }
+        )
+    if user.has_perm("assistance.decide_paymentplan"):
+        count = PaymentPlan.objects.filter(status=PaymentPlan.Status.REQUESTED).count()
+        queues.append(
+            {
+                "label": "Payment plan requests",
+                "count": count,
+                "url": reverse("admin:assistance_paymentplan_changelist") + "?status__exact=requested",
+            }
+        )
+    return queues

@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AutopayConfig(AppConfig):
     name = "autopay"
     verbose_name = "Autopay"
+
+    def ready(self):
+        from autopay.selectors import staff_account_flags, staff_queues
+        from billing.hooks import register_staff_account_flags, register_staff_queues
+
+        register_staff_account_flags(staff_account_flags)
+        register_staff_queues(staff_queues)

@@ -16,6 +16,8 @@ from accounts.admin import ServiceAccountAdmin
 from accounts.models import ServiceAccount
 from billing.models import (
     AccountService,
+    Adjustment,
+    AdjustmentReason,
     Bill,
     BillingAccount,
     BillLine,
@@ -806,3 +808,23 @@ class StripeEventAdmin(ReadOnlyAdmin):
     list_display = ["event_id", "type", "received_at", "processed_at"]
     list_filter = ["type"]
     search_fields = ["event_id"]
+
+
+@admin.register(AdjustmentReason)
+class AdjustmentReasonAdmin(admin.ModelAdmin):
+    """The utility's list of adjustment reasons. Retire one (untick "active") rather than delete it."""
+
+    list_display = ["name", "active"]
+    list_filter = ["active"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Adjustment)
+class AdjustmentAdmin(ReadOnlyAdmin):
+    """Adjustments, read only: they are asked for, approved and reversed from the staff pages."""
+
+    list_display = ["requested_at", "service_account", "kind", "amount", "reason", "status", "requested_by"]
+    list_filter = ["status", "kind", "reason"]
+    search_fields = ["^service_account__account_number", "memo"]

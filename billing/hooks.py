@@ -20,3 +20,23 @@ ACCOUNT_PAGE_SECTIONS: list[Callable] = []
 def register_account_page_section(provider: Callable) -> None:
     if provider not in ACCOUNT_PAGE_SECTIONS:
         ACCOUNT_PAGE_SECTIONS.append(provider)
+
+
+# Each provider: (service_account=...) -> [(label, text), ...]: what the staff account page
+# shows about the account from an app built on billing (autopay, a payment plan, certification).
+STAFF_ACCOUNT_FLAGS: list[Callable] = []
+
+
+def register_staff_account_flags(provider: Callable) -> None:
+    if provider not in STAFF_ACCOUNT_FLAGS:
+        STAFF_ACCOUNT_FLAGS.append(provider)
+
+
+# Each provider: (user=...) -> [{"label": ..., "count": ..., "url": ...}, ...]: work waiting for
+# staff, shown on the staff home to those whose role may do it.
+STAFF_QUEUES: list[Callable] = []
+
+
+def register_staff_queues(provider: Callable) -> None:
+    if provider not in STAFF_QUEUES:
+        STAFF_QUEUES.append(provider)

@@ -352,3 +352,46 @@ def bill_statement(*, bill: Bill) -> BillStatement:
         transferred_to_tax_roll=transferred,
         certified_total=-sum((r.amount for r in transfers), ZERO) - returned,
     )
+
+
+@dataclass(frozen=True)
+class LedgerLine:
+    entry: LedgerEntry
+    balance: Decimal  # the account's balance after this row
+    settled: list  # for a payment or credit: [(description, amount), ...] of what it paid
+
+
+def ledger_with_running_balance(*, service_account: ServiceAccount) -> list[LedgerLine]:
+    """Every ledger row, newest first, with the balance after it and, for each payment or credit,
+    the charges it paid: credits are applied in date order to the oldest unpaid charges first,
+    the same rule the open items follow."""
+    entries = list(LedgerEntry.objects.filter(service_account=service_account).order_by("posted_on", "id"))
+    debits = sorted(
+        [[e, e.amount] for e in entries if e.amount > 0 and e.reverses_id is None],
+        key=lambda pair: (pair[0].due_date or pair[0].posted_on, pair[0].posted_on, pair[0].id),
+    )
+    by_id = {pair[0].id: pair for pair in debits}
+    settled: dict[int, list] = {}
+    for entry in entries:
+        if entry.reverses_id is not None and entry.reverses_id in by_id:
+            by_id[entry.reverses_id][1] += entry.amount  # a reversal or transfer settles its own row
+            continue
+        if entry.amount >= 0:
+            continue
+        left = -entry.amount
+        paid = []
+        for pair in debits:
+            if left <= 0:
+                break
+            if pair[1] <= 0:
+                continue
+            take = min(left, pair[1])
+            pair[1] -= take
+            left -= take
+            paid.append((ledger_description(kind=pair[0].kind, description=pair[0].description), take))
+        settled[entry.id] = paid
+    lines, balance = [], ZERO
+    for entry in entries:
+        balance += entry.amount
+        lines.append(LedgerLine(entry=entry, balance=balance, settled=settled.get(entry.id, [])))
+    return lines[::-1]

@@ -30,6 +30,16 @@ urlpatterns += [
 ]
 
 urlpatterns += [
+    path("staff/", staff.staff_home, name="staff_home"),
+    path("staff/follow-ups/", staff.staff_follow_ups, name="staff_follow_ups"),
+    path("staff/adjustments/", staff.staff_adjustments, name="staff_adjustments"),
+    path(
+        "staff/adjustments/<int:pk>/reverse/", staff.staff_adjustment_reverse, name="staff_adjustment_reverse"
+    ),
+    path("staff/accounts/<int:pk>/", staff.staff_account, name="staff_account"),
+    path("staff/accounts/<int:pk>/notes/", staff.staff_account_note, name="staff_account_note"),
+    path("staff/accounts/<int:pk>/adjustment/", staff.staff_adjustment, name="staff_adjustment"),
+    path("staff/accounts/<int:pk>/bills/<int:bill_pk>/pdf/", staff.staff_bill_pdf, name="staff_bill_pdf"),
     path("staff/phone-payment/", staff.phone_payment, name="phone_payment"),
     path("staff/phone-payment/start/", staff.phone_payment_start, name="phone_payment_start"),
 ]

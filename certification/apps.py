@@ -10,3 +10,9 @@ class CertificationConfig(AppConfig):
         from certification.selectors import account_page_section
 
         register_account_page_section(account_page_section)
+
+        from billing.hooks import register_staff_account_flags, register_staff_queues
+        from certification.selectors import staff_account_flags, staff_queues
+
+        register_staff_account_flags(staff_account_flags)
+        register_staff_queues(staff_queues)

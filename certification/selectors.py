@@ -125,3 +125,28 @@ def account_page_section(*, service_account: ServiceAccount, today: dt.date, use
             "county": settings.CERTIFICATION_COUNTY,
         },
     }
+
+
+def staff_account_flags(*, service_account) -> list[tuple[str, str]]:
+    from certification.models import Certification
+
+    return [
+        ("Certified", f"{c.year}: ${c.total_certified:,.2f} ({c.get_status_display()})")
+        for c in Certification.objects.filter(service_account=service_account).order_by("-year")
+    ]
+
+
+def staff_queues(*, user) -> list[dict]:
+    from django.urls import reverse
+
+    from certification.models import Dispute
+
+    if not user.has_perm("certification.resolve_dispute"):
+        return []
+    return [
+        {
+            "label": "Disputes to resolve",
+            "count": Dispute.objects.filter(status=Dispute.Status.OPEN).count(),
+            "url": reverse("admin:certification_dispute_changelist") + "?status__exact=open",
+        }
+    ]

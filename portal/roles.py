@@ -29,6 +29,9 @@ CAPABILITIES: dict[str, list[str]] = {
         "certification.view_certification",
         "certification.view_dispute",
         "certification.view_notice",
+        "billing.view_adjustment",
+        "billing.view_adjustmentreason",
+        "accounts.view_accountnote",
     ],
     "read assistance applications": [
         "assistance.view_assistanceapplication",
@@ -82,6 +85,14 @@ CAPABILITIES: dict[str, list[str]] = {
         "assistance.change_incomeguideline",
     ],
     "change account numbers, tax lots and customer names": ["accounts.change_account_identity"],
+    "write account notes": ["accounts.add_accountnote"],
+    "post adjustments up to the approval limit": ["billing.add_adjustment"],
+    "approve adjustments above the limit": ["billing.approve_adjustment"],
+    "reverse adjustments": ["billing.reverse_adjustment"],
+    "keep the list of adjustment reasons": [
+        "billing.add_adjustmentreason",
+        "billing.change_adjustmentreason",
+    ],
 }
 
 CLERKS = [
@@ -98,6 +109,8 @@ CLERKS = [
     "take phone payments",
     "record returned checks",
     "resolve disputes",
+    "write account notes",
+    "post adjustments up to the approval limit",
 ]
 
 # Finance reads everything but applicants' documents, and does not decide applications or
@@ -112,6 +125,7 @@ FINANCE = [
     "refund card payments",
     "export the certification list",
     "set rates and the assistance income table",
+    "keep the list of adjustment reasons",
 ]
 
 ROLES: dict[str, list[str]] = {
@@ -123,6 +137,8 @@ ROLES: dict[str, list[str]] = {
         "void payment batches",
         "approve large refunds",
         "change account numbers, tax lots and customer names",
+        "approve adjustments above the limit",
+        "reverse adjustments",
     ],
 }
 

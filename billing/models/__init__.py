@@ -1,3 +1,4 @@
+from billing.models.adjustments import Adjustment, AdjustmentReason
 from billing.models.core import (
     AccountService,
     Bill,
@@ -19,6 +20,8 @@ from billing.models.payments import (
 )
 
 __all__ = [
+    "Adjustment",
+    "AdjustmentReason",
     "AccountService",
     "Bill",
     "BillLine",

@@ -1,28 +1,52 @@
-"""Pages for clerks outside admin: taking a caller's card by phone in Stripe's own field."""
+"""Pages for staff outside admin: the staff home and search, one page per account with its notes,
+adjustments and their approval, and taking a caller's card by phone in Stripe's own field."""
 
+import datetime as dt
 import uuid
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.selectors import service_account_find_by_number
-from billing.models import Payment
+from accounts.models import ServiceAccount
+from accounts.selectors import service_account_find_by_number, service_accounts_search
+from accounts.services import account_note_add
+from billing.calendar import local_today
+from billing.hooks import STAFF_ACCOUNT_FLAGS, STAFF_QUEUES
+from billing.models import Adjustment, AdjustmentReason, Bill, BillingAccount, LedgerEntry, Payment
+from billing.pdf import bill_pdf_cached
+from billing.selectors import account_summary, ledger_with_running_balance
+from billing.services.adjustments import (
+    adjustment_approve,
+    adjustment_decline,
+    adjustment_request,
+    adjustment_reverse,
+)
 from billing.services.payments import MINIMUM_PAYMENT
 from billing.views.payments import _start
+from portal.errors import ApplicationError
+from portal.money import parse_money_typed
 
 
 @staff_member_required
 @permission_required("billing.take_phone_payment", raise_exception=True)
 def phone_payment(request):
+    # From an account's staff page the account is already chosen: its name, balance and past due
+    # are on the page before the card is.
+    account = service_account_find_by_number(number=request.GET.get("account", ""))
     return render(
         request,
         "billing/staff_phone_payment.html",
         {
+            "account": account,
+            "summary": account_summary(service_account=account, as_of=local_today()) if account else None,
             "token": uuid.uuid4(),
             "minimum": MINIMUM_PAYMENT,
             "start_url": reverse("phone_payment_start"),
@@ -47,3 +71,293 @@ def phone_payment_start(request):
     if account is None:
         return JsonResponse({"error": f"No account numbered {number or '(blank)'}."}, status=400)
     return _start(request, account=account, channel=Payment.Channel.PHONE, clerk=request.user)
+
+
+# --- the staff home, search and the account page ------------------------------------
+
+
+@staff_member_required
+@permission_required("accounts.view_serviceaccount", raise_exception=True)
+def staff_home(request):
+    """What is waiting, with counts and links, and the account search."""
+    query = request.GET.get("q", "").strip()
+    results = service_accounts_search(query=query) if query else []
+    if query and len(results) == 1:
+        return redirect("staff_account", pk=results[0].pk)
+    queues = [queue for provider in [_billing_queues, *STAFF_QUEUES] for queue in provider(user=request.user)]
+    return render(
+        request,
+        "billing/staff_home.html",
+        {"query": query, "results": results, "queues": queues, "searched": bool(query)},
+    )
+
+
+def _billing_queues(*, user) -> list[dict]:
+    from accounts.models import AccountNote
+    from billing.models import Adjustment, PaymentBatch, Refund
+
+    queues = []
+    if user.has_perm("billing.post_paymentbatch"):
+        queues.append(
+            {
+                "label": "Payment batches to post",
+                "count": PaymentBatch.objects.filter(status=PaymentBatch.Status.OPEN).count(),
+                "url": reverse("admin:billing_paymentbatch_changelist") + "?status__exact=open",
+            }
+        )
+    if user.has_perm("billing.approve_refund"):
+        queues.append(
+            {
+                "label": "Refunds to approve",
+                "count": Refund.objects.filter(status=Refund.Status.AWAITING_APPROVAL).count(),
+                "url": reverse("admin:billing_refund_changelist"),
+            }
+        )
+    if user.has_perm("billing.approve_adjustment"):
+        queues.append(
+            {
+                "label": "Adjustments to approve",
+                "count": Adjustment.objects.filter(status=Adjustment.Status.AWAITING_APPROVAL).count(),
+                "url": reverse("staff_adjustments"),
+            }
+        )
+    if user.has_perm("billing.view_payment"):
+        stuck = timezone.now() - dt.timedelta(hours=1)
+        queues.append(
+            {
+                "label": "Card payments pending over an hour",
+                "count": Payment.objects.filter(
+                    status__in=[Payment.Status.PENDING, Payment.Status.REQUIRES_ACTION], created_at__lt=stuck
+                ).count(),
+                "url": reverse("admin:billing_payment_changelist") + "?status__exact=pending",
+            }
+        )
+    if user.has_perm("accounts.view_accountnote"):
+        queues.append(
+            {
+                "label": "Follow-ups due today",
+                "count": AccountNote.objects.filter(
+                    follow_up_on__lte=local_today(), follow_up_on__isnull=False
+                )
+                .values("service_account")
+                .distinct()
+                .count(),
+                "url": reverse("staff_follow_ups"),
+            }
+        )
+    return queues
+
+
+@staff_member_required
+@permission_required("accounts.view_accountnote", raise_exception=True)
+def staff_follow_ups(request):
+    from accounts.models import AccountNote
+
+    notes = (
+        AccountNote.objects.filter(follow_up_on__lte=local_today(), follow_up_on__isnull=False)
+        .select_related("service_account", "author")
+        .order_by("follow_up_on", "service_account__account_number")
+    )
+    return render(request, "billing/staff_follow_ups.html", {"notes": notes})
+
+
+@staff_member_required
+@permission_required("accounts.view_serviceaccount", raise_exception=True)
+@permission_required("billing.view_ledgerentry", raise_exception=True)
+def staff_account(request, pk: int):
+    """One page per service account: who, where, the money, the history and the notes."""
+    from accounts.models import EmailLog
+    from portal.models import AuditEvent
+
+    account = get_object_or_404(ServiceAccount, pk=pk)
+    today = local_today()
+    summary = account_summary(service_account=account, as_of=today)
+    billing = BillingAccount.objects.filter(pk=account.pk).first()
+    flags = [flag for provider in STAFF_ACCOUNT_FLAGS for flag in provider(service_account=account)]
+    note_form = AccountNoteForm()
+    return render(
+        request,
+        "billing/staff_account.html",
+        {
+            "account": account,
+            "summary": summary,
+            "paperless": billing.paperless if billing else False,
+            "flags": flags,
+            "logins": account.users.order_by("email"),
+            "ledger": ledger_with_running_balance(service_account=account)[:200],
+            "bills": Bill.objects.filter(service_account=account).order_by("-period")[:24],
+            "payments": Payment.objects.filter(service_account=account).order_by("-created_at")[:50],
+            "adjustments": account.adjustments.select_related("reason", "requested_by").order_by(
+                "-requested_at"
+            )[:50],
+            "emails": EmailLog.objects.filter(account_number=account.account_number)[:50],
+            "audit": AuditEvent.objects.filter(account_number=account.account_number)[:50]
+            if request.user.has_perm("portal.view_auditevent")
+            else None,
+            "notes": account.notes.select_related("author")[:100],
+            "note_form": note_form,
+        },
+    )
+
+
+class AccountNoteForm(forms.Form):
+    channel = forms.ChoiceField(label="How", choices=[])
+    contact = forms.CharField(label="Who we spoke with", max_length=200, required=False)
+    text = forms.CharField(label="What was said or promised", widget=forms.Textarea(attrs={"rows": 3}))
+    promised_amount = forms.CharField(label="Promised amount, in dollars", required=False)
+    promised_on = forms.DateField(
+        label="Promised by (date)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    follow_up_on = forms.DateField(
+        label="Follow up on (date)", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        from accounts.models import AccountNote
+
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = AccountNote.Channel.choices
+
+    def clean_promised_amount(self):
+        text = self.cleaned_data.get("promised_amount", "").strip()
+        if not text:
+            return None
+        amount = parse_money_typed(text)
+        if amount is None or amount <= 0:
+            raise forms.ValidationError("Enter the promised amount like 45.00.")
+        return amount
+
+
+@staff_member_required
+@permission_required("accounts.add_accountnote", raise_exception=True)
+@require_POST
+def staff_account_note(request, pk: int):
+    account = get_object_or_404(ServiceAccount, pk=pk)
+    form = AccountNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            account_note_add(service_account=account, by=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "The note is saved.")
+    else:
+        messages.error(
+            request,
+            "The note was not saved: " + " ".join(e for errors in form.errors.values() for e in errors),
+        )
+    return redirect(reverse("staff_account", args=[account.pk]) + "#notes")
+
+
+@staff_member_required
+@permission_required("billing.view_bill", raise_exception=True)
+def staff_bill_pdf(request, pk: int, bill_pk: int):
+    bill = get_object_or_404(
+        Bill.objects.select_related("service_account"), service_account_id=pk, pk=bill_pk
+    )
+    response = HttpResponse(bill_pdf_cached(bill=bill), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'inline; filename="bill-{bill.service_account.account_number}-{bill.period:%Y-%m}.pdf"'
+    )
+    return response
+
+
+# --- adjustments --------------------------------------------------------------------------
+
+
+class AdjustmentForm(forms.Form):
+    kind = forms.ChoiceField(label="Kind", choices=Adjustment.Kind.choices)
+    amount = forms.CharField(label="Amount, in dollars")
+    reason = forms.ModelChoiceField(label="Reason", queryset=AdjustmentReason.objects.none())
+    fee_entry = forms.ModelChoiceField(
+        label="The fee to waive (for a fee waiver)", queryset=LedgerEntry.objects.none(), required=False
+    )
+    memo = forms.CharField(
+        label="Memo: what happened and who asked", max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].queryset = AdjustmentReason.objects.filter(active=True)
+        self.fields["fee_entry"].queryset = LedgerEntry.objects.filter(
+            service_account=account, kind__in=[LedgerEntry.Kind.LATE_FEE, LedgerEntry.Kind.DOOR_HANGER_FEE]
+        ).order_by("-posted_on")
+        self.fields["fee_entry"].label_from_instance = lambda e: (
+            f"{e.get_kind_display()} of ${e.amount:,.2f}, {e.posted_on:%m/%d/%Y}"
+        )
+
+    def clean_amount(self):
+        amount = parse_money_typed(self.cleaned_data.get("amount", ""))
+        if amount is None or amount <= 0:
+            raise forms.ValidationError("Enter an amount above $0.00, like 25.00.")
+        return amount
+
+
+@staff_member_required
+@permission_required("billing.add_adjustment", raise_exception=True)
+def staff_adjustment(request, pk: int):
+    account = get_object_or_404(ServiceAccount, pk=pk)
+    form = AdjustmentForm(request.POST or None, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            adjustment = adjustment_request(service_account=account, by=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if adjustment.status == Adjustment.Status.POSTED:
+                messages.success(request, f"Posted: {adjustment}.")
+            else:
+                messages.info(
+                    request,
+                    f"{adjustment} is above the ${settings.ADJUSTMENT_APPROVAL_LIMIT:,.2f} limit: it waits for a "
+                    "supervisor's approval and changes nothing until then.",
+                )
+            return redirect("staff_account", pk=account.pk)
+    summary = account_summary(service_account=account, as_of=local_today())
+    return render(
+        request,
+        "billing/staff_adjustment.html",
+        {"account": account, "form": form, "summary": summary, "limit": settings.ADJUSTMENT_APPROVAL_LIMIT},
+    )
+
+
+@staff_member_required
+@permission_required("billing.approve_adjustment", raise_exception=True)
+def staff_adjustments(request):
+    """The supervisor's queue: adjustments above the limit, to approve or decline."""
+    if request.method == "POST":
+        adjustment = get_object_or_404(Adjustment, pk=request.POST.get("adjustment"))
+        try:
+            if request.POST.get("decision") == "approve":
+                adjustment_approve(adjustment=adjustment, by=request.user)
+                messages.success(request, f"Approved and posted: {adjustment}.")
+            elif request.POST.get("decision") == "decline":
+                adjustment_decline(
+                    adjustment=adjustment, by=request.user, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, f"Declined: {adjustment}.")
+            else:
+                messages.error(request, "Choose approve or decline.")
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return redirect("staff_adjustments")
+    waiting = (
+        Adjustment.objects.filter(status=Adjustment.Status.AWAITING_APPROVAL)
+        .select_related("service_account", "reason", "requested_by")
+        .order_by("requested_at")
+    )
+    return render(request, "billing/staff_adjustments.html", {"waiting": waiting})
+
+
+@staff_member_required
+@permission_required("billing.reverse_adjustment", raise_exception=True)
+@require_POST
+def staff_adjustment_reverse(request, pk: int):
+    adjustment = get_object_or_404(Adjustment, pk=pk)
+    try:
+        adjustment_reverse(adjustment=adjustment, by=request.user, memo=request.POST.get("memo", ""))
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Reversed: {adjustment}.")
+    return redirect(reverse("staff_account", args=[adjustment.service_account_id]) + "#adjustments")

@@ -389,6 +389,8 @@ STAFF_REQUIRE_TWO_FACTOR = env_bool("STAFF_REQUIRE_TWO_FACTOR", default=True)
 # one-person office (the audit trail still shows who did each step).
 TWO_PERSON_RULE = env_bool("TWO_PERSON_RULE", default=True)
 REFUND_APPROVAL_LIMIT = Decimal(os.environ.get("REFUND_APPROVAL_LIMIT", "250.00"))
+# An adjustment (credit, debit, fee waiver, write-off) above this waits for a supervisor.
+ADJUSTMENT_APPROVAL_LIMIT = Decimal(os.environ.get("ADJUSTMENT_APPROVAL_LIMIT", "100.00"))
 
 
 def _origin(url: str) -> str:

@@ -67,6 +67,9 @@ MODEL_PAGES = {
     "mfa.authenticator": (NOBODY, NOBODY, NOBODY, NOBODY),
     "portal.auditevent": (FINANCE_SIDE, NOBODY, NOBODY, NOBODY),
     "portal.outboxtask": (NOBODY, NOBODY, NOBODY, NOBODY),  # superusers only
+    "accounts.accountnote": (ALL_STAFF, NOBODY, NOBODY, NOBODY),  # written on the staff account page
+    "billing.adjustment": (ALL_STAFF, NOBODY, NOBODY, NOBODY),  # asked for on the staff account page
+    "billing.adjustmentreason": (ALL_STAFF, FINANCE_SIDE, FINANCE_SIDE, NOBODY),
     "accounts.user": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "accounts.emaillog": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "accounts.serviceaccount": (ALL_STAFF, NOBODY, CLERK_SIDE, NOBODY),
@@ -106,6 +109,14 @@ STAFF_URLS = {
     "phone_payment_start": (CLERK_SIDE, lambda o: {}),
     "tax_lot": (ALL_STAFF, lambda o: {}),
     "assistance_document": (CLERK_SIDE, lambda o: {"pk": o["document"].pk}),
+    "staff_home": (ALL_STAFF, lambda o: {}),
+    "staff_follow_ups": (ALL_STAFF, lambda o: {}),
+    "staff_account": (ALL_STAFF, lambda o: {"pk": o["account"].pk}),
+    "staff_account_note": (CLERK_SIDE, lambda o: {"pk": o["account"].pk}),
+    "staff_adjustment": (CLERK_SIDE, lambda o: {"pk": o["account"].pk}),
+    "staff_adjustments": ({"supervisor"}, lambda o: {}),
+    "staff_adjustment_reverse": ({"supervisor"}, lambda o: {"pk": o["adjustment"].pk}),
+    "staff_bill_pdf": (ALL_STAFF, lambda o: {"pk": o["bill"].service_account_id, "bill_pk": o["bill"].pk}),
 }
 QUERY = {"admin:certification_export": "?year=2026&format=csv", "tax_lot": "?tax_lot=2S2E"}
 
@@ -207,8 +218,22 @@ def objects(logins):
         status=Refund.Status.AWAITING_APPROVAL,
         created_by=logins["users"]["finance"],
     )
+    from billing.models import Adjustment, AdjustmentReason
+    from billing.tests.factories import BillFactory
+
+    adjustment = Adjustment.objects.create(
+        service_account=account,
+        kind="credit",
+        amount=Decimal("5.00"),
+        reason=AdjustmentReason.objects.first(),
+        memo="Courtesy",
+        status="posted",
+        requested_by=logins["users"]["clerk"],
+    )
     return {
         "account": account,
+        "adjustment": adjustment,
+        "bill": BillFactory(service_account=account),
         "application": application,
         "document": application.documents.first(),
         "dispute": dispute,

@@ -1,0 +1,38 @@
+def staff_account_flags(*, service_account) -> list[tuple[str, str]]:
+    from autopay.models import AutopayEnrollment, BankDraftAgreement
+
+    flags = []
+    for enrollment in AutopayEnrollment.objects.filter(
+        service_account=service_account, status="active"
+    ).select_related("card", "user"):
+        flags.append(
+            (
+                "Card autopay",
+                f"{enrollment.card.brand} ending {enrollment.card.last4}, day {enrollment.draft_day}, "
+                f"by {enrollment.user.email}",
+            )
+        )
+    for agreement in BankDraftAgreement.objects.filter(service_account=service_account, status="active"):
+        flags.append(
+            (
+                "Bank draft",
+                f"{agreement.get_account_type_display()} ending {agreement.account_last4}, the 20th",
+            )
+        )
+    return flags
+
+
+def staff_queues(*, user) -> list[dict]:
+    from django.urls import reverse
+
+    from autopay.models import AutopayDraft
+
+    if not user.has_perm("autopay.view_autopaydraft"):
+        return []
+    return [
+        {
+            "label": "Autopay drafts that failed or were returned",
+            "count": AutopayDraft.objects.filter(status__in=["failed", "returned"]).count(),
+            "url": reverse("admin:autopay_autopaydraft_changelist"),
+        }
+    ]

@@ -1,0 +1,138 @@
+"""The staff home (search and what is waiting) and one page per account with its notes."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from accounts.models import AccountNote
+from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, staff_user
+from billing.tests.factories import BillFactory, post
+
+pytestmark = pytest.mark.django_db
+D = dt.date
+
+
+def signed_in(role: str) -> Client:
+    client = Client()
+    client.force_login(staff_user(role))
+    return client
+
+
+@pytest.fixture
+def accounts():
+    first = ServiceAccountFactory(
+        account_number="300201-01",
+        customer_name="Rosa Martinez",
+        service_address="12 Elm St",
+        tax_lot="2S2E29AB01200",
+        phone="503-555-0101",
+    )
+    second = ServiceAccountFactory(
+        account_number="300202-01", customer_name="Lee Wu", service_address="14 Oak Ave"
+    )
+    AccountLinkFactory(service_account=second, user__email="lee.wu@example.net")
+    return first, second
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("30020101", "300201-01"),  # the number without its dash goes straight to the account
+        ("rosa", "300201-01"),
+        ("Elm", "300201-01"),
+        ("2S2E29AB01200", "300201-01"),
+        ("(503) 555-0101", "300201-01"),
+        ("lee.wu@example", "300202-01"),  # a linked login's email
+    ],
+)
+def test_the_search_finds_an_account_by_what_a_caller_gives(accounts, query, expected):
+    response = signed_in("Clerks").get(reverse("staff_home"), {"q": query})
+    assert response.status_code == 302
+    assert response["Location"] == reverse(
+        "staff_account", args=[ServiceAccountFactory._meta.model.objects.get(account_number=expected).pk]
+    )
+
+
+def test_a_search_with_several_matches_lists_them_and_one_with_none_says_so(accounts):
+    client = signed_in("Clerks")
+    listed = client.get(reverse("staff_home"), {"q": "3002"}).content.decode()
+    assert "2 accounts found" in listed and "Rosa Martinez" in listed and "Lee Wu" in listed
+    assert "No account matches" in client.get(reverse("staff_home"), {"q": "zzz"}).content.decode()
+
+
+def test_the_staff_home_counts_what_waits_for_each_role(accounts):
+    from billing.models import Adjustment, AdjustmentReason
+
+    Adjustment.objects.create(
+        service_account=accounts[0],
+        kind="credit",
+        amount=Decimal("500.00"),
+        reason=AdjustmentReason.objects.first(),
+        memo="Leak",
+        status="awaiting_approval",
+        requested_by=staff_user("Clerks"),
+    )
+    supervisor = signed_in("Supervisors").get(reverse("staff_home")).content.decode()
+    clerk = signed_in("Clerks").get(reverse("staff_home")).content.decode()
+    assert "Adjustments to approve</a>: <strong>1</strong>" in supervisor
+    assert "Adjustments to approve" not in clerk
+    assert "Assistance applications to review" in clerk and "Payment batches to post" in clerk
+    # Staff work from the staff pages: the customer menu is not theirs.
+    assert "My accounts" not in clerk and "Staff home" in clerk
+
+
+def test_the_account_page_shows_the_money_the_history_and_the_notes(accounts):
+    account = accounts[0]
+    post(account, "charge", "60.00", D(2026, 5, 1), D(2026, 5, 20), description="Bill for April 2026")
+    post(account, "payment", "20.00", D(2026, 6, 2), description="Payment")
+    BillFactory(service_account=account)
+    client = signed_in("Clerks")
+
+    saved = client.post(
+        reverse("staff_account_note", args=[account.pk]),
+        {
+            "channel": "phone",
+            "contact": "Rosa",
+            "text": "Will pay Friday",
+            "promised_amount": "$40.00",
+            "promised_on": "2026-07-10",
+            "follow_up_on": "2026-07-11",
+        },
+    )
+    page = client.get(reverse("staff_account", args=[account.pk])).content.decode()
+
+    assert saved.status_code == 302
+    note = AccountNote.objects.get()
+    assert (note.promised_amount, note.promised_on) == (Decimal("40.00"), D(2026, 7, 10))
+    for expected in [
+        "Rosa Martinez",
+        "12 Elm St",
+        "Balance",
+        "$40.00",
+        "Aging",
+        "Will pay Friday",
+        "$40.00 by 07/10/2026",
+        "Paid: Bill for April 2026 $20.00",  # what the payment settled
+        "June 2026 (PDF)",
+        "Access code",
+    ]:
+        assert expected in page, expected
+
+
+def test_a_note_without_text_or_with_half_a_promise_is_refused(accounts):
+    client = signed_in("Clerks")
+    url = reverse("staff_account_note", args=[accounts[0].pk])
+    empty = client.post(url, {"channel": "phone", "text": ""}, follow=True).content.decode()
+    half = client.post(url, {"channel": "phone", "text": "Will pay", "promised_amount": "40"}, follow=True).content.decode()
+    assert not AccountNote.objects.exists()
+    assert "The note was not saved" in empty
+    assert "A promise to pay needs both the amount and the date" in half
+
+
+def test_the_phone_payment_page_shows_the_chosen_account_before_the_card(accounts):
+    post(accounts[0], "charge", "60.00", D(2026, 5, 1), D(2026, 5, 20))
+    page = signed_in("Clerks").get(reverse("phone_payment"), {"account": "300201-01"}).content.decode()
+    assert "Account 300201-01" in page and "Rosa Martinez" in page and "past due $60.00" in page
