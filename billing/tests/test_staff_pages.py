@@ -126,7 +126,9 @@ def test_a_note_without_text_or_with_half_a_promise_is_refused(accounts):
     client = signed_in("Clerks")
     url = reverse("staff_account_note", args=[accounts[0].pk])
     empty = client.post(url, {"channel": "phone", "text": ""}, follow=True).content.decode()
-    half = client.post(url, {"channel": "phone", "text": "Will pay", "promised_amount": "40"}, follow=True).content.decode()
+    half = client.post(
+        url, {"channel": "phone", "text": "Will pay", "promised_amount": "40"}, follow=True
+    ).content.decode()
     assert not AccountNote.objects.exists()
     assert "The note was not saved" in empty
     assert "A promise to pay needs both the amount and the date" in half
