@@ -16,7 +16,7 @@ from billing.services.adjustments import (
     adjustment_request,
     adjustment_reverse,
 )
-from billing.tests.factories import post
+from billing.tests.factories import adjustment_reason, post
 from portal.errors import ApplicationError
 from portal.models import AuditEvent
 
@@ -42,7 +42,7 @@ def balance(account) -> Decimal:
 
 
 def reason(name="Leak credit"):
-    return AdjustmentReason.objects.get(name=name)
+    return adjustment_reason(name)
 
 
 def test_a_credit_up_to_the_limit_posts_at_once_with_its_audit_record(owing):
@@ -190,6 +190,8 @@ def test_the_adjustment_page_refuses_bad_input_and_changes_nothing(owing, change
 
 
 def test_a_retired_reason_is_not_offered(owing):
+    reason("Leak credit")
+    reason("Courtesy credit")
     AdjustmentReason.objects.filter(name="Courtesy credit").update(active=False)
     client = Client()
     client.force_login(owing["clerk"])

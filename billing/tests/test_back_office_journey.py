@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD, STAFF_TOTP_KEY, ServiceAccountFactory, staff_user
 from billing.models import Adjustment, BillingAccount
-from billing.tests.factories import post
+from billing.tests.factories import adjustment_reason, post
 from portal.tests.browser import assert_accessible, new_page, staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -25,6 +25,7 @@ def staff_page(browser, live_server, role: str, email: str):
 
 
 def test_search_account_page_note_adjustment_and_a_supervisors_approval(browser, live_server):
+    adjustment_reason("Leak credit")
     account = ServiceAccountFactory(account_number="300700-01", customer_name="Rosa Martinez")
     post(
         account,

@@ -64,13 +64,14 @@ def test_a_search_with_several_matches_lists_them_and_one_with_none_says_so(acco
 
 
 def test_the_staff_home_counts_what_waits_for_each_role(accounts):
-    from billing.models import Adjustment, AdjustmentReason
+    from billing.models import Adjustment
+    from billing.tests.factories import adjustment_reason
 
     Adjustment.objects.create(
         service_account=accounts[0],
         kind="credit",
         amount=Decimal("500.00"),
-        reason=AdjustmentReason.objects.first(),
+        reason=adjustment_reason(),
         memo="Leak",
         status="awaiting_approval",
         requested_by=staff_user("Clerks"),

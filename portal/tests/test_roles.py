@@ -218,14 +218,14 @@ def objects(logins):
         status=Refund.Status.AWAITING_APPROVAL,
         created_by=logins["users"]["finance"],
     )
-    from billing.models import Adjustment, AdjustmentReason
-    from billing.tests.factories import BillFactory
+    from billing.models import Adjustment
+    from billing.tests.factories import BillFactory, adjustment_reason
 
     adjustment = Adjustment.objects.create(
         service_account=account,
         kind="credit",
         amount=Decimal("5.00"),
-        reason=AdjustmentReason.objects.first(),
+        reason=adjustment_reason(),
         memo="Courtesy",
         status="posted",
         requested_by=logins["users"]["clerk"],
