@@ -1,0 +1,56 @@
+"""Every admin and staff page a clerk or finance user can open, with axe-core on each: the
+lists, an add form where the role may add, and a change (or view) page of a demo record."""
+
+import pytest
+from django.contrib import admin
+from django.core.management import call_command
+from django.urls import reverse
+
+from accounts.models import ServiceAccount
+from accounts.tests.factories import PASSWORD, STAFF_TOTP_KEY, staff_user
+from portal.tests.browser import assert_accessible, new_page, staff_sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def pages_for(user) -> list[str]:
+    """The admin pages this login may open, one record of each model, and the staff pages."""
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    urls = ["/admin/", reverse("staff_home")]
+    for model, model_admin in sorted(admin.site._registry.items(), key=lambda item: item[0]._meta.label):
+        opts = model._meta
+        if not model_admin.has_view_or_change_permission(request):
+            continue
+        urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+        if model_admin.has_add_permission(request):
+            urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_add"))
+        first = model.objects.order_by("pk").first()
+        if first is not None:
+            urls.append(reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[first.pk]))
+    first_account = ServiceAccount.objects.order_by("pk").first()
+    urls.append(reverse("staff_account", args=[first_account.pk]))
+    if user.has_perm("billing.add_adjustment"):
+        urls.append(reverse("staff_adjustment", args=[first_account.pk]))
+    return urls
+
+
+@pytest.mark.parametrize("role", ["Clerks", "Finance"])
+def test_every_staff_page_passes_axe(browser, live_server, role):
+    call_command("seed_demo", accounts=8)
+    email = f"{role.lower()}@utility.example"
+    user = staff_user(role, email=email)
+    page = new_page(browser, live_server.url)
+    staff_sign_in(page, email, PASSWORD, STAFF_TOTP_KEY)
+    failures = []
+    urls = pages_for(user)
+    for url in urls:
+        page.goto(url)
+        try:
+            assert_accessible(page)
+        except AssertionError as exc:
+            failures.append(str(exc))
+    assert len(urls) > 20
+    assert not failures, f"{len(failures)} of {len(urls)} pages:\n" + "\n".join(failures)
