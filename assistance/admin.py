@@ -15,6 +15,7 @@ from assistance.models import (
     IncomeSource,
     PaymentPlan,
 )
+from assistance.selectors import application_case
 from assistance.services.applications import application_approve, application_deny, application_set_status
 from assistance.services.plans import plan_decide
 from portal.adminkit import LabelledTabularInline, label_date_and_time
@@ -77,11 +78,36 @@ class EventInline(LabelledTabularInline):
         return False
 
 
+# Why an application is denied: the code is for the program's counts, the words are what the
+# customer reads, followed by the clerk's own text.
+DENY_REASONS = [
+    ("income", "Income above the program's limit for the household"),
+    ("documents", "Documents missing or not verified"),
+    ("household", "Not the account holder's household"),
+    ("recent", "A credit was received within the last year"),
+    ("other", "Other"),
+]
+
+
 class DenyForm(forms.Form):
+    code = forms.ChoiceField(label="Reason", choices=DENY_REASONS)
     reason = forms.CharField(
-        max_length=300,
+        label="What the customer reads",
+        max_length=240,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="The customer is told this reason.",
+        help_text="Follows the reason above in the email and on the customer's application page.",
+    )
+
+    def text(self) -> str:
+        label = dict(DENY_REASONS)[self.cleaned_data["code"]]
+        return f"{label}: {self.cleaned_data['reason'].strip()}"
+
+
+class DecideForm(forms.Form):
+    documents_verified = forms.BooleanField(
+        label="I verified the photo ID and proof of income of everyone in the household",
+        required=False,
+        help_text="Needed to approve before the verification appointment has taken place.",
     )
 
 
@@ -169,6 +195,11 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
                 self.admin_site.admin_view(self.deny_view),
                 name="assistance_application_deny",
             ),
+            path(
+                "<int:pk>/decide/",
+                self.admin_site.admin_view(self.decide_view),
+                name="assistance_application_decide",
+            ),
         ] + super().get_urls()
 
     def save_model(self, request, obj, form, change):
@@ -198,11 +229,56 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"Application {application.pk}: {done}.", level=messages.SUCCESS)
 
-    @admin.action(description="Approve: post the credit, waive fees, email", permissions=["decide"])
+    @admin.action(
+        description="Approve (appointment held): post the credit, waive fees, email", permissions=["decide"]
+    )
     def approve(self, request, queryset):
+        # The same checks as the Decide page; documents verified early are recorded only there.
         self._each(
             request, queryset, lambda a: application_approve(application=a, by=request.user), "approved"
         )
+
+    def decide_view(self, request, pk):
+        """The case on one page: household, income, the program year's limit and credit, the verdict,
+        the account's balance and the fees approval would waive; then approve, mark assessed or deny."""
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        application = get_object_or_404(
+            AssistanceApplication.objects.select_related("service_account", "applicant"), pk=pk
+        )
+        decide_form = DecideForm(request.POST if request.POST.get("decision") == "approve" else None)
+        deny_form = DenyForm(request.POST if request.POST.get("decision") == "deny" else None, prefix="deny")
+        if request.method == "POST":
+            decision = request.POST.get("decision")
+            try:
+                if decision == "approve" and decide_form.is_valid():
+                    application_approve(
+                        application=application,
+                        by=request.user,
+                        documents_verified=decide_form.cleaned_data["documents_verified"],
+                    )
+                    self.message_user(request, f"Application {application.pk} approved.")
+                    return redirect("admin:assistance_assistanceapplication_change", application.pk)
+                if decision == "assessed":
+                    application_set_status(application=application, status="assessed", by=request.user)
+                    self.message_user(request, f"Application {application.pk} marked assessed.")
+                    return redirect("admin:assistance_application_decide", application.pk)
+                if decision == "deny" and deny_form.is_valid():
+                    application_deny(application=application, by=request.user, reason=deny_form.text())
+                    self.message_user(request, f"Application {application.pk} denied.")
+                    return redirect("admin:assistance_assistanceapplication_change", application.pk)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, level=messages.ERROR)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Decide application {application.pk}",
+            "application": application,
+            "case": application_case(application=application),
+            "decide_form": decide_form,
+            "deny_form": deny_form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/assistance/decide.html", context)
 
     def _mark(self, request, queryset, status):
         self._each(
@@ -231,7 +307,7 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
         form = DenyForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                application_deny(application=application, by=request.user, reason=form.cleaned_data["reason"])
+                application_deny(application=application, by=request.user, reason=form.text())
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
             else:

@@ -1,4 +1,6 @@
 import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -109,3 +111,88 @@ def staff_queues(*, user) -> list[dict]:
             }
         )
     return queues
+
+
+@dataclass(frozen=True)
+class ApplicationCase:
+    """What a clerk reads before deciding an application."""
+
+    members: int
+    household_size: int
+    monthly_income: Decimal
+    program_year: int
+    limit: Decimal | None
+    credit: Decimal
+    eligible: bool
+    verdict: str
+    balance: Decimal
+    past_due: Decimal
+    fees: list  # [(description, unpaid)] that approval waives
+    fees_total: Decimal
+    appointment: str
+    appointment_held: bool
+    recent_credit: bool
+
+
+def application_case(*, application) -> ApplicationCase:
+    from django.utils import timezone
+
+    from assistance.services.applications import verification_held
+    from assistance.services.eligibility import eligibility_check
+    from billing.calendar import local_today
+    from billing.models import LedgerEntry
+    from billing.selectors import account_summary, ledger_description
+    from portal.errors import ApplicationError
+
+    today = local_today()
+    summary = account_summary(service_account=application.service_account, as_of=today)
+    fee_kinds = (LedgerEntry.Kind.LATE_FEE, LedgerEntry.Kind.DOOR_HANGER_FEE)
+    fees = [
+        (ledger_description(kind=i.kind, description=""), i.unpaid)
+        for i in summary.open_items
+        if i.kind in fee_kinds
+    ]
+    try:
+        result = eligibility_check(
+            household_size=application.household_size, monthly_income=application.monthly_income, on=today
+        )
+        limit, credit, eligible = result.limit, result.credit, result.likely_eligible
+        verdict = (
+            f"Eligible: a household of {result.household_size} with ${application.monthly_income:,.2f} a month is at "
+            f"or below the ${result.limit:,.2f} limit; the credit is ${result.credit:,.2f}."
+            if eligible
+            else f"Not eligible by the income table: {result.reason}"
+        )
+    except ApplicationError as exc:
+        limit, credit, eligible, verdict = None, Decimal("0"), False, str(exc.message)
+    held = verification_held(application)
+    if application.appointment_at:
+        when = timezone.localtime(application.appointment_at).strftime("%m/%d/%Y %I:%M %p")
+        appointment = f"{'Held' if held else 'Scheduled for'} {when}"
+    else:
+        appointment = "Not scheduled"
+    since = timezone.now() - dt.timedelta(days=settings.ASSISTANCE_CREDIT_INTERVAL_DAYS)
+    recent = (
+        AssistanceApplication.objects.filter(
+            service_account_id=application.service_account_id, status="approved", reviewed_at__gte=since
+        )
+        .exclude(pk=application.pk)
+        .exists()
+    )
+    return ApplicationCase(
+        members=application.members.count(),
+        household_size=application.household_size,
+        monthly_income=application.monthly_income,
+        program_year=application.program_year,
+        limit=limit,
+        credit=credit,
+        eligible=eligible,
+        verdict=verdict,
+        balance=summary.balance,
+        past_due=summary.past_due,
+        fees=fees,
+        fees_total=sum((amount for _, amount in fees), Decimal("0")),
+        appointment=appointment,
+        appointment_held=held,
+        recent_credit=recent,
+    )

@@ -255,14 +255,21 @@ def application_set_status(
     return application
 
 
+def verification_held(application: AssistanceApplication) -> bool:
+    """Whether the verification appointment (photo ID and proof of income seen) has taken place."""
+    return bool(application.appointment_at and application.appointment_at <= timezone.now())
+
+
 def application_approve(
-    *, application: AssistanceApplication, by: User, note: str = ""
+    *, application: AssistanceApplication, by: User, note: str = "", documents_verified: bool = False
 ) -> AssistanceApplication:
     """Approve once, in one transaction: the credit for the household size posted, unpaid late
     and door-hanger fees waived, conservation materials marked provided; the customer emailed.
 
-    A second approval (a double click, two clerks) finds it approved and does nothing more.
-    One approved credit per account per ASSISTANCE_CREDIT_INTERVAL_DAYS.
+    Before the verification appointment has taken place, only a clerk who records that the
+    documents were verified (`documents_verified`) may approve. A second approval (a double
+    click, two clerks) finds it approved and does nothing more. One approved credit per account
+    per ASSISTANCE_CREDIT_INTERVAL_DAYS.
     """
     today = local_today()
     with transaction.atomic():
@@ -272,6 +279,11 @@ def application_approve(
             return application
         if not application.is_open:
             raise ApplicationError(f"The application is {application.get_status_display().lower()}.")
+        if not (documents_verified or verification_held(application)):
+            raise ApplicationError(
+                "The verification appointment has not taken place: approve from the application's Decide "
+                "page and record that the photo ID and proof of income were verified, or wait for it."
+            )
         since = timezone.now() - dt.timedelta(days=settings.ASSISTANCE_CREDIT_INTERVAL_DAYS)
         recent = AssistanceApplication.objects.filter(
             service_account_id=application.service_account_id, status="approved", reviewed_at__gte=since
@@ -316,7 +328,13 @@ def application_approve(
             application,
             to_status="approved",
             by=by,
-            note=note or f"Credit ${result.credit}; {len(open_fees)} fee(s) waived",
+            note=note
+            or f"Credit ${result.credit}; {len(open_fees)} fee(s) waived"
+            + (
+                "; documents verified by the clerk before the appointment"
+                if not verification_held(application)
+                else ""
+            ),
             changes={
                 "credit": result.credit,
                 "fees_waived": sum((i.unpaid for i in open_fees), Decimal("0")),

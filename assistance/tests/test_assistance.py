@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, UserFactory
@@ -188,8 +189,8 @@ def test_approval_posts_the_credit_waives_fees_and_happens_once(django_capture_o
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        application_approve(application=application, by=clerk)
-        application_approve(application=application, by=clerk)  # a double click
+        application_approve(application=application, by=clerk, documents_verified=True)
+        application_approve(application=application, by=clerk, documents_verified=True)  # a double click
 
     application.refresh_from_db()
     assert (application.status, application.credit_amount, application.conservation_materials_provided) == (
@@ -223,7 +224,7 @@ def test_two_clerks_approving_at_once_post_one_credit():
 
     def approve(clerk):
         try:
-            application_approve(application=application, by=clerk)
+            application_approve(application=application, by=clerk, documents_verified=True)
         except Exception as exc:  # noqa: BLE001 (asserted below)
             errors.append(exc)
         finally:
@@ -245,14 +246,14 @@ def test_one_approved_credit_per_account_per_twelve_months(settings):
     clerk = UserFactory(is_staff=True)
     user = UserFactory()
     account = AccountLinkFactory(user=user).service_account
-    application_approve(application=submit(user, account), by=clerk)
+    application_approve(application=submit(user, account), by=clerk, documents_verified=True)
 
     second = submit(user, account)
     with pytest.raises(ApplicationError, match="within the last 365 days"):
-        application_approve(application=second, by=clerk)
+        application_approve(application=second, by=clerk, documents_verified=True)
 
     settings.ASSISTANCE_CREDIT_INTERVAL_DAYS = 0
-    application_approve(application=second, by=clerk)
+    application_approve(application=second, by=clerk, documents_verified=True)
     assert LedgerEntry.objects.filter(kind="credit").count() == 2
 
 
@@ -279,9 +280,20 @@ def test_clerk_approves_from_the_admin_queue(client):
     user = UserFactory()
     application = submit(user, AccountLinkFactory(user=user).service_account)
     client.force_login(User.objects.get(email="clerk@example.com"))
+    # The bulk action is for applications whose verification appointment has taken place.
+    client.post(
+        reverse("admin:assistance_assistanceapplication_changelist"),
+        {"action": "approve", "_selected_action": [application.pk]},
+    )
+    application.refresh_from_db()
+    assert application.status == "submitted"
+    AssistanceApplication.objects.filter(pk=application.pk).update(
+        appointment_at=timezone.now() - dt.timedelta(hours=2), status="appointment_scheduled"
+    )
 
     queue = client.get(
-        reverse("admin:assistance_assistanceapplication_changelist"), {"status__exact": "submitted"}
+        reverse("admin:assistance_assistanceapplication_changelist"),
+        {"status__exact": "appointment_scheduled"},
     )
     assert application.service_account.account_number in queue.content.decode()
     client.post(
@@ -362,3 +374,62 @@ def test_plan_page_is_for_the_accounts_own_logins(client):
     assert client.get(reverse("payment_plan", args=[account.pk])).status_code == 404
     client.force_login(user)
     assert "Nothing is past due" in client.get(reverse("payment_plan", args=[account.pk])).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_decide_page_shows_the_case_and_approves_only_with_documents_verified(client):
+    from accounts.tests.factories import staff_user
+
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    owing_fees(account)
+    application = submit(user, account, members=3, income="2500.00")
+    client.force_login(staff_user("Clerks"))
+    url = reverse("admin:assistance_application_decide", args=[application.pk])
+
+    page = client.get(url).content.decode()
+    for expected in [
+        "Household",
+        "3 (people listed: 3)",
+        "$2500.00",
+        "Eligible",
+        "the credit is $75.00",
+        "total $40.00",
+        "Not scheduled",
+    ]:
+        assert expected in page, expected
+
+    refused = client.post(url, {"decision": "approve"}, follow=True).content.decode()
+    application.refresh_from_db()
+    assert application.status == "submitted" and "verification appointment has not taken place" in refused
+
+    client.post(url, {"decision": "approve", "documents_verified": "on"})
+    application.refresh_from_db()
+    assert application.status == "approved" and application.credit_amount == Decimal("75.00")
+    assert "documents verified by the clerk" in application.events.get(to_status="approved").note
+
+
+@pytest.mark.django_db
+def test_a_denial_from_the_decide_page_has_a_reason_code_and_the_customers_words(client):
+    from accounts.tests.factories import staff_user
+
+    user = UserFactory()
+    application = submit(user, AccountLinkFactory(user=user).service_account)
+    client.force_login(staff_user("Clerks"))
+    url = reverse("admin:assistance_application_decide", args=[application.pk])
+
+    client.post(url, {"decision": "deny", "deny-code": "documents", "deny-reason": ""})
+    application.refresh_from_db()
+    assert application.status == "submitted"  # the words are required
+
+    client.post(
+        url,
+        {"decision": "deny", "deny-code": "documents", "deny-reason": "The pay stub was for another person."},
+    )
+    application.refresh_from_db()
+    assert application.status == "denied"
+    assert (
+        application.decision_reason
+        == "Documents missing or not verified: The pay stub was for another person."
+    )
+    assert "The pay stub was for another person" in mail.outbox[-1].body

@@ -65,12 +65,13 @@ def test_apply_clerk_approves_customer_sees_the_credit(page, browser, live_serve
     assert_accessible(clerk)
     clerk.goto("/admin/assistance/assistanceapplication/?status__exact=submitted")
     assert_accessible(clerk)
-    clerk.locator(f"input[name=_selected_action][value='{application.pk}']").check()
-    clerk.locator("select[name=action]").select_option("approve")
-    clerk.get_by_role("button", name="Go").click()
-    expect(clerk.get_by_text(f"Application {application.pk}: approved.")).to_be_visible()
-    assert_accessible(clerk)
     clerk.goto(f"/admin/assistance/assistanceapplication/{application.pk}/change/")
+    clerk.get_by_role("link", name="Decide…").click()
+    expect(clerk.get_by_text("the credit is $50.00")).to_be_visible()  # the case, read before deciding
+    assert_accessible(clerk)
+    clerk.get_by_label("I verified the photo ID and proof of income", exact=False).check()
+    clerk.get_by_role("button", name="Approve the application").click()
+    expect(clerk.get_by_text(f"Application {application.pk} approved.")).to_be_visible()
     assert_accessible(clerk)
 
     page.reload()

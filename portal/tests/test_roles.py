@@ -103,6 +103,7 @@ STAFF_URLS = {
     "admin:billing_refund_approve": ({"supervisor"}, lambda o: {"pk": o["refund"].pk}),
     "admin:billing_refund_decline": ({"supervisor"}, lambda o: {"pk": o["refund"].pk}),
     "admin:assistance_application_deny": (CLERK_SIDE, lambda o: {"pk": o["application"].pk}),
+    "admin:assistance_application_decide": (CLERK_SIDE, lambda o: {"pk": o["application"].pk}),
     "admin:certification_export": (FINANCE_SIDE, lambda o: {}),
     "admin:certification_dispute_resolve": (ALL_STAFF, lambda o: {"pk": o["dispute"].pk}),
     "phone_payment": (CLERK_SIDE, lambda o: {}),

@@ -34,6 +34,12 @@ def pages_for(user) -> list[str]:
     urls.append(reverse("staff_account", args=[first_account.pk]))
     if user.has_perm("billing.add_adjustment"):
         urls.append(reverse("staff_adjustment", args=[first_account.pk]))
+    if user.has_perm("assistance.decide_assistanceapplication"):
+        from assistance.models import AssistanceApplication
+
+        application = AssistanceApplication.objects.order_by("pk").first()
+        urls.append(reverse("admin:assistance_application_decide", args=[application.pk]))
+    urls.append(reverse("staff_follow_ups"))
     return urls
 
 
