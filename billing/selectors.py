@@ -395,3 +395,64 @@ def ledger_with_running_balance(*, service_account: ServiceAccount) -> list[Ledg
         balance += entry.amount
         lines.append(LedgerLine(entry=entry, balance=balance, settled=settled.get(entry.id, [])))
     return lines[::-1]
+
+
+@dataclass(frozen=True)
+class WorklistRow:
+    account: ServiceAccount
+    past_due: Decimal
+    oldest_due: dt.date
+    last_note: object  # accounts.AccountNote | None
+    promise_broken: bool
+
+
+def delinquent_worklist(*, today: dt.date, limit: int = 200) -> list[WorklistRow]:
+    """Past-due accounts to call, oldest and largest first. An account with a promise to pay whose
+    date has not passed is left off; the day after the date, if what was promised has not been
+    paid since the note, it comes back marked as a broken promise."""
+    from accounts.models import AccountNote
+
+    account_ids = (
+        LedgerEntry.objects.filter(amount__gt=0, due_date__lt=today)
+        .values_list("service_account_id", flat=True)
+        .distinct()
+    )
+    items = open_items_for_accounts(account_ids=account_ids, as_of=today)
+    owing = {pk: i for pk, i in items.items() if past_due_total(i, as_of=today) > 0}
+    latest_notes = {}
+    for note in AccountNote.objects.filter(service_account_id__in=list(owing)).order_by(
+        "service_account_id", "-created_at"
+    ):
+        latest_notes.setdefault(note.service_account_id, note)
+    promises = {}
+    for note in AccountNote.objects.filter(
+        service_account_id__in=list(owing), promised_on__isnull=False
+    ).order_by("service_account_id", "-created_at"):
+        promises.setdefault(note.service_account_id, note)
+    accounts = ServiceAccount.objects.in_bulk(list(owing))
+    rows = []
+    for pk, open_list in owing.items():
+        promise = promises.get(pk)
+        broken = False
+        if promise is not None:
+            if promise.promised_on >= today:
+                continue  # promised, not yet due: off the list until the day after
+            paid = -(
+                LedgerEntry.objects.filter(
+                    service_account_id=pk, kind=LedgerEntry.Kind.PAYMENT, created_at__gte=promise.created_at
+                ).aggregate(total=Sum("amount"))["total"]
+                or ZERO
+            )
+            broken = paid < promise.promised_amount
+        overdue = [i for i in open_list if days_past_due(i.due_date, today) > 0]
+        rows.append(
+            WorklistRow(
+                account=accounts[pk],
+                past_due=past_due_total(open_list, as_of=today),
+                oldest_due=min(i.due_date for i in overdue),
+                last_note=latest_notes.get(pk),
+                promise_broken=broken,
+            )
+        )
+    rows.sort(key=lambda r: (r.oldest_due, -r.past_due, r.account.account_number))
+    return rows[:limit]

@@ -32,6 +32,7 @@ urlpatterns += [
 urlpatterns += [
     path("staff/", staff.staff_home, name="staff_home"),
     path("staff/follow-ups/", staff.staff_follow_ups, name="staff_follow_ups"),
+    path("staff/delinquent/", staff.staff_worklist, name="staff_worklist"),
     path("staff/adjustments/", staff.staff_adjustments, name="staff_adjustments"),
     path(
         "staff/adjustments/<int:pk>/reverse/", staff.staff_adjustment_reverse, name="staff_adjustment_reverse"

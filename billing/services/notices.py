@@ -42,3 +42,59 @@ def bills_send_ready_notices(*, bill_ids: list[int]) -> int:
         )
         announced += 1
     return announced
+
+
+def delinquent_offer_send(*, service_account, by) -> int:
+    """A clerk following up a past-due account offers a payment plan and bill assistance: the
+    linked logins (and the account's own email) are emailed in their language, and the offer is
+    noted on the account's contact log. Returns how many emails went."""
+    from accounts.models import AccountNote
+    from billing.calendar import local_today
+    from billing.selectors import account_past_due
+    from portal.errors import ApplicationError
+    from portal.money import money
+
+    if not by.has_perm("accounts.add_accountnote"):
+        raise ApplicationError("Your role cannot contact customers about their accounts.")
+    past_due = account_past_due(service_account=service_account, as_of=local_today())
+    users = users_for_account(service_account=service_account)
+    addresses = [service_account.email] if service_account.email else []
+    if not users and not addresses:
+        raise ApplicationError(
+            f"Account {service_account.account_number} has no email: call, or print the past-due letter."
+        )
+    sent = email_send(
+        kind=NotificationKind.PAST_DUE,
+        subject=format_lazy(
+            _("Help with the past-due balance on account {number}"), number=service_account.account_number
+        ),
+        template="emails/notice",
+        context={
+            "lines": [
+                format_lazy(
+                    _("Account {number} has {amount} past due."),
+                    number=service_account.account_number,
+                    amount=money(past_due),
+                ),
+                _(
+                    "If it is hard to pay it all at once, we can spread it over monthly payments with a payment "
+                    "plan, and you may qualify for bill assistance, a credit on your bill."
+                ),
+                format_lazy(_("Call us at {phone}, or ask online."), phone=settings.UTILITY_PHONE),
+            ],
+            "link": settings.PORTAL_BASE_URL + reverse("service_account_detail", args=[service_account.pk]),
+            "link_text": _("See the account and the options"),
+        },
+        users=users,
+        addresses=addresses,
+        required=True,
+        reference=f"offer:{service_account.pk}:{local_today().isoformat()}",
+        account_number=service_account.account_number,
+    )
+    AccountNote.objects.create(
+        service_account=service_account,
+        author=by,
+        channel=AccountNote.Channel.EMAIL,
+        text=f"Emailed the payment plan and bill assistance offer ({money(past_due)} past due).",
+    )
+    return sent

@@ -139,3 +139,45 @@ def test_the_phone_payment_page_shows_the_chosen_account_before_the_card(account
     post(accounts[0], "charge", "60.00", D(2026, 5, 1), D(2026, 5, 20))
     page = signed_in("Clerks").get(reverse("phone_payment"), {"account": "300201-01"}).content.decode()
     assert "Account 300201-01" in page and "Rosa Martinez" in page and "past due $60.00" in page
+
+
+def test_the_worklist_puts_oldest_and_largest_first_and_keeps_a_promise_off_until_it_is_broken(time_machine):
+    from django.core import mail
+
+    from accounts.services import account_note_add
+    from billing.selectors import delinquent_worklist
+
+    time_machine.move_to(dt.datetime(2026, 7, 1, 18, tzinfo=dt.UTC), tick=False)
+    old = ServiceAccountFactory(account_number="300301-01")
+    post(old, "charge", "50.00", D(2026, 4, 1), D(2026, 4, 20))
+    big = ServiceAccountFactory(account_number="300302-01", email="big@example.net")
+    post(big, "charge", "400.00", D(2026, 5, 1), D(2026, 5, 20))
+    small = ServiceAccountFactory(account_number="300303-01")
+    post(small, "charge", "40.00", D(2026, 5, 1), D(2026, 5, 20))
+    promised = ServiceAccountFactory(account_number="300304-01")
+    post(promised, "charge", "90.00", D(2026, 5, 1), D(2026, 5, 20))
+    clerk = staff_user("Clerks")
+    account_note_add(
+        service_account=promised,
+        by=clerk,
+        text="Will pay Friday",
+        promised_amount=Decimal("90.00"),
+        promised_on=D(2026, 7, 3),
+    )
+
+    numbers = [row.account.account_number for row in delinquent_worklist(today=D(2026, 7, 1))]
+    assert numbers == ["300301-01", "300302-01", "300303-01"]  # the promise is not due yet
+
+    back = delinquent_worklist(today=D(2026, 7, 4))  # the day after: not paid, so back, marked
+    assert [r.promise_broken for r in back if r.account == promised] == [True]
+
+    client = Client()
+    client.force_login(clerk)
+    page = client.get(reverse("staff_worklist")).content.decode()
+    assert page.index("300301-01") < page.index("300302-01") < page.index("300303-01")
+    client.post(reverse("staff_worklist"), {"account": big.pk})
+    assert [m.to for m in mail.outbox] == [["big@example.net"]]
+    assert "payment plan" in mail.outbox[0].body and "$400.00" in mail.outbox[0].body
+    assert AccountNote.objects.filter(service_account=big, channel="email").exists()
+    refused = client.post(reverse("staff_worklist"), {"account": old.pk}, follow=True).content.decode()
+    assert "has no email" in refused

@@ -22,13 +22,14 @@ from billing.calendar import local_today
 from billing.hooks import STAFF_ACCOUNT_FLAGS, STAFF_QUEUES
 from billing.models import Adjustment, AdjustmentReason, Bill, BillingAccount, LedgerEntry, Payment
 from billing.pdf import bill_pdf_cached
-from billing.selectors import account_summary, ledger_with_running_balance
+from billing.selectors import account_summary, delinquent_worklist, ledger_with_running_balance
 from billing.services.adjustments import (
     adjustment_approve,
     adjustment_decline,
     adjustment_request,
     adjustment_reverse,
 )
+from billing.services.notices import delinquent_offer_send
 from billing.services.payments import MINIMUM_PAYMENT
 from billing.views.payments import _start
 from portal.errors import ApplicationError
@@ -130,6 +131,14 @@ def _billing_queues(*, user) -> list[dict]:
                     status__in=[Payment.Status.PENDING, Payment.Status.REQUIRES_ACTION], created_at__lt=stuck
                 ).count(),
                 "url": reverse("admin:billing_payment_changelist") + "?status__exact=pending",
+            }
+        )
+    if user.has_perm("accounts.add_accountnote"):
+        queues.append(
+            {
+                "label": "Delinquent accounts to follow up",
+                "count": len(delinquent_worklist(today=local_today(), limit=10_000)),
+                "url": reverse("staff_worklist"),
             }
         )
     if user.has_perm("accounts.view_accountnote"):
@@ -361,3 +370,25 @@ def staff_adjustment_reverse(request, pk: int):
     else:
         messages.success(request, f"Reversed: {adjustment}.")
     return redirect(reverse("staff_account", args=[adjustment.service_account_id]) + "#adjustments")
+
+
+# --- the delinquent accounts to follow up ----------------------------------------------------
+
+
+@staff_member_required
+@permission_required("accounts.add_accountnote", raise_exception=True)
+def staff_worklist(request):
+    """Past-due accounts to call, oldest and largest first, with the last contact and any promise."""
+    if request.method == "POST":
+        account = get_object_or_404(ServiceAccount, pk=request.POST.get("account"))
+        try:
+            delinquent_offer_send(service_account=account, by=request.user)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                f"The payment plan and assistance offer was emailed for account {account.account_number}.",
+            )
+        return redirect("staff_worklist")
+    return render(request, "billing/staff_worklist.html", {"rows": delinquent_worklist(today=local_today())})

@@ -112,6 +112,7 @@ STAFF_URLS = {
     "assistance_document": (CLERK_SIDE, lambda o: {"pk": o["document"].pk}),
     "staff_home": (ALL_STAFF, lambda o: {}),
     "staff_follow_ups": (ALL_STAFF, lambda o: {}),
+    "staff_worklist": (CLERK_SIDE, lambda o: {}),
     "staff_account": (ALL_STAFF, lambda o: {"pk": o["account"].pk}),
     "staff_account_note": (CLERK_SIDE, lambda o: {"pk": o["account"].pk}),
     "staff_adjustment": (CLERK_SIDE, lambda o: {"pk": o["account"].pk}),

@@ -40,6 +40,8 @@ def pages_for(user) -> list[str]:
         application = AssistanceApplication.objects.order_by("pk").first()
         urls.append(reverse("admin:assistance_application_decide", args=[application.pk]))
     urls.append(reverse("staff_follow_ups"))
+    if user.has_perm("accounts.add_accountnote"):
+        urls.append(reverse("staff_worklist"))
     return urls
 
 
