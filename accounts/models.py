@@ -139,6 +139,7 @@ class ServiceAccount(models.Model):
         ]
         permissions = [
             ("change_account_identity", "Can change an account's number, tax lot and customer name"),
+            ("open_close_account", "Can open an account and close one with a final bill"),
         ]
         constraints = [
             models.CheckConstraint(

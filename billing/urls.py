@@ -37,7 +37,9 @@ urlpatterns += [
     path(
         "staff/adjustments/<int:pk>/reverse/", staff.staff_adjustment_reverse, name="staff_adjustment_reverse"
     ),
+    path("staff/accounts/open/", staff.staff_account_open, name="staff_account_open"),
     path("staff/accounts/<int:pk>/", staff.staff_account, name="staff_account"),
+    path("staff/accounts/<int:pk>/close/", staff.staff_account_close, name="staff_account_close"),
     path("staff/accounts/<int:pk>/notes/", staff.staff_account_note, name="staff_account_note"),
     path("staff/accounts/<int:pk>/adjustment/", staff.staff_adjustment, name="staff_adjustment"),
     path("staff/accounts/<int:pk>/bills/<int:bill_pk>/pdf/", staff.staff_bill_pdf, name="staff_bill_pdf"),

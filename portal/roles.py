@@ -86,6 +86,7 @@ CAPABILITIES: dict[str, list[str]] = {
     ],
     "change account numbers, tax lots and customer names": ["accounts.change_account_identity"],
     "write account notes": ["accounts.add_accountnote"],
+    "open accounts and close them with a final bill": ["accounts.open_close_account"],
     "post adjustments up to the approval limit": ["billing.add_adjustment"],
     "approve adjustments above the limit": ["billing.approve_adjustment"],
     "reverse adjustments": ["billing.reverse_adjustment"],
@@ -111,6 +112,7 @@ CLERKS = [
     "resolve disputes",
     "write account notes",
     "post adjustments up to the approval limit",
+    "open accounts and close them with a final bill",
 ]
 
 # Finance reads everything but applicants' documents, and does not decide applications or

@@ -3,6 +3,7 @@ adjustments and their approval, and taking a caller's card by phone in Stripe's 
 
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 from django import forms
 from django.conf import settings
@@ -31,6 +32,7 @@ from billing.services.adjustments import (
 )
 from billing.services.notices import delinquent_offer_send
 from billing.services.payments import MINIMUM_PAYMENT
+from billing.services.service_changes import service_account_close, service_account_open
 from billing.views.payments import _start
 from portal.errors import ApplicationError
 from portal.money import parse_money_typed
@@ -392,3 +394,112 @@ def staff_worklist(request):
             )
         return redirect("staff_worklist")
     return render(request, "billing/staff_worklist.html", {"rows": delinquent_worklist(today=local_today())})
+
+
+# --- opening and closing accounts -------------------------------------------------------------
+
+
+class OpenAccountForm(forms.Form):
+    customer_name = forms.CharField(label="Customer name", max_length=200)
+    service_address = forms.CharField(label="Service address (street)", max_length=200)
+    service_city = forms.CharField(label="City", max_length=100)
+    service_state = forms.CharField(label="State", max_length=2, initial="OR")
+    service_zip = forms.RegexField(
+        label="Service ZIP code",
+        regex=r"^[0-9]{5}$",
+        error_messages={"invalid": "Enter 5 digits, like 97045."},
+    )
+    tax_lot = forms.CharField(label="Tax lot", max_length=64)
+    email = forms.EmailField(label="Email", required=False)
+    phone = forms.CharField(label="Phone", max_length=40, required=False)
+    sewer_units = forms.DecimalField(
+        label="Sewer units (blank: none)",
+        required=False,
+        min_value=Decimal("0.001"),
+        max_digits=10,
+        decimal_places=3,
+    )
+    surface_water_units = forms.DecimalField(
+        label="Surface water units (blank: none)",
+        required=False,
+        min_value=Decimal("0.001"),
+        max_digits=10,
+        decimal_places=3,
+    )
+    water = forms.BooleanField(label="Metered water", required=False)
+
+
+@staff_member_required
+@permission_required("accounts.open_close_account", raise_exception=True)
+def staff_account_open(request):
+    form = OpenAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = service_account_open(by=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Account {account.account_number} is open.")
+            return redirect("staff_account", pk=account.pk)
+    return render(request, "billing/staff_account_open.html", {"form": form})
+
+
+class CloseAccountForm(forms.Form):
+    stop_on = forms.DateField(
+        label="Stop date (the last day served)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    final_read = forms.DecimalField(
+        label="Final meter read: CCF used since the last bill (water accounts)",
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=10,
+        decimal_places=2,
+    )
+    forwarding_address = forms.CharField(
+        label="Forwarding address (street), for the final bill", max_length=200, required=False
+    )
+    forwarding_city = forms.CharField(label="Forwarding city", max_length=100, required=False)
+    forwarding_state = forms.CharField(label="Forwarding state", max_length=2, required=False)
+    forwarding_zip = forms.RegexField(
+        label="Forwarding ZIP code", regex=r"^[0-9]{5}(-[0-9]{4})?$", required=False
+    )
+
+    def forwarding(self, account) -> dict:
+        data = self.cleaned_data
+        parts = [data.get(f"forwarding_{name}") for name in ("address", "city", "state", "zip")]
+        if not any(parts):
+            return {}
+        if not all(parts):
+            raise ApplicationError("A forwarding address needs the street, city, state and ZIP code.")
+        return {
+            "mailing_name": account.customer_name,
+            "mailing_address": parts[0],
+            "mailing_city": parts[1],
+            "mailing_state": parts[2].upper(),
+            "mailing_zip": parts[3],
+        }
+
+
+@staff_member_required
+@permission_required("accounts.open_close_account", raise_exception=True)
+def staff_account_close(request, pk: int):
+    account = get_object_or_404(ServiceAccount, pk=pk)
+    form = CloseAccountForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            bill = service_account_close(
+                service_account=account,
+                stop_on=form.cleaned_data["stop_on"],
+                final_read=form.cleaned_data["final_read"],
+                forwarding=form.forwarding(account),
+                by=request.user,
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                f"Account {account.account_number} is closed; the final bill is ${bill.total_due:,.2f}.",
+            )
+            return redirect("staff_account", pk=account.pk)
+    return render(request, "billing/staff_account_close.html", {"account": account, "form": form})

@@ -114,6 +114,8 @@ STAFF_URLS = {
     "staff_follow_ups": (ALL_STAFF, lambda o: {}),
     "staff_worklist": (CLERK_SIDE, lambda o: {}),
     "staff_account": (ALL_STAFF, lambda o: {"pk": o["account"].pk}),
+    "staff_account_open": (CLERK_SIDE, lambda o: {}),
+    "staff_account_close": (CLERK_SIDE, lambda o: {"pk": o["account"].pk}),
     "staff_account_note": (CLERK_SIDE, lambda o: {"pk": o["account"].pk}),
     "staff_adjustment": (CLERK_SIDE, lambda o: {"pk": o["account"].pk}),
     "staff_adjustments": ({"supervisor"}, lambda o: {}),

@@ -1,0 +1,250 @@
+"""Opening an account and closing one with a final bill, as a clerk does for a move in or out.
+
+The final bill covers every day served since the last bill: whole months at the monthly charges
+and the last month prorated by days (days served ÷ days in the month), with the final meter read
+for water. It is one charge on the ledger and one bill, like any other.
+"""
+
+import calendar
+import datetime as dt
+import re
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import NotificationKind, ServiceAccount, User
+from accounts.notifications import email_send, users_for_account
+from billing.calendar import add_months, local_today
+from billing.models import AccountService, Bill, BillLine, LedgerEntry, Service
+from billing.selectors import ledger_rows_for_account, open_items, past_due_total
+from billing.services.bills import SERVICE_ORDER, bill_line_amount, rates_in_force
+from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
+from portal.audit import audit_record
+from portal.errors import ApplicationError
+from portal.i18n import local_date
+from portal.money import ZERO, money, quantize_money
+
+FINAL_BILL_DUE_DAYS = 20
+
+
+def account_number_next() -> str:
+    """The next account number: one more than the largest "NNNNNN-01" in use."""
+    numbers = ServiceAccount.objects.filter(account_number__regex=r"^[0-9]+-[0-9]{2}$").values_list(
+        "account_number", flat=True
+    )
+    largest = max((int(n.split("-")[0]) for n in numbers), default=99999)
+    return f"{largest + 1:06d}-01"
+
+
+def service_account_open(
+    *,
+    by: User,
+    customer_name: str,
+    service_address: str,
+    service_city: str,
+    service_state: str,
+    service_zip: str,
+    tax_lot: str,
+    email: str = "",
+    phone: str = "",
+    sewer_units: Decimal | None = None,
+    surface_water_units: Decimal | None = None,
+    water: bool = False,
+    mailing: dict | None = None,
+) -> ServiceAccount:
+    """Open a service account with a number the portal assigns and the services it takes."""
+    if not by.has_perm("accounts.open_close_account"):
+        raise ApplicationError("Your role cannot open accounts.")
+    if not re.fullmatch(r"[0-9]{5}", service_zip or ""):
+        raise ApplicationError("Enter the service ZIP code: 5 digits.")
+    if not any([sewer_units, surface_water_units, water]):
+        raise ApplicationError("Choose at least one service the property takes.")
+    with transaction.atomic():
+        account = ServiceAccount.objects.create(
+            account_number=account_number_next(),
+            customer_name=customer_name.strip(),
+            service_address=service_address.strip(),
+            service_city=service_city.strip(),
+            service_state=(service_state or "").strip().upper() or "OR",
+            service_zip=service_zip,
+            tax_lot=tax_lot.strip(),
+            email=email.strip(),
+            phone=phone.strip(),
+            **(mailing or {}),
+        )
+        for service, units in [(Service.SEWER, sewer_units), (Service.SURFACE_WATER, surface_water_units)]:
+            if units:
+                AccountService.objects.create(service_account=account, service=service, units=units)
+        if water:
+            AccountService.objects.create(service_account=account, service=Service.WATER, units=Decimal("1"))
+        audit_record(
+            actor=by,
+            action="account.open",
+            target=account,
+            summary=f"{by.email} opened account {account.account_number} for {account.customer_name}",
+            account_number=account.account_number,
+        )
+    return account
+
+
+def _final_lines(
+    account: ServiceAccount, *, first_month: dt.date, stop_on: dt.date, final_read: Decimal | None
+):
+    taken = list(AccountService.objects.filter(service_account=account))
+    if not taken:
+        raise ApplicationError("The account takes no service: there is nothing to bill.")
+    has_water = any(s.service == Service.WATER for s in taken)
+    if has_water and final_read is None:
+        raise ApplicationError(
+            "Enter the final meter read (CCF used since the last bill): the account has water."
+        )
+    lines = []
+    month = first_month
+    last_month = stop_on.replace(day=1)
+    while month <= last_month:
+        rates = rates_in_force(period=month)
+        days_in_month = calendar.monthrange(month.year, month.month)[1]
+        days = stop_on.day if month == last_month else days_in_month
+        share = Decimal(days) / Decimal(days_in_month)
+        for item in sorted(taken, key=lambda s: SERVICE_ORDER.index(s.service)):
+            schedule = rates.get(item.service)
+            if schedule is None:
+                raise ApplicationError(
+                    f"No {Service(item.service).label.lower()} rate is in force for {month:%Y-%m}."
+                )
+            consumption = final_read if item.service == Service.WATER and month == last_month else None
+            monthly = quantize_money(item.units * schedule.monthly_charge_per_unit * share)
+            amount = monthly + (
+                bill_line_amount(units=Decimal("0"), schedule=schedule, consumption_ccf=consumption)
+                if consumption
+                else ZERO
+            )
+            served = (
+                f"{month:%B %Y}"
+                if days == days_in_month
+                else f"{month:%B} 1-{days}, {month:%Y} ({days} of {days_in_month} days)"
+            )
+            lines.append(
+                BillLine(
+                    position=len(lines) + 1,
+                    description=f"{Service(item.service).label} service, {served}"[:200],
+                    service=item.service,
+                    units=quantize_money(item.units * share),
+                    monthly_charge_per_unit=schedule.monthly_charge_per_unit,
+                    consumption_ccf=consumption,
+                    charge_per_ccf=schedule.charge_per_ccf if consumption is not None else None,
+                    rate_schedule=schedule,
+                    amount=amount,
+                )
+            )
+        month = add_months(month, 1)
+    return lines
+
+
+def service_account_close(
+    *,
+    service_account: ServiceAccount,
+    stop_on: dt.date,
+    by: User,
+    final_read: Decimal | None = None,
+    forwarding: dict | None = None,
+) -> Bill:
+    """Stop service on `stop_on` and issue the final bill; the account is closed. A forwarding
+    address becomes the mailing address, so the final bill and any letter reach the customer."""
+    if not by.has_perm("accounts.open_close_account"):
+        raise ApplicationError("Your role cannot close accounts.")
+    today = local_today()
+    if stop_on > today:
+        raise ApplicationError("The stop date is in the future: close the account on or after it.")
+    with transaction.atomic():
+        billing_accounts_lock(service_account_ids=[service_account.pk])
+        account = ServiceAccount.objects.select_for_update().get(pk=service_account.pk)
+        if account.status == ServiceAccount.Status.CLOSED:
+            raise ApplicationError(f"Account {account.account_number} is closed already.")
+        last = Bill.objects.filter(service_account=account).order_by("-period").first()
+        first_month = add_months(last.period, 1) if last else stop_on.replace(day=1)
+        if stop_on < first_month:
+            raise ApplicationError(
+                f"The account is billed through {first_month - dt.timedelta(days=1):%m/%d/%Y}: "
+                "choose a stop date after that."
+            )
+        lines = _final_lines(account, first_month=first_month, stop_on=stop_on, final_read=final_read)
+        total = sum((line.amount for line in lines), ZERO)
+        due = today + dt.timedelta(days=FINAL_BILL_DUE_DAYS)
+        (charge,) = ledger_post(
+            postings=[
+                Posting(
+                    service_account_id=account.pk,
+                    kind=LedgerEntry.Kind.CHARGE,
+                    amount=total,
+                    posted_on=today,
+                    due_date=due,
+                    description=f"Final bill, service to {stop_on:%m/%d/%Y}",
+                    source_key=f"final:{account.pk}",
+                )
+            ]
+        )
+        since = last.issued_on if last else dt.date.min
+        entries = LedgerEntry.objects.filter(service_account=account)
+        previous = entries.filter(posted_on__lte=since).aggregate(total=Sum("amount"))["total"] or ZERO
+        window = entries.filter(posted_on__gt=since, posted_on__lte=today)
+        paid = -(window.filter(amount__lt=0).aggregate(total=Sum("amount"))["total"] or ZERO)
+        new = window.filter(amount__gt=0).aggregate(total=Sum("amount"))["total"] or ZERO
+        rows = ledger_rows_for_account(service_account_id=account.pk)
+        bill = Bill.objects.create(
+            service_account=account,
+            period=stop_on.replace(day=1),
+            issued_on=today,
+            due_date=due,
+            previous_balance=previous,
+            payments_and_credits=paid,
+            new_charges=new,
+            total_due=previous - paid + new,
+            past_due_amount=past_due_total(open_items(rows, as_of=today), as_of=today),
+            ledger_entry=charge,
+            notes="Final bill: service stopped on " + f"{stop_on:%m/%d/%Y}.",
+        )
+        for line in lines:
+            line.bill = bill
+        BillLine.objects.bulk_create(lines)
+        account.status = ServiceAccount.Status.CLOSED
+        for name, value in (forwarding or {}).items():
+            setattr(account, name, value)
+        account.save()
+        audit_record(
+            actor=by,
+            action="account.close",
+            target=account,
+            summary=f"{by.email} closed account {account.account_number}: service to {stop_on:%m/%d/%Y}, "
+            f"final bill ${total:,.2f}",
+            changes={"stop_on": stop_on.isoformat(), "final_charges": str(total)},
+            account_number=account.account_number,
+        )
+    email_send(
+        kind=NotificationKind.BILL_READY,
+        subject=format_lazy(_("Your final bill for account {number}"), number=account.account_number),
+        template="emails/notice",
+        context={
+            "lines": [
+                format_lazy(
+                    _("Service at {address} stopped on {date}."),
+                    address=account.service_address,
+                    date=local_date(stop_on),
+                ),
+                format_lazy(
+                    _("Your final bill is {amount}, due {date}."),
+                    amount=money(bill.total_due),
+                    date=local_date(bill.due_date),
+                ),
+            ]
+        },
+        users=users_for_account(service_account=account),
+        addresses=[account.email] if account.email else [],
+        required=True,
+        reference=f"final:{account.pk}",
+        account_number=account.account_number,
+    )
+    return bill
