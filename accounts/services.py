@@ -314,3 +314,45 @@ def account_note_add(
         promised_on=promised_on,
         follow_up_on=follow_up_on,
     )
+
+
+CONTACT_FIELDS = ["phone", "mailing_name", "mailing_address", "mailing_city", "mailing_state", "mailing_zip"]
+
+
+def service_account_contact_update(*, service_account: ServiceAccount, user: User, values: dict) -> list[str]:
+    """A linked customer keeps the phone and mailing address current. Every linked login hears of
+    a new mailing address (paper bills and letters go there). Returns the fields that changed."""
+    changed = [name for name in CONTACT_FIELDS if (values.get(name) or "") != getattr(service_account, name)]
+    if not changed:
+        return []
+    with transaction.atomic():
+        for name in changed:
+            setattr(service_account, name, (values.get(name) or "").strip())
+        service_account.save(update_fields=[*changed, "updated_at"])
+    if any(name.startswith("mailing") for name in changed):
+        where = ", ".join(service_account.mail_to[1:])
+        email_send(
+            kind=LOGIN,
+            subject=format_lazy(
+                _("The mailing address of account {number} changed"), number=service_account.account_number
+            ),
+            template="emails/notice",
+            context={
+                "lines": [
+                    format_lazy(
+                        _(
+                            "{email} changed where bills and letters for account {number} are mailed: {address}."
+                        ),
+                        email=mask_email(user.email),
+                        number=service_account.account_number,
+                        address=where,
+                    ),
+                    _("If you did not expect this, call us."),
+                ]
+            },
+            users=users_for_account(service_account=service_account),
+            required=True,
+            reference=f"contact:{service_account.pk}",
+            account_number=service_account.account_number,
+        )
+    return changed

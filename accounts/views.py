@@ -7,10 +7,15 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage
 
-from accounts.forms import LinkServiceAccountForm, NotificationPreferencesForm
+from accounts.forms import ContactDetailsForm, LinkServiceAccountForm, NotificationPreferencesForm
 from accounts.notifications import notification_switches, notification_switches_set
 from accounts.selectors import account_number_key, service_account_get_for_user
-from accounts.services import service_account_link, service_account_unlink
+from accounts.services import (
+    CONTACT_FIELDS,
+    service_account_contact_update,
+    service_account_link,
+    service_account_unlink,
+)
 from portal.errors import ApplicationError
 
 LINK_RATE_GROUP = "service-account-link"
@@ -136,3 +141,21 @@ def notification_preferences(request):
         messages.success(request, _("Your email choices are saved."))
         return redirect("notification_preferences")
     return render(request, "accounts/notification_preferences.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def contact_details(request, pk: int):
+    account = service_account_get_for_user(user=request.user, pk=pk)
+    initial = {name: getattr(account, name) for name in CONTACT_FIELDS}
+    form = ContactDetailsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        changed = service_account_contact_update(
+            service_account=account, user=request.user, values=form.cleaned_data
+        )
+        if changed:
+            messages.success(request, _("Your contact details are saved."))
+        else:
+            messages.info(request, _("Nothing changed."))
+        return redirect("service_account_detail", pk=account.pk)
+    return render(request, "accounts/contact_details.html", {"account": account, "form": form})

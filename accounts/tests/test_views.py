@@ -284,3 +284,33 @@ def test_staff_cannot_type_an_access_code(client):
     page = client.get(reverse("admin:accounts_serviceaccount_change", args=[account.pk])).content.decode()
     assert 'name="access_code"' not in page
     assert account.access_code_display in page  # shown, to read to a caller who proved who they are
+
+
+def test_a_customer_keeps_the_phone_and_mailing_address_current_and_the_others_hear_of_it(client, customer):
+    from django.core import mail
+
+    account = AccountLinkFactory(user=customer).service_account
+    other = AccountLinkFactory(service_account=account).user
+    url = reverse("contact_details", args=[account.pk])
+
+    half = client.post(url, {"phone": "503-555-0199", "mailing_address": "PO Box 7"})
+    assert half.status_code == 200 and "Needed for a mailing address" in half.content.decode()
+    account.refresh_from_db()
+    assert account.phone != "503-555-0199"
+
+    client.post(
+        url,
+        {
+            "phone": "503-555-0199",
+            "mailing_address": "PO Box 7",
+            "mailing_city": "Salem",
+            "mailing_state": "or",
+            "mailing_zip": "97301",
+        },
+    )
+
+    account.refresh_from_db()
+    assert account.phone == "503-555-0199" and account.mail_to[1:] == ["PO Box 7", "Salem, OR 97301"]
+    notices = [m for m in mail.outbox if "mailing address" in m.subject]
+    assert {r for m in notices for r in m.to} == {customer.email, other.email}
+    assert all("PO Box 7, Salem, OR 97301" in m.body for m in notices)

@@ -74,6 +74,7 @@ def owner_objects():
 ROUTES = {
     "service_account_unlink": lambda o: {"pk": o["account"].pk},
     "service_account_detail": lambda o: {"pk": o["account"].pk},
+    "contact_details": lambda o: {"pk": o["account"].pk},
     "bill_list": lambda o: {"pk": o["account"].pk},
     "bill_detail": lambda o: {"pk": o["account"].pk, "bill_pk": o["bill"].pk},
     "bill_pdf": lambda o: {"pk": o["account"].pk, "bill_pk": o["bill"].pk},

@@ -128,7 +128,7 @@ QUERY = {"admin:certification_export": "?year=2026&format=csv", "tax_lot": "?tax
 # business), and allauth's own sign-in, sign-up and two-step pages (names account_*, mfa_*).
 NOT_STAFF = {
     "home", "healthz", "language_set", "login_settings", "notification_preferences", "dashboard",
-    "service_account_link", "service_account_unlink", "service_account_detail", "bill_list",
+    "service_account_link", "service_account_unlink", "service_account_detail", "contact_details", "bill_list",
     "bill_detail", "bill_pdf", "transaction_list", "paperless_update", "pay_account",
     "payment_start_account", "payment_charge", "payment_complete", "payment_receipt", "quick_pay",
     "quick_pay_pay", "payment_start_quick", "invoice_pay_lookup", "invoice_pay", "payment_start_invoice",
