@@ -71,3 +71,20 @@ def service_accounts_search(*, query: str, limit: int = 50) -> list[ServiceAccou
             found.append(account)
             seen.add(account.pk)
     return found
+
+
+def follow_ups_due(*, today):
+    """Notes whose follow-up date has come, the latest note of each account only: a newer note
+    (the follow-up itself, say) takes the account off the list."""
+    from django.db.models import Exists, OuterRef
+
+    from accounts.models import AccountNote
+
+    newer = AccountNote.objects.filter(
+        service_account=OuterRef("service_account"), created_at__gt=OuterRef("created_at")
+    )
+    return (
+        AccountNote.objects.filter(follow_up_on__lte=today)
+        .exclude(Exists(newer))
+        .order_by("follow_up_on", "service_account__account_number")
+    )

@@ -326,9 +326,20 @@ def service_account_contact_update(*, service_account: ServiceAccount, user: Use
     if not changed:
         return []
     with transaction.atomic():
+        before = {name: getattr(service_account, name) for name in changed}
         for name in changed:
             setattr(service_account, name, (values.get(name) or "").strip())
         service_account.save(update_fields=[*changed, "updated_at"])
+        # Where bills and legal notices are mailed is kept in the audit trail, old and new.
+        audit_record(
+            actor=None,
+            action="account.contact",
+            target=service_account,
+            summary=f"{mask_email(user.email)} (customer) changed {', '.join(changed)} of account "
+            f"{service_account.account_number}",
+            changes={name: [before[name], getattr(service_account, name)] for name in changed},
+            account_number=service_account.account_number,
+        )
     if any(name.startswith("mailing") for name in changed):
         where = ", ".join(service_account.mail_to[1:])
         email_send(
@@ -351,6 +362,7 @@ def service_account_contact_update(*, service_account: ServiceAccount, user: Use
                 ]
             },
             users=users_for_account(service_account=service_account),
+            addresses=[service_account.email] if service_account.email else [],
             required=True,
             reference=f"contact:{service_account.pk}",
             account_number=service_account.account_number,

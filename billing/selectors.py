@@ -366,19 +366,22 @@ def ledger_with_running_balance(*, service_account: ServiceAccount) -> list[Ledg
     the charges it paid: credits are applied in date order to the oldest unpaid charges first,
     the same rule the open items follow."""
     entries = list(LedgerEntry.objects.filter(service_account=service_account).order_by("posted_on", "id"))
+    # As open_items does: each reversal (a returned check, a waived fee, a tax-roll transfer)
+    # first nets into the row it names; what is left of each credit then pays the oldest debits.
+    net = {e.id: e.amount for e in entries if e.reverses_id is None}
+    for e in entries:
+        if e.reverses_id is not None and e.reverses_id in net:
+            net[e.reverses_id] += e.amount
+    originals = [e for e in entries if e.reverses_id is None or e.reverses_id not in net]
     debits = sorted(
-        [[e, e.amount] for e in entries if e.amount > 0 and e.reverses_id is None],
+        [[e, net.get(e.id, e.amount)] for e in originals if e.amount > 0 and net.get(e.id, e.amount) > 0],
         key=lambda pair: (pair[0].due_date or pair[0].posted_on, pair[0].posted_on, pair[0].id),
     )
-    by_id = {pair[0].id: pair for pair in debits}
     settled: dict[int, list] = {}
-    for entry in entries:
-        if entry.reverses_id is not None and entry.reverses_id in by_id:
-            by_id[entry.reverses_id][1] += entry.amount  # a reversal or transfer settles its own row
+    for entry in originals:
+        left = -net.get(entry.id, entry.amount)
+        if entry.amount >= 0 or left <= 0:
             continue
-        if entry.amount >= 0:
-            continue
-        left = -entry.amount
         paid = []
         for pair in debits:
             if left <= 0:

@@ -314,3 +314,23 @@ def test_a_customer_keeps_the_phone_and_mailing_address_current_and_the_others_h
     notices = [m for m in mail.outbox if "mailing address" in m.subject]
     assert {r for m in notices for r in m.to} == {customer.email, other.email}
     assert all("PO Box 7, Salem, OR 97301" in m.body for m in notices)
+
+
+def test_a_changed_mailing_address_is_in_the_audit_trail_with_old_and_new(client, customer):
+    from portal.models import AuditEvent
+
+    account = AccountLinkFactory(user=customer).service_account
+    client.post(
+        reverse("contact_details", args=[account.pk]),
+        {
+            "mailing_address": "PO Box 7",
+            "mailing_city": "Salem",
+            "mailing_state": "OR",
+            "mailing_zip": "97301",
+        },
+    )
+    event = AuditEvent.objects.get(action="account.contact")
+    assert (
+        event.changes["mailing_address"] == ["", "PO Box 7"]
+        and event.account_number == account.account_number
+    )

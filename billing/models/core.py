@@ -211,6 +211,11 @@ class Bill(models.Model):
     def __str__(self) -> str:
         return f"Bill {self.service_account.account_number} {self.period:%Y-%m}"
 
+    @property
+    def is_final(self) -> bool:
+        """A final bill (service stopped): its lines say the days served in their own words."""
+        return self.notes.startswith("Final bill")
+
 
 class BillLine(models.Model):
     """A line on a bill: a service for the month, or a fee or adjustment posted since the last bill."""

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import ServiceAccount, User
@@ -63,7 +64,19 @@ def adjustment_request(
             raise ApplicationError(f"That fee has ${left:,.2f} left to waive; enter that or less.")
     elif fee_entry is not None:
         raise ApplicationError("Only a fee waiver names a fee.")
-    waits = settings.TWO_PERSON_RULE and amount > settings.ADJUSTMENT_APPROVAL_LIMIT
+    # Above the limit (counting what this account was adjusted today, so five small credits are
+    # one large one) it waits for a supervisor. Only a one-person office, with the rule off, lets
+    # a supervisor post a large one at once; a clerk's always waits.
+    today_total = (
+        Adjustment.objects.filter(
+            service_account=service_account,
+            status__in=[Adjustment.Status.POSTED, Adjustment.Status.AWAITING_APPROVAL],
+            requested_at__date=timezone.localdate(),
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    large = today_total + amount > settings.ADJUSTMENT_APPROVAL_LIMIT
+    waits = large and (settings.TWO_PERSON_RULE or not by.has_perm("billing.approve_adjustment"))
     with transaction.atomic():
         adjustment = Adjustment.objects.create(
             service_account=service_account,
@@ -142,7 +155,7 @@ def adjustment_reverse(*, adjustment: Adjustment, by: User, memo: str) -> Adjust
             entry=adjustment.ledger_entry,
             posted_on=local_today(),
             source_key=f"adjustment-reversal:{adjustment.pk}",
-            description=f"Reversed: {memo}"[:200],
+            description=f"Reversed: {adjustment.reason.name}"[:200],
         )
         adjustment.status = Adjustment.Status.REVERSED
         adjustment.save(update_fields=["status", "reversal_entry"])
@@ -153,7 +166,7 @@ def adjustment_reverse(*, adjustment: Adjustment, by: User, memo: str) -> Adjust
 def _post(adjustment: Adjustment) -> None:
     today = local_today()
     key = f"adjustment:{adjustment.pk}"
-    label = f"{adjustment.reason.name}: {adjustment.memo}"[:200]
+    label = adjustment.reason.name[:200]  # customers read ledger text; the memo is staff's
     if adjustment.kind == Adjustment.Kind.FEE_WAIVER:
         entry = ledger_reverse(
             entry=adjustment.fee_entry,

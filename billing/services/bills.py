@@ -161,6 +161,12 @@ def _bill_chunk(
     notify: bool,
 ) -> None:
     billing_accounts_lock(service_account_ids=account_ids)
+    # Closed since the candidates were listed (a final bill under way): never billed again.
+    account_ids = list(
+        ServiceAccount.objects.filter(pk__in=account_ids, status=ServiceAccount.Status.ACTIVE).values_list(
+            "pk", flat=True
+        )
+    )
     already = set(
         Bill.objects.filter(service_account_id__in=account_ids, period=period).values_list(
             "service_account_id", flat=True

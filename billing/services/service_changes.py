@@ -10,8 +10,9 @@ import datetime as dt
 import re
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
+from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -30,7 +31,7 @@ from portal.money import ZERO, money, quantize_money
 FINAL_BILL_DUE_DAYS = 20
 
 
-def account_number_next() -> str:
+def account_number_next() -> str:  # the caller retries if another clerk took it a moment ago
     """The next account number: one more than the largest "NNNNNN-01" in use."""
     numbers = ServiceAccount.objects.filter(account_number__regex=r"^[0-9]+-[0-9]{2}$").values_list(
         "account_number", flat=True
@@ -62,6 +63,45 @@ def service_account_open(
         raise ApplicationError("Enter the service ZIP code: 5 digits.")
     if not any([sewer_units, surface_water_units, water]):
         raise ApplicationError("Choose at least one service the property takes.")
+    for attempt in range(3):
+        try:
+            return _open(
+                by=by,
+                customer_name=customer_name,
+                service_address=service_address,
+                service_city=service_city,
+                service_state=service_state,
+                service_zip=service_zip,
+                tax_lot=tax_lot,
+                email=email,
+                phone=phone,
+                sewer_units=sewer_units,
+                surface_water_units=surface_water_units,
+                water=water,
+                mailing=mailing,
+            )
+        except IntegrityError:
+            if attempt == 2:
+                raise ApplicationError("Another account was opened at the same moment; try again.") from None
+    raise AssertionError("unreachable")
+
+
+def _open(
+    *,
+    by,
+    customer_name,
+    service_address,
+    service_city,
+    service_state,
+    service_zip,
+    tax_lot,
+    email,
+    phone,
+    sewer_units,
+    surface_water_units,
+    water,
+    mailing,
+) -> ServiceAccount:
     with transaction.atomic():
         account = ServiceAccount.objects.create(
             account_number=account_number_next(),
@@ -132,7 +172,7 @@ def _final_lines(
                     position=len(lines) + 1,
                     description=f"{Service(item.service).label} service, {served}"[:200],
                     service=item.service,
-                    units=quantize_money(item.units * share),
+                    units=item.units,  # the line's own words say the days served
                     monthly_charge_per_unit=schedule.monthly_charge_per_unit,
                     consumption_ccf=consumption,
                     charge_per_ccf=schedule.charge_per_ccf if consumption is not None else None,
@@ -165,7 +205,8 @@ def service_account_close(
         if account.status == ServiceAccount.Status.CLOSED:
             raise ApplicationError(f"Account {account.account_number} is closed already.")
         last = Bill.objects.filter(service_account=account).order_by("-period").first()
-        first_month = add_months(last.period, 1) if last else stop_on.replace(day=1)
+        opened = timezone.localdate(account.created_at)
+        first_month = add_months(last.period, 1) if last else opened.replace(day=1)
         if stop_on < first_month:
             raise ApplicationError(
                 f"The account is billed through {first_month - dt.timedelta(days=1):%m/%d/%Y}: "
@@ -174,23 +215,45 @@ def service_account_close(
         lines = _final_lines(account, first_month=first_month, stop_on=stop_on, final_read=final_read)
         total = sum((line.amount for line in lines), ZERO)
         due = today + dt.timedelta(days=FINAL_BILL_DUE_DAYS)
-        (charge,) = ledger_post(
-            postings=[
-                Posting(
-                    service_account_id=account.pk,
-                    kind=LedgerEntry.Kind.CHARGE,
-                    amount=total,
-                    posted_on=today,
-                    due_date=due,
-                    description=f"Final bill, service to {stop_on:%m/%d/%Y}",
-                    source_key=f"final:{account.pk}",
-                )
-            ]
-        )
-        since = last.issued_on if last else dt.date.min
+        since = last.issued_on if last else opened - dt.timedelta(days=1)
         entries = LedgerEntry.objects.filter(service_account=account)
-        previous = entries.filter(posted_on__lte=since).aggregate(total=Sum("amount"))["total"] or ZERO
-        window = entries.filter(posted_on__gt=since, posted_on__lte=today)
+        # Fees, adjustments and returned checks since the last bill are on the final bill too.
+        for entry in entries.filter(posted_on__gt=since, posted_on__lte=today, amount__gt=0).order_by(
+            "posted_on", "id"
+        ):
+            lines.append(
+                BillLine(
+                    position=len(lines) + 1,
+                    description=f"{entry.description or entry.get_kind_display()} (posted {entry.posted_on:%m/%d/%Y})"[
+                        :200
+                    ],
+                    ledger_entry=entry,
+                    amount=entry.amount,
+                )
+            )
+        charge = None
+        if total > 0:
+            posted = ledger_post(
+                postings=[
+                    Posting(
+                        service_account_id=account.pk,
+                        kind=LedgerEntry.Kind.CHARGE,
+                        amount=total,
+                        posted_on=today,
+                        due_date=due,
+                        description=f"Final bill, service to {stop_on:%m/%d/%Y}",
+                        source_key=f"final:{account.pk}:{stop_on.isoformat()}",
+                    )
+                ]
+            )
+            if not posted:
+                raise ApplicationError("This final bill was posted already.")
+            charge = posted[0]
+        before = entries.filter(posted_on__lte=since)
+        if charge is not None:
+            before = before.exclude(pk=charge.pk)  # closed on the day of the last bill: still new
+        previous = before.aggregate(total=Sum("amount"))["total"] or ZERO
+        window = entries.filter(posted_on__lte=today).exclude(pk__in=before.values("pk"))
         paid = -(window.filter(amount__lt=0).aggregate(total=Sum("amount"))["total"] or ZERO)
         new = window.filter(amount__gt=0).aggregate(total=Sum("amount"))["total"] or ZERO
         rows = ledger_rows_for_account(service_account_id=account.pk)

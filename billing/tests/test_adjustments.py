@@ -197,3 +197,59 @@ def test_a_retired_reason_is_not_offered(owing):
     client.force_login(owing["clerk"])
     page = client.get(reverse("staff_adjustment", args=[owing["account"].pk])).content.decode()
     assert "Leak credit" in page and "Courtesy credit" not in page
+
+
+def test_small_adjustments_add_up_toward_the_limit_and_a_clerks_large_one_always_waits(owing, settings):
+    account, clerk = owing["account"], owing["clerk"]
+    statuses = [
+        adjustment_request(
+            service_account=account,
+            kind="credit",
+            amount=Decimal("40.00"),
+            reason=reason(),
+            memo=f"Part {n}",
+            by=clerk,
+        ).status
+        for n in range(3)
+    ]
+    assert statuses == ["posted", "posted", "awaiting_approval"]  # 40 + 40 + 40 passes $100
+
+    settings.TWO_PERSON_RULE = False  # a one-person office
+    other = ServiceAccountFactory()
+    post(other, "charge", "500.00", D(2026, 5, 1), D(2026, 5, 20))
+    by_clerk = adjustment_request(
+        service_account=other, kind="credit", amount=Decimal("300.00"), reason=reason(), memo="Leak", by=clerk
+    )
+    by_supervisor = adjustment_request(
+        service_account=ServiceAccountFactory(),
+        kind="debit",
+        amount=Decimal("300.00"),
+        reason=reason("Billing error"),
+        memo="Unbilled",
+        by=owing["supervisor"],
+    )
+    assert (by_clerk.status, by_supervisor.status) == ("awaiting_approval", "posted")
+
+
+def test_the_memo_stays_with_staff_and_the_customer_reads_the_reason(owing):
+    adjustment = adjustment_request(
+        service_account=owing["account"],
+        kind="credit",
+        amount=Decimal("10.00"),
+        reason=reason(),
+        memo="Caller was rude; goodwill",
+        by=owing["clerk"],
+    )
+    assert adjustment.ledger_entry.description == "Leak credit"
+
+
+def test_posted_ids_that_are_not_numbers_are_not_found(owing):
+    supervisor = Client()
+    supervisor.force_login(owing["supervisor"])
+    assert (
+        supervisor.post(
+            reverse("staff_adjustments"), {"adjustment": "abc", "decision": "approve"}
+        ).status_code
+        == 404
+    )
+    assert supervisor.post(reverse("staff_worklist"), {"account": ""}).status_code == 404

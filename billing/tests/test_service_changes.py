@@ -175,3 +175,19 @@ def test_the_staff_pages_open_and_close_accounts(rates, time_machine):
     account.refresh_from_db()
     assert account.status == "closed"
     assert Bill.objects.get(service_account=account).new_charges == Decimal("15.65")  # 10 of 31 days of 48.50
+
+
+def test_a_bill_run_chunk_never_bills_an_account_closed_after_the_run_listed_it(rates, time_machine):
+    from billing.services.bills import bills_run_chunk
+
+    time_machine.move_to(dt.datetime(2026, 8, 12, 18, tzinfo=dt.UTC), tick=False)
+    account = AccountServiceFactory(service=Service.SEWER).service_account
+    bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)
+    service_account_close(service_account=account, stop_on=D(2026, 8, 2), by=staff_user("Clerks"))
+
+    result = bills_run_chunk(
+        account_ids=[account.pk], period=D(2026, 7, 1), issued_on=D(2026, 8, 1), notify=False
+    )
+
+    assert result.created == 0
+    assert not Bill.objects.filter(service_account=account, period=D(2026, 7, 1)).exists()

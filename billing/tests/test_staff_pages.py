@@ -181,3 +181,35 @@ def test_the_worklist_puts_oldest_and_largest_first_and_keeps_a_promise_off_unti
     assert AccountNote.objects.filter(service_account=big, channel="email").exists()
     refused = client.post(reverse("staff_worklist"), {"account": old.pk}, follow=True).content.decode()
     assert "has no email" in refused
+
+
+def test_what_each_payment_paid_follows_the_open_items_after_a_returned_check(accounts):
+    from billing.selectors import ledger_rows_for_account, ledger_with_running_balance, open_items
+
+    account = accounts[0]
+    post(account, "charge", "100.00", D(2026, 1, 1), D(2026, 1, 20), description="Bill for December 2025")
+    bounced = post(account, "payment", "100.00", D(2026, 1, 10))
+    post(account, "reversal", "100.00", D(2026, 1, 25), reverses=bounced, description="Returned check")
+    post(account, "charge", "100.00", D(2026, 2, 1), D(2026, 2, 20), description="Bill for January 2026")
+    good = post(account, "payment", "100.00", D(2026, 2, 10))
+
+    lines = {line.entry.id: line for line in ledger_with_running_balance(service_account=account)}
+    assert lines[bounced.id].settled == []
+    assert [(str(what), amount) for what, amount in lines[good.id].settled] == [
+        ("Bill for December 2025", Decimal("100.00"))
+    ]
+    (still_open,) = open_items(ledger_rows_for_account(service_account_id=account.pk), as_of=D(2026, 3, 1))
+    assert still_open.unpaid == Decimal("100.00") and still_open.due_date == D(2026, 2, 20)
+
+
+def test_a_newer_note_takes_an_account_off_the_follow_ups(accounts):
+    from accounts.selectors import follow_ups_due
+    from accounts.services import account_note_add
+
+    clerk = staff_user("Clerks")
+    account_note_add(
+        service_account=accounts[0], by=clerk, text="Call back Monday", follow_up_on=D(2026, 1, 5)
+    )
+    assert follow_ups_due(today=D(2026, 7, 1)).count() == 1
+    account_note_add(service_account=accounts[0], by=clerk, text="Called back; sorted")
+    assert follow_ups_due(today=D(2026, 7, 1)).count() == 0

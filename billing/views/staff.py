@@ -10,14 +10,14 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import ServiceAccount
-from accounts.selectors import service_account_find_by_number, service_accounts_search
+from accounts.selectors import follow_ups_due, service_account_find_by_number, service_accounts_search
 from accounts.services import account_note_add
 from billing.calendar import local_today
 from billing.hooks import STAFF_ACCOUNT_FLAGS, STAFF_QUEUES
@@ -76,6 +76,14 @@ def phone_payment_start(request):
     return _start(request, account=account, channel=Payment.Channel.PHONE, clerk=request.user)
 
 
+def _posted_id(request, name: str) -> int:
+    """A record id from a posted form; anything but digits is "not found", never an error page."""
+    value = request.POST.get(name, "")
+    if not value.isdigit():
+        raise Http404
+    return int(value)
+
+
 # --- the staff home, search and the account page ------------------------------------
 
 
@@ -96,7 +104,6 @@ def staff_home(request):
 
 
 def _billing_queues(*, user) -> list[dict]:
-    from accounts.models import AccountNote
     from billing.models import Adjustment, PaymentBatch, Refund
 
     queues = []
@@ -138,8 +145,9 @@ def _billing_queues(*, user) -> list[dict]:
     if user.has_perm("accounts.add_accountnote"):
         queues.append(
             {
+                # Not counted here: finding them reads the ledger of every account that owes.
                 "label": "Delinquent accounts to follow up",
-                "count": len(delinquent_worklist(today=local_today(), limit=10_000)),
+                "count": None,
                 "url": reverse("staff_worklist"),
             }
         )
@@ -147,12 +155,7 @@ def _billing_queues(*, user) -> list[dict]:
         queues.append(
             {
                 "label": "Follow-ups due today",
-                "count": AccountNote.objects.filter(
-                    follow_up_on__lte=local_today(), follow_up_on__isnull=False
-                )
-                .values("service_account")
-                .distinct()
-                .count(),
+                "count": follow_ups_due(today=local_today()).count(),
                 "url": reverse("staff_follow_ups"),
             }
         )
@@ -162,13 +165,8 @@ def _billing_queues(*, user) -> list[dict]:
 @staff_member_required
 @permission_required("accounts.view_accountnote", raise_exception=True)
 def staff_follow_ups(request):
-    from accounts.models import AccountNote
 
-    notes = (
-        AccountNote.objects.filter(follow_up_on__lte=local_today(), follow_up_on__isnull=False)
-        .select_related("service_account", "author")
-        .order_by("follow_up_on", "service_account__account_number")
-    )
+    notes = follow_ups_due(today=local_today()).select_related("service_account", "author")
     return render(request, "billing/staff_follow_ups.html", {"notes": notes})
 
 
@@ -337,7 +335,7 @@ def staff_adjustment(request, pk: int):
 def staff_adjustments(request):
     """The supervisor's queue: adjustments above the limit, to approve or decline."""
     if request.method == "POST":
-        adjustment = get_object_or_404(Adjustment, pk=request.POST.get("adjustment"))
+        adjustment = get_object_or_404(Adjustment, pk=_posted_id(request, "adjustment"))
         try:
             if request.POST.get("decision") == "approve":
                 adjustment_approve(adjustment=adjustment, by=request.user)
@@ -382,7 +380,7 @@ def staff_adjustment_reverse(request, pk: int):
 def staff_worklist(request):
     """Past-due accounts to call, oldest and largest first, with the last contact and any promise."""
     if request.method == "POST":
-        account = get_object_or_404(ServiceAccount, pk=request.POST.get("account"))
+        account = get_object_or_404(ServiceAccount, pk=_posted_id(request, "account"))
         try:
             delinquent_offer_send(service_account=account, by=request.user)
         except ApplicationError as exc:
