@@ -5,6 +5,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
+# Amounts are kept as numeric(12, 2): anything from ten billion dollars up is not an amount here.
+LARGEST = Decimal("9999999999.99")
 
 
 def quantize_money(value: Decimal) -> Decimal:
@@ -27,7 +29,11 @@ def parse_money(text: str) -> Decimal | None:
     text = text.strip()
     if not re.search(r"\d", text) or not _AMOUNT_EN.match(text):
         return None
-    return Decimal(text.replace(",", "")).quantize(CENT)
+    return _in_range(Decimal(text.replace(",", "")).quantize(CENT))
+
+
+def _in_range(amount: Decimal) -> Decimal | None:
+    return amount if amount <= LARGEST else None
 
 
 def parse_money_typed(text, *, language: str = "en") -> Decimal | None:
@@ -39,7 +45,7 @@ def parse_money_typed(text, *, language: str = "en") -> Decimal | None:
     if re.fullmatch(r"\d*\.\d{1,2}", text):  # "2.50": cents after a dot, as on the bill
         return parse_money(text)
     if re.search(r"\d", text) and _AMOUNT_ES.match(text):
-        return Decimal(text.replace(".", "").replace(",", ".")).quantize(CENT)
+        return _in_range(Decimal(text.replace(".", "").replace(",", ".")).quantize(CENT))
     return None
 
 

@@ -43,3 +43,12 @@ def test_typed_amounts_are_read_in_the_persons_language(text, language, amount):
 )
 def test_typed_amounts_that_are_ambiguous_or_not_amounts_are_refused(text, language):
     assert parse_money_typed(text, language=language) is None
+
+
+def test_an_amount_too_large_to_keep_is_not_an_amount():
+    from portal.money import parse_money, parse_money_typed
+
+    assert parse_money("9999999999.99") == Decimal("9999999999.99")
+    assert parse_money("10000000000") is None
+    assert parse_money_typed("$99,999,999,999.00") is None
+    assert parse_money_typed("10.000.000.000,00", language="es") is None
