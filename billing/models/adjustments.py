@@ -57,6 +57,8 @@ class Adjustment(models.Model):
     ledger_entry = models.OneToOneField(
         LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="adjustment"
     )
+    # The form's one-time token: a second click of the same form finds the first adjustment.
+    request_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     reversal_entry = models.OneToOneField(
         LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_adjustment"
     )

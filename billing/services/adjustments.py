@@ -9,7 +9,7 @@ undone only by a new reversing row.
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -39,8 +39,14 @@ def adjustment_request(
     memo: str,
     by: User,
     fee_entry: LedgerEntry | None = None,
+    token=None,
 ) -> Adjustment:
-    """Ask for an adjustment: posted at once up to the approval limit, else queued for a supervisor."""
+    """Ask for an adjustment: posted at once up to the approval limit, else queued for a supervisor.
+    With the form's one-time `token`, asking twice (a double click) returns the first one."""
+    if token is not None:
+        earlier = Adjustment.objects.filter(request_token=token).first()
+        if earlier is not None:
+            return earlier
     if not by.has_perm("billing.add_adjustment"):
         raise ApplicationError("Your role cannot post adjustments.")
     if kind not in Adjustment.Kind.values:
@@ -77,27 +83,33 @@ def adjustment_request(
     )
     large = today_total + amount > settings.ADJUSTMENT_APPROVAL_LIMIT
     waits = large and (settings.TWO_PERSON_RULE or not by.has_perm("billing.approve_adjustment"))
-    with transaction.atomic():
-        adjustment = Adjustment.objects.create(
-            service_account=service_account,
-            kind=kind,
-            amount=amount,
-            reason=reason,
-            memo=memo[:500],
-            fee_entry=fee_entry,
-            status=Adjustment.Status.AWAITING_APPROVAL if waits else Adjustment.Status.POSTED,
-            requested_by=by,
-        )
-        if waits:
-            _audit(
-                adjustment,
-                by,
-                "adjustment.request",
-                f"asked for a {_words(adjustment)} (over the approval limit)",
+    try:
+        with transaction.atomic():
+            adjustment = Adjustment.objects.create(
+                service_account=service_account,
+                kind=kind,
+                amount=amount,
+                reason=reason,
+                memo=memo[:500],
+                fee_entry=fee_entry,
+                request_token=token,
+                status=Adjustment.Status.AWAITING_APPROVAL if waits else Adjustment.Status.POSTED,
+                requested_by=by,
             )
-        else:
-            _post(adjustment)
-            _audit(adjustment, by, "adjustment.post", f"posted a {_words(adjustment)}")
+            if waits:
+                _audit(
+                    adjustment,
+                    by,
+                    "adjustment.request",
+                    f"asked for a {_words(adjustment)} (over the approval limit)",
+                )
+            else:
+                _post(adjustment)
+                _audit(adjustment, by, "adjustment.post", f"posted a {_words(adjustment)}")
+    except IntegrityError:
+        if token is None:
+            raise
+        return Adjustment.objects.get(request_token=token)  # the same form, posted twice at once
     return adjustment
 
 

@@ -253,3 +253,17 @@ def test_posted_ids_that_are_not_numbers_are_not_found(owing):
         == 404
     )
     assert supervisor.post(reverse("staff_worklist"), {"account": ""}).status_code == 404
+
+
+def test_the_same_adjustment_form_posted_twice_posts_once(owing):
+    import uuid
+
+    client = Client()
+    client.force_login(owing["clerk"])
+    data = {"kind": "credit", "amount": "10.00", "reason": reason().pk, "memo": "Leak", "token": str(uuid.uuid4())}
+    url = reverse("staff_adjustment", args=[owing["account"].pk])
+
+    client.post(url, data)
+    client.post(url, data)  # a double click
+
+    assert Adjustment.objects.count() == 1 and balance(owing["account"]) == Decimal("175.00")

@@ -284,6 +284,7 @@ class AdjustmentForm(forms.Form):
     memo = forms.CharField(
         label="Memo: what happened and who asked", max_length=500, widget=forms.Textarea(attrs={"rows": 3})
     )
+    token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
@@ -306,7 +307,7 @@ class AdjustmentForm(forms.Form):
 @permission_required("billing.add_adjustment", raise_exception=True)
 def staff_adjustment(request, pk: int):
     account = get_object_or_404(ServiceAccount, pk=pk)
-    form = AdjustmentForm(request.POST or None, account=account)
+    form = AdjustmentForm(request.POST or None, account=account, initial={"token": uuid.uuid4()})
     if request.method == "POST" and form.is_valid():
         try:
             adjustment = adjustment_request(service_account=account, by=request.user, **form.cleaned_data)
