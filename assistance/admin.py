@@ -78,29 +78,15 @@ class EventInline(LabelledTabularInline):
         return False
 
 
-# Why an application is denied: the code is for the program's counts, the words are what the
-# customer reads, followed by the clerk's own text.
-DENY_REASONS = [
-    ("income", "Income above the program's limit for the household"),
-    ("documents", "Documents missing or not verified"),
-    ("household", "Not the account holder's household"),
-    ("recent", "A credit was received within the last year"),
-    ("other", "Other"),
-]
-
-
 class DenyForm(forms.Form):
-    code = forms.ChoiceField(label="Reason", choices=DENY_REASONS)
+    # The code is shown to the customer in their language, then the clerk's own words.
+    code = forms.ChoiceField(label="Reason", choices=AssistanceApplication.DenialReason.choices)
     reason = forms.CharField(
         label="What the customer reads",
         max_length=240,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Follows the reason above in the email and on the customer's application page.",
     )
-
-    def text(self) -> str:
-        label = dict(DENY_REASONS)[self.cleaned_data["code"]]
-        return f"{label}: {self.cleaned_data['reason'].strip()}"
 
 
 class DecideForm(forms.Form):
@@ -264,7 +250,12 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
                     self.message_user(request, f"Application {application.pk} marked assessed.")
                     return redirect("admin:assistance_application_decide", application.pk)
                 if decision == "deny" and deny_form.is_valid():
-                    application_deny(application=application, by=request.user, reason=deny_form.text())
+                    application_deny(
+                        application=application,
+                        by=request.user,
+                        reason=deny_form.cleaned_data["reason"],
+                        code=deny_form.cleaned_data["code"],
+                    )
                     self.message_user(request, f"Application {application.pk} denied.")
                     return redirect("admin:assistance_assistanceapplication_change", application.pk)
             except ApplicationError as exc:
@@ -307,7 +298,12 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
         form = DenyForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                application_deny(application=application, by=request.user, reason=form.text())
+                application_deny(
+                    application=application,
+                    by=request.user,
+                    reason=form.cleaned_data["reason"],
+                    code=form.cleaned_data["code"],
+                )
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
             else:

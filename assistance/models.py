@@ -80,6 +80,16 @@ class AssistanceApplication(models.Model):
     submitted_at = models.DateTimeField(auto_now_add=True)
     assessment_notes = models.TextField(blank=True, help_text="Notes from the phone assessment.")
     appointment_at = models.DateTimeField("verification appointment", null=True, blank=True)
+
+    class DenialReason(models.TextChoices):
+        INCOME = "income", _("Income above the program's limit for the household")
+        DOCUMENTS = "documents", _("Documents missing or not verified")
+        HOUSEHOLD = "household", _("Not the account holder's household")
+        RECENT = "recent", _("A credit was received within the last year")
+        OTHER = "other", _("Another reason")
+
+    # On a denial: the reason's code (shown in the reader's language) and the clerk's own words.
+    denial_code = models.CharField(max_length=12, choices=DenialReason.choices, blank=True)
     decision_reason = models.CharField(max_length=300, blank=True)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -365,7 +365,9 @@ def application_approve(
     return application
 
 
-def application_deny(*, application: AssistanceApplication, by: User, reason: str) -> AssistanceApplication:
+def application_deny(
+    *, application: AssistanceApplication, by: User, reason: str, code: str = ""
+) -> AssistanceApplication:
     if not reason.strip():
         raise ApplicationError("Give the reason for the denial; the customer is told it.")
     with transaction.atomic():
@@ -377,13 +379,23 @@ def application_deny(*, application: AssistanceApplication, by: User, reason: st
         _record(application, to_status="denied", by=by, note=reason)
         application.status = AssistanceApplication.Status.DENIED
         application.decision_reason = reason.strip()[:300]
+        application.denial_code = code if code in AssistanceApplication.DenialReason.values else ""
         application.reviewed_by = by
         application.reviewed_at = timezone.now()
         application.save()
     _tell(
         application,
         [
-            format_lazy(_("Your application was not approved: {reason}"), reason=application.decision_reason),
+            format_lazy(
+                _("Your application was not approved: {reason}"),
+                reason=format_lazy(
+                    "{}: {}",
+                    AssistanceApplication.DenialReason(application.denial_code).label,
+                    application.decision_reason,
+                )
+                if application.denial_code
+                else application.decision_reason,
+            ),
             _("If something has changed, you can apply again, or call us to talk about a payment plan."),
         ],
     )

@@ -428,8 +428,25 @@ def test_a_denial_from_the_decide_page_has_a_reason_code_and_the_customers_words
     )
     application.refresh_from_db()
     assert application.status == "denied"
-    assert (
-        application.decision_reason
-        == "Documents missing or not verified: The pay stub was for another person."
+    assert (application.denial_code, application.decision_reason) == (
+        "documents",
+        "The pay stub was for another person.",
     )
-    assert "The pay stub was for another person" in mail.outbox[-1].body
+    assert "Documents missing or not verified: The pay stub was for another person" in mail.outbox[-1].body
+
+
+@pytest.mark.django_db
+def test_a_spanish_applicant_reads_the_denial_reason_in_spanish(client):
+    from accounts.tests.factories import staff_user
+
+    user = UserFactory()
+    User.objects.filter(pk=user.pk).update(language="es")
+    application = submit(user, AccountLinkFactory(user=user).service_account)
+    application_deny(
+        application=application, by=staff_user("Clerks"), reason="Falta el talón de pago.", code="documents"
+    )
+
+    client.force_login(user)
+    page = client.get(reverse("assistance_detail", args=[application.pk])).content.decode()
+    assert "No aprobada: Faltan documentos o no se pudieron verificar. Falta el talón de pago." in page
+    assert "Faltan documentos o no se pudieron verificar: Falta el talón de pago." in mail.outbox[-1].body

@@ -260,7 +260,13 @@ def test_the_same_adjustment_form_posted_twice_posts_once(owing):
 
     client = Client()
     client.force_login(owing["clerk"])
-    data = {"kind": "credit", "amount": "10.00", "reason": reason().pk, "memo": "Leak", "token": str(uuid.uuid4())}
+    data = {
+        "kind": "credit",
+        "amount": "10.00",
+        "reason": reason().pk,
+        "memo": "Leak",
+        "token": str(uuid.uuid4()),
+    }
     url = reverse("staff_adjustment", args=[owing["account"].pk])
 
     client.post(url, data)
