@@ -16,3 +16,8 @@ class AssistanceConfig(AppConfig):
 
         register_staff_account_flags(staff_account_flags)
         register_staff_queues(staff_queues)
+
+        from assistance.selectors import accounts_with_plan_in_good_standing
+        from billing.hooks import register_worklist_exclusions
+
+        register_worklist_exclusions(accounts_with_plan_in_good_standing)

@@ -40,3 +40,13 @@ STAFF_QUEUES: list[Callable] = []
 def register_staff_queues(provider: Callable) -> None:
     if provider not in STAFF_QUEUES:
         STAFF_QUEUES.append(provider)
+
+
+# Each provider: (account_ids=..., as_of=...) -> set of account ids the delinquent worklist leaves
+# off (an account on a payment plan in good standing is being paid down as agreed).
+WORKLIST_EXCLUSIONS: list[Callable] = []
+
+
+def register_worklist_exclusions(provider: Callable) -> None:
+    if provider not in WORKLIST_EXCLUSIONS:
+        WORKLIST_EXCLUSIONS.append(provider)

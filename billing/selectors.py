@@ -422,6 +422,11 @@ def delinquent_worklist(*, today: dt.date, limit: int = 200) -> list[WorklistRow
     )
     items = open_items_for_accounts(account_ids=account_ids, as_of=today)
     owing = {pk: i for pk, i in items.items() if past_due_total(i, as_of=today) > 0}
+    from billing.hooks import WORKLIST_EXCLUSIONS
+
+    for provider in WORKLIST_EXCLUSIONS:
+        for pk in provider(account_ids=list(owing), as_of=today):
+            owing.pop(pk, None)
     latest_notes = {}
     for note in AccountNote.objects.filter(service_account_id__in=list(owing)).order_by(
         "service_account_id", "-created_at"

@@ -356,6 +356,10 @@ def test_a_plan_appears_on_bills_keeps_good_standing_and_ends_when_missed(time_m
 
     post(account, "payment", "70.00", D(2026, 7, 18))  # the installment and June's bill
     assert accounts_with_plan_in_good_standing(account_ids=[account.pk], as_of=D(2026, 7, 21)) == {account.pk}
+    from billing.selectors import delinquent_worklist
+
+    # Paying down as agreed, so not on the clerks' list of delinquent accounts to call.
+    assert account.pk not in [row.account.pk for row in delinquent_worklist(today=D(2026, 7, 21))]
     assert plans_check(as_of=D(2026, 7, 21)) == {"ended": 0, "completed": 0}
 
     # Nothing paid for the August installment.
