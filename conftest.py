@@ -20,6 +20,16 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _language_reset():
+    """A request as a Spanish login leaves Spanish active in the thread; the next test starts
+    from the default language, as a worker or a command does."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _queue_believed_up():
     """A test that took the broker down leaves this process waiting a minute before trying it
     again (portal.outbox); the next test starts with it believed up."""
