@@ -4,14 +4,22 @@
 A deployment sets DATABASE_URL (and the rest of its environment) and runs commands directly.
 On a developer's machine, `make manage CMD="..."` (or PORTAL_DEV_SERVICES=1) runs a command on
 the `make run` data: its services if it is up, otherwise the same services started for the
-command. Without either, a missing DATABASE_URL is an error: nothing is started unasked.
+command. Without either, a missing DATABASE_URL is an error: nothing is started unasked (except
+for makemigrations, makemessages and compilemessages, which read only the code).
 """
 
 import os
 import sys
 
+# Commands that read only the code (models, templates, catalogs): they need no database or
+# secrets, so they run anywhere, with the test settings and an address nothing listens on.
+CODE_ONLY_COMMANDS = {"makemigrations", "makemessages", "compilemessages"}
+
 
 def main() -> None:
+    if not os.environ.get("DATABASE_URL") and sys.argv[1:2] and sys.argv[1] in CODE_ONLY_COMMANDS:
+        os.environ["DATABASE_URL"] = "postgres://unused@127.0.0.1:9/unused"
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings.test")
     if not os.environ.get("DATABASE_URL"):
         if os.environ.get("PORTAL_DEV_SERVICES") == "1":
             from portal.devservices import manage_on_dev_data

@@ -215,9 +215,7 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"Application {application.pk}: {done}.", level=messages.SUCCESS)
 
-    @admin.action(
-        description="Approve (appointment held): post the credit, waive fees, email", permissions=["decide"]
-    )
+    @admin.action(description="Approve (appointment held): credit, fees waived", permissions=["decide"])
     def approve(self, request, queryset):
         # The same checks as the Decide page; documents verified early are recorded only there.
         self._each(

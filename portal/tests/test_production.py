@@ -233,3 +233,18 @@ def test_the_shut_off_path_needs_its_start_date(settings):
     assert [error.id for error in production_settings_check()] == ["portal.E003"]
     settings.COLLECTIONS_START_DATE = "2026-07-01"
     assert production_settings_check() == []
+
+
+def test_manage_py_checks_the_migrations_without_any_service():
+    env = production_env(DATABASE_URL=None)
+    env.pop("DJANGO_SETTINGS_MODULE")
+    result = subprocess.run(  # noqa: S603 (our own interpreter and manage.py)
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        env=env,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
