@@ -11,7 +11,7 @@ from accounts.services import (
     service_account_save_by_staff,
     service_accounts_new_access_codes,
 )
-from portal.adminkit import LabelledTabularInline
+from portal.adminkit import LabelledTabularInline, ReadOnlyModelAdmin
 from portal.errors import ApplicationError
 
 
@@ -124,7 +124,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(EmailLog)
-class EmailLogAdmin(admin.ModelAdmin):
+class EmailLogAdmin(ReadOnlyModelAdmin):
     """What was emailed, read only: search by account number, address or what it was about."""
 
     list_display = ["created_at", "account_number", "kind", "to_email", "subject", "status", "required"]
@@ -135,15 +135,6 @@ class EmailLogAdmin(admin.ModelAdmin):
     )
     date_hierarchy = "created_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 # allauth's email-address admin declares no permission on its action: it needs the right to
@@ -159,7 +150,7 @@ class EmailAddressWithPermissionAdmin(EmailAddressAdmin):
 
 
 @admin.register(AccountNote)
-class AccountNoteAdmin(admin.ModelAdmin):
+class AccountNoteAdmin(ReadOnlyModelAdmin):
     """Clerks' contact log, read only here: notes are written on the staff account page."""
 
     list_display = [
@@ -174,12 +165,3 @@ class AccountNoteAdmin(admin.ModelAdmin):
     list_filter = ["channel", ("follow_up_on", admin.DateFieldListFilter)]
     search_fields = ["^service_account__account_number", "text", "contact"]
     readonly_fields = [f.name for f in AccountNote._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

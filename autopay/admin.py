@@ -7,7 +7,7 @@ from autopay.services.enrollment import (
     bank_agreement_record,
     bank_agreement_validate,
 )
-from billing.admin import ReadOnlyAdmin
+from portal.adminkit import ReadOnlyModelAdmin
 from portal.errors import ApplicationError
 
 
@@ -129,14 +129,14 @@ class BankDraftAgreementAdmin(admin.ModelAdmin):
 
 
 @admin.register(AutopayEnrollment)
-class AutopayEnrollmentAdmin(ReadOnlyAdmin):
+class AutopayEnrollmentAdmin(ReadOnlyModelAdmin):
     list_display = ["service_account", "user", "card", "draft_day", "status", "created_at"]
     list_filter = ["status", "draft_day"]
     search_fields = ["service_account__account_number", "user__email"]
 
 
 @admin.register(AutopayDraft)
-class AutopayDraftAdmin(ReadOnlyAdmin):
+class AutopayDraftAdmin(ReadOnlyModelAdmin):
     list_display = ["service_account", "period", "draft_date", "amount", "status", "attempts", "trace_number"]
     list_filter = ["status", "draft_date"]
     search_fields = ["service_account__account_number", "trace_number"]

@@ -38,22 +38,9 @@ from billing.services.refunds import (
     refund_decline,
     refundable_amount,
 )
-from portal.adminkit import LabelledInlineFormSet, LabelledTabularInline
+from portal.adminkit import LabelledInlineFormSet, LabelledTabularInline, ReadOnlyModelAdmin
 from portal.audit import audit_record
 from portal.errors import ApplicationError
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records are written by services, never edited by hand."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class AccountServiceInline(LabelledTabularInline):
@@ -150,7 +137,7 @@ class BillLineInline(LabelledTabularInline):
 
 
 @admin.register(Bill)
-class BillAdmin(ReadOnlyAdmin):
+class BillAdmin(ReadOnlyModelAdmin):
     list_display = [
         "service_account",
         "period",
@@ -168,7 +155,7 @@ class BillAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(ReadOnlyModelAdmin):
     list_display = ["service_account", "posted_on", "kind", "amount", "due_date", "description", "source_key"]
     list_filter = ["kind"]
     search_fields = ["service_account__account_number", "source_key"]
@@ -246,7 +233,7 @@ def confirm_step(
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(ReadOnlyModelAdmin):
     list_display = [
         "confirmation_number",
         "service_account",
@@ -688,7 +675,7 @@ class InvoiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(ReadOnlyModelAdmin):
     """Refunds, and the supervisors' queue of those above REFUND_APPROVAL_LIMIT."""
 
     list_display = ["payment", "amount", "status", "reason", "created_by", "created_at", "reviewed_by"]
@@ -804,7 +791,7 @@ class RefundAdmin(ReadOnlyAdmin):
 
 
 @admin.register(StripeEvent)
-class StripeEventAdmin(ReadOnlyAdmin):
+class StripeEventAdmin(ReadOnlyModelAdmin):
     list_display = ["event_id", "type", "received_at", "processed_at"]
     list_filter = ["type"]
     search_fields = ["event_id"]
@@ -822,7 +809,7 @@ class AdjustmentReasonAdmin(admin.ModelAdmin):
 
 
 @admin.register(Adjustment)
-class AdjustmentAdmin(ReadOnlyAdmin):
+class AdjustmentAdmin(ReadOnlyModelAdmin):
     """Adjustments, read only: they are asked for, approved and reversed from the staff pages."""
 
     list_display = ["requested_at", "service_account", "kind", "amount", "reason", "status", "requested_by"]

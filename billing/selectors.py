@@ -438,6 +438,15 @@ def delinquent_worklist(*, today: dt.date, limit: int = 200) -> list[WorklistRow
     ).order_by("service_account_id", "-created_at"):
         promises.setdefault(note.service_account_id, note)
     accounts = ServiceAccount.objects.in_bulk(list(owing))
+    # The payments since the promises, in one query for every account with one.
+    payments: dict[int, list] = {}
+    if promises:
+        for pk, at, amount in LedgerEntry.objects.filter(
+            service_account_id__in=list(promises),
+            kind=LedgerEntry.Kind.PAYMENT,
+            created_at__gte=min(p.created_at for p in promises.values()),
+        ).values_list("service_account_id", "created_at", "amount"):
+            payments.setdefault(pk, []).append((at, amount))
     rows = []
     for pk, open_list in owing.items():
         promise = promises.get(pk)
@@ -445,12 +454,7 @@ def delinquent_worklist(*, today: dt.date, limit: int = 200) -> list[WorklistRow
         if promise is not None:
             if promise.promised_on >= today:
                 continue  # promised, not yet due: off the list until the day after
-            paid = -(
-                LedgerEntry.objects.filter(
-                    service_account_id=pk, kind=LedgerEntry.Kind.PAYMENT, created_at__gte=promise.created_at
-                ).aggregate(total=Sum("amount"))["total"]
-                or ZERO
-            )
+            paid = -sum((amount for at, amount in payments.get(pk, []) if at >= promise.created_at), ZERO)
             broken = paid < promise.promised_amount
         overdue = [i for i in open_list if days_past_due(i.due_date, today) > 0]
         rows.append(
@@ -464,3 +468,68 @@ def delinquent_worklist(*, today: dt.date, limit: int = 200) -> list[WorklistRow
         )
     rows.sort(key=lambda r: (r.oldest_due, -r.past_due, r.account.account_number))
     return rows[:limit]
+
+
+def staff_queues(*, user) -> list[dict]:
+    """Billing's work waiting for staff, for the staff home (each app adds its own through hooks)."""
+    from django.urls import reverse
+    from django.utils import timezone
+
+    from accounts.selectors import follow_ups_due
+    from billing.calendar import local_today
+    from billing.models import Adjustment, Payment, PaymentBatch, Refund
+
+    queues = []
+    if user.has_perm("billing.post_paymentbatch"):
+        queues.append(
+            {
+                "label": "Payment batches to post",
+                "count": PaymentBatch.objects.filter(status=PaymentBatch.Status.OPEN).count(),
+                "url": reverse("admin:billing_paymentbatch_changelist") + "?status__exact=open",
+            }
+        )
+    if user.has_perm("billing.approve_refund"):
+        queues.append(
+            {
+                "label": "Refunds to approve",
+                "count": Refund.objects.filter(status=Refund.Status.AWAITING_APPROVAL).count(),
+                "url": reverse("admin:billing_refund_changelist"),
+            }
+        )
+    if user.has_perm("billing.approve_adjustment"):
+        queues.append(
+            {
+                "label": "Adjustments to approve",
+                "count": Adjustment.objects.filter(status=Adjustment.Status.AWAITING_APPROVAL).count(),
+                "url": reverse("staff_adjustments"),
+            }
+        )
+    if user.has_perm("billing.view_payment"):
+        stuck = timezone.now() - dt.timedelta(hours=1)
+        queues.append(
+            {
+                "label": "Card payments pending over an hour",
+                "count": Payment.objects.filter(
+                    status__in=[Payment.Status.PENDING, Payment.Status.REQUIRES_ACTION], created_at__lt=stuck
+                ).count(),
+                "url": reverse("admin:billing_payment_changelist") + "?status__exact=pending",
+            }
+        )
+    if user.has_perm("accounts.add_accountnote"):
+        queues.append(
+            {
+                # Not counted here: finding them reads the ledger of every account that owes.
+                "label": "Delinquent accounts to follow up",
+                "count": None,
+                "url": reverse("staff_worklist"),
+            }
+        )
+    if user.has_perm("accounts.view_accountnote"):
+        queues.append(
+            {
+                "label": "Follow-ups due today",
+                "count": follow_ups_due(today=local_today()).count(),
+                "url": reverse("staff_follow_ups"),
+            }
+        )
+    return queues

@@ -8,11 +8,10 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
-from billing.admin import ReadOnlyAdmin
 from certification.models import Certification, CertifiedItem, Dispute, Notice
 from certification.services.disputes import dispute_resolve
 from certification.services.exports import certification_export
-from portal.adminkit import LabelledTabularInline
+from portal.adminkit import LabelledTabularInline, ReadOnlyModelAdmin
 from portal.errors import ApplicationError
 
 
@@ -28,7 +27,7 @@ class CertifiedItemInline(LabelledTabularInline):
 
 
 @admin.register(Certification)
-class CertificationAdmin(ReadOnlyAdmin):
+class CertificationAdmin(ReadOnlyModelAdmin):
     list_display = [
         "year",
         "tax_lot",
@@ -97,7 +96,7 @@ class ResolveForm(forms.Form):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(ReadOnlyAdmin):
+class DisputeAdmin(ReadOnlyModelAdmin):
     list_display = ["certification", "opened_by", "status", "created_at", "resolved_by"]
     list_filter = ["status"]
     search_fields = ["certification__service_account__account_number", "opened_by__email"]
@@ -142,7 +141,7 @@ class DisputeAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Notice)
-class NoticeAdmin(ReadOnlyAdmin):
+class NoticeAdmin(ReadOnlyModelAdmin):
     list_display = ["kind", "service_account", "occasion", "amount", "batch_file", "created_at"]
     list_filter = ["kind", "occasion"]
     search_fields = ["service_account__account_number"]

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from portal.adminkit import ReadOnlyModelAdmin
 from portal.models import AuditEvent, OutboxTask
 
 
@@ -23,7 +24,7 @@ class PersonFilter(admin.SimpleListFilter):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyModelAdmin):
     """Read only for everyone, superusers included: the record is kept as it was written.
     Search by account number; filter by person, action and date."""
 
@@ -34,18 +35,9 @@ class AuditEventAdmin(admin.ModelAdmin):
     date_hierarchy = "at"
     readonly_fields = [f.name for f in AuditEvent._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(OutboxTask)
-class OutboxTaskAdmin(admin.ModelAdmin):
+class OutboxTaskAdmin(ReadOnlyModelAdmin):
     """Work owed to the queue (portal.outbox), read only: what waits while Redis is down, and any
     task that could not be sent and why."""
 
@@ -56,12 +48,3 @@ class OutboxTaskAdmin(admin.ModelAdmin):
         ("failed_at", admin.EmptyFieldListFilter),
     ]
     readonly_fields = [f.name for f in OutboxTask._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

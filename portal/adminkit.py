@@ -37,3 +37,17 @@ def label_date_and_time(formfield):
         parts[0].attrs["aria-label"] = f"{label}: date"
         parts[1].attrs["aria-label"] = f"{label}: time"
     return formfield
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """Records written by services (money, audit, logs, notes), never added, changed or deleted
+    by hand in admin."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,7 +1,6 @@
 """Pages for staff outside admin: the staff home and search, one page per account with its notes,
 adjustments and their approval, and taking a caller's card by phone in Stripe's own field."""
 
-import datetime as dt
 import uuid
 from decimal import Decimal
 
@@ -13,7 +12,6 @@ from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import ServiceAccount
@@ -23,7 +21,7 @@ from billing.calendar import local_today
 from billing.hooks import STAFF_ACCOUNT_FLAGS, STAFF_QUEUES
 from billing.models import Adjustment, AdjustmentReason, Bill, BillingAccount, LedgerEntry, Payment
 from billing.pdf import bill_pdf_cached
-from billing.selectors import account_summary, delinquent_worklist, ledger_with_running_balance
+from billing.selectors import account_summary, delinquent_worklist, ledger_with_running_balance, staff_queues
 from billing.services.adjustments import (
     adjustment_approve,
     adjustment_decline,
@@ -95,71 +93,12 @@ def staff_home(request):
     results = service_accounts_search(query=query) if query else []
     if query and len(results) == 1:
         return redirect("staff_account", pk=results[0].pk)
-    queues = [queue for provider in [_billing_queues, *STAFF_QUEUES] for queue in provider(user=request.user)]
+    queues = [queue for provider in [staff_queues, *STAFF_QUEUES] for queue in provider(user=request.user)]
     return render(
         request,
         "billing/staff_home.html",
         {"query": query, "results": results, "queues": queues, "searched": bool(query)},
     )
-
-
-def _billing_queues(*, user) -> list[dict]:
-    from billing.models import Adjustment, PaymentBatch, Refund
-
-    queues = []
-    if user.has_perm("billing.post_paymentbatch"):
-        queues.append(
-            {
-                "label": "Payment batches to post",
-                "count": PaymentBatch.objects.filter(status=PaymentBatch.Status.OPEN).count(),
-                "url": reverse("admin:billing_paymentbatch_changelist") + "?status__exact=open",
-            }
-        )
-    if user.has_perm("billing.approve_refund"):
-        queues.append(
-            {
-                "label": "Refunds to approve",
-                "count": Refund.objects.filter(status=Refund.Status.AWAITING_APPROVAL).count(),
-                "url": reverse("admin:billing_refund_changelist"),
-            }
-        )
-    if user.has_perm("billing.approve_adjustment"):
-        queues.append(
-            {
-                "label": "Adjustments to approve",
-                "count": Adjustment.objects.filter(status=Adjustment.Status.AWAITING_APPROVAL).count(),
-                "url": reverse("staff_adjustments"),
-            }
-        )
-    if user.has_perm("billing.view_payment"):
-        stuck = timezone.now() - dt.timedelta(hours=1)
-        queues.append(
-            {
-                "label": "Card payments pending over an hour",
-                "count": Payment.objects.filter(
-                    status__in=[Payment.Status.PENDING, Payment.Status.REQUIRES_ACTION], created_at__lt=stuck
-                ).count(),
-                "url": reverse("admin:billing_payment_changelist") + "?status__exact=pending",
-            }
-        )
-    if user.has_perm("accounts.add_accountnote"):
-        queues.append(
-            {
-                # Not counted here: finding them reads the ledger of every account that owes.
-                "label": "Delinquent accounts to follow up",
-                "count": None,
-                "url": reverse("staff_worklist"),
-            }
-        )
-    if user.has_perm("accounts.view_accountnote"):
-        queues.append(
-            {
-                "label": "Follow-ups due today",
-                "count": follow_ups_due(today=local_today()).count(),
-                "url": reverse("staff_follow_ups"),
-            }
-        )
-    return queues
 
 
 @staff_member_required
