@@ -112,6 +112,9 @@ class ServiceAccount(models.Model):
         max_length=64, help_text="The property's tax lot or map number; certification follows it."
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    # The first day served: the first bill counts the days from it. Blank for accounts that
+    # came from the old billing system, billed whole months.
+    service_starts_on = models.DateField("service starts on", null=True, blank=True)
     # Printed on every bill: linking the account to a login asks for it, so knowing the number
     # and ZIP code (sequential, and shared by a neighbourhood) is not enough.
     # Not editable in forms: a new one comes only from service_accounts_new_access_codes (audited).

@@ -7,7 +7,13 @@ class AutopayConfig(AppConfig):
 
     def ready(self):
         from autopay.selectors import staff_account_flags, staff_queues
-        from billing.hooks import register_staff_account_flags, register_staff_queues
+        from autopay.services.enrollment import autopay_transfer
+        from billing.hooks import (
+            register_account_transfer,
+            register_staff_account_flags,
+            register_staff_queues,
+        )
 
         register_staff_account_flags(staff_account_flags)
         register_staff_queues(staff_queues)
+        register_account_transfer(autopay_transfer)

@@ -50,3 +50,14 @@ WORKLIST_EXCLUSIONS: list[Callable] = []
 def register_worklist_exclusions(provider: Callable) -> None:
     if provider not in WORKLIST_EXCLUSIONS:
         WORKLIST_EXCLUSIONS.append(provider)
+
+
+# Each provider: (old=..., new=..., by=...) -> [text, ...]: what an app built on billing moves to
+# the new account when a customer moves within the service area (autopay moves with them). Each
+# text is for the customer's email and may be lazy (translated per reader).
+ACCOUNT_TRANSFER_PROVIDERS: list[Callable] = []
+
+
+def register_account_transfer(provider: Callable) -> None:
+    if provider not in ACCOUNT_TRANSFER_PROVIDERS:
+        ACCOUNT_TRANSFER_PROVIDERS.append(provider)

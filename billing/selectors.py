@@ -477,9 +477,17 @@ def staff_queues(*, user) -> list[dict]:
 
     from accounts.selectors import follow_ups_due
     from billing.calendar import local_today
-    from billing.models import Adjustment, Payment, PaymentBatch, Refund
+    from billing.models import Adjustment, Payment, PaymentBatch, Refund, ServiceRequest
 
     queues = []
+    if user.has_perm("billing.view_servicerequest"):
+        queues.append(
+            {
+                "label": "Start, stop and move requests",
+                "count": ServiceRequest.objects.filter(status__in=ServiceRequest.OPEN_STATUSES).count(),
+                "url": reverse("staff_service_requests"),
+            }
+        )
     if user.has_perm("billing.post_paymentbatch"):
         queues.append(
             {

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing.views import payments, staff, statements
+from billing.views import moving, payments, staff, staff_requests, statements
 
 urlpatterns = [
     path("dashboard/", statements.dashboard, name="dashboard"),
@@ -10,6 +10,9 @@ urlpatterns = [
     path("service-accounts/<int:pk>/bills/<int:bill_pk>/pdf/", statements.bill_pdf_view, name="bill_pdf"),
     path("service-accounts/<int:pk>/transactions/", statements.transaction_list, name="transaction_list"),
     path("service-accounts/<int:pk>/paperless/", statements.paperless_update, name="paperless_update"),
+    path("moving/", moving.moving_home, name="moving_home"),
+    path("moving/<int:pk>/withdraw/", moving.moving_withdraw, name="moving_withdraw"),
+    path("moving/<slug:kind>/", moving.moving_request, name="moving_request"),
 ]
 
 urlpatterns += [
@@ -43,6 +46,10 @@ urlpatterns += [
     path("staff/accounts/<int:pk>/notes/", staff.staff_account_note, name="staff_account_note"),
     path("staff/accounts/<int:pk>/adjustment/", staff.staff_adjustment, name="staff_adjustment"),
     path("staff/accounts/<int:pk>/bills/<int:bill_pk>/pdf/", staff.staff_bill_pdf, name="staff_bill_pdf"),
+    path("staff/service-requests/", staff_requests.staff_service_requests, name="staff_service_requests"),
+    path(
+        "staff/service-requests/<int:pk>/", staff_requests.staff_service_request, name="staff_service_request"
+    ),
     path("staff/phone-payment/", staff.phone_payment, name="phone_payment"),
     path("staff/phone-payment/start/", staff.phone_payment_start, name="phone_payment_start"),
 ]

@@ -32,6 +32,7 @@ CAPABILITIES: dict[str, list[str]] = {
         "billing.view_adjustment",
         "billing.view_adjustmentreason",
         "accounts.view_accountnote",
+        "billing.view_servicerequest",
     ],
     "read assistance applications": [
         "assistance.view_assistanceapplication",
@@ -87,6 +88,7 @@ CAPABILITIES: dict[str, list[str]] = {
     "change account numbers, tax lots and customer names": ["accounts.change_account_identity"],
     "write account notes": ["accounts.add_accountnote"],
     "open accounts and close them with a final bill": ["accounts.open_close_account"],
+    "work customers' start, stop and move requests": ["billing.change_servicerequest"],
     "post adjustments up to the approval limit": ["billing.add_adjustment"],
     "approve adjustments above the limit": ["billing.approve_adjustment"],
     "reverse adjustments": ["billing.reverse_adjustment"],
@@ -113,6 +115,7 @@ CLERKS = [
     "write account notes",
     "post adjustments up to the approval limit",
     "open accounts and close them with a final bill",
+    "work customers' start, stop and move requests",
 ]
 
 # Finance reads everything but applicants' documents, and does not decide applications or

@@ -235,3 +235,64 @@ def bank_agreement_record(
             )
     except IntegrityError as exc:
         raise ApplicationError("This account already has an active bank draft agreement.") from exc
+
+
+def autopay_transfer(*, old: ServiceAccount, new: ServiceAccount, by: User) -> list:
+    """A customer moving within the service area keeps autopay: the card enrollment or the bank
+    agreement is copied to the new account. The old one ends, unless the final bill is still
+    owed: then it stays to draft that bill, as the customer expects."""
+    from billing.selectors import account_balance
+
+    final_owed = account_balance(service_account=old) > 0
+    moved = []
+    enrollment = AutopayEnrollment.objects.filter(service_account=old, status="active").first()
+    if enrollment and not AutopayEnrollment.objects.filter(service_account=new, status="active").exists():
+        AutopayEnrollment.objects.create(
+            service_account=new,
+            user=enrollment.user,
+            card=enrollment.card,
+            draft_day=enrollment.draft_day,
+            starts_on=local_today(),
+        )
+        if not final_owed:
+            enrollment.status = AutopayEnrollment.Status.CANCELLED
+            enrollment.cancelled_at = timezone.now()
+            enrollment.save(update_fields=["status", "cancelled_at"])
+        moved.append(
+            format_lazy(
+                _("Autopay moved to account {number}: your {card} on day {day} of each month."),
+                number=new.account_number,
+                card=enrollment.card,
+                day=enrollment.draft_day,
+            )
+        )
+    agreement = BankDraftAgreement.objects.filter(service_account=old, status="active").first()
+    if agreement and not BankDraftAgreement.objects.filter(service_account=new, status="active").exists():
+        BankDraftAgreement.objects.create(
+            service_account=new,
+            holder_name=agreement.holder_name,
+            routing_number=agreement.routing_number,
+            account_number_encrypted=agreement.account_number_encrypted,
+            account_last4=agreement.account_last4,
+            account_type=agreement.account_type,
+            signed_on=agreement.signed_on,
+            recorded_by=by,
+        )
+        if not final_owed:
+            agreement.status = BankDraftAgreement.Status.INACTIVE
+            agreement.inactive_reason = f"Moved to account {new.account_number}"
+            agreement.save(update_fields=["status", "inactive_reason"])
+        moved.append(
+            format_lazy(
+                _("Bank drafts on the 20th moved to account {number}, from the account ending {last4}."),
+                number=new.account_number,
+                last4=agreement.account_last4,
+            )
+        )
+    if moved and final_owed:
+        moved.append(
+            format_lazy(
+                _("Your final bill on account {number} is still drafted as usual."), number=old.account_number
+            )
+        )
+    return moved

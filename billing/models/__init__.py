@@ -18,6 +18,7 @@ from billing.models.payments import (
     StripeCustomer,
     StripeEvent,
 )
+from billing.models.service_requests import ServiceRequest
 
 __all__ = [
     "Adjustment",
@@ -35,6 +36,7 @@ __all__ = [
     "Refund",
     "SavedCard",
     "Service",
+    "ServiceRequest",
     "StripeCustomer",
     "StripeEvent",
 ]

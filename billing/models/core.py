@@ -1,3 +1,4 @@
+import calendar
 from decimal import Decimal
 
 from django.core.validators import MinValueValidator
@@ -197,6 +198,8 @@ class Bill(models.Model):
     notes = models.TextField(
         blank=True, help_text="Messages printed on the bill, e.g. a payment plan's installment."
     )
+    # A final bill: the last day served (the account was closed with it).
+    stopped_on = models.DateField(null=True, blank=True)
     ready_notice_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -213,8 +216,7 @@ class Bill(models.Model):
 
     @property
     def is_final(self) -> bool:
-        """A final bill (service stopped): its lines say the days served in their own words."""
-        return self.notes.startswith("Final bill")
+        return self.stopped_on is not None
 
 
 class BillLine(models.Model):
@@ -233,6 +235,9 @@ class BillLine(models.Model):
         LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="bill_lines"
     )
     amount = models.DecimalField(max_digits=12, decimal_places=2)
+    # Part of a month served (a first or a final bill): the days, from the first to the last.
+    served_from = models.DateField(null=True, blank=True)
+    served_to = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["bill", "position"]
@@ -242,3 +247,13 @@ class BillLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description}: {self.amount}"
+
+    @property
+    def days_served(self) -> int | None:
+        return (self.served_to - self.served_from).days + 1 if self.served_from and self.served_to else None
+
+    @property
+    def days_in_month(self) -> int | None:
+        if not self.served_from:
+            return None
+        return calendar.monthrange(self.served_from.year, self.served_from.month)[1]

@@ -1,5 +1,6 @@
 """The monthly bill run."""
 
+import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable
@@ -46,12 +47,35 @@ def rates_in_force(*, period: dt.date) -> dict[str, RateSchedule]:
     return {schedule.service: schedule for schedule in schedules}
 
 
-def bill_line_amount(*, units: Decimal, schedule: RateSchedule, consumption_ccf: Decimal | None) -> Decimal:
-    """units × monthly charge per unit + CCF × charge per CCF (water), rounded to cents half up."""
-    amount = units * schedule.monthly_charge_per_unit
+def bill_line_amount(
+    *, units: Decimal, schedule: RateSchedule, consumption_ccf: Decimal | None, share: Decimal = Decimal("1")
+) -> Decimal:
+    """units × monthly charge per unit (× the share of the month served) + CCF × charge per CCF
+    (water), rounded to cents half up."""
+    amount = units * schedule.monthly_charge_per_unit * share
     if consumption_ccf is not None:
         amount += consumption_ccf * schedule.charge_per_ccf
     return quantize_money(amount)
+
+
+def days_served(
+    month: dt.date, *, first: dt.date | None = None, last: dt.date | None = None
+) -> tuple[int, int]:
+    """(days served, days in the month) for a service month, service starting on `first` and
+    ending on `last` when either falls in it."""
+    days_in_month = calendar.monthrange(month.year, month.month)[1]
+    start = first.day if first and (first.year, first.month) == (month.year, month.month) else 1
+    end = last.day if last and (last.year, last.month) == (month.year, month.month) else days_in_month
+    return max(end - start + 1, 0), days_in_month
+
+
+def service_month_label(month: dt.date, *, first: dt.date | None = None, last: dt.date | None = None) -> str:
+    """ "December 2026", or "December 10-31, 2026 (22 of 31 days)" for part of it."""
+    days, days_in_month = days_served(month, first=first, last=last)
+    if days == days_in_month:
+        return f"{month:%B %Y}"
+    start = first.day if first and first.replace(day=1) == month else 1
+    return f"{month:%B} {start}-{start + days - 1}, {month:%Y} ({days} of {days_in_month} days)"
 
 
 class Line(NamedTuple):
@@ -66,6 +90,8 @@ class Line(NamedTuple):
     charge_per_ccf: Decimal | None = None
     rate_schedule_id: int | None = None
     ledger_entry_id: int | None = None
+    served_from: dt.date | None = None
+    served_to: dt.date | None = None
 
 
 def bill_candidates(*, period: dt.date) -> list[int]:
@@ -73,6 +99,7 @@ def bill_candidates(*, period: dt.date) -> list[int]:
     return list(
         ServiceAccount.objects.filter(status=ServiceAccount.Status.ACTIVE)
         .filter(Exists(AccountService.objects.filter(service_account=OuterRef("pk"))))
+        .exclude(service_starts_on__gte=add_months(period, 1))  # not served yet in that month
         .exclude(Exists(Bill.objects.filter(service_account=OuterRef("pk"), period=period)))
         .order_by("pk")
         .values_list("pk", flat=True)
@@ -180,6 +207,12 @@ def _bill_chunk(
         "service_account_id", "service", "units"
     ):
         services[pk].append((service, units))
+    # Accounts whose service started after the month's first day: the first bill counts the days.
+    starts = dict(
+        ServiceAccount.objects.filter(pk__in=account_ids, service_starts_on__gt=period).values_list(
+            "pk", "service_starts_on"
+        )
+    )
     reads = dict(
         MeterRead.objects.filter(service_account_id__in=account_ids, period=period).values_list(
             "service_account_id", "consumption_ccf"
@@ -208,19 +241,29 @@ def _bill_chunk(
             result.missing_reads.append(numbers[pk])
             continue
         lines = []
+        first_day = starts.get(pk)
+        days, days_in_month = days_served(period, first=first_day)
+        served = service_month_label(period, first=first_day)
         for service, units in sorted(taken, key=lambda s: SERVICE_ORDER.index(s[0])):
             schedule = rates[service]
             consumption = reads.get(pk) if service == Service.WATER else None
             lines.append(
                 Line(
-                    description=f"{Service(service).label} service, {period:%B %Y}",
-                    amount=bill_line_amount(units=units, schedule=schedule, consumption_ccf=consumption),
+                    description=f"{Service(service).label} service, {served}",
+                    amount=bill_line_amount(
+                        units=units,
+                        schedule=schedule,
+                        consumption_ccf=consumption,
+                        share=Decimal(days) / Decimal(days_in_month),
+                    ),
                     service=service,
                     units=units,
                     monthly_charge_per_unit=schedule.monthly_charge_per_unit,
                     consumption_ccf=consumption,
                     charge_per_ccf=schedule.charge_per_ccf if consumption is not None else None,
                     rate_schedule_id=schedule.pk,
+                    served_from=first_day,
+                    served_to=period.replace(day=days_in_month) if first_day else None,
                 )
             )
         service_total = sum((line.amount for line in lines), ZERO)
@@ -333,6 +376,8 @@ def _bill_chunk(
             "rate_schedule_id",
             "ledger_entry_id",
             "amount",
+            "served_from",
+            "served_to",
         ],
         (
             [
@@ -347,6 +392,8 @@ def _bill_chunk(
                 line.rate_schedule_id,
                 line.ledger_entry_id,
                 line.amount,
+                line.served_from,
+                line.served_to,
             ]
             for bill, (_, lines, _) in zip(bills, drafts, strict=True)
             for position, line in enumerate(lines, start=1)

@@ -5,7 +5,6 @@ and the last month prorated by days (days served ÷ days in the month), with the
 for water. It is one charge on the ledger and one bill, like any other.
 """
 
-import calendar
 import datetime as dt
 import re
 from decimal import Decimal
@@ -21,7 +20,13 @@ from accounts.notifications import email_send, users_for_account
 from billing.calendar import add_months, local_today
 from billing.models import AccountService, Bill, BillLine, LedgerEntry, Service
 from billing.selectors import ledger_rows_for_account, open_items, past_due_total
-from billing.services.bills import SERVICE_ORDER, bill_line_amount, rates_in_force
+from billing.services.bills import (
+    SERVICE_ORDER,
+    bill_line_amount,
+    days_served,
+    rates_in_force,
+    service_month_label,
+)
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
 from portal.audit import audit_record
 from portal.errors import ApplicationError
@@ -55,14 +60,20 @@ def service_account_open(
     surface_water_units: Decimal | None = None,
     water: bool = False,
     mailing: dict | None = None,
+    service_starts_on: dt.date | None = None,
 ) -> ServiceAccount:
-    """Open a service account with a number the portal assigns and the services it takes."""
+    """Open a service account with a number the portal assigns and the services it takes, served
+    from `service_starts_on` (today when not given): its first bill counts the days from then."""
     if not by.has_perm("accounts.open_close_account"):
         raise ApplicationError("Your role cannot open accounts.")
     if not re.fullmatch(r"[0-9]{5}", service_zip or ""):
         raise ApplicationError("Enter the service ZIP code: 5 digits.")
     if not any([sewer_units, surface_water_units, water]):
         raise ApplicationError("Choose at least one service the property takes.")
+    today = local_today()
+    service_starts_on = service_starts_on or today
+    if not add_months(today, -2) <= service_starts_on <= add_months(today, 3):
+        raise ApplicationError("Enter a start date within two months before or three months after today.")
     for attempt in range(3):
         try:
             return _open(
@@ -79,6 +90,7 @@ def service_account_open(
                 surface_water_units=surface_water_units,
                 water=water,
                 mailing=mailing,
+                service_starts_on=service_starts_on,
             )
         except IntegrityError:
             if attempt == 2:
@@ -101,6 +113,7 @@ def _open(
     surface_water_units,
     water,
     mailing,
+    service_starts_on,
 ) -> ServiceAccount:
     with transaction.atomic():
         account = ServiceAccount.objects.create(
@@ -113,6 +126,7 @@ def _open(
             tax_lot=tax_lot.strip(),
             email=email.strip(),
             phone=phone.strip(),
+            service_starts_on=service_starts_on,
             **(mailing or {}),
         )
         for service, units in [(Service.SEWER, sewer_units), (Service.SURFACE_WATER, surface_water_units)]:
@@ -124,14 +138,20 @@ def _open(
             actor=by,
             action="account.open",
             target=account,
-            summary=f"{by.email} opened account {account.account_number} for {account.customer_name}",
+            summary=f"{by.email} opened account {account.account_number} for {account.customer_name}, "
+            f"service from {service_starts_on:%m/%d/%Y}",
             account_number=account.account_number,
         )
     return account
 
 
 def _final_lines(
-    account: ServiceAccount, *, first_month: dt.date, stop_on: dt.date, final_read: Decimal | None
+    account: ServiceAccount,
+    *,
+    first_month: dt.date,
+    started_on: dt.date | None,
+    stop_on: dt.date,
+    final_read: Decimal | None,
 ):
     taken = list(AccountService.objects.filter(service_account=account))
     if not taken:
@@ -146,9 +166,9 @@ def _final_lines(
     last_month = stop_on.replace(day=1)
     while month <= last_month:
         rates = rates_in_force(period=month)
-        days_in_month = calendar.monthrange(month.year, month.month)[1]
-        days = stop_on.day if month == last_month else days_in_month
+        days, days_in_month = days_served(month, first=started_on, last=stop_on)
         share = Decimal(days) / Decimal(days_in_month)
+        first_day = started_on if started_on and started_on.replace(day=1) == month else month
         for item in sorted(taken, key=lambda s: SERVICE_ORDER.index(s.service)):
             schedule = rates.get(item.service)
             if schedule is None:
@@ -162,22 +182,20 @@ def _final_lines(
                 if consumption
                 else ZERO
             )
-            served = (
-                f"{month:%B %Y}"
-                if days == days_in_month
-                else f"{month:%B} 1-{days}, {month:%Y} ({days} of {days_in_month} days)"
-            )
+            served = service_month_label(month, first=started_on, last=stop_on)
             lines.append(
                 BillLine(
                     position=len(lines) + 1,
                     description=f"{Service(item.service).label} service, {served}"[:200],
                     service=item.service,
-                    units=item.units,  # the line's own words say the days served
+                    units=item.units,
                     monthly_charge_per_unit=schedule.monthly_charge_per_unit,
                     consumption_ccf=consumption,
                     charge_per_ccf=schedule.charge_per_ccf if consumption is not None else None,
                     rate_schedule=schedule,
                     amount=amount,
+                    served_from=first_day,
+                    served_to=first_day + dt.timedelta(days=days - 1),
                 )
             )
         month = add_months(month, 1)
@@ -205,14 +223,24 @@ def service_account_close(
         if account.status == ServiceAccount.Status.CLOSED:
             raise ApplicationError(f"Account {account.account_number} is closed already.")
         last = Bill.objects.filter(service_account=account).order_by("-period").first()
-        opened = timezone.localdate(account.created_at)
+        opened = account.service_starts_on or timezone.localdate(account.created_at)
         first_month = add_months(last.period, 1) if last else opened.replace(day=1)
         if stop_on < first_month:
             raise ApplicationError(
                 f"The account is billed through {first_month - dt.timedelta(days=1):%m/%d/%Y}: "
                 "choose a stop date after that."
             )
-        lines = _final_lines(account, first_month=first_month, stop_on=stop_on, final_read=final_read)
+        if last is None and account.service_starts_on and stop_on < opened:
+            raise ApplicationError(
+                f"Service on this account starts on {opened:%m/%d/%Y}: choose a stop date on or after it."
+            )
+        lines = _final_lines(
+            account,
+            first_month=first_month,
+            started_on=None if last else account.service_starts_on,
+            stop_on=stop_on,
+            final_read=final_read,
+        )
         total = sum((line.amount for line in lines), ZERO)
         due = today + dt.timedelta(days=FINAL_BILL_DUE_DAYS)
         since = last.issued_on if last else opened - dt.timedelta(days=1)
@@ -268,7 +296,7 @@ def service_account_close(
             total_due=previous - paid + new,
             past_due_amount=past_due_total(open_items(rows, as_of=today), as_of=today),
             ledger_entry=charge,
-            notes="Final bill: service stopped on " + f"{stop_on:%m/%d/%Y}.",
+            stopped_on=stop_on,
         )
         for line in lines:
             line.bill = bill

@@ -160,6 +160,7 @@ def test_the_staff_pages_open_and_close_accounts(rates, time_machine):
             "service_zip": "97027",
             "tax_lot": "T1",
             "sewer_units": "1",
+            "service_starts_on": "2026-07-01",
         },
     )
     account = ServiceAccount.objects.get(customer_name="Lee Wu")

@@ -365,12 +365,15 @@ class OpenAccountForm(forms.Form):
         decimal_places=3,
     )
     water = forms.BooleanField(label="Metered water", required=False)
+    service_starts_on = forms.DateField(
+        label="Service starts on (the first day served)", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 @staff_member_required
 @permission_required("accounts.open_close_account", raise_exception=True)
 def staff_account_open(request):
-    form = OpenAccountForm(request.POST or None)
+    form = OpenAccountForm(request.POST or None, initial={"service_starts_on": local_today()})
     if request.method == "POST" and form.is_valid():
         try:
             account = service_account_open(by=request.user, **form.cleaned_data)

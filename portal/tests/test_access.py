@@ -23,6 +23,8 @@ D = dt.date
 # Patterns that take a key rather than an object id: allauth's emailed links (a wrong key is
 # "invalid link", never someone's data).
 KEYED = {"account_confirm_email", "account_reset_password_from_key"}
+# Patterns whose parameter names a kind of page, not anyone's object.
+KEYED |= {"moving_request"}
 
 
 def id_routes() -> list[tuple[str, str]]:
@@ -59,7 +61,12 @@ def owner_objects():
         created_by=owner,
     )
     application = submit(owner, account)
+    from billing.models import ServiceRequest
+
     return {
+        "service_request": ServiceRequest.objects.create(
+            kind="move_out", requested_by=owner, from_account=account, stop_on=D(2026, 8, 1)
+        ),
         "owner": owner,
         "account": account,
         "bill": bill,
@@ -91,6 +98,7 @@ ROUTES = {
     "assistance_detail": lambda o: {"pk": o["application"].pk},
     "assistance_document": lambda o: {"pk": o["document"].pk},
     "payment_plan": lambda o: {"pk": o["account"].pk},
+    "moving_withdraw": lambda o: {"pk": o["service_request"].pk},
     "certification_dispute": lambda o: {"pk": o["account"].pk, "certification_pk": o["certification"].pk},
 }
 

@@ -120,6 +120,8 @@ STAFF_URLS = {
     "staff_adjustment": (CLERK_SIDE, lambda o: {"pk": o["account"].pk}),
     "staff_adjustments": ({"supervisor"}, lambda o: {}),
     "staff_adjustment_reverse": ({"supervisor"}, lambda o: {"pk": o["adjustment"].pk}),
+    "staff_service_requests": (ALL_STAFF, lambda o: {}),
+    "staff_service_request": (ALL_STAFF, lambda o: {"pk": o["service_request"].pk}),
     "staff_bill_pdf": (ALL_STAFF, lambda o: {"pk": o["bill"].service_account_id, "bill_pk": o["bill"].pk}),
 }
 QUERY = {"admin:certification_export": "?year=2026&format=csv", "tax_lot": "?tax_lot=2S2E"}
@@ -134,7 +136,8 @@ NOT_STAFF = {
     "quick_pay_pay", "payment_start_quick", "invoice_pay_lookup", "invoice_pay", "payment_start_invoice",
     "stripe_webhook", "autopay_manage", "autopay_replace_card", "autopay_cancel", "autopay_card_setup",
     "autopay_card_save", "assistance_home", "assistance_eligibility", "assistance_apply",
-    "assistance_detail", "payment_plan", "certification_dispute",
+    "assistance_detail", "payment_plan", "certification_dispute", "moving_home", "moving_request",
+    "moving_withdraw",
 }  # fmt: skip
 ALLAUTH_PREFIXES = ("account_", "mfa_")
 
@@ -234,8 +237,14 @@ def objects(logins):
         status="posted",
         requested_by=logins["users"]["clerk"],
     )
+    from billing.models import ServiceRequest
+
+    service_request = ServiceRequest.objects.create(
+        kind="move_out", requested_by=applicant, from_account=account, stop_on=D(2026, 8, 1)
+    )
     return {
         "account": account,
+        "service_request": service_request,
         "adjustment": adjustment,
         "bill": BillFactory(service_account=account),
         "application": application,

@@ -1,0 +1,146 @@
+"""The clerk's queue of customers' start, stop and move requests, and the page that works one."""
+
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+
+from billing.calendar import local_today
+from billing.models import AccountService, ServiceRequest
+from billing.services.service_requests import (
+    service_request_close_account,
+    service_request_decline,
+    service_request_open_account,
+    service_request_services,
+    service_request_transfer,
+)
+from portal.errors import ApplicationError
+
+
+class OpenStepForm(forms.Form):
+    tax_lot = forms.CharField(label="Tax lot of the new address", max_length=64)
+    sewer_units = forms.DecimalField(
+        label="Sewer units (blank: none)",
+        required=False,
+        min_value=Decimal("0.001"),
+        max_digits=10,
+        decimal_places=3,
+    )
+    surface_water_units = forms.DecimalField(
+        label="Surface water units (blank: none)",
+        required=False,
+        min_value=Decimal("0.001"),
+        max_digits=10,
+        decimal_places=3,
+    )
+    water = forms.BooleanField(label="Metered water", required=False)
+
+
+class CloseStepForm(forms.Form):
+    final_read = forms.DecimalField(
+        label="Final meter read: CCF used since the last bill (water accounts)",
+        required=False,
+        min_value=Decimal("0"),
+        max_digits=10,
+        decimal_places=2,
+    )
+
+
+class DeclineForm(forms.Form):
+    decline_reason = forms.CharField(
+        label="Why we cannot do it (the customer reads this)", widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+@staff_member_required
+@permission_required("billing.view_servicerequest", raise_exception=True)
+def staff_service_requests(request):
+    """Open requests, oldest first, with the step each is waiting for."""
+    open_requests = (
+        ServiceRequest.objects.filter(status__in=ServiceRequest.OPEN_STATUSES)
+        .select_related("requested_by", "from_account", "new_account")
+        .order_by("created_at")
+    )
+    recent = (
+        ServiceRequest.objects.exclude(status__in=ServiceRequest.OPEN_STATUSES)
+        .select_related("requested_by", "from_account", "new_account")
+        .order_by("-updated_at")[:20]
+    )
+    return render(
+        request,
+        "billing/staff_service_requests.html",
+        {"open_requests": open_requests, "recent": recent, "today": local_today()},
+    )
+
+
+@staff_member_required
+@permission_required("billing.view_servicerequest", raise_exception=True)
+def staff_service_request(request, pk: int):
+    service_request = get_object_or_404(
+        ServiceRequest.objects.select_related("requested_by", "from_account", "new_account", "final_bill"),
+        pk=pk,
+    )
+    step = request.POST.get("step", "") if request.method == "POST" else ""
+    if step and not request.user.has_perm("billing.change_servicerequest"):
+        raise PermissionDenied
+    open_form = OpenStepForm(
+        request.POST if step == "open" else None, initial=service_request_services(service_request)
+    )
+    close_form = CloseStepForm(request.POST if step == "close" else None)
+    decline_form = DeclineForm(request.POST if step == "decline" else None)
+    forms_by_step = {"open": open_form, "close": close_form, "decline": decline_form, "transfer": None}
+    if step in forms_by_step:
+        form = forms_by_step[step]
+        if form is None or form.is_valid():
+            try:
+                done = _do_step(step, service_request, request.user, form.cleaned_data if form else {})
+            except ApplicationError as exc:
+                if form is None:
+                    messages.error(request, exc.message)
+                else:
+                    form.add_error(None, exc.message)
+            else:
+                messages.success(request, done)
+                return redirect("staff_service_request", pk=service_request.pk)
+    water = (
+        service_request.from_account_id
+        and AccountService.objects.filter(
+            service_account_id=service_request.from_account_id, service="water"
+        ).exists()
+    )
+    return render(
+        request,
+        "billing/staff_service_request.html",
+        {
+            "item": service_request,
+            "open_form": open_form,
+            "close_form": close_form,
+            "decline_form": decline_form,
+            "has_water": water,
+            "today": local_today(),
+            "can_work": request.user.has_perm("billing.change_servicerequest"),
+        },
+    )
+
+
+def _do_step(step: str, service_request: ServiceRequest, user, data: dict) -> str:
+    if step == "open":
+        account = service_request_open_account(request=service_request, by=user, **data)
+        return f"Account {account.account_number} is open from {service_request.start_on:%m/%d/%Y}; the customer was emailed."
+    if step == "close":
+        bill = service_request_close_account(
+            request=service_request, by=user, final_read=data.get("final_read")
+        )
+        return (
+            f"Account {service_request.from_account.account_number} is closed; "
+            f"the final bill is ${bill.total_due:,.2f} and the customer was emailed."
+        )
+    if step == "transfer":
+        moved = service_request_transfer(request=service_request, by=user)
+        return "Moved: " + " ".join(str(line) for line in moved) if moved else "There was nothing to move."
+    service_request_decline(request=service_request, by=user, reason=data["decline_reason"])
+    return "The request is declined; the customer was emailed the reason."
