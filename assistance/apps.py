@@ -21,3 +21,8 @@ class AssistanceConfig(AppConfig):
         from billing.hooks import register_worklist_exclusions
 
         register_worklist_exclusions(accounts_with_plan_in_good_standing)
+
+        from assistance.selectors import staff_account_actions
+        from billing.hooks import register_staff_account_actions
+
+        register_staff_account_actions(staff_account_actions)

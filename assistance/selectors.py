@@ -196,3 +196,13 @@ def application_case(*, application) -> ApplicationCase:
         appointment_held=held,
         recent_credit=recent,
     )
+
+
+def staff_account_actions(*, service_account, user) -> list[dict]:
+    from django.urls import reverse
+
+    if user.has_perm("assistance.decide_paymentplan") and service_account.status == "active":
+        return [
+            {"label": "Open a payment plan", "url": reverse("staff_payment_plan", args=[service_account.pk])}
+        ]
+    return []

@@ -9,4 +9,5 @@ urlpatterns = [
     path("assistance/applications/<int:pk>/", views.application_detail, name="assistance_detail"),
     path("assistance/documents/<int:pk>/", views.document, name="assistance_document"),
     path("service-accounts/<int:pk>/payment-plan/", views.payment_plan, name="payment_plan"),
+    path("staff/accounts/<int:pk>/payment-plan/", views.staff_payment_plan, name="staff_payment_plan"),
 ]

@@ -1,17 +1,19 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.admin.views.decorators import staff_member_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.models import ServiceAccount
 from accounts.selectors import service_account_get_for_user, service_account_list_for_user
 from assistance.forms import ApplicationForm, EligibilityForm, IncomeFormSet, MemberFormSet, PaymentPlanForm
 from assistance.models import ApplicationDocument, PaymentPlan
 from assistance.selectors import application_get_for_user, application_list_for_user
 from assistance.services.applications import Income, Member, application_submit
 from assistance.services.eligibility import eligibility_check, guidelines_for
-from assistance.services.plans import plan_request, plan_schedule
+from assistance.services.plans import plan_open_by_staff, plan_request, plan_schedule
 from billing.calendar import local_today
 from billing.selectors import account_past_due
 from portal.errors import ApplicationError
@@ -152,4 +154,38 @@ def payment_plan(request, pk: int):
             "form": form,
             "schedule": schedule,
         },
+    )
+
+
+@staff_member_required
+@permission_required("assistance.decide_paymentplan", raise_exception=True)
+def staff_payment_plan(request, pk: int):
+    """Open a payment plan agreed with a caller, each installment shown before it is opened."""
+    account = get_object_or_404(ServiceAccount, pk=pk)
+    today = local_today()
+    past_due = account_past_due(service_account=account, as_of=today)
+    current = PaymentPlan.objects.filter(service_account=account).order_by("-requested_at").first()
+    form = PaymentPlanForm(request.POST or request.GET or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            plan = plan_open_by_staff(
+                service_account=account, by=request.user, installments=form.cleaned_data["installments"]
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                f"The plan is open: ${plan.total:,.2f} in {plan.installments} installments; the customer was emailed.",
+            )
+            return redirect("staff_account", pk=account.pk)
+    schedule = []
+    if form.is_bound and form.is_valid() and past_due > 0:
+        schedule = plan_schedule(
+            total=past_due, installments=form.cleaned_data["installments"], starts_on=today
+        )
+    return render(
+        request,
+        "assistance/staff_payment_plan.html",
+        {"account": account, "past_due": past_due, "plan": current, "form": form, "schedule": schedule},
     )

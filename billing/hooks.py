@@ -61,3 +61,13 @@ ACCOUNT_TRANSFER_PROVIDERS: list[Callable] = []
 def register_account_transfer(provider: Callable) -> None:
     if provider not in ACCOUNT_TRANSFER_PROVIDERS:
         ACCOUNT_TRANSFER_PROVIDERS.append(provider)
+
+
+# Each provider: (service_account=..., user=...) -> [{"label": ..., "url": ...}, ...]: actions an
+# app built on billing offers on the staff account page (a payment plan agreed on the phone).
+STAFF_ACCOUNT_ACTIONS: list[Callable] = []
+
+
+def register_staff_account_actions(provider: Callable) -> None:
+    if provider not in STAFF_ACCOUNT_ACTIONS:
+        STAFF_ACCOUNT_ACTIONS.append(provider)

@@ -213,3 +213,12 @@ def plans_check(*, as_of: dt.date) -> dict[str, int]:
             )
             counts["completed"] += 1
     return counts
+
+
+def plan_open_by_staff(*, service_account: ServiceAccount, by: User, installments: int) -> PaymentPlan:
+    """A plan agreed with the customer on the phone or at the counter: asked for and approved
+    at once by the clerk, who may decide plans. The customer is emailed its terms."""
+    if not by.has_perm("assistance.decide_paymentplan"):
+        raise ApplicationError("Your role cannot open payment plans.")
+    plan = plan_request(service_account=service_account, user=by, installments=installments)
+    return plan_decide(plan=plan, approve=True, by=by)

@@ -35,17 +35,11 @@ STOP_FIELDS = ["forwarding_address", "forwarding_city", "forwarding_state", "for
 START_FIELDS = ["customer_name", "service_address", "service_city", "service_zip", "phone", "email", "note"]
 
 
-def _check_date(day: dt.date | None, *, today: dt.date, what) -> None:
+def _check_date(day: dt.date | None, *, today: dt.date, missing, out_of_range) -> None:
     if day is None:
-        raise ApplicationError(format_lazy(_("Enter the {what}."), what=what))
+        raise ApplicationError(missing)
     if not today <= day <= today + dt.timedelta(days=REQUEST_DAYS_AHEAD):
-        raise ApplicationError(
-            format_lazy(
-                _("The {what} must be between today and {days} days from now."),
-                what=what,
-                days=REQUEST_DAYS_AHEAD,
-            )
-        )
+        raise ApplicationError(format_lazy(out_of_range, days=REQUEST_DAYS_AHEAD))
 
 
 def service_request_submit(*, user: User, kind: str, values: dict) -> ServiceRequest:
@@ -63,7 +57,12 @@ def service_request_submit(*, user: User, kind: str, values: dict) -> ServiceReq
             raise ApplicationError(_("Choose one of your accounts."))
         if account.status != ServiceAccount.Status.ACTIVE:
             raise ApplicationError(_("Service on this account has stopped already."))
-        _check_date(values.get("stop_on"), today=today, what=_("last day of service"))
+        _check_date(
+            values.get("stop_on"),
+            today=today,
+            missing=_("Enter the last day of service."),
+            out_of_range=_("The last day of service must be between today and {days} days from now."),
+        )
         request.from_account = account
         request.stop_on = values["stop_on"]
         if kind == ServiceRequest.Kind.MOVE_OUT:
@@ -78,7 +77,12 @@ def service_request_submit(*, user: User, kind: str, values: dict) -> ServiceReq
                     values[name].strip().upper() if name.endswith("state") else values[name].strip(),
                 )
     if kind in (ServiceRequest.Kind.MOVE_IN, ServiceRequest.Kind.TRANSFER):
-        _check_date(values.get("start_on"), today=today, what=_("first day of service"))
+        _check_date(
+            values.get("start_on"),
+            today=today,
+            missing=_("Enter the first day of service."),
+            out_of_range=_("The first day of service must be between today and {days} days from now."),
+        )
         if not all(
             (values.get(name) or "").strip() for name in ("customer_name", "service_address", "service_zip")
         ):

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
+from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,8 +19,16 @@ from accounts.models import ServiceAccount
 from accounts.selectors import follow_ups_due, service_account_find_by_number, service_accounts_search
 from accounts.services import account_note_add
 from billing.calendar import local_today
-from billing.hooks import STAFF_ACCOUNT_FLAGS, STAFF_QUEUES
-from billing.models import Adjustment, AdjustmentReason, Bill, BillingAccount, LedgerEntry, Payment
+from billing.hooks import STAFF_ACCOUNT_ACTIONS, STAFF_ACCOUNT_FLAGS, STAFF_QUEUES
+from billing.models import (
+    Adjustment,
+    AdjustmentReason,
+    Bill,
+    BillingAccount,
+    LedgerEntry,
+    Payment,
+    ServiceRequest,
+)
 from billing.pdf import bill_pdf_cached
 from billing.selectors import account_summary, delinquent_worklist, ledger_with_running_balance, staff_queues
 from billing.services.adjustments import (
@@ -122,6 +131,14 @@ def staff_account(request, pk: int):
     summary = account_summary(service_account=account, as_of=today)
     billing = BillingAccount.objects.filter(pk=account.pk).first()
     flags = [flag for provider in STAFF_ACCOUNT_FLAGS for flag in provider(service_account=account)]
+    actions = [
+        action
+        for provider in STAFF_ACCOUNT_ACTIONS
+        for action in provider(service_account=account, user=request.user)
+    ]
+    requests = ServiceRequest.objects.filter(Q(from_account=account) | Q(new_account=account)).order_by(
+        "-created_at"
+    )[:10]
     note_form = AccountNoteForm()
     return render(
         request,
@@ -131,6 +148,8 @@ def staff_account(request, pk: int):
             "summary": summary,
             "paperless": billing.paperless if billing else False,
             "flags": flags,
+            "actions": actions,
+            "service_requests": requests,
             "logins": account.users.order_by("email"),
             "ledger": ledger_with_running_balance(service_account=account)[:200],
             "bills": Bill.objects.filter(service_account=account).order_by("-period")[:24],

@@ -120,6 +120,7 @@ STAFF_URLS = {
     "staff_adjustment": (CLERK_SIDE, lambda o: {"pk": o["account"].pk}),
     "staff_adjustments": ({"supervisor"}, lambda o: {}),
     "staff_adjustment_reverse": ({"supervisor"}, lambda o: {"pk": o["adjustment"].pk}),
+    "staff_payment_plan": (CLERK_SIDE, lambda o: {"pk": o["account"].pk}),
     "staff_service_requests": (ALL_STAFF, lambda o: {}),
     "staff_service_request": (ALL_STAFF, lambda o: {"pk": o["service_request"].pk}),
     "staff_bill_pdf": (ALL_STAFF, lambda o: {"pk": o["bill"].service_account_id, "bill_pk": o["bill"].pk}),
