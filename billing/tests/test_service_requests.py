@@ -149,6 +149,7 @@ def test_moving_out_from_request_to_final_bill_at_the_forwarding_address(rates, 
         "is done: nothing to do"
         in clerk.post(work, {"step": "close"}, follow=True).content.decode()
     )
+    client.force_login(user)
     mine = client.get(reverse("moving_home")).content.decode()
     assert "Done" in mine and reverse("bill_detail", args=[account.pk, request.final_bill_id]) in mine
 

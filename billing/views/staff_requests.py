@@ -99,10 +99,8 @@ def staff_service_request(request, pk: int):
             try:
                 done = _do_step(step, service_request, request.user, form.cleaned_data if form else {})
             except ApplicationError as exc:
-                if form is None:
-                    messages.error(request, exc.message)
-                else:
-                    form.add_error(None, exc.message)
+                # Shown above the page: the step's own form may be gone (done by someone else).
+                messages.error(request, exc.message)
             else:
                 messages.success(request, done)
                 return redirect("staff_service_request", pk=service_request.pk)
