@@ -39,6 +39,9 @@ def pages_for(user) -> list[str]:
 
         application = AssistanceApplication.objects.order_by("pk").first()
         urls.append(reverse("admin:assistance_application_decide", args=[application.pk]))
+    if user.has_perm("assistance.decide_paymentplan"):
+        urls.append(reverse("staff_payment_plan", args=[first_account.pk]) + "?installments=3")
+    urls.append(reverse("staff_service_requests"))
     urls.append(reverse("staff_follow_ups"))
     if user.has_perm("accounts.add_accountnote"):
         urls.append(reverse("staff_worklist"))
