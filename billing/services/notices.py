@@ -98,3 +98,60 @@ def delinquent_offer_send(*, service_account, by) -> int:
         text=f"Emailed the payment plan and bill assistance offer ({money(past_due)} past due).",
     )
     return sent
+
+
+OFFER_LETTER_PAY_WITHIN_DAYS = 14
+
+
+def delinquent_offer_letter(*, service_account, by) -> bytes:
+    """The same offer as a letter to print and mail (for a customer with no email, or who asks
+    for paper): a PDF in the account's language, noted on the contact log."""
+    import datetime as dt
+
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from accounts.models import AccountNote
+    from accounts.notifications import account_language
+    from billing.calendar import local_today
+    from billing.layout import LAYOUT
+    from billing.pdf import return_stub, utility_context
+    from billing.selectors import account_past_due
+    from portal.errors import ApplicationError
+    from portal.money import money
+    from portal.pdf import html_to_pdf
+
+    if not by.has_perm("accounts.add_accountnote"):
+        raise ApplicationError("Your role cannot contact customers about their accounts.")
+    today = local_today()
+    past_due = account_past_due(service_account=service_account, as_of=today)
+    if past_due <= 0:
+        raise ApplicationError(f"Nothing is past due on account {service_account.account_number}.")
+    language = account_language(service_account=service_account)
+    with translation.override(language):
+        html = render_to_string(
+            "billing/offer_letter.html",
+            {
+                "account": service_account,
+                "past_due": past_due,
+                "today": today,
+                "language": language,
+                "layout": LAYOUT,
+                "utility": utility_context(),
+                "stub": return_stub(
+                    account=service_account,
+                    date_label=_("Pay by"),
+                    date=today + dt.timedelta(days=OFFER_LETTER_PAY_WITHIN_DAYS),
+                    amount_label=_("Amount past due"),
+                    amount=past_due,
+                ),
+            },
+        )
+    pdf = html_to_pdf(html)
+    AccountNote.objects.create(
+        service_account=service_account,
+        author=by,
+        channel=AccountNote.Channel.LETTER,
+        text=f"Printed the payment plan and bill assistance offer letter ({money(past_due)} past due).",
+    )
+    return pdf

@@ -165,6 +165,22 @@ def test_the_staff_pages_open_and_close_accounts(rates, time_machine):
     )
     account = ServiceAccount.objects.get(customer_name="Lee Wu")
     assert response["Location"] == reverse("staff_account", args=[account.pk])
+    # The same form posted twice (a double click) opens one account and shows it.
+    form = {
+        "customer_name": "Kim Ho",
+        "service_address": "15 Oak",
+        "service_city": "Gladstone",
+        "service_state": "OR",
+        "service_zip": "97027",
+        "tax_lot": "T2",
+        "sewer_units": "1",
+        "service_starts_on": "2026-07-01",
+        "token": "0b6a4c1e-8f3d-4d2a-9c7e-5a1b2c3d4e5f",
+    }
+    first = client.post(reverse("staff_account_open"), form)
+    second = client.post(reverse("staff_account_open"), form)
+    assert ServiceAccount.objects.filter(customer_name="Kim Ho").count() == 1
+    assert first["Location"] == second["Location"]
     AccountLinkFactory(service_account=account)
 
     half = client.post(

@@ -145,10 +145,7 @@ def test_moving_out_from_request_to_final_bill_at_the_forwarding_address(rates, 
         f"Your final bill for account {account.account_number}",
         "Your request is done",
     }
-    assert (
-        "is done: nothing to do"
-        in clerk.post(work, {"step": "close"}, follow=True).content.decode()
-    )
+    assert "is done: nothing to do" in clerk.post(work, {"step": "close"}, follow=True).content.decode()
     client.force_login(user)
     mine = client.get(reverse("moving_home")).content.decode()
     assert "Done" in mine and reverse("bill_detail", args=[account.pk, request.final_bill_id]) in mine

@@ -10,6 +10,7 @@ from django.urls import reverse
 from accounts.models import AccountNote
 from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, staff_user
 from billing.tests.factories import BillFactory, post
+from portal.tests.pdf_pages import page_text
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -175,12 +176,28 @@ def test_the_worklist_puts_oldest_and_largest_first_and_keeps_a_promise_off_unti
     client.force_login(clerk)
     page = client.get(reverse("staff_worklist")).content.decode()
     assert page.index("300301-01") < page.index("300302-01") < page.index("300303-01")
-    client.post(reverse("staff_worklist"), {"account": big.pk})
+    token = "6f1c7d0e-3a7b-4c55-9d41-1f1d2d3c4b5a"
+    client.post(reverse("staff_worklist"), {"account": big.pk, "send": "email", "token": token})
+    twice = client.post(
+        reverse("staff_worklist"), {"account": big.pk, "send": "email", "token": token}, follow=True
+    ).content.decode()
+    assert "was sent already" in twice  # a double click sends one email
     assert [m.to for m in mail.outbox] == [["big@example.net"]]
     assert "payment plan" in mail.outbox[0].body and "$400.00" in mail.outbox[0].body
     assert AccountNote.objects.filter(service_account=big, channel="email").exists()
     refused = client.post(reverse("staff_worklist"), {"account": old.pk}, follow=True).content.decode()
     assert "has no email" in refused
+
+    # No email: a letter to print, with the stub for the payment and the offers.
+    letter = client.post(reverse("staff_worklist"), {"account": old.pk, "send": "letter"})
+    assert letter["Content-Type"] == "application/pdf"
+    text = page_text(letter.content)
+    assert "Help with your past-due balance: account 300301-01" in text
+    assert "$50.00 past due" in text and "A payment plan" in text and "Bill assistance" in text
+    assert AccountNote.objects.filter(service_account=old, channel="letter").exists()
+    paid_up = ServiceAccountFactory()
+    nothing = client.post(reverse("staff_worklist"), {"account": paid_up.pk, "send": "letter"}, follow=True)
+    assert "Nothing is past due" in nothing.content.decode()
 
 
 def test_what_each_payment_paid_follows_the_open_items_after_a_returned_check(accounts):

@@ -37,12 +37,13 @@ from billing.services.adjustments import (
     adjustment_request,
     adjustment_reverse,
 )
-from billing.services.notices import delinquent_offer_send
+from billing.services.notices import delinquent_offer_letter, delinquent_offer_send
 from billing.services.payments import MINIMUM_PAYMENT
 from billing.services.service_changes import service_account_close, service_account_open
 from billing.views.payments import _start
 from portal.errors import ApplicationError
 from portal.money import parse_money_typed
+from portal.once import PENDING, once_claim, once_done, once_release
 
 
 @staff_member_required
@@ -340,17 +341,37 @@ def staff_worklist(request):
     """Past-due accounts to call, oldest and largest first, with the last contact and any promise."""
     if request.method == "POST":
         account = get_object_or_404(ServiceAccount, pk=_posted_id(request, "account"))
+        if request.POST.get("send") == "letter":
+            try:
+                pdf = delinquent_offer_letter(service_account=account, by=request.user)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+                return redirect("staff_worklist")
+            response = HttpResponse(pdf, content_type="application/pdf")
+            response["Content-Disposition"] = f'attachment; filename="offer-{account.account_number}.pdf"'
+            return response
+        scope = f"offer:{account.pk}"
+        token = request.POST.get("token", "")
+        if once_claim(scope, token) is not None:  # a double click: the first one is sending it
+            messages.info(request, f"The offer for account {account.account_number} was sent already.")
+            return redirect("staff_worklist")
         try:
             delinquent_offer_send(service_account=account, by=request.user)
         except ApplicationError as exc:
+            once_release(scope, token)
             messages.error(request, exc.message)
         else:
+            once_done(scope, token, "sent")
             messages.success(
                 request,
                 f"The payment plan and assistance offer was emailed for account {account.account_number}.",
             )
         return redirect("staff_worklist")
-    return render(request, "billing/staff_worklist.html", {"rows": delinquent_worklist(today=local_today())})
+    return render(
+        request,
+        "billing/staff_worklist.html",
+        {"rows": delinquent_worklist(today=local_today()), "token": uuid.uuid4()},
+    )
 
 
 # --- opening and closing accounts -------------------------------------------------------------
@@ -387,18 +408,31 @@ class OpenAccountForm(forms.Form):
     service_starts_on = forms.DateField(
         label="Service starts on (the first day served)", widget=forms.DateInput(attrs={"type": "date"})
     )
+    token = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
 
 @staff_member_required
 @permission_required("accounts.open_close_account", raise_exception=True)
 def staff_account_open(request):
-    form = OpenAccountForm(request.POST or None, initial={"service_starts_on": local_today()})
+    form = OpenAccountForm(
+        request.POST or None, initial={"service_starts_on": local_today(), "token": uuid.uuid4()}
+    )
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        token = data.pop("token")
+        earlier = once_claim("open-account", token)
+        if earlier is not None:  # the same form posted twice: one account, shown once it exists
+            if earlier != PENDING:
+                return redirect("staff_account", pk=int(earlier))
+            messages.info(request, "This account is being opened: find it on the staff home in a moment.")
+            return redirect("staff_home")
         try:
-            account = service_account_open(by=request.user, **form.cleaned_data)
+            account = service_account_open(by=request.user, **data)
         except ApplicationError as exc:
+            once_release("open-account", token)
             form.add_error(None, exc.message)
         else:
+            once_done("open-account", token, str(account.pk))
             messages.success(request, f"Account {account.account_number} is open.")
             return redirect("staff_account", pk=account.pk)
     return render(request, "billing/staff_account_open.html", {"form": form})
