@@ -477,7 +477,7 @@ def staff_queues(*, user) -> list[dict]:
 
     from accounts.selectors import follow_ups_due
     from billing.calendar import local_today
-    from billing.models import Adjustment, Payment, PaymentBatch, Refund, ServiceRequest
+    from billing.models import Adjustment, LockboxException, Payment, PaymentBatch, Refund, ServiceRequest
 
     queues = []
     if user.has_perm("billing.view_servicerequest"):
@@ -494,6 +494,14 @@ def staff_queues(*, user) -> list[dict]:
                 "label": "Payment batches to post",
                 "count": PaymentBatch.objects.filter(status=PaymentBatch.Status.OPEN).count(),
                 "url": reverse("admin:billing_paymentbatch_changelist") + "?status__exact=open",
+            }
+        )
+    if user.has_perm("billing.add_payment"):
+        queues.append(
+            {
+                "label": "Lockbox checks to resolve",
+                "count": LockboxException.objects.filter(status=LockboxException.Status.OPEN).count(),
+                "url": reverse("staff_lockbox_exceptions"),
             }
         )
     if user.has_perm("billing.approve_refund"):

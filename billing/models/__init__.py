@@ -11,6 +11,7 @@ from billing.models.core import (
 )
 from billing.models.payments import (
     Invoice,
+    LockboxException,
     Payment,
     PaymentBatch,
     Refund,
@@ -29,6 +30,7 @@ __all__ = [
     "BillingAccount",
     "Invoice",
     "LedgerEntry",
+    "LockboxException",
     "MeterRead",
     "Payment",
     "PaymentBatch",

@@ -293,3 +293,46 @@ class SavedCard(models.Model):
 
     def __str__(self) -> str:
         return _("%(brand)s ending %(last4)s") % {"brand": self.brand.title(), "last4": self.last4}
+
+
+class LockboxException(models.Model):
+    """A check in the bank's lockbox file that names no account (or two): kept for a clerk, who
+    posts it to the right account or records that it was sent back."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for a clerk"
+        POSTED = "posted", "Posted to an account"
+        RETURNED = "returned", "Returned to the sender"
+
+    file_digest = models.CharField(max_length=16)
+    line = models.PositiveIntegerField()
+    account_text = models.CharField("what the file said", max_length=200, blank=True)
+    check_number = models.CharField(max_length=32, blank=True)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    paid_on = models.DateField()
+    reason = models.CharField(max_length=300)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    payment = models.OneToOneField(
+        "Payment", on_delete=models.PROTECT, null=True, blank=True, related_name="lockbox_exception"
+    )
+    resolution_note = models.CharField(max_length=300, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "line"]
+        constraints = [
+            # The same file imported again adds no second copy of its exceptions.
+            models.UniqueConstraint(fields=["file_digest", "line"], name="billing_lockboxexception_once"),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="billing_lockboxexception_amount_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"Lockbox check {self.check_number} for ${self.amount:,.2f} ({self.get_status_display().lower()})"
+        )

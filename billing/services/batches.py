@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import ServiceAccount, User
 from accounts.selectors import service_account_find_by_number
 from billing.calendar import parse_date
-from billing.models import LedgerEntry, Payment, PaymentBatch
+from billing.models import LedgerEntry, LockboxException, Payment, PaymentBatch
 from billing.scanline import scan_line_read
 from billing.services.ledger import Posting, ledger_post
 from portal.audit import audit_record
@@ -191,6 +191,7 @@ def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResu
             row.values["account_number"] = found.account_number
             accounts[found.account_number] = found.pk
     result = LockboxResult(batch=None)
+    held = []  # rows for a clerk: kept as LockboxException, shown on the staff home
     for row in csv_file.rows:
         amount = parse_money(row["amount"])
         paid_on = parse_date(row["date"])
@@ -202,19 +203,38 @@ def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResu
         if problems:
             errors.extend(f"line {row.line}: {p}" for p in problems)
         elif row.line in disagree:
-            result.exceptions.append(
-                f"line {row.line}: account {row['account_number']} and scan line {row['scan_line']!r} name different "
-                f"accounts: check {row['check_number']} for ${amount:,.2f} dated {paid_on}"
+            reason = (
+                f"account {row['account_number']} and scan line {row['scan_line']!r} name different accounts"
             )
+            result.exceptions.append(
+                f"line {row.line}: {reason}: check {row['check_number']} for ${amount:,.2f} dated {paid_on}"
+            )
+            held.append((row, amount, paid_on, reason))
         elif row["account_number"] not in accounts:
+            reason = f"account {row['account_number'] or _scan_line_said(row['scan_line'])} not found"
             result.exceptions.append(
-                f"line {row.line}: account {row['account_number'] or _scan_line_said(row['scan_line'])} not found: "
-                f"check {row['check_number']} for ${amount:,.2f} dated {paid_on}"
+                f"line {row.line}: {reason}: check {row['check_number']} for ${amount:,.2f} dated {paid_on}"
             )
+            held.append((row, amount, paid_on, reason))
         else:
             rows.append((accounts[row["account_number"]], amount, row["check_number"][:32], paid_on))
     if errors:
         raise CsvImportError(errors)
+    LockboxException.objects.bulk_create(
+        [
+            LockboxException(
+                file_digest=digest[:16],
+                line=row.line,
+                account_text=(row["account_number"] or row["scan_line"] or "")[:200],
+                check_number=row["check_number"][:32],
+                amount=amount,
+                paid_on=paid_on,
+                reason=reason[:300],
+            )
+            for row, amount, paid_on, reason in held
+        ],
+        ignore_conflicts=True,
+    )
     if not rows:
         return result
     with transaction.atomic():
@@ -246,3 +266,73 @@ def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResu
     result.posted = len(rows)
     result.total = batch.control_total
     return result
+
+
+def lockbox_exception_post(*, exception: LockboxException, account: ServiceAccount, by: User) -> Payment:
+    """Post a lockbox check to the account the clerk found (from the stub, the check or a call):
+    a lockbox batch of one, its amount and date as the bank's file gave them."""
+    if not by.has_perm("billing.add_payment"):
+        raise ApplicationError("Your role cannot post payments.")
+    with transaction.atomic():
+        exception = LockboxException.objects.select_for_update().get(pk=exception.pk)
+        if exception.status != LockboxException.Status.OPEN:
+            raise ApplicationError(f"This check was {exception.get_status_display().lower()} already.")
+        batch = PaymentBatch.objects.create(
+            kind=PaymentBatch.Kind.LOCKBOX,
+            deposit_date=exception.paid_on,
+            control_total=exception.amount,
+            control_count=1,
+            note=f"lockbox exception {exception.pk}",
+            created_by=by,
+        )
+        payment = Payment.objects.create(
+            service_account=account,
+            amount=exception.amount,
+            channel=Payment.Channel.LOCKBOX,
+            method=Payment.Method.CHECK,
+            check_number=exception.check_number,
+            received_on=exception.paid_on,
+            batch=batch,
+            created_by=by,
+        )
+        # The amount and date are the bank's, not keyed: no second person is needed to post.
+        payment_batch_post(batch=batch, user=by, imported=True)
+        exception.status = LockboxException.Status.POSTED
+        exception.payment = payment
+        exception.resolved_by = by
+        exception.resolved_at = timezone.now()
+        exception.save(update_fields=["status", "payment", "resolved_by", "resolved_at"])
+        audit_record(
+            actor=by,
+            action="lockbox.exception_post",
+            target=exception,
+            summary=f"{by.email} posted lockbox check {exception.check_number} (${exception.amount:,.2f}) "
+            f"to account {account.account_number}",
+            account_number=account.account_number,
+        )
+    return payment
+
+
+def lockbox_exception_return(*, exception: LockboxException, by: User, note: str) -> LockboxException:
+    """The check could not be matched and went back to the sender: the clerk says how."""
+    if not by.has_perm("billing.add_payment"):
+        raise ApplicationError("Your role cannot resolve lockbox checks.")
+    note = (note or "").strip()
+    if not note:
+        raise ApplicationError("Say how the check went back (for example: mailed back to the payer on 12/2).")
+    with transaction.atomic():
+        exception = LockboxException.objects.select_for_update().get(pk=exception.pk)
+        if exception.status != LockboxException.Status.OPEN:
+            raise ApplicationError(f"This check was {exception.get_status_display().lower()} already.")
+        exception.status = LockboxException.Status.RETURNED
+        exception.resolution_note = note[:300]
+        exception.resolved_by = by
+        exception.resolved_at = timezone.now()
+        exception.save(update_fields=["status", "resolution_note", "resolved_by", "resolved_at"])
+        audit_record(
+            actor=by,
+            action="lockbox.exception_return",
+            target=exception,
+            summary=f"{by.email} returned lockbox check {exception.check_number} (${exception.amount:,.2f}): {note}",
+        )
+    return exception

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
@@ -138,6 +139,38 @@ def test_lockbox_file_posts_matches_and_lists_exceptions_once(tmp_path, capsys):
     with pytest.raises(Exception, match="nothing was imported"):
         call_command("import_lockbox", str(path))
     assert balance(first) == Decimal("60.00")
+
+    # The exception waits on the staff home; a clerk posts it to the account found on the check.
+    from billing.models import LockboxException
+
+    (held,) = LockboxException.objects.all()
+    assert (held.amount, held.check_number, held.status) == (Decimal("12.34"), "5003", "open")
+    clerk = Client()
+    clerk.force_login(staff_user("Clerks"))
+    home = clerk.get(reverse("staff_home")).content.decode()
+    assert "Lockbox checks to resolve" in home
+    url = reverse("staff_lockbox_exceptions")
+    page = clerk.get(url).content.decode()
+    assert "account 999999-01 not found" in page
+    wrong = clerk.post(
+        url, {"exception": held.pk, "resolve": "post", "account_number": "999998-01"}, follow=True
+    )
+    assert "No account numbered 999998-01" in wrong.content.decode()
+    blank = clerk.post(url, {"exception": held.pk, "resolve": "return", "note": " "}, follow=True)
+    assert "Say how the check went back" in blank.content.decode()
+    assert LockboxException.objects.get().status == "open"
+    clerk.post(url, {"exception": held.pk, "resolve": "post", "account_number": "10000101"})
+    held.refresh_from_db()
+    assert held.status == "posted" and held.payment.service_account == first
+    assert balance(first) == Decimal("47.66")
+    again = clerk.post(
+        url, {"exception": held.pk, "resolve": "post", "account_number": "100002-01"}, follow=True
+    )
+    assert "posted to an account already" in again.content.decode()
+    assert balance(second) == Decimal("0.00")
+    finance = Client()
+    finance.force_login(staff_user("Finance"))
+    assert finance.get(url).status_code == 403
 
 
 @pytest.mark.django_db(transaction=True)
