@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import ServiceAccount, User
 from billing.calendar import add_months, local_today
 from billing.models import Adjustment, AdjustmentReason, LedgerEntry
+from billing.selectors import account_balance
 from billing.services.ledger import Posting, ledger_post, ledger_reverse
 from portal.audit import audit_record
 from portal.errors import ApplicationError
@@ -28,6 +29,15 @@ def fee_unpaid(fee: LedgerEntry) -> Decimal:
     """What is left of a fee after the reversals that name it (earlier waivers)."""
     reversed_ = sum((r.amount for r in fee.reversals.all()), ZERO)
     return fee.amount + reversed_
+
+
+def _write_off_check(service_account: ServiceAccount, amount: Decimal) -> None:
+    """A write-off forgives what is owed: never more, or it would turn into a credit to pay out."""
+    owed = account_balance(service_account=service_account)
+    if amount > owed:
+        raise ApplicationError(
+            f"The account owes ${max(owed, ZERO):,.2f}: a write-off can be that much at most."
+        )
 
 
 def adjustment_request(
@@ -70,6 +80,8 @@ def adjustment_request(
             raise ApplicationError(f"That fee has ${left:,.2f} left to waive; enter that or less.")
     elif fee_entry is not None:
         raise ApplicationError("Only a fee waiver names a fee.")
+    if kind == Adjustment.Kind.WRITE_OFF:
+        _write_off_check(service_account, amount)
     # Above the limit (counting what this account was adjusted today, so five small credits are
     # one large one) it waits for a supervisor. Only a one-person office, with the rule off, lets
     # a supervisor post a large one at once; a clerk's always waits.
@@ -126,6 +138,8 @@ def adjustment_approve(*, adjustment: Adjustment, by: User) -> Adjustment:
             adjustment.fee_entry
         ):
             raise ApplicationError("That fee has been waived or reversed since; decline this and ask again.")
+        if adjustment.kind == Adjustment.Kind.WRITE_OFF:
+            _write_off_check(adjustment.service_account, adjustment.amount)
         adjustment.status = Adjustment.Status.POSTED
         adjustment.reviewed_by, adjustment.reviewed_at = by, timezone.now()
         adjustment.save(update_fields=["status", "reviewed_by", "reviewed_at"])

@@ -67,6 +67,15 @@ def test_a_credit_up_to_the_limit_posts_at_once_with_its_audit_record(owing):
 
 def test_above_the_limit_it_waits_for_another_person_and_changes_nothing_until_then(owing):
     account, clerk, supervisor = owing["account"], owing["clerk"], owing["supervisor"]
+    with pytest.raises(ApplicationError, match=r"owes \$185.00: a write-off can be that much at most"):
+        adjustment_request(
+            service_account=account,
+            kind="write_off",
+            amount=Decimal("185.01"),
+            reason=reason("Bad debt write-off"),
+            memo="More than is owed",
+            by=supervisor,
+        )
 
     adjustment = adjustment_request(
         service_account=account,
@@ -82,6 +91,11 @@ def test_above_the_limit_it_waits_for_another_person_and_changes_nothing_until_t
         adjustment_approve(adjustment=adjustment, by=clerk)
     with pytest.raises(ApplicationError, match="someone else must approve"):
         adjustment_approve(adjustment=adjustment, by=supervisor)
+    # Paid in part while it waited: the write-off would now be more than is owed.
+    paid = post(account, "payment", "10.00", dt.date.today())
+    with pytest.raises(ApplicationError, match=r"owes \$175.00"):
+        adjustment_approve(adjustment=adjustment, by=staff_user("Supervisors"))
+    post(account, "reversal", "10.00", dt.date.today(), reverses=paid)  # the check bounced
     adjustment_approve(adjustment=adjustment, by=staff_user("Supervisors"))
     assert balance(account) == Decimal("0.00")
     assert LedgerEntry.objects.get(pk=Adjustment.objects.get().ledger_entry_id).description.startswith(
