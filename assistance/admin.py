@@ -16,7 +16,12 @@ from assistance.models import (
     PaymentPlan,
 )
 from assistance.selectors import application_case
-from assistance.services.applications import application_approve, application_deny, application_set_status
+from assistance.services.applications import (
+    application_approve,
+    application_deny,
+    application_documents_seen,
+    application_set_status,
+)
 from assistance.services.plans import plan_decide
 from portal.adminkit import LabelledTabularInline, label_date_and_time
 from portal.errors import ApplicationError
@@ -93,7 +98,7 @@ class DecideForm(forms.Form):
     documents_verified = forms.BooleanField(
         label="I verified the photo ID and proof of income of everyone in the household",
         required=False,
-        help_text="Needed to approve before the verification appointment has taken place.",
+        help_text="Needed to approve unless the appointment is recorded as kept (ID and income seen).",
     )
 
 
@@ -156,7 +161,7 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
         "reviewed_by",
         "reviewed_at",
     ]
-    actions = ["approve", "mark_assessed", "mark_withdrawn", "mark_expired"]
+    actions = ["mark_documents_seen", "approve", "mark_assessed", "mark_withdrawn", "mark_expired"]
 
     def has_add_permission(self, request):
         return False
@@ -215,7 +220,18 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"Application {application.pk}: {done}.", level=messages.SUCCESS)
 
-    @admin.action(description="Approve (appointment held): credit, fees waived", permissions=["decide"])
+    @admin.action(
+        description="Record the appointment kept: photo ID and proof of income seen", permissions=["change"]
+    )
+    def mark_documents_seen(self, request, queryset):
+        self._each(
+            request,
+            queryset,
+            lambda a: application_documents_seen(application=a, by=request.user),
+            "the appointment is recorded as kept",
+        )
+
+    @admin.action(description="Approve (appointment kept): credit, fees waived", permissions=["decide"])
     def approve(self, request, queryset):
         # The same checks as the Decide page; documents verified early are recorded only there.
         self._each(
@@ -243,6 +259,12 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
                     )
                     self.message_user(request, f"Application {application.pk} approved.")
                     return redirect("admin:assistance_assistanceapplication_change", application.pk)
+                if decision == "documents_seen":
+                    application_documents_seen(application=application, by=request.user)
+                    self.message_user(
+                        request, f"Application {application.pk}: the appointment is recorded as kept."
+                    )
+                    return redirect("admin:assistance_application_decide", application.pk)
                 if decision == "assessed":
                     application_set_status(application=application, status="assessed", by=request.user)
                     self.message_user(request, f"Application {application.pk} marked assessed.")

@@ -80,6 +80,12 @@ class AssistanceApplication(models.Model):
     submitted_at = models.DateTimeField(auto_now_add=True)
     assessment_notes = models.TextField(blank=True, help_text="Notes from the phone assessment.")
     appointment_at = models.DateTimeField("verification appointment", null=True, blank=True)
+    # When a clerk saw the photo ID and proof of income (at the appointment or before): a passed
+    # appointment time alone is not a kept appointment (the customer may not have come).
+    documents_seen_at = models.DateTimeField("ID and income seen", null=True, blank=True)
+    documents_seen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class DenialReason(models.TextChoices):
         INCOME = "income", _("Income above the program's limit for the household")

@@ -166,9 +166,17 @@ def application_case(*, application) -> ApplicationCase:
     except ApplicationError as exc:
         limit, credit, eligible, verdict = None, Decimal("0"), False, str(exc.message)
     held = verification_held(application)
-    if application.appointment_at:
-        when = timezone.localtime(application.appointment_at).strftime("%m/%d/%Y %I:%M %p")
-        appointment = f"{'Held' if held else 'Scheduled for'} {when}"
+    if held:
+        seen = timezone.localtime(application.documents_seen_at).strftime("%m/%d/%Y")
+        appointment = f"Kept: photo ID and proof of income seen on {seen}"
+    elif application.appointment_at:
+        at = application.appointment_at
+        when = timezone.localtime(at).strftime("%m/%d/%Y %I:%M %p")
+        appointment = (
+            f"{when}: passed, not recorded as kept (did the customer come?)"
+            if at <= timezone.now()
+            else f"Scheduled for {when}"
+        )
     else:
         appointment = "Not scheduled"
     since = timezone.now() - dt.timedelta(days=settings.ASSISTANCE_CREDIT_INTERVAL_DAYS)

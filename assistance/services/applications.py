@@ -256,8 +256,31 @@ def application_set_status(
 
 
 def verification_held(application: AssistanceApplication) -> bool:
-    """Whether the verification appointment (photo ID and proof of income seen) has taken place."""
-    return bool(application.appointment_at and application.appointment_at <= timezone.now())
+    """Whether a clerk has recorded seeing the photo ID and proof of income. The appointment's time
+    passing is not enough: a customer who did not come has shown nothing."""
+    return application.documents_seen_at is not None
+
+
+def application_documents_seen(*, application: AssistanceApplication, by: User) -> AssistanceApplication:
+    """The clerk records that the customer came (or brought them early): ID and income seen."""
+    if not by.has_perm("assistance.change_assistanceapplication"):
+        raise ApplicationError("Your role cannot review applications.")
+    with transaction.atomic():
+        application = AssistanceApplication.objects.select_for_update().get(pk=application.pk)
+        if not application.is_open:
+            raise ApplicationError(f"The application is {application.get_status_display().lower()}.")
+        if application.documents_seen_at is None:
+            application.documents_seen_at = timezone.now()
+            application.documents_seen_by = by
+            application.save(update_fields=["documents_seen_at", "documents_seen_by", "updated_at"])
+            audit_record(
+                actor=by,
+                action="assistance.documents_seen",
+                target=application,
+                summary=f"{by.email} saw the photo ID and proof of income for application {application.pk}",
+                account_number=application.service_account.account_number,
+            )
+    return application
 
 
 def application_approve(
@@ -281,9 +304,12 @@ def application_approve(
             raise ApplicationError(f"The application is {application.get_status_display().lower()}.")
         if not (documents_verified or verification_held(application)):
             raise ApplicationError(
-                "The verification appointment has not taken place: approve from the application's Decide "
-                "page and record that the photo ID and proof of income were verified, or wait for it."
+                "No one has recorded seeing the photo ID and proof of income: record the appointment as "
+                "kept, or approve from the application's Decide page and tick that they were verified."
             )
+        verified_now = documents_verified and application.documents_seen_at is None
+        if verified_now:
+            application.documents_seen_at, application.documents_seen_by = timezone.now(), by
         since = timezone.now() - dt.timedelta(days=settings.ASSISTANCE_CREDIT_INTERVAL_DAYS)
         recent = AssistanceApplication.objects.filter(
             service_account_id=application.service_account_id, status="approved", reviewed_at__gte=since
@@ -330,11 +356,7 @@ def application_approve(
             by=by,
             note=note
             or f"Credit ${result.credit}; {len(open_fees)} fee(s) waived"
-            + (
-                "; documents verified by the clerk before the appointment"
-                if not verification_held(application)
-                else ""
-            ),
+            + ("; photo ID and proof of income verified by the approving clerk" if verified_now else ""),
             changes={
                 "credit": result.credit,
                 "fees_waived": sum((i.unpaid for i in open_fees), Decimal("0")),

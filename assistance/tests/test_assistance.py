@@ -290,6 +290,21 @@ def test_clerk_approves_from_the_admin_queue(client):
     AssistanceApplication.objects.filter(pk=application.pk).update(
         appointment_at=timezone.now() - dt.timedelta(hours=2), status="appointment_scheduled"
     )
+    # The time passing is not a kept appointment: the customer may not have come.
+    client.post(
+        reverse("admin:assistance_assistanceapplication_changelist"),
+        {"action": "approve", "_selected_action": [application.pk]},
+    )
+    application.refresh_from_db()
+    assert application.status == "appointment_scheduled"
+    decide = client.get(reverse("admin:assistance_application_decide", args=[application.pk])).content.decode()
+    assert "passed, not recorded as kept" in decide
+    client.post(
+        reverse("admin:assistance_assistanceapplication_changelist"),
+        {"action": "mark_documents_seen", "_selected_action": [application.pk]},
+    )
+    application.refresh_from_db()
+    assert application.documents_seen_by.email == "clerk@example.com"
 
     queue = client.get(
         reverse("admin:assistance_assistanceapplication_changelist"),
@@ -405,7 +420,7 @@ def test_the_decide_page_shows_the_case_and_approves_only_with_documents_verifie
 
     refused = client.post(url, {"decision": "approve"}, follow=True).content.decode()
     application.refresh_from_db()
-    assert application.status == "submitted" and "verification appointment has not taken place" in refused
+    assert application.status == "submitted" and "No one has recorded seeing the photo ID" in refused
 
     client.post(url, {"decision": "approve", "documents_verified": "on"})
     application.refresh_from_db()

@@ -37,6 +37,7 @@ FINANCE_SIDE = {"finance", "supervisor"}
 # (model, action) → the roles that may run it. Superusers may run everything.
 ACTIONS = {
     ("assistance.assistanceapplication", "approve"): CLERK_SIDE,
+    ("assistance.assistanceapplication", "mark_documents_seen"): CLERK_SIDE,
     ("assistance.assistanceapplication", "mark_assessed"): CLERK_SIDE,
     ("assistance.assistanceapplication", "mark_withdrawn"): CLERK_SIDE,
     ("assistance.assistanceapplication", "mark_expired"): CLERK_SIDE,
