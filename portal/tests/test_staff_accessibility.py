@@ -67,3 +67,15 @@ def test_every_staff_page_passes_axe(browser, live_server, role):
             failures.append(str(exc))
     assert len(urls) > 20
     assert not failures, f"{len(failures)} of {len(urls)} pages:\n" + "\n".join(failures)
+
+
+def test_on_a_phone_an_admin_list_shows_its_filters_before_its_rows(browser, live_server):
+    call_command("seed_demo", accounts=8)
+    user = staff_user("Clerks", email="phone-clerk@utility.example")
+    page = new_page(browser, live_server.url, viewport={"width": 390, "height": 844})
+    staff_sign_in(page, user.email, PASSWORD, STAFF_TOTP_KEY)
+    page.goto(reverse("admin:billing_ledgerentry_changelist"))
+    filters = page.locator("#changelist-filter").bounding_box()
+    rows = page.locator("#result_list").bounding_box()
+    assert filters["y"] + filters["height"] <= rows["y"]
+    assert_accessible(page)
