@@ -98,7 +98,9 @@ def staff_queues(*, user) -> list[dict]:
             {
                 "label": "Assistance applications to review",
                 "count": count,
-                "url": reverse("admin:assistance_assistanceapplication_changelist"),
+                "url": reverse("admin:assistance_assistanceapplication_changelist")
+                + "?status__in="
+                + ",".join(AssistanceApplication.OPEN_STATUSES),
             }
         )
     if user.has_perm("assistance.decide_paymentplan"):

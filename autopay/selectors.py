@@ -33,6 +33,6 @@ def staff_queues(*, user) -> list[dict]:
         {
             "label": "Autopay drafts that failed or were returned",
             "count": AutopayDraft.objects.filter(status__in=["failed", "returned"]).count(),
-            "url": reverse("admin:autopay_autopaydraft_changelist"),
+            "url": reverse("admin:autopay_autopaydraft_changelist") + "?status__in=failed,returned",
         }
     ]

@@ -509,7 +509,7 @@ def staff_queues(*, user) -> list[dict]:
             {
                 "label": "Refunds to approve",
                 "count": Refund.objects.filter(status=Refund.Status.AWAITING_APPROVAL).count(),
-                "url": reverse("admin:billing_refund_changelist"),
+                "url": reverse("admin:billing_refund_changelist") + "?status__exact=awaiting_approval",
             }
         )
     if user.has_perm("billing.approve_adjustment"):
@@ -528,7 +528,7 @@ def staff_queues(*, user) -> list[dict]:
                 "count": Payment.objects.filter(
                     status__in=[Payment.Status.PENDING, Payment.Status.REQUIRES_ACTION], created_at__lt=stuck
                 ).count(),
-                "url": reverse("admin:billing_payment_changelist") + "?status__exact=pending",
+                "url": reverse("admin:billing_payment_changelist") + "?status__in=pending,requires_action",
             }
         )
     if user.has_perm("accounts.add_accountnote"):

@@ -297,7 +297,9 @@ def test_clerk_approves_from_the_admin_queue(client):
     )
     application.refresh_from_db()
     assert application.status == "appointment_scheduled"
-    decide = client.get(reverse("admin:assistance_application_decide", args=[application.pk])).content.decode()
+    decide = client.get(
+        reverse("admin:assistance_application_decide", args=[application.pk])
+    ).content.decode()
     assert "passed, not recorded as kept" in decide
     client.post(
         reverse("admin:assistance_assistanceapplication_changelist"),

@@ -84,6 +84,20 @@ def test_the_staff_home_counts_what_waits_for_each_role(accounts):
     assert "Assistance applications to review" in clerk and "Payment batches to post" in clerk
     # Staff work from the staff pages: the customer menu is not theirs.
     assert "My accounts" not in clerk and "Staff home" in clerk
+    # Each queue's link opens its list already narrowed to what waits (an admin filter it does not
+    # know would send it to "?e=1" instead).
+    from billing.hooks import STAFF_QUEUES
+    from billing.selectors import staff_queues
+
+    boss = staff_user("Supervisors")
+    client = Client()
+    client.force_login(boss)
+    for provider in [staff_queues, *STAFF_QUEUES]:
+        for queue in provider(user=boss):
+            response = client.get(queue["url"])
+            assert response.status_code == 200, queue
+            if "/admin/" in queue["url"]:
+                assert "?" in queue["url"], f"{queue['label']} opens the whole list"
 
 
 def test_the_account_page_shows_the_money_the_history_and_the_notes(accounts):
