@@ -132,6 +132,7 @@ class ServiceRequestForm(forms.Form):
                 help_text=_("Blank: the email of your login."),
                 widget=forms.EmailInput(attrs={"autocomplete": "email"}),
             )
+        self.fields["token"] = forms.UUIDField(widget=forms.HiddenInput, required=False)
         self.fields["note"] = forms.CharField(
             label=_("Anything else we should know"),
             required=False,

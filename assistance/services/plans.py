@@ -74,6 +74,8 @@ def _tell(plan: PaymentPlan, subject, lines: list) -> None:
             "link_text": _("See your payment plan"),
         },
         users=users_for_account(service_account=plan.service_account),
+        # A caller with no login has the account's own email, if any.
+        addresses=[plan.service_account.email] if plan.service_account.email else [],
         required=True,  # the terms of an agreement the customer asked for
         account_number=plan.service_account.account_number,
         reference=f"plan:{plan.pk}",
@@ -220,5 +222,7 @@ def plan_open_by_staff(*, service_account: ServiceAccount, by: User, installment
     at once by the clerk, who may decide plans. The customer is emailed its terms."""
     if not by.has_perm("assistance.decide_paymentplan"):
         raise ApplicationError("Your role cannot open payment plans.")
+    if service_account.status != ServiceAccount.Status.ACTIVE:
+        raise ApplicationError("The account is closed: its final bill is due in full.")
     plan = plan_request(service_account=service_account, user=by, installments=installments)
     return plan_decide(plan=plan, approve=True, by=by)

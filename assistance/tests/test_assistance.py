@@ -427,7 +427,7 @@ def test_the_decide_page_shows_the_case_and_approves_only_with_documents_verifie
     client.post(url, {"decision": "approve", "documents_verified": "on"})
     application.refresh_from_db()
     assert application.status == "approved" and application.credit_amount == Decimal("75.00")
-    assert "documents verified by the clerk" in application.events.get(to_status="approved").note
+    assert "verified by the approving clerk" in application.events.get(to_status="approved").note
 
 
 @pytest.mark.django_db

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind, ServiceAccount, User
+from accounts.models import AccountLink, NotificationKind, ServiceAccount, User
 from accounts.notifications import email_send
 from autopay.models import AutopayEnrollment, BankDraftAgreement
 from billing import stripe_gateway as gateway
@@ -246,6 +246,15 @@ def autopay_transfer(*, old: ServiceAccount, new: ServiceAccount, by: User) -> l
     final_owed = account_balance(service_account=old) > 0
     moved = []
     enrollment = AutopayEnrollment.objects.filter(service_account=old, status="active").first()
+    if enrollment and not AccountLink.objects.filter(user=enrollment.user, service_account=new).exists():
+        # The card is another login's (a co-tenant's): it is theirs to set up on the new account.
+        moved.append(
+            format_lazy(
+                _("Card autopay did not move: the card belongs to a login not linked to account {number}."),
+                number=new.account_number,
+            )
+        )
+        enrollment = None
     if enrollment and not AutopayEnrollment.objects.filter(service_account=new, status="active").exists():
         AutopayEnrollment.objects.create(
             service_account=new,

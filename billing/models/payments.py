@@ -301,7 +301,7 @@ class LockboxException(models.Model):
 
     class Status(models.TextChoices):
         OPEN = "open", "Waiting for a clerk"
-        POSTED = "posted", "Posted to an account"
+        POSTED = "posted", "Matched to an account"
         RETURNED = "returned", "Returned to the sender"
 
     file_digest = models.CharField(max_length=16)

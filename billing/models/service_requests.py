@@ -51,6 +51,7 @@ class ServiceRequest(models.Model):
     phone = models.CharField(max_length=40, blank=True)
     email = models.EmailField(blank=True)
     note = models.TextField("anything else we should know", blank=True)
+    language = models.CharField(max_length=10, blank=True, help_text="The language the customer asked in.")
 
     # The clerk's work.
     new_account = models.ForeignKey(

@@ -17,7 +17,7 @@ from accounts.models import ServiceAccount, User
 from billing.calendar import add_months, local_today
 from billing.models import Adjustment, AdjustmentReason, LedgerEntry
 from billing.selectors import account_balance
-from billing.services.ledger import Posting, ledger_post, ledger_reverse
+from billing.services.ledger import Posting, billing_accounts_lock, ledger_post, ledger_reverse
 from portal.audit import audit_record
 from portal.errors import ApplicationError
 from portal.money import ZERO
@@ -80,8 +80,6 @@ def adjustment_request(
             raise ApplicationError(f"That fee has ${left:,.2f} left to waive; enter that or less.")
     elif fee_entry is not None:
         raise ApplicationError("Only a fee waiver names a fee.")
-    if kind == Adjustment.Kind.WRITE_OFF:
-        _write_off_check(service_account, amount)
     # Above the limit (counting what this account was adjusted today, so five small credits are
     # one large one) it waits for a supervisor. Only a one-person office, with the rule off, lets
     # a supervisor post a large one at once; a clerk's always waits.
@@ -97,6 +95,10 @@ def adjustment_request(
     waits = large and (settings.TWO_PERSON_RULE or not by.has_perm("billing.approve_adjustment"))
     try:
         with transaction.atomic():
+            if kind == Adjustment.Kind.WRITE_OFF:
+                # Checked with the account's balance row locked: two clerks cannot both write it off.
+                billing_accounts_lock(service_account_ids=[service_account.pk])
+                _write_off_check(service_account, amount)
             adjustment = Adjustment.objects.create(
                 service_account=service_account,
                 kind=kind,
@@ -139,6 +141,7 @@ def adjustment_approve(*, adjustment: Adjustment, by: User) -> Adjustment:
         ):
             raise ApplicationError("That fee has been waived or reversed since; decline this and ask again.")
         if adjustment.kind == Adjustment.Kind.WRITE_OFF:
+            billing_accounts_lock(service_account_ids=[adjustment.service_account_id])
             _write_off_check(adjustment.service_account, adjustment.amount)
         adjustment.status = Adjustment.Status.POSTED
         adjustment.reviewed_by, adjustment.reviewed_at = by, timezone.now()

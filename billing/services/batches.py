@@ -269,8 +269,9 @@ def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResu
 
 
 def lockbox_exception_post(*, exception: LockboxException, account: ServiceAccount, by: User) -> Payment:
-    """Post a lockbox check to the account the clerk found (from the stub, the check or a call):
-    a lockbox batch of one, its amount and date as the bank's file gave them."""
+    """Match a lockbox check to the account the clerk found (from the stub, the check or a call):
+    a lockbox batch of one, its amount and date as the bank's file gave them, posted by another
+    person under the two-person rule."""
     if not by.has_perm("billing.add_payment"):
         raise ApplicationError("Your role cannot post payments.")
     with transaction.atomic():
@@ -295,8 +296,10 @@ def lockbox_exception_post(*, exception: LockboxException, account: ServiceAccou
             batch=batch,
             created_by=by,
         )
-        # The amount and date are the bank's, not keyed: no second person is needed to post.
-        payment_batch_post(batch=batch, user=by, imported=True)
+        # The amount and date are the bank's, but the account is the clerk's choice: under the
+        # two-person rule the batch waits in "Payment batches to post" for someone else.
+        if not payment_batch_post_refusal(batch=batch, user=by):
+            payment_batch_post(batch=batch, user=by)
         exception.status = LockboxException.Status.POSTED
         exception.payment = payment
         exception.resolved_by = by

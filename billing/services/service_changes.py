@@ -45,6 +45,18 @@ def account_number_next() -> str:  # the caller retries if another clerk took it
     return f"{largest + 1:06d}-01"
 
 
+def first_unbilled_day() -> dt.date:
+    """The first day of the earliest service month the bill run has not billed yet: a new account
+    served from before it would have days no bill counts."""
+    latest = (
+        Bill.objects.filter(stopped_on__isnull=True)
+        .order_by("-period")
+        .values_list("period", flat=True)
+        .first()
+    )
+    return add_months(latest, 1) if latest else dt.date.min
+
+
 def service_account_open(
     *,
     by: User,
@@ -74,6 +86,12 @@ def service_account_open(
     service_starts_on = service_starts_on or today
     if not add_months(today, -2) <= service_starts_on <= add_months(today, 3):
         raise ApplicationError("Enter a start date within two months before or three months after today.")
+    first_unbilled = first_unbilled_day()
+    if service_starts_on < first_unbilled:
+        raise ApplicationError(
+            f"Bills up to {first_unbilled - dt.timedelta(days=1):%m/%d/%Y} are issued already: service can "
+            f"start on {first_unbilled:%m/%d/%Y} or later. Bill the days before it with a debit adjustment."
+        )
     for attempt in range(3):
         try:
             return _open(

@@ -9,20 +9,21 @@ and the request is done when no step is left.
 import datetime as dt
 from decimal import Decimal
 
-from django.contrib.auth.models import Group
+from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db.models import Q
+from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountLink, ServiceAccount, User
-from accounts.notifications import email_send
+from accounts.notifications import email_send, users_for_account
 from billing.calendar import local_today
 from billing.hooks import ACCOUNT_TRANSFER_PROVIDERS
-from billing.models import AccountService, LedgerEntry, ServiceRequest
+from billing.models import AccountService, Bill, LedgerEntry, Refund, ServiceRequest
 from billing.selectors import account_balance
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
-from billing.services.service_changes import service_account_close, service_account_open
+from billing.services.service_changes import first_unbilled_day, service_account_close, service_account_open
 from portal.audit import audit_record
 from portal.errors import ApplicationError
 from portal.i18n import local_date
@@ -47,7 +48,7 @@ def service_request_submit(*, user: User, kind: str, values: dict) -> ServiceReq
     if kind not in ServiceRequest.Kind.values:
         raise ApplicationError(_("Choose what you need: start, stop or move service."))
     today = local_today()
-    request = ServiceRequest(kind=kind, requested_by=user)
+    request = ServiceRequest(kind=kind, requested_by=user, language=translation.get_language() or "")
     if kind in (ServiceRequest.Kind.MOVE_OUT, ServiceRequest.Kind.TRANSFER):
         account = values.get("from_account")
         if (
@@ -112,17 +113,47 @@ def service_request_submit(*, user: User, kind: str, values: dict) -> ServiceReq
         account_number=request.from_account.account_number if request.from_account else "",
     )
     _tell_customer(request, _request_received_lines(request), subject=_("We received your request"))
-    clerks = Group.objects.filter(name="Clerks").first()
+    if request.from_account:
+        # Anyone linked to the account (an owner, a co-tenant) hears that its service will stop.
+        others = [u for u in users_for_account(service_account=request.from_account) if u.pk != user.pk]
+        email_send(
+            kind=EMAIL_KIND,
+            subject=format_lazy(
+                _("Service on account {number} was asked to stop"), number=request.from_account.account_number
+            ),
+            template="emails/notice",
+            context={
+                "lines": [
+                    format_lazy(
+                        _("{email} asked us to stop service at {address} after {date}."),
+                        email=user.email,
+                        address=request.from_account.service_address,
+                        date=local_date(request.stop_on),
+                    ),
+                    _("If you did not expect this, call us before that day."),
+                ]
+            },
+            users=others,
+            addresses=[request.from_account.email] if request.from_account.email else [],
+            required=True,
+            reference=f"service_request:{request.pk}:linked",
+            account_number=request.from_account.account_number,
+        )
+    # The staff's own notice, in the staff's language whatever the customer's.
+    with translation.override(settings.LANGUAGE_CODE):
+        what = str(request.get_kind_display())
+    workers = User.objects.filter(
+        Q(groups__permissions__codename="change_servicerequest")
+        | Q(user_permissions__codename="change_servicerequest"),
+        is_active=True,
+        is_staff=True,
+    ).distinct()
     email_send(
         kind="staff",
-        subject=f"Service request {request.pk}: {ServiceRequest.Kind(kind).label}",
+        subject=f"Service request {request.pk}: {what}",
         template="emails/notice",
-        context={
-            "lines": [
-                f"{user.email} asked: {request.get_kind_display()}. It is in the service requests queue."
-            ]
-        },
-        users=list(clerks.user_set.filter(is_active=True)) if clerks else [],
+        context={"lines": [f"{user.email} asked: {what}. It is in the start, stop and move requests queue."]},
+        users=list(workers),
         required=True,
         reference=f"service_request:{request.pk}:staff",
     )
@@ -163,6 +194,12 @@ def _request_received_lines(request: ServiceRequest) -> list:
 
 
 def _tell_customer(request: ServiceRequest, lines: list, *, subject) -> None:
+    # The login gets its own language; an email typed on the request gets the request's.
+    with translation.override(request.language or settings.LANGUAGE_CODE):
+        _email_customer(request, lines, subject=subject)
+
+
+def _email_customer(request: ServiceRequest, lines: list, *, subject) -> None:
     email_send(
         kind=EMAIL_KIND,
         subject=subject,
@@ -211,7 +248,8 @@ def service_request_withdraw(*, request: ServiceRequest, user: User) -> ServiceR
 
 
 def service_request_decline(*, request: ServiceRequest, by: User, reason: str) -> ServiceRequest:
-    """A clerk turns a request down (a duplicate, an address we do not serve) before any step."""
+    """A clerk turns a request down (a duplicate, an address we do not serve), or ends one that
+    cannot be finished; steps done already (an account opened or closed) stay done."""
     if not by.has_perm("billing.change_servicerequest"):
         raise ApplicationError("Your role cannot work service requests.")
     reason = (reason or "").strip()
@@ -219,8 +257,6 @@ def service_request_decline(*, request: ServiceRequest, by: User, reason: str) -
         raise ApplicationError("Write the reason the customer will read.")
     with transaction.atomic():
         locked = _locked(request)
-        if locked.status != ServiceRequest.Status.RECEIVED:
-            raise ApplicationError("A step is done already: finish the request instead.")
         locked.status = ServiceRequest.Status.DECLINED
         locked.decline_reason = reason
         locked.handled_by = by
@@ -262,6 +298,9 @@ def service_request_open_account(
         if "open" not in locked.steps_left:
             raise ApplicationError("The new account is open already.")
         old = locked.from_account
+        # Asked for a day in a month billed since (the request waited over a month's end): the
+        # account starts on the first day not billed, and the clerk bills the days before.
+        starts_on = max(locked.start_on, first_unbilled_day())
         account = service_account_open(
             by=by,
             customer_name=locked.customer_name,
@@ -275,7 +314,7 @@ def service_request_open_account(
             sewer_units=sewer_units,
             surface_water_units=surface_water_units,
             water=water,
-            service_starts_on=locked.start_on,
+            service_starts_on=starts_on,
         )
         AccountLink.objects.get_or_create(user=locked.requested_by, service_account=account)
         locked.new_account = account
@@ -285,7 +324,7 @@ def service_request_open_account(
             _("Your new account {number} is open for service at {address} from {date}."),
             number=account.account_number,
             address=account.service_address,
-            date=local_date(locked.start_on),
+            date=local_date(account.service_starts_on),
         ),
         _(
             "It is linked to your login: sign in to see it. Your first bill counts the days from the start date."
@@ -296,7 +335,8 @@ def service_request_open_account(
 
 
 def service_request_close_account(*, request: ServiceRequest, by: User, final_read: Decimal | None = None):
-    """Close the old account on the stop date with its final bill, mailed to the forwarding address."""
+    """Close the old account on the stop date with its final bill, mailed to the forwarding address.
+    An account a clerk closed another way already has its final bill: the request takes that one."""
     if not by.has_perm("billing.change_servicerequest"):
         raise ApplicationError("Your role cannot work service requests.")
     with transaction.atomic():
@@ -304,6 +344,15 @@ def service_request_close_account(*, request: ServiceRequest, by: User, final_re
         if "close" not in locked.steps_left:
             raise ApplicationError("The old account is closed already.")
         old = locked.from_account
+    old.refresh_from_db()
+    if old.status == ServiceAccount.Status.CLOSED:
+        bill = Bill.objects.filter(service_account=old, stopped_on__isnull=False).order_by("-period").first()
+        if bill is None:
+            raise ApplicationError(
+                f"Account {old.account_number} is closed without a final bill: decline the request."
+            )
+    else:
+        # Its own transaction, and its email after it: no lock on the request is held meanwhile.
         bill = service_account_close(
             service_account=old,
             stop_on=locked.stop_on,
@@ -317,6 +366,10 @@ def service_request_close_account(*, request: ServiceRequest, by: User, final_re
                 "mailing_zip": locked.forwarding_zip,
             },
         )
+    with transaction.atomic():
+        locked = _locked(request)
+        if "close" not in locked.steps_left:
+            return bill
         locked.final_bill = bill
         _step_done(locked, by, ["final_bill"])
     # The final bill's own email has the amount; this one says where the request stands.
@@ -360,6 +413,16 @@ def service_request_transfer(*, request: ServiceRequest, by: User) -> list:
 
 def _credit_move(*, old: ServiceAccount, new: ServiceAccount, request_pk: int) -> list:
     billing_accounts_lock(service_account_ids=sorted([old.pk, new.pk]))
+    waiting = Refund.objects.filter(
+        payment__service_account=old,
+        status__in=[Refund.Status.AWAITING_APPROVAL, Refund.Status.PENDING],
+    ).first()
+    if waiting is not None:
+        # The credit may be on its way back to the card: moving it too would pay it twice.
+        raise ApplicationError(
+            f"A refund of ${waiting.amount:,.2f} on account {old.account_number} is not settled: "
+            "approve or decline it first."
+        )
     credit = -account_balance(service_account=old)
     if credit <= ZERO:
         return []

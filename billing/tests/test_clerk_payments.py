@@ -159,14 +159,20 @@ def test_lockbox_file_posts_matches_and_lists_exceptions_once(tmp_path, capsys):
     blank = clerk.post(url, {"exception": held.pk, "resolve": "return", "note": " "}, follow=True)
     assert "Say how the check went back" in blank.content.decode()
     assert LockboxException.objects.get().status == "open"
-    clerk.post(url, {"exception": held.pk, "resolve": "post", "account_number": "10000101"})
+    matched = clerk.post(
+        url, {"exception": held.pk, "resolve": "post", "account_number": "10000101"}, follow=True
+    )
+    assert "waits in Payment batches to post" in matched.content.decode()
     held.refresh_from_db()
     assert held.status == "posted" and held.payment.service_account == first
+    assert balance(first) == Decimal("60.00")  # the clerk chose the account: someone else posts it
+    other = staff_user("Clerks")
+    payment_batch_post(batch=held.payment.batch, user=other)
     assert balance(first) == Decimal("47.66")
     again = clerk.post(
         url, {"exception": held.pk, "resolve": "post", "account_number": "100002-01"}, follow=True
     )
-    assert "posted to an account already" in again.content.decode()
+    assert "matched to an account already" in again.content.decode()
     assert balance(second) == Decimal("0.00")
     finance = Client()
     finance.force_login(staff_user("Finance"))

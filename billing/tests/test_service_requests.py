@@ -111,12 +111,16 @@ def test_moving_out_from_request_to_final_bill_at_the_forwarding_address(rates, 
     assert "Choose one of your accounts" in stranger.content.decode()
     assert not ServiceRequest.objects.exists()
 
+    co_tenant = AccountLinkFactory(service_account=account).user
     mail.outbox.clear()
     assert client.post(url, form)["Location"] == reverse("moving_home")
     request = ServiceRequest.objects.get()
+    [told] = [m for m in mail.outbox if co_tenant.email in m.to]
+    assert f"{user.email} asked us to stop service" in told.body  # a co-tenant hears who asked
     assert (request.kind, request.status, request.forwarding_state) == ("move_out", "received", "OR")
-    assert [m.subject for m in mail.outbox if user.email in m.to] == ["We received your request"]
-    assert "stops after" in mail.outbox[0].body and "PO Box 12" in mail.outbox[0].body
+    [ack] = [m for m in mail.outbox if user.email in m.to]
+    assert ack.subject == "We received your request"
+    assert "stops after" in ack.body and "PO Box 12" in ack.body
     again = client.post(url, form)
     assert "already working on a request for this account" in again.content.decode()
 
@@ -148,7 +152,10 @@ def test_moving_out_from_request_to_final_bill_at_the_forwarding_address(rates, 
     assert "is done: nothing to do" in clerk.post(work, {"step": "close"}, follow=True).content.decode()
     client.force_login(user)
     mine = client.get(reverse("moving_home")).content.decode()
-    assert "Done" in mine and reverse("bill_detail", args=[account.pk, request.final_bill_id]) in mine
+    assert (
+        '<span class="usa-tag">Done</span>' in mine
+        and reverse("bill_detail", args=[account.pk, request.final_bill_id]) in mine
+    )
 
 
 # --- moving in -------------------------------------------------------------------------------
@@ -232,7 +239,7 @@ def test_a_move_closes_the_old_account_opens_the_new_and_moves_the_credit_and_au
     work = reverse("staff_service_request", args=[request.pk])
     page = clerk.get(work).content.decode()
     assert 'name="sewer_units" value="1.000"' in page  # the old account's services, to check
-    assert "Or decline" in page
+    assert "Or decline the request</h2>" in page
     refused = clerk.post(work, {"step": "transfer"}, follow=True).content.decode()
     assert "Open the new account and close the old one first" in refused
     clerk.post(work, {"step": "open", "tax_lot": "3S1E", "sewer_units": "1"})
@@ -303,3 +310,84 @@ def test_the_customer_withdraws_before_a_clerk_starts_and_a_clerk_declines_with_
     assert "landlord" in mail.outbox[0].body
     refused = client.post(reverse("moving_withdraw", args=[second.pk]), follow=True).content.decode()
     assert "This request is closed" in refused
+
+
+def test_a_credit_waits_for_a_refund_and_a_start_in_a_billed_month_moves_to_the_first_day_not_billed(
+    rates, time_machine
+):
+    from billing.models import Payment, Refund
+
+    at(time_machine, D(2026, 7, 12))
+    client, user, old = customer_with_account()
+    bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)
+    post(old, "payment", "150.00", D(2026, 7, 5))
+    payment = Payment.objects.create(
+        service_account=old,
+        amount=Decimal("150.00"),
+        channel="online",
+        method="card",
+        status="succeeded",
+        received_on=D(2026, 7, 5),
+    )
+    refund = Refund.objects.create(
+        payment=payment,
+        amount=Decimal("100.00"),
+        reason="Paid twice",
+        status="awaiting_approval",
+        created_by=staff_user("Finance"),
+    )
+    request = ServiceRequest.objects.create(
+        kind="transfer",
+        requested_by=user,
+        from_account=old,
+        stop_on=D(2026, 7, 14),
+        start_on=D(2026, 7, 31),
+        customer_name="Rosa",
+        service_address="5 Cedar Ct",
+        service_city="Oregon City",
+        service_zip="97045",
+        phone="503-555-0101",
+    )
+    clerk_user = staff_user("Clerks")
+    clerk = Client()
+
+    # The clerk gets to it after the July bills went out: July 31 is billed, August 1 is not.
+    at(time_machine, D(2026, 8, 3))
+    bills_run(period=D(2026, 7, 1), issued_on=D(2026, 8, 1), notify=False)
+    clerk.force_login(clerk_user)
+    work = reverse("staff_service_request", args=[request.pk])
+    opened = clerk.post(
+        work, {"step": "open", "tax_lot": "3S1E", "sewer_units": "1"}, follow=True
+    ).content.decode()
+    request.refresh_from_db()
+    assert request.new_account.service_starts_on == D(2026, 8, 1)
+    assert "post the days before as a debit adjustment" in opened
+    with pytest.raises(Exception, match="service can start on 08/01/2026 or later"):
+        from billing.services.service_changes import service_account_open
+
+        service_account_open(
+            by=clerk_user,
+            customer_name="X",
+            service_address="1 A St",
+            service_city="Y",
+            service_state="OR",
+            service_zip="97045",
+            tax_lot="T",
+            sewer_units=Decimal("1"),
+            service_starts_on=D(2026, 7, 20),
+        )
+
+    # The old account was billed for July already; close it from its own page, as a clerk might.
+    old.refresh_from_db()
+    service_account_close(service_account=old, stop_on=D(2026, 8, 2), by=clerk_user)
+    clerk.post(work, {"step": "close"})
+    request.refresh_from_db()
+    assert request.final_bill.stopped_on == D(2026, 8, 2)  # the bill already issued, taken over
+    refused = clerk.post(work, {"step": "transfer"}, follow=True).content.decode()
+    assert "A refund of $100.00 on account" in refused and "is not settled" in refused
+    assert not LedgerEntry.objects.filter(service_account=request.new_account).exists()
+    Refund.objects.filter(pk=refund.pk).update(status="declined")
+    clerk.post(work, {"step": "transfer"})
+    request.refresh_from_db()
+    assert request.status == "done"
+    assert account_balance(service_account=old) == 0

@@ -1,6 +1,8 @@
 """Customers ask to start, stop or move service, see where their requests stand, and withdraw one
 before a clerk starts on it."""
 
+import uuid
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -14,6 +16,7 @@ from billing.forms import ServiceRequestForm
 from billing.models import ServiceRequest
 from billing.services.service_requests import service_request_submit, service_request_withdraw
 from portal.errors import ApplicationError
+from portal.once import once_claim, once_release
 
 KINDS = {
     "start": ServiceRequest.Kind.MOVE_IN,
@@ -49,11 +52,16 @@ def moving_request(request, kind: str):
         initial["from_account"] = accounts.filter(pk=int(chosen)).first()
     if accounts.count() == 1:
         initial.setdefault("customer_name", accounts.first().customer_name)
+    initial["token"] = uuid.uuid4()
     form = ServiceRequestForm(request.POST or None, kind=KINDS[kind], accounts=accounts, initial=initial)
     if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data.get("token")
+        if once_claim(f"service-request:{request.user.pk}", token) is not None:
+            return redirect("moving_home")  # the same form sent twice: the first one is the request
         try:
             service_request_submit(user=request.user, kind=KINDS[kind], values=form.cleaned_data)
         except ApplicationError as exc:
+            once_release(f"service-request:{request.user.pk}", token)
             form.add_error(None, exc.message)
         else:
             messages.success(request, _("We received your request. We emailed you what happens next."))

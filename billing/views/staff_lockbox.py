@@ -23,10 +23,16 @@ def staff_lockbox_exceptions(request):
                 account = service_account_find_by_number(number=number)
                 if account is None:
                     raise ApplicationError(f"No account numbered {number or '(blank)'}: check the number.")
-                lockbox_exception_post(exception=exception, account=account, by=request.user)
+                payment = lockbox_exception_post(exception=exception, account=account, by=request.user)
+                payment.refresh_from_db()
+                done = (
+                    "is posted to"
+                    if payment.ledger_entry_id
+                    else "waits in Payment batches to post, for someone else to post to"
+                )
                 messages.success(
                     request,
-                    f"Check {exception.check_number} for ${exception.amount:,.2f} is posted to account "
+                    f"Check {exception.check_number} for ${exception.amount:,.2f} {done} account "
                     f"{account.account_number}.",
                 )
             else:

@@ -128,7 +128,13 @@ def staff_service_request(request, pk: int):
 def _do_step(step: str, service_request: ServiceRequest, user, data: dict) -> str:
     if step == "open":
         account = service_request_open_account(request=service_request, by=user, **data)
-        return f"Account {account.account_number} is open from {service_request.start_on:%m/%d/%Y}; the customer was emailed."
+        said = f"Account {account.account_number} is open from {account.service_starts_on:%m/%d/%Y}; the customer was emailed."
+        if account.service_starts_on != service_request.start_on:
+            said += (
+                f" The customer asked for {service_request.start_on:%m/%d/%Y}, in a month billed already: "
+                "post the days before as a debit adjustment."
+            )
+        return said
     if step == "close":
         bill = service_request_close_account(
             request=service_request, by=user, final_read=data.get("final_read")
