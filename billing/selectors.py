@@ -3,7 +3,7 @@
 import datetime as dt
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
@@ -400,13 +400,14 @@ def ledger_with_running_balance(*, service_account: ServiceAccount) -> list[Ledg
     return lines[::-1]
 
 
-@dataclass(frozen=True)
+@dataclass
 class WorklistRow:
     account: ServiceAccount
     past_due: Decimal
     oldest_due: dt.date
     last_note: object  # accounts.AccountNote | None
     promise_broken: bool
+    actions: list = field(default_factory=list)  # the staff page adds what the login may do
 
 
 def delinquent_worklist(*, today: dt.date, limit: int = 200) -> list[WorklistRow]:

@@ -190,6 +190,7 @@ def test_the_worklist_puts_oldest_and_largest_first_and_keeps_a_promise_off_unti
     client.force_login(clerk)
     page = client.get(reverse("staff_worklist")).content.decode()
     assert page.index("300301-01") < page.index("300302-01") < page.index("300303-01")
+    assert reverse("staff_payment_plan", args=[big.pk]) in page  # a plan offered from the row
     token = "6f1c7d0e-3a7b-4c55-9d41-1f1d2d3c4b5a"
     client.post(reverse("staff_worklist"), {"account": big.pk, "send": "email", "token": token})
     twice = client.post(

@@ -367,11 +367,14 @@ def staff_worklist(request):
                 f"The payment plan and assistance offer was emailed for account {account.account_number}.",
             )
         return redirect("staff_worklist")
-    return render(
-        request,
-        "billing/staff_worklist.html",
-        {"rows": delinquent_worklist(today=local_today()), "token": uuid.uuid4()},
-    )
+    rows = delinquent_worklist(today=local_today())
+    for row in rows:  # from each row: open a payment plan (assistance adds it), and the like
+        row.actions = [
+            action
+            for provider in STAFF_ACCOUNT_ACTIONS
+            for action in provider(service_account=row.account, user=request.user)
+        ]
+    return render(request, "billing/staff_worklist.html", {"rows": rows, "token": uuid.uuid4()})
 
 
 # --- opening and closing accounts -------------------------------------------------------------
