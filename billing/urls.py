@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing.views import moving, payments, staff, staff_lockbox, staff_requests, statements
+from billing.views import moving, payments, reports, staff, staff_lockbox, staff_requests, statements
 
 urlpatterns = [
     path("dashboard/", statements.dashboard, name="dashboard"),
@@ -50,6 +50,7 @@ urlpatterns += [
     path(
         "staff/service-requests/<int:pk>/", staff_requests.staff_service_request, name="staff_service_request"
     ),
+    path("staff/reports/aging/", reports.aging, name="report_aging"),
     path("staff/lockbox/", staff_lockbox.staff_lockbox_exceptions, name="staff_lockbox_exceptions"),
     path("staff/phone-payment/", staff.phone_payment, name="phone_payment"),
     path("staff/phone-payment/start/", staff.phone_payment_start, name="phone_payment_start"),

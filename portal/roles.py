@@ -92,6 +92,7 @@ CAPABILITIES: dict[str, list[str]] = {
     "post adjustments up to the approval limit": ["billing.add_adjustment"],
     "approve adjustments above the limit": ["billing.approve_adjustment"],
     "reverse adjustments": ["billing.reverse_adjustment"],
+    "read the finance reports": ["billing.view_finance_reports"],
     "keep the list of adjustment reasons": [
         "billing.add_adjustmentreason",
         "billing.change_adjustmentreason",
@@ -131,6 +132,7 @@ FINANCE = [
     "export the certification list",
     "set rates and the assistance income table",
     "keep the list of adjustment reasons",
+    "read the finance reports",
 ]
 
 ROLES: dict[str, list[str]] = {

@@ -73,6 +73,7 @@ class LedgerEntry(models.Model):
     class Meta:
         verbose_name_plural = "ledger entries"
         ordering = ["posted_on", "id"]
+        permissions = [("view_finance_reports", "Can read the finance reports and download them")]
         indexes = [
             models.Index(fields=["service_account", "posted_on"], name="billing_ledger_acct_posted"),
         ]

@@ -7,12 +7,10 @@ number, amounts with two decimals, and no timestamps of the moment of export.
 import csv
 import datetime as dt
 import io
-import re
-import zipfile
 
 from certification.models import Certification
 from portal.money import format_money
-from portal.spreadsheets import text_cell
+from portal.spreadsheets import text_cell, zip_with_fixed_times
 
 COLUMNS = [
     "year",
@@ -85,29 +83,7 @@ def certification_xlsx(*, year: int) -> bytes:
     workbook.properties.modified = fixed
     raw = io.BytesIO()
     workbook.save(raw)
-    return _zip_with_fixed_times(raw.getvalue(), fixed)
-
-
-def _zip_with_fixed_times(data: bytes, when: dt.datetime) -> bytes:
-    """openpyxl stamps each zip entry, and the workbook's "modified" property, with the time of
-    saving; stamp them all with `when` instead, so the same list gives the same bytes."""
-    stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
-    source = zipfile.ZipFile(io.BytesIO(data))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as target:
-        for info in source.infolist():
-            content = source.read(info.filename)
-            if info.filename == "docProps/core.xml":
-                content = re.sub(
-                    rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:)",
-                    rb"\g<1>" + stamp + rb"\g<2>",
-                    content,
-                )
-            entry = zipfile.ZipInfo(info.filename, date_time=when.timetuple()[:6])
-            entry.compress_type = zipfile.ZIP_DEFLATED
-            entry.external_attr = info.external_attr
-            target.writestr(entry, content)
-    return out.getvalue()
+    return zip_with_fixed_times(raw.getvalue(), fixed)
 
 
 def certification_export(*, year: int, fmt: str = "csv") -> bytes:

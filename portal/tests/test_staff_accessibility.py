@@ -42,6 +42,8 @@ def pages_for(user) -> list[str]:
     if user.has_perm("assistance.decide_paymentplan"):
         urls.append(reverse("staff_payment_plan", args=[first_account.pk]) + "?installments=3")
     urls.append(reverse("staff_service_requests"))
+    if user.has_perm("billing.view_finance_reports"):
+        urls.append(reverse("report_aging"))
     if user.has_perm("billing.add_payment"):
         urls.append(reverse("staff_lockbox_exceptions"))
     urls.append(reverse("staff_follow_ups"))
