@@ -112,3 +112,152 @@ def aging_xlsx(report: AgingReport) -> bytes:
 def aging_export(*, as_of: dt.date, fmt: str = "csv") -> tuple[AgingReport, bytes]:
     report = aging_report(as_of=as_of)
     return report, aging_xlsx(report) if fmt == "xlsx" else aging_csv(report)
+
+
+# --- cash receipts ---------------------------------------------------------------------------
+
+# How money came in, as finance counts it: a payment's channel and method, or "imported" for
+# history brought from the old system (a ledger row with no payment record behind it).
+RECEIPT_CHANNELS = [
+    ("card_online", "Card online"),
+    ("card_autopay", "Card autopay"),
+    ("phone", "Phone (clerk)"),
+    ("bank_draft", "Bank draft"),
+    ("mail", "Mail"),
+    ("lobby", "Lobby"),
+    ("drop_box", "Drop box"),
+    ("lockbox", "Bank lockbox"),
+    ("imported", "Imported"),
+]
+RECEIPT_CHANNEL_LABELS = dict(RECEIPT_CHANNELS)
+RETURNED_PREFIXES = ("returned:", "ach-return:")  # a check or a bank draft that came back
+REFUND_PREFIX = "refund:"
+
+
+def receipt_channel(channel: str | None, method: str | None) -> str:
+    if channel is None:
+        return "imported"
+    if channel == "autopay":
+        return "bank_draft" if method == "bank" else "card_autopay"
+    if channel in ("online", "quick_pay"):
+        return "card_online"
+    return channel
+
+
+@dataclass
+class CashReceipts:
+    start: dt.date
+    end: dt.date
+    # (day, channel) -> [count, amount]; amounts positive as money in or out
+    receipts: dict = field(default_factory=dict)
+    returned: dict = field(default_factory=dict)
+    refunds: dict = field(default_factory=dict)
+    batches: list = field(default_factory=list)
+
+    def days(self) -> list[dt.date]:
+        return sorted({day for day, _ in (*self.receipts, *self.returned, *self.refunds)})
+
+    def day_rows(self) -> list[dict]:
+        """One row per day: received per channel, the day's receipts, returned, refunded and net."""
+        rows = []
+        for day in self.days():
+            by_channel = [self.receipts.get((day, key), [0, ZERO])[1] for key, _ in RECEIPT_CHANNELS]
+            received = sum(by_channel, ZERO)
+            returned = sum((v[1] for (d, _), v in self.returned.items() if d == day), ZERO)
+            refunded = sum((v[1] for (d, _), v in self.refunds.items() if d == day), ZERO)
+            rows.append(
+                {
+                    "day": day,
+                    "channels": by_channel,
+                    "received": received,
+                    "returned": returned,
+                    "refunded": refunded,
+                    "net": received - returned - refunded,
+                }
+            )
+        return rows
+
+    def totals(self) -> dict:
+        rows = self.day_rows()
+        return {
+            "channels": [sum((r["channels"][i] for r in rows), ZERO) for i in range(len(RECEIPT_CHANNELS))],
+            "received": sum((r["received"] for r in rows), ZERO),
+            "returned": sum((r["returned"] for r in rows), ZERO),
+            "refunded": sum((r["refunded"] for r in rows), ZERO),
+            "net": sum((r["net"] for r in rows), ZERO),
+        }
+
+    def lines(self) -> list[tuple[dt.date, str, str, int, Decimal]]:
+        """(day, kind, channel, count, amount), kind being received, returned or refunded; money
+        out negative, so the amounts add up to the net."""
+        out = []
+        for kind, table, sign in (
+            ("received", self.receipts, 1),
+            ("returned", self.returned, -1),
+            ("refunded", self.refunds, -1),
+        ):
+            out.extend(
+                (day, kind, channel, count, sign * amount)
+                for (day, channel), (count, amount) in table.items()
+            )
+        order = {key: i for i, (key, _) in enumerate(RECEIPT_CHANNELS)}
+        kinds = {"received": 0, "returned": 1, "refunded": 2}
+        return sorted(out, key=lambda line: (line[0], kinds[line[1]], order[line[2]]))
+
+
+def cash_receipts(*, start: dt.date, end: dt.date) -> CashReceipts:
+    """Money in by posting day and channel, from the ledger's payment rows (every payment posts
+    exactly one); checks and drafts that came back, and card refunds, apart; the batches deposited."""
+    from billing.models import PaymentBatch
+
+    report = CashReceipts(start=start, end=end)
+
+    def add(table, key, amount):
+        count, total = table.get(key, [0, ZERO])
+        table[key] = [count + 1, total + amount]
+
+    for day, amount, channel, method in LedgerEntry.objects.filter(
+        kind=LedgerEntry.Kind.PAYMENT, posted_on__range=(start, end)
+    ).values_list("posted_on", "amount", "payment__channel", "payment__method"):
+        add(report.receipts, (day, receipt_channel(channel, method)), -amount)
+    for day, amount, key, channel, method in LedgerEntry.objects.filter(
+        kind=LedgerEntry.Kind.REVERSAL,
+        reverses__kind=LedgerEntry.Kind.PAYMENT,
+        posted_on__range=(start, end),
+    ).values_list(
+        "posted_on", "amount", "source_key", "reverses__payment__channel", "reverses__payment__method"
+    ):
+        table = report.refunds if key.startswith(REFUND_PREFIX) else report.returned
+        add(table, (day, receipt_channel(channel, method)), amount)
+    report.batches = list(
+        PaymentBatch.objects.filter(deposit_date__range=(start, end), status=PaymentBatch.Status.POSTED)
+        .order_by("deposit_date", "pk")
+        .values("pk", "deposit_date", "kind", "control_count", "control_total", "note")
+    )
+    return report
+
+
+CASH_COLUMNS = ["date", "kind", "channel", "count", "amount"]
+
+
+def cash_csv(report: CashReceipts) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer)
+    writer.writerow(CASH_COLUMNS)
+    for day, kind, channel, count, amount in report.lines():
+        writer.writerow([day.isoformat(), kind, channel, count, format_money(amount)])
+    return buffer.getvalue().encode("utf-8")
+
+
+def cash_xlsx(report: CashReceipts) -> bytes:
+    return xlsx_table(
+        title=f"Cash {report.start.isoformat()} {report.end.isoformat()}",
+        columns=CASH_COLUMNS,
+        rows=[
+            [day.isoformat(), kind, channel, count, amount]
+            for day, kind, channel, count, amount in report.lines()
+        ],
+        money_columns={4},
+        totals_label="Net",
+        stamp=dt.datetime.combine(report.end, dt.time()),
+    )

@@ -170,3 +170,93 @@ def test_the_page_csv_xlsx_and_command_agree_to_the_cent(tmp_path):
     clerk = Client()
     clerk.force_login(staff_user("Clerks"))
     assert clerk.get(reverse("report_aging")).status_code == 403
+
+
+# --- cash receipts ---------------------------------------------------------------------------
+
+
+def paid(account, channel, method, amount, day):
+    """A payment as its channel records it: the payment row and its one ledger row."""
+    from billing.models import Payment
+    from billing.services.ledger import Posting, ledger_post
+
+    payment = Payment.objects.create(
+        service_account=account,
+        amount=Decimal(amount),
+        channel=channel,
+        method=method,
+        status="succeeded",
+        received_on=day,
+    )
+    (entry,) = ledger_post(
+        postings=[
+            Posting(
+                service_account_id=account.pk,
+                kind="payment",
+                amount=-Decimal(amount),
+                posted_on=day,
+                source_key=f"payment:{payment.pk}",
+            )
+        ]
+    )
+    payment.ledger_entry = entry
+    payment.save(update_fields=["ledger_entry"])
+    return payment
+
+
+def test_cash_receipts_count_each_channel_and_show_returns_and_refunds_apart(tmp_path):
+    from billing.reports import cash_csv, cash_receipts
+    from billing.services.ledger import ledger_reverse
+    from billing.services.refunds import payment_return_check
+
+    account = ServiceAccountFactory()
+    post(account, "charge", "900.00", D(2026, 6, 1), D(2026, 6, 20))
+    paid(account, "online", "card", "40.00", D(2026, 6, 2))
+    paid(account, "quick_pay", "card", "10.00", D(2026, 6, 2))
+    paid(account, "autopay", "card", "55.00", D(2026, 6, 2))
+    draft = paid(account, "autopay", "bank", "60.00", D(2026, 6, 3))
+    paid(account, "phone", "card", "25.00", D(2026, 6, 3))
+    check = paid(account, "mail", "check", "30.00", D(2026, 6, 3))
+    paid(account, "lobby", "cash", "20.00", D(2026, 6, 4))
+    paid(account, "drop_box", "check", "15.00", D(2026, 6, 4))
+    paid(account, "lockbox", "check", "35.00", D(2026, 6, 4))
+    post(account, "payment", "12.00", D(2026, 6, 4))  # history from the old system
+    paid(account, "online", "card", "99.00", D(2026, 7, 1))  # outside the range
+    payment_return_check(payment=check, returned_on=D(2026, 6, 5))
+    card = paid(account, "online", "card", "50.00", D(2026, 6, 5))
+    ledger_reverse(
+        entry=card.ledger_entry, posted_on=D(2026, 6, 6), source_key="refund:test", description="Refund"
+    )
+
+    report = cash_receipts(start=D(2026, 6, 1), end=D(2026, 6, 30))
+    totals = report.totals()
+
+    assert totals["channels"] == [
+        Decimal(v) for v in ["100.00", "55.00", "25.00", "60.00", "30.00", "20.00", "15.00", "35.00", "12.00"]
+    ]
+    assert (totals["received"], totals["returned"], totals["refunded"]) == (
+        Decimal("352.00"),
+        Decimal("30.00"),
+        Decimal("50.00"),
+    )
+    assert totals["net"] == Decimal("272.00")
+    assert report.returned == {(D(2026, 6, 5), "mail"): [1, Decimal("30.00")]}
+    assert draft.ledger_entry_id and [r["day"] for r in report.day_rows()] == [
+        D(2026, 6, d) for d in (2, 3, 4, 5, 6)
+    ]
+    rows = list(csv.reader(io.StringIO(cash_csv(report).decode())))
+    assert rows[0] == ["date", "kind", "channel", "count", "amount"]
+    assert ["2026-06-02", "received", "card_online", "2", "50.00"] in rows
+    assert ["2026-06-05", "returned", "mail", "1", "-30.00"] in rows
+    assert sum(Decimal(r[4]) for r in rows[1:]) == totals["net"]  # the file adds up to the net
+
+    finance = Client()
+    finance.force_login(staff_user("Finance"))
+    page = finance.get(reverse("report_cash"), {"start": "2026-06-01", "end": "2026-06-30"}).content.decode()
+    assert "$352.00" in page and "$272.00" in page
+    xlsx = finance.get(reverse("report_cash"), {"start": "2026-06-01", "end": "2026-06-30", "format": "xlsx"})
+    assert xlsx["Content-Disposition"] == 'attachment; filename="cash-2026-06-01-2026-06-30.xlsx"'
+    backwards = finance.get(
+        reverse("report_cash"), {"start": "2026-06-30", "end": "2026-06-01"}
+    ).content.decode()
+    assert "The first day is after the last" in backwards

@@ -7,7 +7,15 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from billing.calendar import local_today, parse_date
-from billing.reports import aging_csv, aging_report, aging_xlsx
+from billing.reports import (
+    RECEIPT_CHANNELS,
+    aging_csv,
+    aging_report,
+    aging_xlsx,
+    cash_csv,
+    cash_receipts,
+    cash_xlsx,
+)
 from portal.audit import audit_record
 
 CONTENT_TYPES = {
@@ -32,18 +40,71 @@ def aging(request):
     fmt = request.GET.get("format", "")
     if fmt in CONTENT_TYPES and not error:
         data = aging_xlsx(report) if fmt == "xlsx" else aging_csv(report)
-        audit_record(
-            actor=request.user,
-            action="report.download",
-            target=None,
-            summary=f"{request.user.email} downloaded the aging report as of {as_of} ({fmt.upper()})",
+        return _download(
+            request,
+            data=data,
+            fmt=fmt,
+            name=f"aging-{as_of.isoformat()}",
+            what=f"the aging report as of {as_of}",
         )
-        response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
-        response["Content-Disposition"] = f'attachment; filename="aging-{as_of.isoformat()}.{fmt}"'
-        return response
     page = Paginator(report.rows, 100).get_page(request.GET.get("page"))
     return render(
         request,
         "billing/report_aging.html",
         {"report": report, "page": page, "as_of": as_of, "error": error, "today": today},
+    )
+
+
+def _download(request, *, data: bytes, fmt: str, name: str, what: str) -> HttpResponse:
+    audit_record(
+        actor=request.user,
+        action="report.download",
+        target=None,
+        summary=f"{request.user.email} downloaded {what} ({fmt.upper()})",
+    )
+    response = HttpResponse(data, content_type=CONTENT_TYPES[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
+
+
+def _date_range(request, today):
+    """The from and to dates asked for (this month to date when not given), and what was wrong."""
+    start_text = request.GET.get("start", "").strip()
+    end_text = request.GET.get("end", "").strip()
+    start = parse_date(start_text) if start_text else today.replace(day=1)
+    end = parse_date(end_text) if end_text else today
+    if start is None or end is None:
+        return today.replace(day=1), today, "Enter the dates like 2026-06-01: showing this month to date."
+    if start > end:
+        return today.replace(day=1), today, "The first day is after the last: showing this month to date."
+    if (end - start).days > 366:
+        return today.replace(day=1), today, "Choose at most a year: showing this month to date."
+    return start, end, ""
+
+
+@staff_member_required
+@permission_required("billing.view_finance_reports", raise_exception=True)
+def cash(request):
+    """Money in per day and channel, returned items and refunds apart, and the batches deposited."""
+    today = local_today()
+    start, end, error = _date_range(request, today)
+    report = cash_receipts(start=start, end=end)
+    fmt = request.GET.get("format", "")
+    if fmt in CONTENT_TYPES and not error:
+        data = cash_xlsx(report) if fmt == "xlsx" else cash_csv(report)
+        return _download(
+            request, data=data, fmt=fmt, name=f"cash-{start}-{end}", what=f"cash receipts {start} to {end}"
+        )
+    return render(
+        request,
+        "billing/report_cash.html",
+        {
+            "report": report,
+            "rows": report.day_rows(),
+            "totals": report.totals(),
+            "channels": [label for _, label in RECEIPT_CHANNELS],
+            "start": start,
+            "end": end,
+            "error": error,
+        },
     )

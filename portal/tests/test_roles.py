@@ -125,6 +125,7 @@ STAFF_URLS = {
     "staff_service_requests": (ALL_STAFF, lambda o: {}),
     "staff_lockbox_exceptions": (CLERK_SIDE, lambda o: {}),
     "report_aging": (FINANCE_SIDE, lambda o: {}),
+    "report_cash": (FINANCE_SIDE, lambda o: {}),
     "staff_service_request": (ALL_STAFF, lambda o: {"pk": o["service_request"].pk}),
     "staff_bill_pdf": (ALL_STAFF, lambda o: {"pk": o["bill"].service_account_id, "bill_pk": o["bill"].pk}),
 }
