@@ -21,6 +21,7 @@ from billing.models import (
     Bill,
     BillingAccount,
     BillLine,
+    GLAccount,
     Invoice,
     LedgerEntry,
     MeterRead,
@@ -815,3 +816,18 @@ class AdjustmentAdmin(ReadOnlyModelAdmin):
     list_display = ["requested_at", "service_account", "kind", "amount", "reason", "status", "requested_by"]
     list_filter = ["status", "kind", "reason"]
     search_fields = ["^service_account__account_number", "memo"]
+
+
+@admin.register(GLAccount)
+class GLAccountAdmin(admin.ModelAdmin):
+    """One account per role the journal uses: finance sets each one's code and name."""
+
+    list_display = ["code", "name", "role"]
+    fields = ["role", "code", "name"]
+    readonly_fields = ["role"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -92,7 +92,8 @@ CAPABILITIES: dict[str, list[str]] = {
     "post adjustments up to the approval limit": ["billing.add_adjustment"],
     "approve adjustments above the limit": ["billing.approve_adjustment"],
     "reverse adjustments": ["billing.reverse_adjustment"],
-    "read the finance reports": ["billing.view_finance_reports"],
+    "read the finance reports": ["billing.view_finance_reports", "billing.view_glaccount"],
+    "set the general-ledger account codes": ["billing.change_glaccount"],
     "keep the list of adjustment reasons": [
         "billing.add_adjustmentreason",
         "billing.change_adjustmentreason",
@@ -133,6 +134,7 @@ FINANCE = [
     "set rates and the assistance income table",
     "keep the list of adjustment reasons",
     "read the finance reports",
+    "set the general-ledger account codes",
 ]
 
 ROLES: dict[str, list[str]] = {

@@ -9,6 +9,7 @@ from billing.models.core import (
     RateSchedule,
     Service,
 )
+from billing.models.journal import GLAccount
 from billing.models.payments import (
     Invoice,
     LockboxException,
@@ -26,6 +27,7 @@ __all__ = [
     "AdjustmentReason",
     "AccountService",
     "Bill",
+    "GLAccount",
     "BillLine",
     "BillingAccount",
     "Invoice",

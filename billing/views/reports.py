@@ -7,6 +7,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from billing.calendar import local_today, parse_date
+from billing.journal import journal, journal_csv, journal_xlsx
 from billing.reports import (
     RECEIPT_CHANNELS,
     aging_csv,
@@ -107,4 +108,24 @@ def cash(request):
             "end": end,
             "error": error,
         },
+    )
+
+
+@staff_member_required
+@permission_required("billing.view_finance_reports", raise_exception=True)
+def journal_view(request):
+    """A day's or a month's ledger rows summarised by general-ledger account: debits equal credits."""
+    today = local_today()
+    start, end, error = _date_range(request, today)
+    entries = journal(start=start, end=end)
+    fmt = request.GET.get("format", "")
+    if fmt in CONTENT_TYPES and not error:
+        data = journal_xlsx(entries) if fmt == "xlsx" else journal_csv(entries)
+        return _download(
+            request, data=data, fmt=fmt, name=f"journal-{start}-{end}", what=f"the journal {start} to {end}"
+        )
+    return render(
+        request,
+        "billing/report_journal.html",
+        {"journal": entries, "lines": entries.lines(), "start": start, "end": end, "error": error},
     )

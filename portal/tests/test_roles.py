@@ -71,6 +71,7 @@ MODEL_PAGES = {
     "accounts.accountnote": (ALL_STAFF, NOBODY, NOBODY, NOBODY),  # written on the staff account page
     "billing.adjustment": (ALL_STAFF, NOBODY, NOBODY, NOBODY),  # asked for on the staff account page
     "billing.adjustmentreason": (ALL_STAFF, FINANCE_SIDE, FINANCE_SIDE, NOBODY),
+    "billing.glaccount": (FINANCE_SIDE, NOBODY, FINANCE_SIDE, NOBODY),  # one per role: renamed, not added
     "accounts.user": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "accounts.emaillog": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "accounts.serviceaccount": (ALL_STAFF, NOBODY, CLERK_SIDE, NOBODY),
@@ -126,6 +127,7 @@ STAFF_URLS = {
     "staff_lockbox_exceptions": (CLERK_SIDE, lambda o: {}),
     "report_aging": (FINANCE_SIDE, lambda o: {}),
     "report_cash": (FINANCE_SIDE, lambda o: {}),
+    "report_journal": (FINANCE_SIDE, lambda o: {}),
     "staff_service_request": (ALL_STAFF, lambda o: {"pk": o["service_request"].pk}),
     "staff_bill_pdf": (ALL_STAFF, lambda o: {"pk": o["bill"].service_account_id, "bill_pk": o["bill"].pk}),
 }

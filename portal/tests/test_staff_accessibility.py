@@ -45,6 +45,7 @@ def pages_for(user) -> list[str]:
     if user.has_perm("billing.view_finance_reports"):
         urls.append(reverse("report_aging"))
         urls.append(reverse("report_cash") + "?start=2026-01-01&end=2026-12-31")
+        urls.append(reverse("report_journal") + "?start=2026-01-01&end=2026-12-31")
     if user.has_perm("billing.add_payment"):
         urls.append(reverse("staff_lockbox_exceptions"))
     urls.append(reverse("staff_follow_ups"))
