@@ -17,3 +17,7 @@ class AutopayConfig(AppConfig):
         register_staff_account_flags(staff_account_flags)
         register_staff_queues(staff_queues)
         register_account_transfer(autopay_transfer)
+
+        from autopay.runs import register as register_runs
+
+        register_runs()

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class BillingConfig(AppConfig):
     name = "billing"
     verbose_name = "Billing and payments"
+
+    def ready(self):
+        from billing.runs import register as register_runs
+
+        register_runs()

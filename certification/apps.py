@@ -16,3 +16,7 @@ class CertificationConfig(AppConfig):
 
         register_staff_account_flags(staff_account_flags)
         register_staff_queues(staff_queues)
+
+        from certification.runs import register as register_runs
+
+        register_runs()

@@ -63,3 +63,67 @@ class OutboxTask(models.Model):
         else:
             state = "failed" if self.failed_at else "waiting"
         return f"{self.task} ({self.items}): {state}"
+
+
+class Run(models.Model):
+    """A run started from the staff pages (a bill run, a NACHA file, notices, the certification
+    sweep): done by a Celery worker, its progress, result and files shown on its page."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Done"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    kind = models.CharField(max_length=40)
+    label = models.CharField(max_length=200)
+    parameters = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done.")
+    summary = models.TextField(blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        permissions = [
+            ("start_runs", "Can start runs (bills, NACHA files, notices, certification) from staff pages")
+        ]
+        constraints = [
+            # One run of a kind at a time: a second bill run would wait on the first's locks.
+            models.UniqueConstraint(
+                fields=["kind"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="portal_run_one_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class StoredFile(models.Model):
+    """A file the portal wrote (a letter batch, a NACHA file, a bill file, an export), kept in
+    private storage and downloaded from its run's page by the roles allowed, each time audited."""
+
+    run = models.ForeignKey(Run, on_delete=models.PROTECT, null=True, blank=True, related_name="files")
+    name = models.CharField(max_length=200)
+    path = models.CharField(max_length=500, help_text="Where it is kept, under the private storage root.")
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    permission = models.CharField(max_length=100, help_text="The permission a login needs to download it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.name

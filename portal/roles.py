@@ -33,6 +33,8 @@ CAPABILITIES: dict[str, list[str]] = {
         "billing.view_adjustmentreason",
         "accounts.view_accountnote",
         "billing.view_servicerequest",
+        "portal.view_run",
+        "portal.view_storedfile",
     ],
     "read assistance applications": [
         "assistance.view_assistanceapplication",
@@ -94,6 +96,7 @@ CAPABILITIES: dict[str, list[str]] = {
     "reverse adjustments": ["billing.reverse_adjustment"],
     "read the finance reports": ["billing.view_finance_reports", "billing.view_glaccount"],
     "set the general-ledger account codes": ["billing.change_glaccount"],
+    "start runs from the staff pages (bills, NACHA files, notices, certification)": ["portal.start_runs"],
     "keep the list of adjustment reasons": [
         "billing.add_adjustmentreason",
         "billing.change_adjustmentreason",
@@ -135,6 +138,7 @@ FINANCE = [
     "keep the list of adjustment reasons",
     "read the finance reports",
     "set the general-ledger account codes",
+    "start runs from the staff pages (bills, NACHA files, notices, certification)",
 ]
 
 ROLES: dict[str, list[str]] = {

@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import views
+from portal import staff_runs, views
 from portal.i18n import language_set
 
 admin.site.site_header = "Utility portal administration"
@@ -20,6 +20,10 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("language/", language_set, name="language_set"),
     path("healthz", views.healthz, name="healthz"),
+    path("staff/runs/", staff_runs.runs, name="runs"),
+    path("staff/runs/start/<slug:kind>/", staff_runs.run_new, name="run_new"),
+    path("staff/runs/<int:pk>/", staff_runs.run_detail, name="run_detail"),
+    path("staff/files/<int:pk>/", staff_runs.file_download, name="file_download"),
 ]
 
 handler403 = "portal.views.permission_denied"

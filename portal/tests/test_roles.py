@@ -128,6 +128,10 @@ STAFF_URLS = {
     "report_aging": (FINANCE_SIDE, lambda o: {}),
     "report_cash": (FINANCE_SIDE, lambda o: {}),
     "report_journal": (FINANCE_SIDE, lambda o: {}),
+    "runs": (ALL_STAFF, lambda o: {}),
+    "run_new": (FINANCE_SIDE, lambda o: {"kind": "nacha"}),
+    "run_detail": (ALL_STAFF, lambda o: {"pk": o["run"].pk}),
+    "file_download": (FINANCE_SIDE, lambda o: {"pk": o["stored_file"].pk}),
     "staff_service_request": (ALL_STAFF, lambda o: {"pk": o["service_request"].pk}),
     "staff_bill_pdf": (ALL_STAFF, lambda o: {"pk": o["bill"].service_account_id, "bill_pk": o["bill"].pk}),
 }
@@ -249,7 +253,18 @@ def objects(logins):
     service_request = ServiceRequest.objects.create(
         kind="move_out", requested_by=applicant, from_account=account, stop_on=D(2026, 8, 1)
     )
+    from django.conf import settings as django_settings
+
+    from portal.models import Run
+    from portal.runs import file_keep
+
+    run = Run.objects.create(kind="nacha", label="NACHA file", status="succeeded")
+    kept = django_settings.PRIVATE_MEDIA_ROOT / "roles-test.txt"
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    kept.write_text("6 entry")
     return {
+        "run": run,
+        "stored_file": file_keep(run=run, path=kept, permission="portal.start_runs"),
         "account": account,
         "service_request": service_request,
         "adjustment": adjustment,

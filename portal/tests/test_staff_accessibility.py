@@ -42,6 +42,11 @@ def pages_for(user) -> list[str]:
     if user.has_perm("assistance.decide_paymentplan"):
         urls.append(reverse("staff_payment_plan", args=[first_account.pk]) + "?installments=3")
     urls.append(reverse("staff_service_requests"))
+    urls.append(reverse("runs"))
+    if user.has_perm("portal.start_runs"):
+        from portal.runs import run_kinds_for
+
+        urls.extend(reverse("run_new", args=[kind.key]) for kind in run_kinds_for(user))
     if user.has_perm("billing.view_finance_reports"):
         urls.append(reverse("report_aging"))
         urls.append(reverse("report_cash") + "?start=2026-01-01&end=2026-12-31")
