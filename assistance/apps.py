@@ -26,3 +26,7 @@ class AssistanceConfig(AppConfig):
         from billing.hooks import register_staff_account_actions
 
         register_staff_account_actions(staff_account_actions)
+
+        from assistance.reports import register as register_reports
+
+        register_reports()

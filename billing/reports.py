@@ -261,3 +261,181 @@ def cash_xlsx(report: CashReceipts) -> bytes:
         totals_label="Net",
         stamp=dt.datetime.combine(report.end, dt.time()),
     )
+
+
+# --- table reports: one list with totals, a page, a CSV and an XLSX --------------------------
+
+
+@dataclass
+class TableReport:
+    title: str
+    columns: list[str]  # the CSV's header, snake_case
+    headings: list[str]  # the page's column headings
+    rows: list[list]
+    money_columns: set[int] = field(default_factory=set)
+    text_columns: set[int] = field(default_factory=set)
+    stamp: dt.date = dt.date(2000, 1, 1)
+
+    def totals(self) -> list:
+        return [
+            sum((row[i] for row in self.rows), ZERO) if i in self.money_columns else ""
+            for i in range(len(self.columns))
+        ]
+
+    def csv(self) -> bytes:
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer)
+        writer.writerow(self.columns)
+        for row in self.rows:
+            writer.writerow(
+                [
+                    format_money(v)
+                    if i in self.money_columns
+                    else text_cell(v)
+                    if i in self.text_columns
+                    else v
+                    for i, v in enumerate(row)
+                ]
+            )
+        return buffer.getvalue().encode("utf-8")
+
+    def xlsx(self) -> bytes:
+        return xlsx_table(
+            title=self.title,
+            columns=self.columns,
+            rows=[[v.isoformat() if isinstance(v, dt.date) else v for v in row] for row in self.rows],
+            money_columns=self.money_columns,
+            text_columns=self.text_columns,
+            totals_label="Total",
+            stamp=dt.datetime.combine(self.stamp, dt.time()),
+        )
+
+
+@dataclass(frozen=True)
+class TableReportKind:
+    key: str
+    title: str
+    by: str  # "range" (from and to dates) or "year"
+    build: object  # (start=, end=) or (year=) -> TableReport
+    help: str = ""
+
+
+TABLE_REPORTS: dict[str, TableReportKind] = {}
+
+
+def table_report_register(kind: TableReportKind) -> None:
+    TABLE_REPORTS[kind.key] = kind
+
+
+def adjustments_report(*, start: dt.date, end: dt.date) -> TableReport:
+    from billing.models import Adjustment
+
+    adjustments = (
+        Adjustment.objects.filter(ledger_entry__posted_on__range=(start, end))
+        .select_related("service_account", "reason", "requested_by", "reviewed_by", "ledger_entry")
+        .order_by("ledger_entry__posted_on", "pk")
+    )
+    return TableReport(
+        title=f"Adjustments {start} {end}",
+        columns=[
+            "posted_on",
+            "account_number",
+            "kind",
+            "reason",
+            "amount",
+            "status",
+            "asked_by",
+            "approved_by",
+            "memo",
+        ],
+        headings=[
+            "Posted",
+            "Account",
+            "Kind",
+            "Reason",
+            "Amount",
+            "Status",
+            "Asked by",
+            "Approved by",
+            "Memo",
+        ],
+        rows=[
+            [
+                a.ledger_entry.posted_on,
+                a.service_account.account_number,
+                a.get_kind_display(),
+                a.reason.name,
+                a.amount,
+                a.get_status_display(),
+                a.requested_by.email,
+                a.reviewed_by.email if a.reviewed_by else "",
+                a.memo,
+            ]
+            for a in adjustments
+        ],
+        money_columns={4},
+        text_columns={1, 3, 8},
+        stamp=end,
+    )
+
+
+def refunds_and_returns_report(*, start: dt.date, end: dt.date) -> TableReport:
+    rows = []
+    for entry in (
+        LedgerEntry.objects.filter(
+            kind=LedgerEntry.Kind.REVERSAL,
+            reverses__kind=LedgerEntry.Kind.PAYMENT,
+            posted_on__range=(start, end),
+        )
+        .select_related("service_account", "reverses")
+        .order_by("posted_on", "pk")
+    ):
+        key = entry.source_key
+        what = (
+            "Card refund"
+            if key.startswith(REFUND_PREFIX)
+            else "Returned bank draft"
+            if key.startswith("ach-return:")
+            else "Returned check"
+            if key.startswith("returned:")
+            else "Payment reversed"
+        )
+        rows.append(
+            [
+                entry.posted_on,
+                entry.service_account.account_number,
+                what,
+                entry.reverses.posted_on,
+                entry.amount,
+                entry.description,
+            ]
+        )
+    return TableReport(
+        title=f"Refunds and returns {start} {end}",
+        columns=["posted_on", "account_number", "what", "payment_posted_on", "amount", "description"],
+        headings=["Posted", "Account", "What", "Payment of", "Amount", "Description"],
+        rows=rows,
+        money_columns={4},
+        text_columns={1, 5},
+        stamp=end,
+    )
+
+
+table_report_register(
+    TableReportKind(
+        key="adjustments",
+        title="Adjustments and write-offs",
+        by="range",
+        build=adjustments_report,
+        help="every adjustment posted in the days chosen: credits, debits, fee waivers, write-offs.",
+    )
+)
+table_report_register(
+    TableReportKind(
+        key="refunds-and-returns",
+        title="Refunds and returns",
+        by="range",
+        build=refunds_and_returns_report,
+        help="card refunds, and checks and bank drafts that came back, by the day they were posted.",
+    )
+)

@@ -53,6 +53,7 @@ urlpatterns += [
     path("staff/reports/aging/", reports.aging, name="report_aging"),
     path("staff/reports/cash/", reports.cash, name="report_cash"),
     path("staff/reports/journal/", reports.journal_view, name="report_journal"),
+    path("staff/reports/<slug:key>/", reports.table, name="report_table"),
     path("staff/lockbox/", staff_lockbox.staff_lockbox_exceptions, name="staff_lockbox_exceptions"),
     path("staff/phone-payment/", staff.phone_payment, name="phone_payment"),
     path("staff/phone-payment/start/", staff.phone_payment_start, name="phone_payment_start"),

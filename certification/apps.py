@@ -20,3 +20,7 @@ class CertificationConfig(AppConfig):
         from certification.runs import register as register_runs
 
         register_runs()
+
+        from certification.reports import register as register_reports
+
+        register_reports()

@@ -3,13 +3,14 @@
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from billing.calendar import local_today, parse_date
 from billing.journal import journal, journal_csv, journal_xlsx
 from billing.reports import (
     RECEIPT_CHANNELS,
+    TABLE_REPORTS,
     aging_csv,
     aging_report,
     aging_xlsx,
@@ -128,4 +129,48 @@ def journal_view(request):
         request,
         "billing/report_journal.html",
         {"journal": entries, "lines": entries.lines(), "start": start, "end": end, "error": error},
+    )
+
+
+@staff_member_required
+@permission_required("billing.view_finance_reports", raise_exception=True)
+def table(request, key: str):
+    """A report that is one list with totals: adjustments, refunds and returns, assistance
+    credits by program year, certification by year (each app registers its own)."""
+    kind = TABLE_REPORTS.get(key)
+    if kind is None:
+        raise Http404
+    today = local_today()
+    error = ""
+    if kind.by == "year":
+        typed = request.GET.get("year", "").strip()
+        year = int(typed) if typed.isdigit() and 2000 <= int(typed) <= 2100 else None
+        if year is None:
+            error = f"Enter a year like {today.year}: showing {today.year}." if typed else ""
+            year = today.year
+        report, period = kind.build(year=year), {"year": year}
+        name = f"{key}-{year}"
+    else:
+        start, end, error = _date_range(request, today)
+        report, period = kind.build(start=start, end=end), {"start": start, "end": end}
+        name = f"{key}-{start}-{end}"
+    fmt = request.GET.get("format", "")
+    if fmt in CONTENT_TYPES and not error:
+        data = report.xlsx() if fmt == "xlsx" else report.csv()
+        return _download(request, data=data, fmt=fmt, name=name, what=f"{kind.title} ({name})")
+    return render(
+        request,
+        "billing/report_table.html",
+        {
+            "kind": kind,
+            "report": report,
+            "rows": [
+                [(value, index in report.money_columns) for index, value in enumerate(row)]
+                for row in report.rows
+            ],
+            "totals": [(value, index in report.money_columns) for index, value in enumerate(report.totals())],
+            "error": error,
+            "query": "&".join(f"{k}={v}" for k, v in period.items()),
+            **period,
+        },
     )

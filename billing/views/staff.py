@@ -104,10 +104,18 @@ def staff_home(request):
     if query and len(results) == 1:
         return redirect("staff_account", pk=results[0].pk)
     queues = [queue for provider in [staff_queues, *STAFF_QUEUES] for queue in provider(user=request.user)]
+    from billing.reports import TABLE_REPORTS
+
     return render(
         request,
         "billing/staff_home.html",
-        {"query": query, "results": results, "queues": queues, "searched": bool(query)},
+        {
+            "query": query,
+            "results": results,
+            "queues": queues,
+            "searched": bool(query),
+            "table_reports": TABLE_REPORTS.values(),
+        },
     )
 
 

@@ -128,6 +128,7 @@ STAFF_URLS = {
     "report_aging": (FINANCE_SIDE, lambda o: {}),
     "report_cash": (FINANCE_SIDE, lambda o: {}),
     "report_journal": (FINANCE_SIDE, lambda o: {}),
+    "report_table": (FINANCE_SIDE, lambda o: {"key": "adjustments"}),
     "runs": (ALL_STAFF, lambda o: {}),
     "run_new": (FINANCE_SIDE, lambda o: {"kind": "nacha"}),
     "run_detail": (ALL_STAFF, lambda o: {"pk": o["run"].pk}),

@@ -51,6 +51,11 @@ def pages_for(user) -> list[str]:
         urls.append(reverse("report_aging"))
         urls.append(reverse("report_cash") + "?start=2026-01-01&end=2026-12-31")
         urls.append(reverse("report_journal") + "?start=2026-01-01&end=2026-12-31")
+        from billing.reports import TABLE_REPORTS
+
+        for key, kind in TABLE_REPORTS.items():
+            query = "?year=2026" if kind.by == "year" else "?start=2026-01-01&end=2026-12-31"
+            urls.append(reverse("report_table", args=[key]) + query)
     if user.has_perm("billing.add_payment"):
         urls.append(reverse("staff_lockbox_exceptions"))
     urls.append(reverse("staff_follow_ups"))
