@@ -21,3 +21,8 @@ class AutopayConfig(AppConfig):
         from autopay.runs import register as register_runs
 
         register_runs()
+
+        from autopay.selectors import finance_figures
+        from billing.hooks import register_finance_figures
+
+        register_finance_figures(finance_figures)

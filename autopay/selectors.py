@@ -36,3 +36,27 @@ def staff_queues(*, user) -> list[dict]:
             "url": reverse("admin:autopay_autopaydraft_changelist") + "?status__in=failed,returned",
         }
     ]
+
+
+def finance_figures() -> dict:
+    """Autopay enrollment for the finance home: how many active accounts pay by card autopay or
+    bank draft."""
+    from accounts.models import ServiceAccount
+    from autopay.models import AutopayEnrollment, BankDraftAgreement
+
+    active = ServiceAccount.objects.filter(status=ServiceAccount.Status.ACTIVE).count()
+    cards = AutopayEnrollment.objects.filter(status="active", service_account__status="active").count()
+    banks = BankDraftAgreement.objects.filter(status="active", service_account__status="active").count()
+
+    def share(n: int) -> str:
+        return f"{n:,} ({n / active:.0%})" if active else f"{n:,}"
+
+    return {
+        "title": "Autopay enrollment",
+        "rows": [
+            ("Active accounts", f"{active:,}"),
+            ("Card autopay", share(cards)),
+            ("Bank drafts on the 20th", share(banks)),
+            ("Either", share(cards + banks)),
+        ],
+    }

@@ -28,13 +28,14 @@ class Chart:
     ticks: list[tuple[float, str]]
 
 
-def usage_chart(months: list[UsageMonth]) -> Chart:
-    values = [m.consumption_ccf or Decimal(0) for m in months]
+def bar_chart(points: list[tuple[str, Decimal, str]], *, tick_format=lambda v: f"{v:.0f}") -> Chart:
+    """One bar per (label, value, value as text); the axis from zero to the largest value."""
+    values = [max(value or Decimal(0), Decimal(0)) for _, value, _ in points]
     top = max(values + [Decimal(1)])
     plot_height = HEIGHT - BOTTOM - TOP
-    slot = (WIDTH - LEFT) / max(len(months), 1)
+    slot = (WIDTH - LEFT) / max(len(points), 1)
     bars = []
-    for index, (month, value) in enumerate(zip(months, values, strict=True)):
+    for index, ((label, _, text), value) in enumerate(zip(points, values, strict=True)):
         height = float(value / top) * plot_height
         bars.append(
             Bar(
@@ -42,9 +43,22 @@ def usage_chart(months: list[UsageMonth]) -> Chart:
                 y=HEIGHT - BOTTOM - height,
                 width=slot * 0.7,
                 height=height,
-                label=f"{month.period:%b %y}",
-                value="no read" if month.consumption_ccf is None else f"{month.consumption_ccf:g}",
+                label=label,
+                value=text,
             )
         )
-    ticks = [(HEIGHT - BOTTOM - plot_height * f, f"{float(top) * f:.0f}") for f in (0, 0.5, 1)]
+    ticks = [(HEIGHT - BOTTOM - plot_height * f, tick_format(float(top) * f)) for f in (0, 0.5, 1)]
     return Chart(width=WIDTH, height=HEIGHT, bars=bars, axis_y=HEIGHT - BOTTOM, ticks=ticks)
+
+
+def usage_chart(months: list[UsageMonth]) -> Chart:
+    return bar_chart(
+        [
+            (
+                f"{month.period:%b %y}",
+                month.consumption_ccf or Decimal(0),
+                "no read" if month.consumption_ccf is None else f"{month.consumption_ccf:g}",
+            )
+            for month in months
+        ]
+    )

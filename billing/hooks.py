@@ -71,3 +71,13 @@ STAFF_ACCOUNT_ACTIONS: list[Callable] = []
 def register_staff_account_actions(provider: Callable) -> None:
     if provider not in STAFF_ACCOUNT_ACTIONS:
         STAFF_ACCOUNT_ACTIONS.append(provider)
+
+
+# Each provider: () -> {"title": ..., "rows": [(label, value text), ...]}: a table of key figures
+# an app built on billing adds to the finance home (autopay enrollment, certified totals).
+FINANCE_FIGURES: list[Callable] = []
+
+
+def register_finance_figures(provider: Callable) -> None:
+    if provider not in FINANCE_FIGURES:
+        FINANCE_FIGURES.append(provider)

@@ -50,6 +50,7 @@ urlpatterns += [
     path(
         "staff/service-requests/<int:pk>/", staff_requests.staff_service_request, name="staff_service_request"
     ),
+    path("staff/finance/", reports.finance_home, name="finance_home"),
     path("staff/reports/aging/", reports.aging, name="report_aging"),
     path("staff/reports/cash/", reports.cash, name="report_cash"),
     path("staff/reports/journal/", reports.journal_view, name="report_journal"),

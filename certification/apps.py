@@ -24,3 +24,8 @@ class CertificationConfig(AppConfig):
         from certification.reports import register as register_reports
 
         register_reports()
+
+        from billing.hooks import register_finance_figures
+        from certification.selectors import finance_figures
+
+        register_finance_figures(finance_figures)

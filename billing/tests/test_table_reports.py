@@ -126,3 +126,25 @@ def test_assistance_credits_by_program_year_and_certification_by_year(time_machi
     assert xlsx["Content-Disposition"] == 'attachment; filename="certification-2026.xlsx"'
     bad = finance.get(reverse("report_table", args=["certification"]), {"year": "26", "format": "csv"})
     assert bad["Content-Type"].startswith("text/html") and "Enter a year like" in bad.content.decode()
+
+
+def test_the_finance_home_shows_receivables_by_age_receipts_autopay_and_certified_totals(time_machine):
+    from billing.reports import aging_report
+
+    time_machine.move_to(dt.datetime(2026, 7, 10, 18, tzinfo=dt.UTC), tick=False)
+    account = ServiceAccountFactory()
+    post(account, "charge", "200.00", D(2026, 3, 1), D(2026, 3, 20))
+    post(account, "charge", "90.00", D(2026, 6, 1), D(2026, 6, 20))
+    paid(account, Payment.Channel.ONLINE, Payment.Method.CARD, "25.00", D(2026, 7, 2))
+    finance = Client()
+    finance.force_login(staff_user("Finance"))
+
+    page = finance.get(reverse("finance_home")).content.decode()
+
+    assert "Receivables today</dt><dd>$265.00" in page
+    assert "Received this month</dt><dd>$25.00" in page
+    may = aging_report(as_of=D(2026, 5, 31))
+    assert '<th scope="row">05/31/2026</th>' in page and f"${may.total:,.2f}" in page
+    assert "Autopay enrollment" in page and "Certified to the tax roll, by year" in page
+    assert page.count('class="portal-chart"') == 2
+    assert Client().get(reverse("finance_home")).status_code == 302  # staff only

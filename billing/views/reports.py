@@ -1,5 +1,7 @@
 """Finance reports as staff pages, each with the CSV and XLSX download of the same numbers."""
 
+import datetime as dt
+
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -19,6 +21,7 @@ from billing.reports import (
     cash_xlsx,
 )
 from portal.audit import audit_record
+from portal.money import ZERO
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -172,5 +175,54 @@ def table(request, key: str):
             "error": error,
             "query": "&".join(f"{k}={v}" for k, v in period.items()),
             **period,
+        },
+    )
+
+
+@staff_member_required
+@permission_required("billing.view_finance_reports", raise_exception=True)
+def finance_home(request):
+    """The key figures: receivables by age today and at each of the last twelve month-ends,
+    receipts per day this month, and what apps add (autopay enrollment, certified totals)."""
+    from django.core.cache import cache
+
+    from billing.calendar import add_months
+    from billing.charts import bar_chart
+    from billing.hooks import FINANCE_FIGURES
+
+    today = local_today()
+    now = aging_report(as_of=today)
+    month_ends = [add_months(today.replace(day=1), -n) - dt.timedelta(days=1) for n in range(11, -1, -1)]
+    history = []
+    for day in month_ends:
+        # A past month-end's aging barely changes (rows are rarely posted back in time): kept a day.
+        key = f"finance-home:aging:{day.isoformat()}"
+        totals = cache.get(key)
+        if totals is None:
+            totals = aging_report(as_of=day).totals
+            cache.set(key, totals, 24 * 60 * 60)
+        history.append((day, totals, sum(totals, ZERO)))
+    receipts = cash_receipts(start=today.replace(day=1), end=today)
+    days = receipts.day_rows()
+    return render(
+        request,
+        "billing/finance_home.html",
+        {
+            "today": today,
+            "now": now,
+            "history": history,
+            "history_chart": bar_chart(
+                [(f"{day:%b %y}", total, f"${total:,.2f}") for day, _, total in history],
+                tick_format=lambda v: f"${v:,.0f}",
+            ),
+            "days": days,
+            "receipts_total": receipts.totals()["received"],
+            "receipts_chart": bar_chart(
+                [(f"{row['day']:%d}", row["received"], f"${row['received']:,.2f}") for row in days],
+                tick_format=lambda v: f"${v:,.0f}",
+            )
+            if days
+            else None,
+            "figures": [provider() for provider in FINANCE_FIGURES],
         },
     )

@@ -126,6 +126,7 @@ STAFF_URLS = {
     "staff_service_requests": (ALL_STAFF, lambda o: {}),
     "staff_lockbox_exceptions": (CLERK_SIDE, lambda o: {}),
     "report_aging": (FINANCE_SIDE, lambda o: {}),
+    "finance_home": (FINANCE_SIDE, lambda o: {}),
     "report_cash": (FINANCE_SIDE, lambda o: {}),
     "report_journal": (FINANCE_SIDE, lambda o: {}),
     "report_table": (FINANCE_SIDE, lambda o: {"key": "adjustments"}),

@@ -49,6 +49,7 @@ def pages_for(user) -> list[str]:
         urls.extend(reverse("run_new", args=[kind.key]) for kind in run_kinds_for(user))
     if user.has_perm("billing.view_finance_reports"):
         urls.append(reverse("report_aging"))
+        urls.append(reverse("finance_home"))
         urls.append(reverse("report_cash") + "?start=2026-01-01&end=2026-12-31")
         urls.append(reverse("report_journal") + "?start=2026-01-01&end=2026-12-31")
         from billing.reports import TABLE_REPORTS
