@@ -1,7 +1,7 @@
 from decimal import Decimal
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -47,6 +47,7 @@ class CertificationAdmin(ReadOnlyModelAdmin):
     def get_urls(self):
         return [
             path("export/", self.admin_site.admin_view(self.export_view), name="certification_export"),
+            path("sent/", self.admin_site.admin_view(self.submit_view), name="certification_submit"),
         ] + super().get_urls()
 
     def changelist_view(self, request, extra_context=None):
@@ -77,6 +78,57 @@ class CertificationAdmin(ReadOnlyModelAdmin):
         response = HttpResponse(data, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="certification-{year}.{fmt}"'
         return response
+
+    def submit_view(self, request):
+        """Record the year's list, as it is now, as the one sent to the tax collector."""
+        from django.urls import reverse
+
+        from certification.models import CertificationSubmission
+        from certification.services.submissions import certification_submit
+
+        if not request.user.has_perm("certification.export_certification"):
+            raise PermissionDenied
+        typed = request.GET.get("year", "")
+        year = int(typed) if typed.isdigit() and 2000 <= int(typed) <= 2100 else None
+        changelist = reverse("admin:certification_certification_changelist")
+        if year is None:
+            self.message_user(request, "Choose a year.", level=messages.ERROR)
+            return redirect(changelist)
+        if request.method == "POST":
+            try:
+                submission = certification_submit(year=year, by=request.user)
+            except ApplicationError as exc:
+                self.message_user(request, exc.message, level=messages.ERROR)
+            else:
+                self.message_user(
+                    request,
+                    f"The {year} list ({len(submission.rows)} accounts) is kept as sent; later changes go on "
+                    "its supplemental list.",
+                )
+            return redirect(changelist)
+        earlier = CertificationSubmission.objects.filter(year=year).first()
+        lines = [
+            f"This keeps the {year} list, as it is now, as the one sent to the tax collector: the file in private "
+            "storage and each row, so a dispute resolved later gives a supplemental list of the changes.",
+        ]
+        if earlier:
+            lines.append(
+                f"The {year} list was recorded as sent on {earlier.sent_at:%m/%d/%Y}; this records it again."
+            )
+        return TemplateResponse(
+            request,
+            "admin/confirm_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Record the {year} list as sent",
+                "lines": lines,
+                "form": forms.Form(),
+                "cancel_url": changelist,
+                "button": f"Record the {year} list as sent",
+                "object": f"Certification {year}",
+                "opts": self.model._meta,
+            },
+        )
 
 
 class ResolveForm(forms.Form):

@@ -121,3 +121,21 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.service_account.account_number} {self.occasion}"
+
+
+class CertificationSubmission(models.Model):
+    """A year's list as it went to the tax collector: the file kept in private storage and each
+    row as sent, so a later dispute produces a supplemental list of the changes."""
+
+    year = models.PositiveSmallIntegerField()
+    sent_at = models.DateTimeField(auto_now_add=True)
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    stored_file = models.ForeignKey("portal.StoredFile", on_delete=models.PROTECT, related_name="+")
+    # [{"id": certification pk, "account_number", "tax_lot", "owner_name", "total_certified"}, ...]
+    rows = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.year} list sent {self.sent_at:%m/%d/%Y}"

@@ -107,6 +107,7 @@ STAFF_URLS = {
     "admin:assistance_application_deny": (CLERK_SIDE, lambda o: {"pk": o["application"].pk}),
     "admin:assistance_application_decide": (CLERK_SIDE, lambda o: {"pk": o["application"].pk}),
     "admin:certification_export": (FINANCE_SIDE, lambda o: {}),
+    "admin:certification_submit": (FINANCE_SIDE, lambda o: {}),
     "admin:certification_dispute_resolve": (ALL_STAFF, lambda o: {"pk": o["dispute"].pk}),
     "phone_payment": (CLERK_SIDE, lambda o: {}),
     "phone_payment_start": (CLERK_SIDE, lambda o: {}),
@@ -137,7 +138,11 @@ STAFF_URLS = {
     "staff_service_request": (ALL_STAFF, lambda o: {"pk": o["service_request"].pk}),
     "staff_bill_pdf": (ALL_STAFF, lambda o: {"pk": o["bill"].service_account_id, "bill_pk": o["bill"].pk}),
 }
-QUERY = {"admin:certification_export": "?year=2026&format=csv", "tax_lot": "?tax_lot=2S2E"}
+QUERY = {
+    "admin:certification_export": "?year=2026&format=csv",
+    "admin:certification_submit": "?year=2026",
+    "tax_lot": "?tax_lot=2S2E",
+}
 
 # Every other page: the customers' and the public's (their scoping is portal/tests/test_access.py's
 # business), and allauth's own sign-in, sign-up and two-step pages (names account_*, mfa_*).
