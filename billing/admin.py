@@ -246,7 +246,8 @@ class PaymentAdmin(ReadOnlyModelAdmin):
         "received_on",
         "card_last4",
     ]
-    list_filter = ["status", "channel", "method"]
+    list_filter = ["status", "channel", "method", ("received_on", admin.DateFieldListFilter)]
+    date_hierarchy = "received_on"
     search_fields = [
         "confirmation_number",
         "service_account__account_number",
@@ -256,6 +257,18 @@ class PaymentAdmin(ReadOnlyModelAdmin):
     list_select_related = ["service_account", "invoice"]
     show_full_result_count = False
     exclude = ["client_token"]
+    change_list_template = "admin/billing/payment/change_list.html"
+
+    def changelist_view(self, request, extra_context=None):
+        # The total of the payments listed, as filtered; history from the old system is in the
+        # ledger only: the cash receipts report counts both.
+        response = super().changelist_view(request, extra_context)
+        changelist = getattr(response, "context_data", {}).get("cl")
+        if changelist is not None:
+            totals = changelist.queryset.aggregate(total=Sum("amount"), count=Count("pk"))
+            response.context_data["payments_total"] = totals["total"] or 0
+            response.context_data["payments_count"] = totals["count"]
+        return response
 
     def get_urls(self):
         urls = [

@@ -148,3 +148,21 @@ def test_the_finance_home_shows_receivables_by_age_receipts_autopay_and_certifie
     assert "Autopay enrollment" in page and "Certified to the tax roll, by year" in page
     assert page.count('class="portal-chart"') == 2
     assert Client().get(reverse("finance_home")).status_code == 302  # staff only
+
+
+def test_the_payments_list_filters_by_date_and_shows_the_total_of_what_it_lists():
+    account = ServiceAccountFactory()
+    paid(account, Payment.Channel.ONLINE, Payment.Method.CARD, "25.00", D(2026, 7, 2))
+    paid(account, Payment.Channel.MAIL, Payment.Method.CHECK, "40.00", D(2026, 7, 3))
+    paid(account, Payment.Channel.LOBBY, Payment.Method.CASH, "10.00", D(2026, 8, 1))
+    finance = Client()
+    finance.force_login(staff_user("Finance"))
+    url = reverse("admin:billing_payment_changelist")
+
+    july = finance.get(
+        url, {"received_on__gte": "2026-07-01", "received_on__lt": "2026-08-01"}
+    ).content.decode()
+    everything = finance.get(url).content.decode()
+
+    assert "2 payments listed, $65.00 in all." in july
+    assert "3 payments listed, $75.00 in all." in everything

@@ -223,6 +223,9 @@ def test_xlsx_export_holds_the_same_rows_and_is_byte_identical():
     assert values[0][0] == "year" and values[0][-1] == "description"
     assert values[1][:3] == (2026, "400009-01", "LOT9")
     assert values[1][5:] == (45.1, 50.0, 95.1, "WES")
+    # A frozen header, columns sized to their contents, and a totals row.
+    assert sheet.freeze_panes == "A2" and sheet.column_dimensions["D"].width >= len("owner_name")
+    assert values[-1][0] == "Total" and values[-1][7] == "=SUM(H2:H2)"
 
 
 @pytest.mark.django_db(transaction=True)
