@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from billing.calendar import parse_date
+from certification.services.collections import collections_run
 from certification.services.notices import notices_past_due, notices_precertification
 from certification.services.sweep import certification_sweep
 from portal.models import Run
@@ -111,7 +112,34 @@ def sweep_execute(*, parameters: dict, progress) -> RunOutcome:
     )
 
 
+def collections_execute(*, parameters: dict, progress) -> RunOutcome:
+    result = collections_run(as_of=parse_date(parameters["as_of"]))
+    progress(100)
+    files = [
+        RunFile(path=path, permission=NOTICE_PERMISSION)
+        for path in (result.late_file, result.door_hanger_file, result.field_crew_file)
+        if path
+    ]
+    return RunOutcome(
+        summary=f"{result.late_fees} late fee(s) and {result.door_hangers} door-hanger fee(s) posted; "
+        f"{result.held} held (assistance pending); {len(result.field_crew)} account(s) on the field crew's list.",
+        files=files,
+    )
+
+
 def register() -> None:
+    run_kind_register(
+        RunKind(
+            key="collections",
+            title="Late notices, door hangers and the field crew's list",
+            permission="portal.start_runs",
+            form=AsOfForm,
+            describe=lambda data: f"Collections as of {data['as_of']:%m/%d/%Y}",
+            execute=collections_execute,
+            help="utilities that shut service off only: late fees and notices, door hangers with their fee, "
+            "and the field crew's list, as files to print.",
+        )
+    )
     run_kind_register(
         RunKind(
             key="past_due_notices",

@@ -34,6 +34,8 @@ class CollectionsRun:
     accounts: int = 0  # accounts that get a fee (counted on a dry run)
     field_crew: list[str] = field(default_factory=list)
     field_crew_file: Path | None = None
+    late_file: Path | None = None
+    door_hanger_file: Path | None = None
 
     def summary(self) -> dict:
         return {
@@ -205,6 +207,7 @@ def collections_run(*, as_of: dt.date, dry_run: bool = False) -> CollectionsRun:
         title=_("Door-hanger notice"),
         today=as_of,
     )
+    result.late_file, result.door_hanger_file = late.batch_file, hangers.batch_file
     # The field crew: door hangers left long enough ago, still past due.
     since = as_of - dt.timedelta(days=settings.SHUTOFF_AFTER_DOOR_HANGER_DAYS)
     # `occasion` is the ISO date of the run that hung the notice.

@@ -151,3 +151,27 @@ def test_a_run_is_done_by_a_real_worker_and_its_page_shows_the_progress(time_mac
     assert Bill.objects.count() == 1
     page = finance.get(reverse("run_detail", args=[run.pk])).content.decode()
     assert 'http-equiv="refresh"' not in page  # done: the page no longer reloads itself
+
+
+@pytest.mark.django_db
+def test_a_shutoff_utility_runs_collections_from_the_page_and_gets_its_letters_and_crew_list(
+    settings, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(dt.datetime(2026, 8, 10, 18, tzinfo=dt.UTC), tick=False)
+    finance = signed_in("Finance")
+    start(finance, "collections", {"as_of": "2026-08-10"}, django_capture_on_commit_callbacks)
+    refused = Run.objects.get()
+    assert refused.status == "failed" and "certifies unpaid charges" in refused.error  # the utility's path
+
+    settings.COLLECTION_PATH = "shutoff"
+    settings.COLLECTIONS_START_DATE = "2026-01-01"
+    account = AccountLinkFactory(service_account__account_number="500032-01").service_account
+    post(account, "charge", "50.00", D(2026, 5, 1), D(2026, 5, 20))
+    from certification.services.collections import collections_run
+
+    collections_run(as_of=D(2026, 7, 25))  # the door hanger, hung two weeks before
+    start(finance, "collections", {"as_of": "2026-08-10"}, django_capture_on_commit_callbacks)
+    run = Run.objects.exclude(pk=refused.pk).get()
+    assert run.status == "succeeded" and "1 account(s) on the field crew's list" in run.summary
+    names = sorted(run.files.values_list("name", flat=True))
+    assert "field-crew-2026-08-10.csv" in names
