@@ -190,3 +190,35 @@ def file_open_for(*, stored: StoredFile, user):
         actor=user, action="file.download", target=stored, summary=f"{user.email} downloaded {stored.name}"
     )
     return path.open("rb")
+
+
+def command_run_record(*, kind: str, label: str, summary: str, files: list[RunFile]) -> Run | None:
+    """A command-line run listed with the others: its files, copied into private storage when
+    written elsewhere (`--output`), downloadable from its page like a browser run's. Best effort:
+    the command's own work is done whatever happens here."""
+    import shutil
+
+    try:
+        with transaction.atomic():
+            run = Run.objects.create(
+                kind=kind,
+                label=f"{label} (command line)",
+                status=Run.Status.SUCCEEDED,
+                progress=100,
+                summary=summary,
+                started_at=timezone.now(),
+                finished_at=timezone.now(),
+            )
+            folder = None
+            for item in files:
+                path = Path(item.path)
+                if not path.is_file():
+                    continue
+                if not any(path.resolve().is_relative_to(root) for root in storage_roots()):
+                    folder = folder or run_folder(f"{kind}-command")
+                    path = Path(shutil.copy2(path, folder / path.name))
+                file_keep(run=run, path=path, permission=item.permission, name=item.name)
+        return run
+    except Exception:
+        logger.exception("could not list the %s command's run", kind)
+        return None

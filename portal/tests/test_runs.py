@@ -175,3 +175,25 @@ def test_a_shutoff_utility_runs_collections_from_the_page_and_gets_its_letters_a
     assert run.status == "succeeded" and "1 account(s) on the field crew's list" in run.summary
     names = sorted(run.files.values_list("name", flat=True))
     assert "field-crew-2026-08-10.csv" in names
+
+
+@pytest.mark.django_db
+def test_a_command_lines_run_and_files_are_listed_too(tmp_path):
+    from django.core.management import call_command
+
+    account = AccountLinkFactory(service_account__account_number="800100-01").service_account
+    post(account, "charge", "42.00", D(2026, 5, 1), D(2026, 5, 20))
+    output = tmp_path / "aging.csv"
+    call_command("export_aging", "--as-of", "2026-06-30", "--output", str(output))
+
+    run = Run.objects.get()
+    assert run.label == "Aging report as of 06/30/2026 (CSV) (command line)" and run.status == "succeeded"
+    (stored,) = run.files.all()
+    assert stored.path != str(output)  # a copy kept in private storage
+    finance = signed_in("Finance")
+    assert (
+        reverse("file_download", args=[stored.pk])
+        in finance.get(reverse("run_detail", args=[run.pk])).content.decode()
+    )
+    body = b"".join(finance.get(reverse("file_download", args=[stored.pk])).streaming_content)
+    assert body == output.read_bytes()

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from autopay.services.bank import nacha_export
 from billing.calendar import parse_date
+from portal.runs import RunFile, command_run_record
 
 
 class Command(BaseCommand):
@@ -19,6 +20,12 @@ class Command(BaseCommand):
             built = nacha_export(on=on, path=output)
         except OSError as exc:
             raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
+        command_run_record(
+            kind="nacha",
+            label=f"NACHA file for {on:%m/%d/%Y}",
+            summary=f"{built.entries} draft(s), ${built.total:,.2f}; posted as payments.",
+            files=[RunFile(path=output, permission="portal.start_runs")],
+        )
         self.stdout.write(
             self.style.SUCCESS(f"NACHA file {output}: {built.entries} drafts, ${built.total:,.2f}.")
         )

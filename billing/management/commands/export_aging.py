@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.calendar import parse_date
 from billing.reports import aging_export
+from portal.runs import RunFile, command_run_record
 
 
 class Command(BaseCommand):
@@ -25,6 +26,12 @@ class Command(BaseCommand):
             Path(output).write_bytes(data)
         except OSError as exc:
             raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
+        command_run_record(
+            kind="aging_export",
+            label=f"Aging report as of {day:%m/%d/%Y} ({format.upper()})",
+            summary=f"{len(report.rows)} account(s), ${report.total:,.2f} in all.",
+            files=[RunFile(path=output, permission="billing.view_finance_reports")],
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Aging as of {day}: {len(report.rows)} account(s), ${report.total:,.2f} in all, written to {output}."

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.calendar import parse_period
 from billing.services.exports import bills_export_csv
+from portal.runs import RunFile, command_run_record
 
 
 class Command(BaseCommand):
@@ -30,4 +31,10 @@ class Command(BaseCommand):
             )
         except OSError as exc:
             raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
+        command_run_record(
+            kind="bill_file",
+            label=f"Bill file for {month:%B %Y}",
+            summary=f"{count} bill(s) for {month:%Y-%m}.",
+            files=[RunFile(path=output, permission="billing.view_bill")],
+        )
         self.stdout.write(self.style.SUCCESS(f"{count} bills for {month:%Y-%m} written to {output}."))

@@ -3,6 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from certification.services.exports import certification_export, certification_rows
+from portal.runs import RunFile, command_run_record
 
 
 class Command(BaseCommand):
@@ -21,6 +22,12 @@ class Command(BaseCommand):
             Path(output).write_bytes(data)
         except OSError as exc:
             raise CommandError(f"cannot write {output}: {exc.strerror}") from exc
+        command_run_record(
+            kind="certification_export",
+            label=f"Certification list {year} ({format.upper()})",
+            summary=f"{len(certification_rows(year=year))} certified account(s).",
+            files=[RunFile(path=output, permission="certification.export_certification")],
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"{len(certification_rows(year=year))} certified account(s) for {year} written to {output}."

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from billing.calendar import local_today, parse_date
 from certification.services.collections import collections_run
 from portal.errors import ApplicationError
+from portal.runs import RunFile, command_run_record
 
 
 class Command(BaseCommand):
@@ -34,6 +35,17 @@ class Command(BaseCommand):
                 "printed or sent."
             )
             return
+        command_run_record(
+            kind="collections",
+            label=f"Collections as of {day:%m/%d/%Y}",
+            summary=f"{result.late_fees} late fee(s), {result.door_hangers} door hanger(s), {result.held} held, "
+            f"{len(result.field_crew)} account(s) for the field crew.",
+            files=[
+                RunFile(path=path, permission="certification.view_notice")
+                for path in (result.late_file, result.door_hanger_file, result.field_crew_file)
+                if path
+            ],
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"{day}: {result.late_fees} late fee(s), {result.door_hangers} door hanger(s), {result.held} held "

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.calendar import parse_date
 from certification.services.notices import notices_past_due
+from portal.runs import RunFile, command_run_record
 
 
 class Command(BaseCommand):
@@ -15,6 +16,14 @@ class Command(BaseCommand):
         if day is None:
             raise CommandError(f"--as-of {as_of!r} is not a date like 2026-07-25.")
         run = notices_past_due(as_of=day)
+        command_run_record(
+            kind="past_due_notices",
+            label=f"Past-due letters as of {day:%m/%d/%Y}",
+            summary=f"{len(run.letters)} past-due letter(s); {run.already} sent before.",
+            files=[RunFile(path=run.batch_file, permission="certification.view_notice")]
+            if run.batch_file
+            else [],
+        )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Past-due notices for {day}: {len(run.letters)} letter(s)"
