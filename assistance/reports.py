@@ -2,6 +2,8 @@
 
 from collections import defaultdict
 
+from django.utils import timezone
+
 from assistance.models import AssistanceApplication
 from billing.models import LedgerEntry
 from billing.reports import TableReport, TableReportKind, table_report_register
@@ -41,17 +43,17 @@ def assistance_credits_report(*, year: int) -> TableReport:
         ],
         rows=[
             [
-                a.reviewed_at.date(),
+                timezone.localdate(a.reviewed_at),
                 a.service_account.account_number,
                 a.household_size,
-                a.monthly_income,
+                f"{a.monthly_income:.2f}",  # shown, not added up
                 a.credit_amount or ZERO,
                 waived[a.pk],
                 a.reviewed_by.email if a.reviewed_by else "",
             ]
             for a in approved
         ],
-        money_columns={3, 4, 5},
+        money_columns={4, 5},
         text_columns={1},
     )
 

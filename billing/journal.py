@@ -55,12 +55,16 @@ class Journal:
         self.credits[credit] += amount
 
     def lines(self) -> list[tuple[str, str, Decimal, Decimal]]:
-        """(code, name, debit, credit) for each account used, by code."""
-        accounts = {a.role: a for a in GLAccount.objects.all()}
-        out = []
-        for role in sorted(set(self.debits) | set(self.credits), key=lambda r: accounts[r].code):
-            out.append((accounts[role].code, accounts[role].name, self.debits[role], self.credits[role]))
-        return out
+        """(code, name, debit, credit) for each account code used, by code (two roles the utility
+        gave one code are one line)."""
+        accounts = {a.role: (a.code, a.name) for a in GLAccount.objects.all()}
+        merged: dict[str, list] = {}
+        for role in set(self.debits) | set(self.credits):
+            code, name = accounts.get(role, ("(no code)", Role(role).label))  # a role not set up yet
+            line = merged.setdefault(code, [code, name, ZERO, ZERO])
+            line[2] += self.debits[role]
+            line[3] += self.credits[role]
+        return [tuple(merged[code]) for code in sorted(merged)]
 
     @property
     def total_debits(self) -> Decimal:
@@ -119,9 +123,17 @@ def journal(*, start: dt.date, end: dt.date) -> Journal:
     """The journal of every ledger row posted from `start` to `end`."""
     result = Journal(start=start, end=end)
     rows = list(LedgerEntry.objects.filter(posted_on__range=(start, end)).values(*FIELDS).order_by("id"))
-    reversed_ids = {r["reverses_id"] for r in rows if r["kind"] == LedgerEntry.Kind.REVERSAL}
-    originals = {r["id"]: r for r in LedgerEntry.objects.filter(pk__in=reversed_ids).values(*FIELDS)}
-    charge_ids = [r["id"] for r in [*rows, *originals.values()] if r["kind"] == LedgerEntry.Kind.CHARGE]
+    # Each reversal's chain back to the row that reversed nothing (a waiver undone reverses a
+    # reversal): read a step at a time, few rows each.
+    known = {r["id"]: r for r in rows}
+    wanted = {r["reverses_id"] for r in rows if r["kind"] == LedgerEntry.Kind.REVERSAL} - set(known)
+    while wanted:
+        found = {r["id"]: r for r in LedgerEntry.objects.filter(pk__in=wanted).values(*FIELDS)}
+        known.update(found)
+        wanted = {r["reverses_id"] for r in found.values() if r["kind"] == LedgerEntry.Kind.REVERSAL} - set(
+            known
+        )
+    charge_ids = [r["id"] for r in known.values() if r["kind"] == LedgerEntry.Kind.CHARGE]
     split = _revenue_split(charge_ids)
     for row in rows:
         result.rows += 1
@@ -129,15 +141,17 @@ def journal(*, start: dt.date, end: dt.date) -> Journal:
             for debit, credit, amount in _mapping(row, split=split, adjustment_kind=row["adjustment__kind"]):
                 result.add(debit, credit, amount)
             continue
-        original = originals[row["reverses_id"]]
+        original, flips = row, 0
+        while original["kind"] == LedgerEntry.Kind.REVERSAL:
+            original, flips = known[original["reverses_id"]], flips + 1
         pairs = _mapping(original, split=split, adjustment_kind=original["adjustment__kind"])
-        size = abs(row["amount"])
         if len(pairs) == 1:
             debit, credit, _ = pairs[0]
         else:  # part of a bill of several services: a correction of the bill
             debit, credit = Role.RECEIVABLES, Role.ADJUSTMENTS
-        # The other way round; a reversal bigger than what it reverses (never in practice) the same.
-        result.add(credit, debit, size)
+        if flips % 2:  # the row it reverses, the other way round (a reversal of that, as it was)
+            debit, credit = credit, debit
+        result.add(debit, credit, abs(row["amount"]))
     return result
 
 

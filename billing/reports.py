@@ -13,6 +13,8 @@ import io
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.db.models import Q
+
 from accounts.models import ServiceAccount
 from billing.models import LedgerEntry
 from billing.selectors import LEDGER_ROW_FIELDS, LedgerRow, aging_buckets, open_items
@@ -328,13 +330,41 @@ def table_report_register(kind: TableReportKind) -> None:
 
 
 def adjustments_report(*, start: dt.date, end: dt.date) -> TableReport:
+    """Each adjustment's ledger row posted in the range, and each reversal of one, with the
+    amount as the ledger has it (a credit, a waiver or a write-off lowers what is owed: negative),
+    so the total is what adjustments did to receivables."""
     from billing.models import Adjustment
 
-    adjustments = (
-        Adjustment.objects.filter(ledger_entry__posted_on__range=(start, end))
-        .select_related("service_account", "reason", "requested_by", "reviewed_by", "ledger_entry")
-        .order_by("ledger_entry__posted_on", "pk")
-    )
+    adjustments = {
+        a.pk: a
+        for a in Adjustment.objects.filter(
+            Q(ledger_entry__posted_on__range=(start, end)) | Q(reversal_entry__posted_on__range=(start, end))
+        ).select_related(
+            "service_account", "reason", "requested_by", "reviewed_by", "ledger_entry", "reversal_entry"
+        )
+    }
+    rows = []
+    for entry in (
+        LedgerEntry.objects.filter(posted_on__range=(start, end))
+        .filter(Q(source_key__startswith="adjustment:") | Q(source_key__startswith="adjustment-reversal:"))
+        .select_related("service_account")
+        .order_by("posted_on", "pk")
+    ):
+        pk = int(entry.source_key.split(":")[1])
+        a = adjustments[pk]
+        undone = entry.source_key.startswith("adjustment-reversal:")
+        rows.append(
+            [
+                entry.posted_on,
+                entry.service_account.account_number,
+                ("Reversal of a " if undone else "") + str(a.get_kind_display()),
+                a.reason.name,
+                entry.amount,
+                a.requested_by.email,
+                a.reviewed_by.email if a.reviewed_by else "",
+                a.memo,
+            ]
+        )
     return TableReport(
         title=f"Adjustments {start} {end}",
         columns=[
@@ -343,38 +373,14 @@ def adjustments_report(*, start: dt.date, end: dt.date) -> TableReport:
             "kind",
             "reason",
             "amount",
-            "status",
             "asked_by",
             "approved_by",
             "memo",
         ],
-        headings=[
-            "Posted",
-            "Account",
-            "Kind",
-            "Reason",
-            "Amount",
-            "Status",
-            "Asked by",
-            "Approved by",
-            "Memo",
-        ],
-        rows=[
-            [
-                a.ledger_entry.posted_on,
-                a.service_account.account_number,
-                a.get_kind_display(),
-                a.reason.name,
-                a.amount,
-                a.get_status_display(),
-                a.requested_by.email,
-                a.reviewed_by.email if a.reviewed_by else "",
-                a.memo,
-            ]
-            for a in adjustments
-        ],
+        headings=["Posted", "Account", "Kind", "Reason", "Amount", "Asked by", "Approved by", "Memo"],
+        rows=rows,
         money_columns={4},
-        text_columns={1, 3, 8},
+        text_columns={1, 3, 7},
         stamp=end,
     )
 

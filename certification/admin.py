@@ -89,7 +89,7 @@ class CertificationAdmin(ReadOnlyModelAdmin):
         if not request.user.has_perm("certification.export_certification"):
             raise PermissionDenied
         typed = request.GET.get("year", "")
-        year = int(typed) if typed.isdigit() and 2000 <= int(typed) <= 2100 else None
+        year = int(typed) if typed.isascii() and typed.isdigit() and 2000 <= int(typed) <= 2100 else None
         changelist = reverse("admin:certification_certification_changelist")
         if year is None:
             self.message_user(request, "Choose a year.", level=messages.ERROR)

@@ -122,13 +122,17 @@ def run_execute(run_pk: int) -> Run:
             return run  # a redelivered task: the first delivery has it
         run.status, run.started_at = Run.Status.RUNNING, timezone.now()
         run.save(update_fields=["status", "started_at"])
-    spec = RUN_KINDS[run.kind]
 
     def progress(percent: float) -> None:
-        Run.objects.filter(pk=run.pk).update(progress=max(0, min(100, int(percent))))
+        Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
+            progress=max(0, min(100, int(percent)))
+        )
 
+    # Whatever goes wrong, the run ends as failed with a reason, never left "running".
     try:
-        outcome = spec.execute(parameters=run.parameters, progress=progress)
+        outcome = RUN_KINDS[run.kind].execute(parameters=run.parameters, progress=progress)
+        for item in outcome.files:
+            file_keep(run=run, path=item.path, permission=item.permission, name=item.name)
     except ApplicationError as exc:
         _finish(run, status=Run.Status.FAILED, error=str(exc.message)[:500])
     except Exception:
@@ -137,8 +141,6 @@ def run_execute(run_pk: int) -> Run:
             run, status=Run.Status.FAILED, error="The run stopped on an error; it is in the server's log."
         )
     else:
-        for item in outcome.files:
-            file_keep(run=run, path=item.path, permission=item.permission, name=item.name)
         _finish(run, status=Run.Status.SUCCEEDED, summary=outcome.summary)
     run.refresh_from_db()
     return run
@@ -146,7 +148,8 @@ def run_execute(run_pk: int) -> Run:
 
 def _finish(run: Run, *, status: str, summary: str = "", error: str = "") -> None:
     done = {"progress": 100} if status == Run.Status.SUCCEEDED else {}
-    Run.objects.filter(pk=run.pk).update(
+    # Only a run still running: one taken for failed meanwhile (stale) stays failed.
+    Run.objects.filter(pk=run.pk, status=Run.Status.RUNNING).update(
         status=status, summary=summary, error=error, finished_at=timezone.now(), **done
     )
 
@@ -157,7 +160,7 @@ def storage_roots() -> list[Path]:
 
 def run_folder(key: str) -> Path:
     """A fresh folder in private storage for one run's files."""
-    folder = Path(settings.PRIVATE_MEDIA_ROOT) / "runs" / f"{timezone.now():%Y%m%d-%H%M%S}-{key}"
+    folder = Path(settings.PRIVATE_MEDIA_ROOT) / "runs" / f"{timezone.now():%Y%m%d-%H%M%S-%f}-{key}"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 

@@ -7,6 +7,7 @@ injection"). Text cells that start so get a leading apostrophe, which the spread
 plain text. Amount columns are written as numbers and are never passed through here.
 """
 
+import datetime as dt
 import io
 import re
 import zipfile
@@ -81,6 +82,7 @@ def xlsx_table(
 def zip_with_fixed_times(data: bytes, when) -> bytes:
     """openpyxl stamps each zip entry, and the workbook's "modified" property, with the time of
     saving; stamp them all with `when` instead, so the same rows give the same bytes."""
+    when = max(when, dt.datetime(1980, 1, 1))  # a zip file holds no earlier date
     stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from portal.errors import ApplicationError
@@ -70,3 +70,17 @@ def file_download(request, pk: int):
         messages.error(request, exc.message)
         return redirect("run_detail", pk=stored.run_id) if stored.run_id else redirect("runs")
     return FileResponse(handle, as_attachment=True, filename=stored.name, content_type=stored.content_type)
+
+
+@staff_member_required
+@permission_required("portal.view_run", raise_exception=True)
+def run_status(request, pk: int):
+    """What the run's page asks every few seconds while it waits."""
+    run = get_object_or_404(Run, pk=pk)
+    return JsonResponse(
+        {
+            "status": str(run.get_status_display()),
+            "progress": run.progress,
+            "done": run.status not in Run.ACTIVE,
+        }
+    )

@@ -23,6 +23,7 @@ urlpatterns = [
     path("staff/runs/", staff_runs.runs, name="runs"),
     path("staff/runs/start/<slug:kind>/", staff_runs.run_new, name="run_new"),
     path("staff/runs/<int:pk>/", staff_runs.run_detail, name="run_detail"),
+    path("staff/runs/<int:pk>/status/", staff_runs.run_status, name="run_status"),
     path("staff/files/<int:pk>/", staff_runs.file_download, name="file_download"),
 ]
 

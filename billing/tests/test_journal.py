@@ -132,3 +132,71 @@ def test_write_offs_assistance_and_the_codes_finance_sets_reach_the_page_and_fil
     clerk = Client()
     clerk.force_login(staff_user("Clerks"))
     assert clerk.get(reverse("report_journal")).status_code == 403
+
+
+def test_a_waiver_undone_a_returned_check_fee_and_a_corrected_bill_land_in_their_accounts():
+    from billing.models import Bill, BillLine
+    from billing.services.ledger import ledger_reverse
+
+    day = D(2026, 5, 1)
+    account = ServiceAccountFactory()
+    charge = post(account, "charge", "100.00", day, D(2026, 5, 20))
+    bill = Bill.objects.create(
+        service_account=account,
+        period=D(2026, 4, 1),
+        issued_on=day,
+        due_date=D(2026, 5, 20),
+        previous_balance=0,
+        payments_and_credits=0,
+        new_charges=Decimal("100.00"),
+        total_due=Decimal("100.00"),
+        past_due_amount=0,
+        ledger_entry=charge,
+    )
+    BillLine.objects.create(
+        bill=bill, position=1, description="Sewer", service="sewer", amount=Decimal("60.00")
+    )
+    BillLine.objects.create(
+        bill=bill, position=2, description="Water", service="water", amount=Decimal("40.00")
+    )
+    fee = post(account, "late_fee", "5.00", D(2026, 5, 25), D(2026, 6, 10))
+    waiver = ledger_reverse(entry=fee, posted_on=D(2026, 5, 26), source_key="w", description="Fee waived")
+    ledger_reverse(entry=waiver, posted_on=D(2026, 5, 27), source_key="w-undo", description="Waiver undone")
+    from billing.services.ledger import Posting, ledger_post
+
+    ledger_post(
+        postings=[
+            Posting(
+                service_account_id=account.pk,
+                kind="adjustment",
+                amount=Decimal("25.00"),
+                posted_on=D(2026, 5, 28),
+                due_date=D(2026, 5, 28),
+                source_key="returned-fee:1",
+            )
+        ]
+    )
+    ledger_reverse(
+        entry=charge, amount=Decimal("10.00"), posted_on=D(2026, 5, 29), source_key="fix", description="Fix"
+    )
+
+    entries = journal(start=day, end=D(2026, 5, 31))
+
+    assert (entries.credits[Role.REVENUE_SEWER], entries.credits[Role.REVENUE_WATER]) == (
+        Decimal("60.00"),
+        Decimal("40.00"),
+    )
+    # The fee was waived, then the waiver undone: the fee stands, in late fees (not adjustments).
+    assert net(entries, Role.FEES_LATE) == Decimal("-5.00")
+    assert net(entries, Role.FEES_RETURNED) == Decimal("-25.00")
+    # A part of a two-service bill corrected: a billing adjustment.
+    assert net(entries, Role.ADJUSTMENTS) == Decimal("10.00")
+    assert net(entries, Role.RECEIVABLES) == ledger_sum(posted_on__range=(day, D(2026, 5, 31)))
+
+
+def test_a_role_without_its_code_is_still_shown():
+    account = ServiceAccountFactory()
+    post(account, "payment", "12.00", D(2026, 5, 2))
+    GLAccount.objects.filter(role=Role.CASH).delete()
+    lines = journal(start=D(2026, 5, 1), end=D(2026, 5, 31)).lines()
+    assert ("(no code)", "Cash", Decimal("12.00"), Decimal("0")) in lines

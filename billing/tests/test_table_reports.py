@@ -62,8 +62,8 @@ def test_adjustments_and_refunds_and_returns_list_each_with_totals(time_machine)
     )
     assert adjustments[0][:5] == ["posted_on", "account_number", "kind", "reason", "amount"]
     assert sorted((r[2], r[4]) for r in adjustments[1:]) == [
-        ("Credit (lowers what is owed)", "40.00"),
-        ("Write-off (bad debt)", "20.00"),
+        ("Credit (lowers what is owed)", "-40.00"),
+        ("Write-off (bad debt)", "-20.00"),
     ]
     returns = rows_of(
         finance.get(reverse("report_table", args=["refunds-and-returns"]), {**span, "format": "csv"})

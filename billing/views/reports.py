@@ -147,7 +147,7 @@ def table(request, key: str):
     error = ""
     if kind.by == "year":
         typed = request.GET.get("year", "").strip()
-        year = int(typed) if typed.isdigit() and 2000 <= int(typed) <= 2100 else None
+        year = int(typed) if typed.isascii() and typed.isdigit() and 2000 <= int(typed) <= 2100 else None
         if year is None:
             error = f"Enter a year like {today.year}: showing {today.year}." if typed else ""
             year = today.year

@@ -134,6 +134,7 @@ STAFF_URLS = {
     "runs": (ALL_STAFF, lambda o: {}),
     "run_new": (FINANCE_SIDE, lambda o: {"kind": "nacha"}),
     "run_detail": (ALL_STAFF, lambda o: {"pk": o["run"].pk}),
+    "run_status": (ALL_STAFF, lambda o: {"pk": o["run"].pk}),
     "file_download": (FINANCE_SIDE, lambda o: {"pk": o["stored_file"].pk}),
     "staff_service_request": (ALL_STAFF, lambda o: {"pk": o["service_request"].pk}),
     "staff_bill_pdf": (ALL_STAFF, lambda o: {"pk": o["bill"].service_account_id, "bill_pk": o["bill"].pk}),

@@ -77,6 +77,8 @@ def test_one_run_of_a_kind_at_a_time_and_files_only_for_the_roles_allowed(
     ).content.decode()
     assert "NACHA file of bank drafts is running already" in refused
     assert Run.objects.filter(kind="nacha").count() == 1
+    waiting = finance.get(reverse("run_detail", args=[busy.pk])).content.decode()
+    assert 'role="status"' in waiting and "run_progress.js" in waiting and "Check again" in waiting
     Run.objects.filter(pk=busy.pk).update(status="succeeded")
 
     start(finance, "nacha", {"on": "2026-07-20"}, django_capture_on_commit_callbacks)
@@ -150,7 +152,12 @@ def test_a_run_is_done_by_a_real_worker_and_its_page_shows_the_progress(time_mac
     assert run.status == "succeeded" and run.started_at and run.finished_at
     assert Bill.objects.count() == 1
     page = finance.get(reverse("run_detail", args=[run.pk])).content.decode()
-    assert 'http-equiv="refresh"' not in page  # done: the page no longer reloads itself
+    assert "run_progress.js" not in page  # done: the page no longer asks
+    assert finance.get(reverse("run_status", args=[run.pk])).json() == {
+        "status": "Done",
+        "progress": 100,
+        "done": True,
+    }
 
 
 @pytest.mark.django_db
