@@ -78,11 +78,7 @@ def run_start(*, kind: str, parameters: dict, by) -> Run:
     if not by.has_perm(spec.permission):
         raise ApplicationError("Your role cannot start this run.")
     label = spec.describe(parameters)
-    # A run whose worker died (a restart mid-run) would block its kind for ever: after a day
-    # without finishing it is taken for failed.
-    Run.objects.filter(
-        kind=kind, status__in=Run.ACTIVE, created_at__lt=timezone.now() - dt.timedelta(hours=RUN_STALE_HOURS)
-    ).update(status=Run.Status.FAILED, error="It stopped without finishing.", finished_at=timezone.now())
+    runs_expire_stale()
     try:
         with transaction.atomic():
             run = Run.objects.create(
@@ -98,6 +94,14 @@ def run_start(*, kind: str, parameters: dict, by) -> Run:
             who = f" (started {by_whom}at {timezone.localtime(busy.created_at):%H:%M})"
         raise ApplicationError(f"{spec.title} is running already{who}: wait for it to finish.") from None
     return run
+
+
+def runs_expire_stale() -> int:
+    """A run whose worker died (a restart mid-run) would block its kind, and its page would wait,
+    for ever: a day after it was started without finishing, it is taken for failed."""
+    return Run.objects.filter(
+        status__in=Run.ACTIVE, created_at__lt=timezone.now() - dt.timedelta(hours=RUN_STALE_HOURS)
+    ).update(status=Run.Status.FAILED, error="It stopped without finishing.", finished_at=timezone.now())
 
 
 def _queue(run_pk: int) -> None:

@@ -10,12 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 
 from portal.errors import ApplicationError
 from portal.models import Run, StoredFile
-from portal.runs import RUN_KINDS, file_open_for, run_kinds_for, run_start
+from portal.runs import RUN_KINDS, file_open_for, run_kinds_for, run_start, runs_expire_stale
 
 
 @staff_member_required
 @permission_required("portal.view_run", raise_exception=True)
 def runs(request):
+    runs_expire_stale()
     return render(
         request,
         "portal/runs.html",
@@ -43,6 +44,7 @@ def run_new(request, kind: str):
 @staff_member_required
 @permission_required("portal.view_run", raise_exception=True)
 def run_detail(request, pk: int):
+    runs_expire_stale()
     run = get_object_or_404(Run.objects.select_related("started_by"), pk=pk)
     files = [f for f in run.files.all() if request.user.has_perm(f.permission)]
     return render(
@@ -76,6 +78,7 @@ def file_download(request, pk: int):
 @permission_required("portal.view_run", raise_exception=True)
 def run_status(request, pk: int):
     """What the run's page asks every few seconds while it waits."""
+    runs_expire_stale()
     run = get_object_or_404(Run, pk=pk)
     return JsonResponse(
         {

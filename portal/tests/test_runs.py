@@ -79,7 +79,11 @@ def test_one_run_of_a_kind_at_a_time_and_files_only_for_the_roles_allowed(
     assert Run.objects.filter(kind="nacha").count() == 1
     waiting = finance.get(reverse("run_detail", args=[busy.pk])).content.decode()
     assert 'role="status"' in waiting and "run_progress.js" in waiting and "Check again" in waiting
-    Run.objects.filter(pk=busy.pk).update(status="succeeded")
+    # A day later with no end in sight (its worker died): taken for failed, its kind free again.
+    Run.objects.filter(pk=busy.pk).update(created_at=busy.created_at - dt.timedelta(hours=25))
+    assert finance.get(reverse("run_status", args=[busy.pk])).json()["done"] is True
+    busy.refresh_from_db()
+    assert busy.status == "failed" and busy.error == "It stopped without finishing."
 
     start(finance, "nacha", {"on": "2026-07-20"}, django_capture_on_commit_callbacks)
     run = Run.objects.exclude(pk=busy.pk).get()
