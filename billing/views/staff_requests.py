@@ -1,7 +1,5 @@
 """The clerk's queue of customers' start, stop and move requests, and the page that works one."""
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
@@ -18,36 +16,20 @@ from billing.services.service_requests import (
     service_request_services,
     service_request_transfer,
 )
+from billing.views.staff import CloseAccountForm, OpenAccountForm
 from portal.errors import ApplicationError
 
 
 class OpenStepForm(forms.Form):
     tax_lot = forms.CharField(label="Tax lot of the new address", max_length=64)
-    sewer_units = forms.DecimalField(
-        label="Sewer units (blank: none)",
-        required=False,
-        min_value=Decimal("0.001"),
-        max_digits=10,
-        decimal_places=3,
-    )
-    surface_water_units = forms.DecimalField(
-        label="Surface water units (blank: none)",
-        required=False,
-        min_value=Decimal("0.001"),
-        max_digits=10,
-        decimal_places=3,
-    )
-    water = forms.BooleanField(label="Metered water", required=False)
+    # The services, as the open-account form asks for them.
+    sewer_units = OpenAccountForm.base_fields["sewer_units"]
+    surface_water_units = OpenAccountForm.base_fields["surface_water_units"]
+    water = OpenAccountForm.base_fields["water"]
 
 
 class CloseStepForm(forms.Form):
-    final_read = forms.DecimalField(
-        label="Final meter read: CCF used since the last bill (water accounts)",
-        required=False,
-        min_value=Decimal("0"),
-        max_digits=10,
-        decimal_places=2,
-    )
+    final_read = CloseAccountForm.base_fields["final_read"]
 
 
 class DeclineForm(forms.Form):
