@@ -1,4 +1,5 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from django.shortcuts import resolve_url
 
 from accounts.notifications import email_deliver_prepared
 from portal.security import client_ip
@@ -10,6 +11,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix, email, context):
         message = self.render_mail(template_prefix, email, context)
         email_deliver_prepared(message=message, reference=template_prefix.rsplit("/", 1)[-1])
+
+    def get_login_redirect_url(self, request):
+        # Staff work from the staff home; a "next" page asked for still wins (allauth checks it first).
+        if request.user.is_authenticated and request.user.is_staff:
+            return resolve_url("staff_home")
+        return super().get_login_redirect_url(request)
 
     def get_client_ip(self, request):
         # The same address the portal's own rate limits count (PORTAL_TRUSTED_PROXY_COUNT).

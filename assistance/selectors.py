@@ -60,6 +60,8 @@ def payment_plan_bill_notes(*, account_ids, period: dt.date, issued_on: dt.date)
 
 def staff_account_flags(*, service_account) -> list[tuple[str, str]]:
     """What the staff account page says about assistance and payment plans."""
+    from django.utils import timezone
+
     from assistance.models import AssistanceApplication, PaymentPlan
 
     flags = []
@@ -72,7 +74,7 @@ def staff_account_flags(*, service_account) -> list[tuple[str, str]]:
         flags.append(
             (
                 "Assistance",
-                f"{application.get_status_display()} (applied {application.submitted_at:%m/%d/%Y})",
+                f"{application.get_status_display()} (applied {timezone.localdate(application.submitted_at):%m/%d/%Y})",
             )
         )
     plan = PaymentPlan.objects.filter(service_account=service_account).order_by("-pk").first()

@@ -28,10 +28,20 @@ class Chart:
     ticks: list[tuple[float, str]]
 
 
+def nice_ceiling(value: Decimal) -> Decimal:
+    """The axis's top: the value rounded up to 1, 2, 2.5 or 5 times a power of ten, so the middle
+    tick is a round number too."""
+    power = Decimal(10) ** (len(str(int(value))) - 1)
+    for step in (1, 2, Decimal("2.5"), 5, 10):
+        if value <= step * power:
+            return step * power
+    return 10 * power
+
+
 def bar_chart(points: list[tuple[str, Decimal, str]], *, tick_format=lambda v: f"{v:.0f}") -> Chart:
     """One bar per (label, value, value as text); the axis from zero to the largest value."""
     values = [max(value or Decimal(0), Decimal(0)) for _, value, _ in points]
-    top = max(values + [Decimal(1)])
+    top = nice_ceiling(max(values + [Decimal(1)]))
     plot_height = HEIGHT - BOTTOM - TOP
     slot = (WIDTH - LEFT) / max(len(points), 1)
     bars = []

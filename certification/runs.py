@@ -5,12 +5,13 @@ import csv
 import datetime as dt
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
-from billing.calendar import parse_date
+from billing.calendar import local_today, parse_date
 from certification.services.collections import collections_run
 from certification.services.notices import notices_past_due, notices_precertification
-from certification.services.sweep import certification_sweep
+from certification.services.sweep import certification_sweep, cutoff_date
 from portal.models import Run
 from portal.money import format_money
 from portal.runs import RunFile, RunKind, RunOutcome, run_folder, run_kind_register
@@ -20,7 +21,9 @@ NOTICE_PERMISSION = "certification.view_notice"
 
 
 class AsOfForm(forms.Form):
-    as_of = forms.DateField(label="As of", widget=forms.DateInput(attrs={"type": "date"}))
+    as_of = forms.DateField(
+        label="As of", widget=forms.DateInput(attrs={"type": "date"}), initial=local_today
+    )
 
 
 class YearForm(forms.Form):
@@ -35,6 +38,10 @@ class SweepForm(YearForm):
     def clean(self):
         data = super().clean()
         year = data.get("year")
+        if year and local_today() <= cutoff_date(year):
+            raise forms.ValidationError(
+                f"The {year} sweep can run from {cutoff_date(year) + dt.timedelta(days=1):%m/%d/%Y}, after June 20."
+            )
         if year and not data.get("dry_run"):
             tried = Run.objects.filter(
                 kind="certification_sweep",
@@ -52,7 +59,9 @@ class SweepForm(YearForm):
 
 def _notices(run, *, what: str) -> RunOutcome:
     files = [RunFile(path=run.batch_file, permission=NOTICE_PERMISSION)] if run.batch_file else []
-    summary = f"{len(run.letters)} {what} printed and emailed"
+    summary = (
+        f"{len(run.letters)} {what} in the PDF to print (also emailed to the linked logins that want them)"
+    )
     if run.already:
         summary += f"; {run.already} sent before, not again"
     return RunOutcome(summary=summary + ".", files=files)
@@ -136,6 +145,7 @@ def register() -> None:
             form=AsOfForm,
             describe=lambda data: f"Collections as of {data['as_of']:%m/%d/%Y}",
             execute=collections_execute,
+            available=lambda: settings.COLLECTION_PATH == "shutoff",
             help="utilities that shut service off only: late fees and notices, door hangers with their fee, "
             "and the field crew's list, as files to print.",
         )

@@ -54,6 +54,8 @@ class RunKind:
     help: str = ""
     # A dry run's page offers to do it for real (the certification sweep): the button's words.
     confirm_kind: str = ""
+    # Whether this utility has such runs at all (the shut-off path's collections, say).
+    available: Callable[[], bool] = lambda: True
     # Parameters → JSON and back (dates as ISO strings).
     to_json: Callable[[dict], dict] = lambda data: {k: str(v) for k, v in data.items()}
 
@@ -67,13 +69,13 @@ def run_kind_register(kind: RunKind) -> None:
 
 
 def run_kinds_for(user) -> list[RunKind]:
-    return [kind for kind in RUN_KINDS.values() if user.has_perm(kind.permission)]
+    return [kind for kind in RUN_KINDS.values() if kind.available() and user.has_perm(kind.permission)]
 
 
 def run_start(*, kind: str, parameters: dict, by) -> Run:
     """Record the run and queue it; refused while one of the same kind waits or runs."""
     spec = RUN_KINDS.get(kind)
-    if spec is None:
+    if spec is None or not spec.available():
         raise ApplicationError("There is no such run.")
     if not by.has_perm(spec.permission):
         raise ApplicationError("Your role cannot start this run.")

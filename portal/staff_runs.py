@@ -28,7 +28,7 @@ def runs(request):
 @permission_required("portal.start_runs", raise_exception=True)
 def run_new(request, kind: str):
     spec = RUN_KINDS.get(kind)
-    if spec is None or not request.user.has_perm(spec.permission):
+    if spec is None or not spec.available() or not request.user.has_perm(spec.permission):
         raise Http404
     form = spec.form(request.POST or request.GET or None)
     if request.method == "POST" and form.is_valid():
@@ -56,6 +56,10 @@ def run_detail(request, pk: int):
             "hidden_files": run.files.count() - len(files),
             "active": run.status in Run.ACTIVE,
             "spec": RUN_KINDS.get(run.kind),
+            # A dry run that found something to do can be confirmed; one that found nothing cannot.
+            "confirmable": run.parameters.get("dry_run") == "True"
+            and run.status == Run.Status.SUCCEEDED
+            and " 0 account(s) would be" not in run.summary,
         },
     )
 

@@ -334,3 +334,17 @@ def test_a_changed_mailing_address_is_in_the_audit_trail_with_old_and_new(client
         event.changes["mailing_address"] == ["", "PO Box 7"]
         and event.account_number == account.account_number
     )
+
+
+@pytest.mark.django_db
+def test_staff_land_on_the_staff_home_and_customers_on_their_accounts():
+    from django.test import RequestFactory
+
+    from accounts.adapters import AccountAdapter
+    from accounts.tests.factories import UserFactory, staff_user
+
+    request = RequestFactory().get("/")
+    request.user = staff_user("Clerks")
+    assert AccountAdapter(request).get_login_redirect_url(request) == reverse("staff_home")
+    request.user = UserFactory()
+    assert AccountAdapter(request).get_login_redirect_url(request) == reverse("dashboard")

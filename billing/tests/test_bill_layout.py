@@ -7,6 +7,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 
 from accounts.tests.factories import ServiceAccountFactory
@@ -16,7 +17,7 @@ from billing.pdf import bill_pdf
 from billing.scanline import scan_line, scan_line_read
 from billing.services.bills import bills_run
 from billing.tests.factories import AccountServiceFactory, MeterReadFactory, RateScheduleFactory, post
-from portal.tests.pdf_pages import find_text, page_png, page_text
+from portal.tests.pdf_pages import find_all_text, find_text, page_png, page_text
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -74,6 +75,12 @@ def test_the_addresses_sit_in_the_windows_of_a_double_window_envelope(landlord_b
         found = find_text(pdf, line)
         assert found and LAYOUT.return_window.holds(found.left, found.top), (line, found)
         assert LAYOUT.return_window.holds(found.right, found.bottom), (line, found)
+    # The utility's name, long as it is, wraps inside the return window (its last word too).
+    places = find_all_text(pdf, settings.UTILITY_NAME.split()[-1])
+    assert any(
+        LAYOUT.return_window.holds(p.left, p.top) and LAYOUT.return_window.holds(p.right, p.bottom)
+        for p in places
+    ), places
     # The service address is printed too, below the stub, with its state.
     service = find_text(pdf, "Oregon City, OR 97045")
     assert service and service.top > LAYOUT.stub_height

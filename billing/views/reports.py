@@ -203,7 +203,11 @@ def finance_home(request):
             cache.set(key, totals, 24 * 60 * 60)
         history.append((day, totals, sum(totals, ZERO)))
     receipts = cash_receipts(start=today.replace(day=1), end=today)
-    days = receipts.day_rows()
+    received = {row["day"]: row["received"] for row in receipts.day_rows()}
+    days = [
+        {"day": day, "received": received.get(day, ZERO)}
+        for day in (today.replace(day=n) for n in range(1, today.day + 1))
+    ]
     return render(
         request,
         "billing/finance_home.html",
@@ -217,7 +221,7 @@ def finance_home(request):
             ),
             "days": days,
             "receipts_total": receipts.totals()["received"],
-            "receipts_chart": bar_chart(
+            "receipts_chart": bar_chart(  # every day of the month so far, a day with none at 0
                 [(f"{row['day']:%d}", row["received"], f"${row['received']:,.2f}") for row in days],
                 tick_format=lambda v: f"${v:,.0f}",
             )

@@ -73,6 +73,13 @@ def staff_service_request(request, pk: int):
         request.POST if step == "open" else None, initial=service_request_services(service_request)
     )
     close_form = CloseStepForm(request.POST if step == "close" else None)
+    water = (
+        bool(service_request.from_account_id)
+        and AccountService.objects.filter(
+            service_account_id=service_request.from_account_id, service="water"
+        ).exists()
+    )
+    close_form.fields["final_read"].required = water  # a water account's final bill needs the read
     decline_form = DeclineForm(request.POST if step == "decline" else None)
     forms_by_step = {"open": open_form, "close": close_form, "decline": decline_form, "transfer": None}
     if step in forms_by_step:
@@ -86,12 +93,6 @@ def staff_service_request(request, pk: int):
             else:
                 messages.success(request, done)
                 return redirect("staff_service_request", pk=service_request.pk)
-    water = (
-        service_request.from_account_id
-        and AccountService.objects.filter(
-            service_account_id=service_request.from_account_id, service="water"
-        ).exists()
-    )
     return render(
         request,
         "billing/staff_service_request.html",

@@ -34,6 +34,28 @@ def find_text(pdf: bytes, text: str, *, page: int = 0) -> Found | None:
     return Found(left=left / 72, top=(height - top) / 72, right=right / 72, bottom=(height - bottom) / 72)
 
 
+def find_all_text(pdf: bytes, text: str, *, page: int = 0) -> list[Found]:
+    """Every place `text` appears on the page, in the page's text order."""
+    document = pdfium.PdfDocument(pdf)
+    sheet = document[page]
+    height = sheet.get_height()
+    textpage = sheet.get_textpage()
+    searcher = textpage.search(text, match_case=True)
+    found = []
+    while (hit := searcher.get_next()) is not None:
+        start, count = hit
+        boxes = [textpage.get_charbox(i) for i in range(start, start + count)]
+        found.append(
+            Found(
+                left=min(b[0] for b in boxes) / 72,
+                top=(height - max(b[3] for b in boxes)) / 72,
+                right=max(b[2] for b in boxes) / 72,
+                bottom=(height - min(b[1] for b in boxes)) / 72,
+            )
+        )
+    return found
+
+
 def page_text(pdf: bytes, *, page: int = 0) -> str:
     document = pdfium.PdfDocument(pdf)
     return document[page].get_textpage().get_text_range()

@@ -111,6 +111,8 @@ def test_the_sweep_runs_dry_first_then_is_confirmed_and_letters_are_files_to_pri
 
     blind = finance.post(reverse("run_new", args=["certification_sweep"]), {"year": "2026"}).content.decode()
     assert "Run the 2026 sweep dry first" in blind and not Run.objects.exists()
+    early = finance.post(reverse("run_new", args=["certification_sweep"]), {"year": "2027", "dry_run": "on"})
+    assert "The 2027 sweep can run from 06/21/2027" in early.content.decode() and not Run.objects.exists()
     start(
         finance, "certification_sweep", {"year": "2026", "dry_run": "on"}, django_capture_on_commit_callbacks
     )
@@ -170,9 +172,10 @@ def test_a_shutoff_utility_runs_collections_from_the_page_and_gets_its_letters_a
 ):
     time_machine.move_to(dt.datetime(2026, 8, 10, 18, tzinfo=dt.UTC), tick=False)
     finance = signed_in("Finance")
-    start(finance, "collections", {"as_of": "2026-08-10"}, django_capture_on_commit_callbacks)
-    refused = Run.objects.get()
-    assert refused.status == "failed" and "certifies unpaid charges" in refused.error  # the utility's path
+    # A utility that certifies has no such run: not offered, not started.
+    assert "Late notices, door hangers" not in finance.get(reverse("runs")).content.decode()
+    assert finance.post(reverse("run_new", args=["collections"]), {"as_of": "2026-08-10"}).status_code == 404
+    assert not Run.objects.exists()
 
     settings.COLLECTION_PATH = "shutoff"
     settings.COLLECTIONS_START_DATE = "2026-01-01"
@@ -182,7 +185,7 @@ def test_a_shutoff_utility_runs_collections_from_the_page_and_gets_its_letters_a
 
     collections_run(as_of=D(2026, 7, 25))  # the door hanger, hung two weeks before
     start(finance, "collections", {"as_of": "2026-08-10"}, django_capture_on_commit_callbacks)
-    run = Run.objects.exclude(pk=refused.pk).get()
+    run = Run.objects.get()
     assert run.status == "succeeded" and "1 account(s) on the field crew's list" in run.summary
     names = sorted(run.files.values_list("name", flat=True))
     assert "field-crew-2026-08-10.csv" in names
