@@ -211,3 +211,17 @@ def test_a_command_lines_run_and_files_are_listed_too(tmp_path):
     )
     body = b"".join(finance.get(reverse("file_download", args=[stored.pk])).streaming_content)
     assert body == output.read_bytes()
+
+
+@pytest.mark.django_db
+def test_a_dry_run_that_finds_nothing_offers_no_confirm(time_machine, django_capture_on_commit_callbacks):
+    time_machine.move_to(dt.datetime(2026, 6, 22, 18, tzinfo=dt.UTC), tick=False)
+    finance = signed_in("Finance")
+    start(
+        finance, "certification_sweep", {"year": "2026", "dry_run": "on"}, django_capture_on_commit_callbacks
+    )
+    run = Run.objects.get()
+    assert "0 account(s) would be certified" in run.summary
+    assert (
+        "Confirm: certify for real" not in finance.get(reverse("run_detail", args=[run.pk])).content.decode()
+    )
