@@ -220,9 +220,7 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, f"Application {application.pk}: {done}.", level=messages.SUCCESS)
 
-    @admin.action(
-        description="Record the appointment kept: photo ID and proof of income seen", permissions=["change"]
-    )
+    @admin.action(description="Record the appointment kept (ID and income seen)", permissions=["change"])
     def mark_documents_seen(self, request, queryset):
         self._each(
             request,
