@@ -1,4 +1,8 @@
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
+from django.conf import settings
 from django.shortcuts import resolve_url
 
 from accounts.notifications import email_deliver_prepared
@@ -9,6 +13,12 @@ class AccountAdapter(DefaultAccountAdapter):
     """allauth renders its emails; our email service sends and logs them like every other."""
 
     def send_mail(self, template_prefix, email, context):
+        # allauth's emails greet from "the site": the utility, by its name and portal address
+        # (the portal runs without django.contrib.sites, whose name would be blank).
+        context["current_site"] = SimpleNamespace(
+            name=settings.UTILITY_NAME,
+            domain=urlsplit(settings.PORTAL_BASE_URL).netloc or settings.PORTAL_BASE_URL,
+        )
         message = self.render_mail(template_prefix, email, context)
         email_deliver_prepared(message=message, reference=template_prefix.rsplit("/", 1)[-1])
 

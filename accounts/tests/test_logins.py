@@ -23,6 +23,10 @@ def test_unverified_email_cannot_sign_in_and_gets_a_verification_email(client):
     assert response["Location"] == reverse("account_email_verification_sent")
     assert "_auth_user_id" not in client.session
     assert len(mail.outbox) == 1
+    # The greeting names the utility (it once read "Hello from !").
+    from django.conf import settings
+
+    assert f"Hello from {settings.UTILITY_NAME}!" in mail.outbox[0].body
 
 
 def test_repeated_failed_logins_are_rate_limited_through_redis(client):
