@@ -108,6 +108,8 @@ def email_send(
     purpose gets the language active when it is sent. `subject` and any text in `context` may
     be lazy (gettext_lazy, format_lazy, portal.i18n.local_date): they are written per language.
     """
+    if str(context.get("link", "")).startswith("/"):  # a path alone is a dead link in a mail program
+        context = {**context, "link": settings.PORTAL_BASE_URL + context["link"]}
     context = {
         "utility_name": settings.UTILITY_NAME,
         "utility_phone": settings.UTILITY_PHONE,

@@ -4,6 +4,7 @@ import contextlib
 import datetime as dt
 import uuid
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -70,7 +71,8 @@ def _notify_changed(enrollment: AutopayEnrollment, *, subject, lines: list) -> N
         template="emails/notice",
         context={
             "lines": lines,
-            "link": reverse("autopay_manage", args=[enrollment.service_account_id]),
+            "link": settings.PORTAL_BASE_URL
+            + reverse("autopay_manage", args=[enrollment.service_account_id]),
             "link_text": _("Manage autopay"),
         },
         users=[enrollment.user],

@@ -78,6 +78,13 @@ def test_enrolment_and_cancellation_send_their_emails():
     subjects = [m.subject for m in mail.outbox]
     assert subjects == ["Autopay is set up", "Autopay is cancelled"]
     assert "comes after the due date" in mail.outbox[0].body  # day 25 is after the 20th
+    # The link works from a mail program: the portal's whole address, not a path alone.
+    from django.conf import settings
+
+    assert (
+        f"Manage autopay: {settings.PORTAL_BASE_URL}/service-accounts/{account.pk}/autopay/"
+        in mail.outbox[0].body
+    )
     assert EmailLog.objects.filter(kind=NotificationKind.AUTOPAY_CHANGED, status="sent").count() == 2
 
 
