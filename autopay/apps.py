@@ -26,3 +26,8 @@ class AutopayConfig(AppConfig):
         from billing.hooks import register_finance_figures
 
         register_finance_figures(finance_figures)
+
+        from autopay.selectors import account_page_section
+        from billing.hooks import register_account_page_section
+
+        register_account_page_section(account_page_section)

@@ -60,3 +60,22 @@ def finance_figures() -> dict:
             ("Either", share(cards + banks)),
         ],
     }
+
+
+def account_page_section(*, service_account, today, user) -> dict:
+    """The customer's account page says whether autopay is on, and how."""
+    from autopay.models import AutopayEnrollment, BankDraftAgreement
+
+    return {
+        "template": "autopay/_account_section.html",
+        "context": {
+            "account": service_account,
+            "enrollment": AutopayEnrollment.objects.filter(service_account=service_account, status="active")
+            .select_related("card")
+            .first(),
+            "agreement": BankDraftAgreement.objects.filter(
+                service_account=service_account, status="active"
+            ).first(),
+            "user": user,  # the card is named only to its owner (another linked login sees the day)
+        },
+    }

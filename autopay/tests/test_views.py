@@ -36,6 +36,17 @@ def test_another_login_on_the_account_is_told_autopay_is_on_but_never_sees_the_c
 
     assert "another login linked to this account" in page and "day 25" in page
     assert "4242" not in page and "Cancel autopay" not in page
+    # The account page says autopay is on, naming the card to its owner only.
+    tenant_view = client.get(reverse("service_account_detail", args=[account.pk])).content.decode()
+    assert "Autopay is on, set up by another login linked to this account" in tenant_view
+    assert "4242" not in tenant_view
+    client.force_login(owner)
+    owner_view = client.get(reverse("service_account_detail", args=[account.pk])).content.decode()
+    assert "Autopay is on: we charge your Visa ending 4242 on day 25" in owner_view
+    without = AccountLinkFactory()
+    client.force_login(without.user)
+    other = client.get(reverse("service_account_detail", args=[without.service_account_id])).content.decode()
+    assert "Autopay is off" in other
     enrollment.refresh_from_db()
     assert (enrollment.status, enrollment.card) == ("active", card)
 
