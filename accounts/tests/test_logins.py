@@ -69,3 +69,34 @@ def test_password_change_applies_the_policy(client):
     assert "upper-case letter" in response.content.decode()
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
+
+
+def test_every_email_names_the_utility_and_links_with_the_whole_address(client, settings):
+    """allauth's password reset and the portal's own notice, from a path given as the link."""
+    import re as regex
+
+    from accounts.notifications import email_send
+
+    user = UserFactory()
+    mail.outbox.clear()
+    client.post(reverse("account_reset_password"), {"email": user.email})
+    email_send(
+        kind="staff",
+        subject="A test notice",
+        template="emails/notice",
+        context={"lines": ["Hello"], "link": "/service-accounts/1/"},
+        users=[user],
+        required=True,
+    )
+    assert len(mail.outbox) == 2
+    for message in mail.outbox:
+        bodies = [message.body, *(content for content, _ in getattr(message, "alternatives", []))]
+        for body in bodies:
+            assert settings.UTILITY_NAME in body or settings.UTILITY_SHORT_NAME in message.subject, (
+                message.subject
+            )
+            assert "from !" not in body and "using !" not in body
+            # Every link is whole: no path alone after a space, a quote or an "href=".
+            assert not regex.search(
+                r"""(?:^|[\s"'=(])/(?:auth|service-accounts|assistance|payments|quick-pay)/""", body
+            ), body
