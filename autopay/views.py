@@ -170,7 +170,10 @@ def autopay_replace_card(request, pk: int):
 @require_POST
 def autopay_cancel_view(request, pk: int):
     account, enrollment = _enrollment(request, pk)
-    if enrollment is not None:
+    if enrollment is not None and request.POST.get("confirm") != "yes":
+        # One click is not enough to stop payments: the box says what it means.
+        messages.error(request, _("Tick the box to confirm that autopay should stop. Nothing was changed."))
+    elif enrollment is not None:
         autopay_cancel(enrollment=enrollment, user=request.user)
         messages.success(request, _("Autopay is cancelled. Please pay your bills another way."))
     return redirect("autopay_manage", pk=account.pk)

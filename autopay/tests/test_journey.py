@@ -43,6 +43,7 @@ def test_enrol_replace_the_card_and_cancel(page, live_server):
     assert enrollment.card != first
     assert SavedCard.objects.get(pk=first.pk).removed_at is not None
 
+    page.get_by_text("Yes, stop autopay: I will pay my bills myself.").click()
     page.get_by_role("button", name="Cancel autopay").click()
     expect(page.get_by_text("Autopay is cancelled")).to_be_visible()
     expect(page.get_by_role("button", name="Set up autopay")).to_be_visible()

@@ -54,3 +54,33 @@ def test_another_login_on_the_account_is_told_autopay_is_on_but_never_sees_the_c
     client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     own = client.get(reverse("autopay_manage", args=[account.pk])).content.decode()
     assert "4242" in own and "Cancel autopay" in own
+
+
+def test_cancelling_autopay_asks_to_confirm(client):
+    link = AccountLinkFactory()
+    card = SavedCard.objects.create(
+        user=link.user,
+        stripe_payment_method_id="pm_confirm",
+        brand="visa",
+        last4="4242",
+        exp_month=12,
+        exp_year=2030,
+    )
+    enrollment = AutopayEnrollment.objects.create(
+        service_account=link.service_account,
+        user=link.user,
+        card=card,
+        draft_day=5,
+        starts_on=dt.date(2026, 7, 1),
+    )
+    client.force_login(link.user)
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    url = reverse("autopay_cancel", args=[link.service_account_id])
+
+    unconfirmed = client.post(url, follow=True).content.decode()
+    enrollment.refresh_from_db()
+    assert enrollment.status == "active" and "Tick the box to confirm" in unconfirmed
+
+    client.post(url, {"confirm": "yes"})
+    enrollment.refresh_from_db()
+    assert enrollment.status == "cancelled"
