@@ -382,3 +382,31 @@ def test_a_spanish_customer_pays_two_dollars_typed_the_spanish_way(client, custo
     assert started.status_code == 200
     assert Payment.objects.get(client_token=token).amount == Decimal("2.00")
     assert refused.status_code == 400 and Payment.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_guests_receipt_invites_a_login_paperless_and_autopay(client):
+    from accounts.tests.factories import ServiceAccountFactory, UserFactory
+    from billing.views.payments import SESSION_TOKENS
+
+    payment = Payment.objects.create(
+        service_account=ServiceAccountFactory(),
+        amount=Decimal("20.00"),
+        channel=Payment.Channel.QUICK_PAY,
+        method=Payment.Method.CARD,
+        status=Payment.Status.SUCCEEDED,
+        received_on=dt.date(2026, 7, 1),
+        client_token=uuid.uuid4(),
+    )
+    session = client.session
+    session[SESSION_TOKENS] = [str(payment.client_token)]
+    session.save()
+    guest = client.get(reverse("payment_receipt", args=[payment.client_token])).content.decode()
+    assert "Save time next month" in guest and reverse("account_signup") in guest
+    assert "set up autopay" in guest and "by email instead of paper" in guest
+
+    payer = UserFactory()
+    Payment.objects.filter(pk=payment.pk).update(created_by=payer)
+    client.force_login(payer)
+    signed_in = client.get(reverse("payment_receipt", args=[payment.client_token])).content.decode()
+    assert "Save time next month" not in signed_in
