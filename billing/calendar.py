@@ -31,6 +31,14 @@ def parse_date(text: str) -> dt.date | None:
         return None
 
 
+def parse_year(text: str) -> int | None:
+    """'2026' -> 2026; None when it is not a year from 2000 to 2100 written in ASCII digits."""
+    text = (text or "").strip()
+    if not (text.isascii() and text.isdigit()) or not 2000 <= int(text) <= 2100:
+        return None
+    return int(text)
+
+
 def add_months(day: dt.date, months: int) -> dt.date:
     """The first day of the month `months` after day's month."""
     index = day.year * 12 + day.month - 1 + months

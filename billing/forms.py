@@ -1,5 +1,9 @@
+import copy
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from accounts.forms import ContactDetailsForm
 
 ZIP_FIELD = {
     "regex": r"^\s*\d{5}(-\d{4})?\s*$",
@@ -35,6 +39,13 @@ class InvoiceLookupForm(forms.Form):
 
     def clean_payer_zip(self):
         return self.cleaned_data["payer_zip"].strip()[:5]
+
+
+def _required(field: forms.Field) -> forms.Field:
+    """Another form's field, as it is but required."""
+    copied = copy.deepcopy(field)
+    copied.required = True
+    return copied
 
 
 def _date_field(label, help_text=""):
@@ -75,36 +86,18 @@ class ServiceRequestForm(forms.Form):
                 max_length=200,
                 widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
             )
-            self.fields["forwarding_city"] = forms.CharField(
-                label=_("City"),
-                max_length=100,
-                widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
-            )
-            self.fields["forwarding_state"] = forms.RegexField(
-                label=_("State"),
-                regex=r"^[A-Za-z]{2}$",
-                max_length=2,
-                error_messages={"invalid": _("Enter the two-letter state, for example OR.")},
-                widget=forms.TextInput(attrs={"autocomplete": "address-level1"}),
-            )
-            self.fields["forwarding_zip"] = forms.RegexField(
-                label=_("ZIP code"),
-                regex=r"^[0-9]{5}(-[0-9]{4})?$",
-                max_length=10,
-                error_messages={"invalid": _("Enter the 5-digit ZIP code, for example 97045.")},
-                widget=forms.TextInput(attrs={"autocomplete": "postal-code", "inputmode": "numeric"}),
-            )
+            # City, state and ZIP code as the mailing address asks for them, here required.
+            for name in ("city", "state", "zip"):
+                self.fields[f"forwarding_{name}"] = _required(
+                    ContactDetailsForm.base_fields[f"mailing_{name}"]
+                )
         if starts:
             self.fields["service_address"] = forms.CharField(
                 label=_("Address where service starts (street)"),
                 max_length=200,
                 widget=forms.TextInput(attrs={"autocomplete": "address-line1"}),
             )
-            self.fields["service_city"] = forms.CharField(
-                label=_("City"),
-                max_length=100,
-                widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
-            )
+            self.fields["service_city"] = _required(ContactDetailsForm.base_fields["mailing_city"])
             self.fields["service_zip"] = forms.RegexField(
                 label=_("ZIP code"),
                 regex=r"^[0-9]{5}$",

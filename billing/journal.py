@@ -17,9 +17,7 @@ construction:
   adjustments.
 """
 
-import csv
 import datetime as dt
-import io
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,8 +25,8 @@ from decimal import Decimal
 from django.db.models import Sum
 
 from billing.models import BillLine, GLAccount, LedgerEntry
-from portal.money import ZERO, format_money
-from portal.spreadsheets import xlsx_table
+from billing.reports import TableReport
+from portal.money import ZERO
 
 Role = GLAccount.Role
 SERVICE_REVENUE = {
@@ -158,22 +156,21 @@ def journal(*, start: dt.date, end: dt.date) -> Journal:
 JOURNAL_COLUMNS = ["code", "name", "debit", "credit"]
 
 
-def journal_csv(entries: Journal) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(JOURNAL_COLUMNS)
-    for code, name, debit, credit in entries.lines():
-        writer.writerow([code, name, format_money(debit), format_money(credit)])
-    return buffer.getvalue().encode("utf-8")
-
-
-def journal_xlsx(entries: Journal) -> bytes:
-    return xlsx_table(
+def journal_table(entries: Journal) -> TableReport:
+    return TableReport(
         title=f"Journal {entries.start.isoformat()} {entries.end.isoformat()}",
         columns=JOURNAL_COLUMNS,
+        headings=JOURNAL_COLUMNS,
         rows=[list(line) for line in entries.lines()],
         money_columns={2, 3},
         text_columns={0, 1},
-        totals_label="Total",
-        stamp=dt.datetime.combine(entries.end, dt.time()),
+        stamp=entries.end,
     )
+
+
+def journal_csv(entries: Journal) -> bytes:
+    return journal_table(entries).csv()
+
+
+def journal_xlsx(entries: Journal) -> bytes:
+    return journal_table(entries).xlsx()

@@ -26,6 +26,55 @@ BUCKET_KEYS = ["current", "1-30", "31-60", "61-90", "over 90"]
 AGING_CHUNK = 2000  # accounts read at a time: memory stays flat however many there are
 
 
+# --- one list with totals: a page, a CSV and an XLSX; every report is written through it ------
+
+
+@dataclass
+class TableReport:
+    title: str
+    columns: list[str]  # the CSV's header, snake_case
+    headings: list[str]  # the page's column headings
+    rows: list[list]
+    money_columns: set[int] = field(default_factory=set)
+    text_columns: set[int] = field(default_factory=set)
+    stamp: dt.date = dt.date(2000, 1, 1)
+    totals_label: str = "Total"
+
+    def totals(self) -> list:
+        return [
+            sum((row[i] for row in self.rows), ZERO) if i in self.money_columns else ""
+            for i in range(len(self.columns))
+        ]
+
+    def csv(self) -> bytes:
+        buffer = io.StringIO(newline="")
+        writer = csv.writer(buffer)
+        writer.writerow(self.columns)
+        for row in self.rows:
+            writer.writerow(
+                [
+                    format_money(v)
+                    if i in self.money_columns
+                    else text_cell(v)
+                    if i in self.text_columns
+                    else v
+                    for i, v in enumerate(row)
+                ]
+            )
+        return buffer.getvalue().encode("utf-8")
+
+    def xlsx(self) -> bytes:
+        return xlsx_table(
+            title=self.title,
+            columns=self.columns,
+            rows=[[v.isoformat() if isinstance(v, dt.date) else v for v in row] for row in self.rows],
+            money_columns=self.money_columns,
+            text_columns=self.text_columns,
+            totals_label=self.totals_label,
+            stamp=dt.datetime.combine(self.stamp, dt.time()),
+        )
+
+
 @dataclass(frozen=True)
 class AgingRow:
     account_id: int
@@ -85,30 +134,50 @@ def aging_report(*, as_of: dt.date) -> AgingReport:
     return report
 
 
+def aging_month_ends(*, today: dt.date, months: int = 12) -> list[tuple[dt.date, tuple, Decimal]]:
+    """(month-end, bucket totals, total) for each of the last `months` month-ends, oldest first.
+    A past month-end's aging barely changes (rows are rarely posted back in time): kept a day."""
+    from django.core.cache import cache
+
+    from billing.calendar import add_months
+
+    history = []
+    for n in range(months - 1, -1, -1):
+        day = add_months(today.replace(day=1), -n) - dt.timedelta(days=1)
+        key = f"finance-home:aging:{day.isoformat()}"
+        totals = cache.get(key)
+        if totals is None:
+            totals = aging_report(as_of=day).totals
+            cache.set(key, totals, 24 * 60 * 60)
+        history.append((day, totals, sum(totals, ZERO)))
+    return history
+
+
 def aging_csv(report: AgingReport) -> bytes:
     """The INTERFACES layout: `account_number,current,days_1_30,days_31_60,days_61_90,over_90,total`."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(AGING_COLUMNS)
-    for row in report.rows:
-        writer.writerow(
-            [text_cell(row.account_number), *(format_money(v) for v in (*row.buckets, row.total))]
-        )
-    return buffer.getvalue().encode("utf-8")
+    return TableReport(
+        title=f"Aging {report.as_of.isoformat()}",
+        columns=AGING_COLUMNS,
+        headings=AGING_COLUMNS,
+        rows=[[row.account_number, *row.buckets, row.total] for row in report.rows],
+        money_columns={1, 2, 3, 4, 5, 6},
+        text_columns={0},
+        stamp=report.as_of,
+    ).csv()
 
 
 def aging_xlsx(report: AgingReport) -> bytes:
     """The same rows with the customer's name, a frozen header, column widths and a totals row."""
     columns = ["account_number", "customer_name", *AGING_COLUMNS[1:]]
-    return xlsx_table(
+    return TableReport(
         title=f"Aging {report.as_of.isoformat()}",
         columns=columns,
+        headings=columns,
         rows=[[row.account_number, row.customer_name, *row.buckets, row.total] for row in report.rows],
         money_columns={2, 3, 4, 5, 6, 7},
         text_columns={0, 1},
-        totals_label="Total",
-        stamp=dt.datetime.combine(report.as_of, dt.time()),
-    )
+        stamp=report.as_of,
+    ).xlsx()
 
 
 def aging_export(*, as_of: dt.date, fmt: str = "csv") -> tuple[AgingReport, bytes]:
@@ -179,6 +248,12 @@ class CashReceipts:
             )
         return rows
 
+    def every_day(self) -> list[dict]:
+        """Received on each day from the first to the last, a day with nothing at zero."""
+        received = {row["day"]: row["received"] for row in self.day_rows()}
+        days = (self.start + dt.timedelta(days=n) for n in range((self.end - self.start).days + 1))
+        return [{"day": day, "received": received.get(day, ZERO)} for day in days]
+
     def totals(self) -> dict:
         rows = self.day_rows()
         return {
@@ -242,75 +317,28 @@ def cash_receipts(*, start: dt.date, end: dt.date) -> CashReceipts:
 CASH_COLUMNS = ["date", "kind", "channel", "count", "amount"]
 
 
-def cash_csv(report: CashReceipts) -> bytes:
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer)
-    writer.writerow(CASH_COLUMNS)
-    for day, kind, channel, count, amount in report.lines():
-        writer.writerow([day.isoformat(), kind, channel, count, format_money(amount)])
-    return buffer.getvalue().encode("utf-8")
-
-
-def cash_xlsx(report: CashReceipts) -> bytes:
-    return xlsx_table(
+def cash_table(report: CashReceipts) -> TableReport:
+    """One line per day, kind and channel; money out negative, so the lines add up to the net."""
+    return TableReport(
         title=f"Cash {report.start.isoformat()} {report.end.isoformat()}",
         columns=CASH_COLUMNS,
-        rows=[
-            [day.isoformat(), kind, channel, count, amount]
-            for day, kind, channel, count, amount in report.lines()
-        ],
+        headings=CASH_COLUMNS,
+        rows=[list(line) for line in report.lines()],
         money_columns={4},
+        stamp=report.end,
         totals_label="Net",
-        stamp=dt.datetime.combine(report.end, dt.time()),
     )
 
 
-# --- table reports: one list with totals, a page, a CSV and an XLSX --------------------------
+def cash_csv(report: CashReceipts) -> bytes:
+    return cash_table(report).csv()
 
 
-@dataclass
-class TableReport:
-    title: str
-    columns: list[str]  # the CSV's header, snake_case
-    headings: list[str]  # the page's column headings
-    rows: list[list]
-    money_columns: set[int] = field(default_factory=set)
-    text_columns: set[int] = field(default_factory=set)
-    stamp: dt.date = dt.date(2000, 1, 1)
+def cash_xlsx(report: CashReceipts) -> bytes:
+    return cash_table(report).xlsx()
 
-    def totals(self) -> list:
-        return [
-            sum((row[i] for row in self.rows), ZERO) if i in self.money_columns else ""
-            for i in range(len(self.columns))
-        ]
 
-    def csv(self) -> bytes:
-        buffer = io.StringIO(newline="")
-        writer = csv.writer(buffer)
-        writer.writerow(self.columns)
-        for row in self.rows:
-            writer.writerow(
-                [
-                    format_money(v)
-                    if i in self.money_columns
-                    else text_cell(v)
-                    if i in self.text_columns
-                    else v
-                    for i, v in enumerate(row)
-                ]
-            )
-        return buffer.getvalue().encode("utf-8")
-
-    def xlsx(self) -> bytes:
-        return xlsx_table(
-            title=self.title,
-            columns=self.columns,
-            rows=[[v.isoformat() if isinstance(v, dt.date) else v for v in row] for row in self.rows],
-            money_columns=self.money_columns,
-            text_columns=self.text_columns,
-            totals_label="Total",
-            stamp=dt.datetime.combine(self.stamp, dt.time()),
-        )
+# --- list reports registered by the apps -----------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 
+from billing.calendar import parse_year
 from certification.models import Certification, CertifiedItem, Dispute, Notice
 from certification.services.disputes import dispute_resolve
 from certification.services.exports import certification_export
@@ -89,7 +90,7 @@ class CertificationAdmin(ReadOnlyModelAdmin):
         if not request.user.has_perm("certification.export_certification"):
             raise PermissionDenied
         typed = request.GET.get("year", "")
-        year = int(typed) if typed.isascii() and typed.isdigit() and 2000 <= int(typed) <= 2100 else None
+        year = parse_year(typed)
         changelist = reverse("admin:certification_certification_changelist")
         if year is None:
             self.message_user(request, "Choose a year.", level=messages.ERROR)

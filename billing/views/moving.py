@@ -48,7 +48,7 @@ def moving_request(request, kind: str):
         return redirect("service_account_link")
     initial = {}
     chosen = request.GET.get("account", "")
-    if chosen.isdigit():
+    if chosen.isascii() and chosen.isdigit():
         initial["from_account"] = accounts.filter(pk=int(chosen)).first()
     if accounts.count() == 1:
         initial.setdefault("customer_name", accounts.first().customer_name)

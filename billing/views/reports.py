@@ -1,19 +1,18 @@
 """Finance reports as staff pages, each with the CSV and XLSX download of the same numbers."""
 
-import datetime as dt
-
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
-from billing.calendar import local_today, parse_date
+from billing.calendar import local_today, parse_date, parse_year
 from billing.journal import journal, journal_csv, journal_xlsx
 from billing.reports import (
     RECEIPT_CHANNELS,
     TABLE_REPORTS,
     aging_csv,
+    aging_month_ends,
     aging_report,
     aging_xlsx,
     cash_csv,
@@ -21,7 +20,6 @@ from billing.reports import (
     cash_xlsx,
 )
 from portal.audit import audit_record
-from portal.money import ZERO
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
@@ -147,7 +145,7 @@ def table(request, key: str):
     error = ""
     if kind.by == "year":
         typed = request.GET.get("year", "").strip()
-        year = int(typed) if typed.isascii() and typed.isdigit() and 2000 <= int(typed) <= 2100 else None
+        year = parse_year(typed)
         if year is None:
             error = f"Enter a year like {today.year}: showing {today.year}." if typed else ""
             year = today.year
@@ -179,54 +177,38 @@ def table(request, key: str):
     )
 
 
+def _dollars(value) -> str:  # a chart's tick label
+    return f"${value:,.0f}"
+
+
 @staff_member_required
 @permission_required("billing.view_finance_reports", raise_exception=True)
 def finance_home(request):
     """The key figures: receivables by age today and at each of the last twelve month-ends,
     receipts per day this month, and what apps add (autopay enrollment, certified totals)."""
-    from django.core.cache import cache
-
-    from billing.calendar import add_months
     from billing.charts import bar_chart
     from billing.hooks import FINANCE_FIGURES
 
     today = local_today()
-    now = aging_report(as_of=today)
-    month_ends = [add_months(today.replace(day=1), -n) - dt.timedelta(days=1) for n in range(11, -1, -1)]
-    history = []
-    for day in month_ends:
-        # A past month-end's aging barely changes (rows are rarely posted back in time): kept a day.
-        key = f"finance-home:aging:{day.isoformat()}"
-        totals = cache.get(key)
-        if totals is None:
-            totals = aging_report(as_of=day).totals
-            cache.set(key, totals, 24 * 60 * 60)
-        history.append((day, totals, sum(totals, ZERO)))
+    history = aging_month_ends(today=today)
     receipts = cash_receipts(start=today.replace(day=1), end=today)
-    received = {row["day"]: row["received"] for row in receipts.day_rows()}
-    days = [
-        {"day": day, "received": received.get(day, ZERO)}
-        for day in (today.replace(day=n) for n in range(1, today.day + 1))
-    ]
+    days = receipts.every_day()
     return render(
         request,
         "billing/finance_home.html",
         {
             "today": today,
-            "now": now,
+            "now": aging_report(as_of=today),
             "history": history,
             "history_chart": bar_chart(
-                [(f"{day:%b %y}", total, f"${total:,.2f}") for day, _, total in history],
-                tick_format=lambda v: f"${v:,.0f}",
+                [(f"{day:%b %y}", total, f"${total:,.2f}") for day, _, total in history], tick_format=_dollars
             ),
             "days": days,
             "receipts_total": receipts.totals()["received"],
             "receipts_chart": bar_chart(  # every day of the month so far, a day with none at 0
                 [(f"{row['day']:%d}", row["received"], f"${row['received']:,.2f}") for row in days],
-                tick_format=lambda v: f"${v:,.0f}",
-            )
-            if days
-            else None,
+                tick_format=_dollars,
+            ),
             "figures": [provider() for provider in FINANCE_FIGURES],
         },
     )

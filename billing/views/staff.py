@@ -87,7 +87,7 @@ def phone_payment_start(request):
 def _posted_id(request, name: str) -> int:
     """A record id from a posted form; anything but digits is "not found", never an error page."""
     value = request.POST.get(name, "")
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to Python, not to int()
         raise Http404
     return int(value)
 

@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from accounts.selectors import service_account_find_by_number
 from billing.models import LockboxException
 from billing.services.batches import lockbox_exception_post, lockbox_exception_return
+from billing.views.staff import _posted_id
 from portal.errors import ApplicationError
 
 
@@ -15,8 +16,7 @@ from portal.errors import ApplicationError
 @permission_required("billing.add_payment", raise_exception=True)
 def staff_lockbox_exceptions(request):
     if request.method == "POST":
-        pk = request.POST.get("exception", "")
-        exception = get_object_or_404(LockboxException, pk=int(pk) if pk.isdigit() else 0)
+        exception = get_object_or_404(LockboxException, pk=_posted_id(request, "exception"))
         try:
             if request.POST.get("resolve") == "post":
                 number = request.POST.get("account_number", "").strip()
