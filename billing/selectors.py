@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import ServiceAccount, User
 from accounts.selectors import service_account_get_for_user
 from billing.calendar import add_months, days_past_due
-from billing.models import Bill, LedgerEntry, MeterRead
+from billing.models import Bill, LedgerEntry, MeterRead, SavedCard
 from portal.i18n import local_date
 from portal.money import ZERO
 
@@ -190,6 +190,19 @@ def account_summary(*, service_account: ServiceAccount, as_of: dt.date) -> Accou
 
 
 # --- scoped to the login ---------------------------------------------------------------
+
+
+def saved_cards_usable(*, user: User) -> QuerySet[SavedCard]:
+    """The login's saved cards that can still be charged: not removed, not past their expiry month."""
+    from billing.calendar import local_today
+
+    today = local_today()
+    return (
+        SavedCard.objects.filter(user=user, removed_at__isnull=True)
+        .exclude(exp_year__lt=today.year)
+        .exclude(exp_year=today.year, exp_month__lt=today.month)
+        .order_by("-pk")
+    )
 
 
 def bill_list_for_account(*, service_account: ServiceAccount) -> QuerySet[Bill]:

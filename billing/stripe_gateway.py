@@ -13,17 +13,96 @@ import stripe
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-# The bank's decline codes, in words a customer can act on.
+# Every decline and card error code Stripe documents, in words a customer can act on. Codes
+# that mean the same to the customer share a sentence. `decline_code` is looked up first, then
+# the error's `code`; anything else gets GENERIC_DECLINE. The browser gets the same table
+# (billing's `card_error_messages` tag), so Stripe.js's own English never reaches the page.
+_TRY_ANOTHER = _("Your card was declined. Please try another card or call your bank.")
+_CALL_BANK = _("Your bank declined the payment. Please call your bank, or try another card.")
+_TRY_AGAIN = _("Your bank could not process the payment just now. Please try again in a few minutes.")
+_NOT_ALLOWED = _("Your card cannot be used for this kind of payment. Please try another card.")
+_NUMBER = _("The card number is not right. Please check it and try again.")
+_CVC = _("The security code does not match the card. Please check it and try again.")
+_EXPIRY = _("The expiry date is not right. Please check it and try again.")
+_NOT_CONFIRMED = _(
+    "The payment was not confirmed with your bank, so nothing was charged. Please try again and "
+    "complete your bank's check."
+)
 DECLINE_MESSAGES = {
     "insufficient_funds": _("Your card was declined for insufficient funds. Please try another card."),
+    "card_velocity_exceeded": _(
+        "Your card has reached its limit for now. Please try another card or call your bank."
+    ),
+    "withdrawal_count_exceeded": _(
+        "Your card has reached its limit for now. Please try another card or call your bank."
+    ),
     "expired_card": _("Your card has expired. Please use another card."),
-    "incorrect_cvc": _("The security code does not match the card. Please check it and try again."),
-    "incorrect_number": _("The card number is not right. Please check it and try again."),
-    "processing_error": _("Your bank could not process the payment just now. Please try again later."),
-    "lost_card": _("Your card was declined. Please try another card or call your bank."),
-    "stolen_card": _("Your card was declined. Please try another card or call your bank."),
+    "incorrect_cvc": _CVC,
+    "invalid_cvc": _CVC,
+    "incorrect_number": _NUMBER,
+    "invalid_number": _NUMBER,
+    "invalid_expiry_month": _EXPIRY,
+    "invalid_expiry_year": _EXPIRY,
+    "invalid_expiry_year_past": _("Your card has expired. Please use another card."),
+    "incomplete_number": _("The card number is incomplete. Please enter all of it."),
+    "incomplete_cvc": _("The security code is incomplete. Please enter all of it."),
+    "incomplete_expiry": _("The expiry date is incomplete. Please enter the month and year."),
+    "incomplete_zip": _(
+        "The ZIP code is incomplete. Please enter the ZIP code of your card's billing address."
+    ),
+    "incorrect_zip": _("The ZIP code does not match your card's billing address. Please check it."),
+    "postal_code_invalid": _("The ZIP code does not match your card's billing address. Please check it."),
+    "incorrect_pin": _CALL_BANK,
+    "invalid_pin": _CALL_BANK,
+    "pin_try_exceeded": _CALL_BANK,
+    "offline_pin_required": _CALL_BANK,
+    "online_or_offline_pin_required": _CALL_BANK,
+    "processing_error": _TRY_AGAIN,
+    "issuer_not_available": _TRY_AGAIN,
+    "try_again_later": _TRY_AGAIN,
+    "reenter_transaction": _TRY_AGAIN,
+    "rate_limit": _TRY_AGAIN,
+    "lost_card": _TRY_ANOTHER,
+    "stolen_card": _TRY_ANOTHER,
+    "pickup_card": _TRY_ANOTHER,
+    "restricted_card": _TRY_ANOTHER,
+    "fraudulent": _TRY_ANOTHER,
+    "merchant_blacklist": _TRY_ANOTHER,
+    "security_violation": _TRY_ANOTHER,
+    "generic_decline": _TRY_ANOTHER,
+    "no_action_taken": _TRY_ANOTHER,
+    "not_permitted": _TRY_ANOTHER,
+    "revocation_of_all_authorizations": _TRY_ANOTHER,
+    "revocation_of_authorization": _TRY_ANOTHER,
+    "stop_payment_order": _TRY_ANOTHER,
+    "do_not_honor": _CALL_BANK,
+    "do_not_try_again": _CALL_BANK,
+    "call_issuer": _CALL_BANK,
+    "approve_with_id": _CALL_BANK,
     "card_declined": _("Your card was declined by your bank. Please try another card or call your bank."),
+    "card_not_supported": _NOT_ALLOWED,
+    "currency_not_supported": _NOT_ALLOWED,
+    "service_not_allowed": _NOT_ALLOWED,
+    "transaction_not_allowed": _NOT_ALLOWED,
+    "invalid_account": _("The card or its account is not valid. Please try another card."),
+    "new_account_information_available": _(
+        "Your bank has new details for this card. Please enter the card again, or try another card."
+    ),
+    "invalid_amount": _(
+        "Your bank would not accept this amount. Please call your bank, or try another card."
+    ),
+    "duplicate_transaction": _(
+        "Your bank saw a payment of the same amount from this card moments ago and stopped this one. "
+        "Check your receipts before trying again."
+    ),
+    "testmode_decline": _("This is a test card, which cannot be charged. Please use a real card."),
     "authentication_required": _("Your bank needs you to confirm this payment. Please try again."),
+    "payment_intent_authentication_failure": _NOT_CONFIRMED,
+    "setup_intent_authentication_failure": _NOT_CONFIRMED,
+    "payment_method_not_available": _TRY_AGAIN,
+    "payment_intent_unexpected_state": _(
+        "This payment was already completed or stopped. Please reload the page to see where it stands."
+    ),
 }
 GENERIC_DECLINE = _("The payment did not go through. Please try another card or call your bank.")
 UNREACHABLE = _(

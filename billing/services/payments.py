@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -49,14 +50,34 @@ def amount_owed(*, service_account: ServiceAccount) -> Decimal:
     return max(billing.balance if billing else ZERO, ZERO)
 
 
+def payment_limit(*, service_account: ServiceAccount) -> Decimal:
+    """The most one payment may be: what is owed, plus a credit for future bills up to
+    PAYMENT_CREDIT_LIMIT (less any credit the account already has)."""
+    billing = BillingAccount.objects.filter(pk=service_account.pk).first()
+    balance = billing.balance if billing else ZERO
+    return max(balance + Decimal(settings.PAYMENT_CREDIT_LIMIT), ZERO)
+
+
 def invoice_amount_open(*, invoice: Invoice) -> Decimal:
     paid = sum((p.amount for p in invoice.payments.filter(status=Payment.Status.SUCCEEDED)), ZERO)
     return max(invoice.amount - paid, ZERO)
 
 
-def payment_amount_check(*, amount: Decimal, limit: Decimal) -> None:
+def payment_amount_check(*, amount: Decimal, limit: Decimal, owed: Decimal | None = None) -> None:
+    """`owed` is given when the limit allows a credit beyond what is owed (account payments)."""
     if amount < MINIMUM_PAYMENT:
         raise ApplicationError(_("The smallest payment we can take online is $1.00."))
+    if amount > limit and owed is not None:
+        raise ApplicationError(
+            format_lazy(
+                _(
+                    "That is more than we can take in one payment ({limit}: what is owed, {owed}, "
+                    "plus a credit for future bills). Please enter {limit} or less."
+                ),
+                limit=money(limit),
+                owed=money(owed),
+            )
+        )
     if amount > limit:
         raise ApplicationError(
             format_lazy(
@@ -109,7 +130,11 @@ def payment_start(
     existing = Payment.objects.filter(client_token=client_token).first()
     if existing is None:
         if service_account is not None:
-            payment_amount_check(amount=amount, limit=amount_owed(service_account=service_account))
+            payment_amount_check(
+                amount=amount,
+                limit=payment_limit(service_account=service_account),
+                owed=amount_owed(service_account=service_account),
+            )
         else:
             payment_amount_check(amount=amount, limit=invoice_amount_open(invoice=invoice))
         with transaction.atomic():  # the clerk's record commits with the payment
@@ -173,6 +198,57 @@ def payment_charge(*, payment: Payment, setup_intent_id: str) -> ChargeOutcome:
     Payment.objects.filter(pk=payment.pk).update(card_brand=card.brand, card_last4=card.last4)
     return payment_intent_submit(
         payment=payment, payment_method_id=setup.payment_method_id, off_session=False
+    )
+
+
+def payment_with_saved_card(
+    *,
+    client_token: uuid.UUID,
+    amount: Decimal,
+    user: User,
+    service_account: ServiceAccount,
+    card: SavedCard,
+) -> ChargeOutcome:
+    """Pay now with a card the login saved: one step, and the bank's own check (3-D Secure)
+    only if the bank asks for it on this payment.
+
+    The same client_token finds the same payment, and only the request that claims it calls
+    Stripe: a double click charges once. Caller must not hold a transaction.
+    """
+    if card.user_id != user.pk or card.removed_at is not None:
+        raise ApplicationError(_("Choose one of your own saved cards."))
+    if (card.exp_year, card.exp_month) < (local_today().year, local_today().month):
+        raise ApplicationError(_("That card has expired. Please choose another or enter a new card."))
+    payment = Payment.objects.filter(client_token=client_token).first()
+    if payment is None:
+        payment_amount_check(
+            amount=amount,
+            limit=payment_limit(service_account=service_account),
+            owed=amount_owed(service_account=service_account),
+        )
+        payment, _created = Payment.objects.get_or_create(
+            client_token=client_token,
+            defaults={
+                "service_account": service_account,
+                "amount": amount,
+                "channel": Payment.Channel.ONLINE,
+                "method": Payment.Method.CARD,
+                "received_on": local_today(),
+                "receipt_email": user.email,
+                "created_by": user,
+                "stripe_customer_id": stripe_customer_for_user(user=user),
+                "card_brand": card.brand,
+                "card_last4": card.last4,
+            },
+        )
+    claimed = Payment.objects.filter(
+        pk=payment.pk, status=Payment.Status.PENDING, stripe_payment_method_id=""
+    ).update(stripe_payment_method_id=card.stripe_payment_method_id)
+    payment.refresh_from_db()
+    if not claimed:
+        return ChargeOutcome(payment=payment)  # a double submit: the first request is charging
+    return payment_intent_submit(
+        payment=payment, payment_method_id=card.stripe_payment_method_id, off_session=False
     )
 
 

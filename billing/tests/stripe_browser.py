@@ -70,3 +70,26 @@ def all_payment_intents() -> list[dict]:
         if not page.get("has_more") or not page.get("data"):
             return found
         after = page["data"][-1]["id"]
+
+
+def saved_card(user, number: str):
+    """A card the login saved, as the autopay page's card form saves one (3-D Secure passed)."""
+    import uuid
+
+    from billing import stripe_gateway as gateway
+    from billing.models import SavedCard
+    from billing.services.payments import stripe_customer_for_user
+
+    intent = gateway.setup_intent_create(
+        customer_id=stripe_customer_for_user(user=user), idempotency_key=f"test-{uuid.uuid4()}"
+    )
+    confirmed = confirm_card_setup(intent.client_secret, number)
+    card = gateway.card_retrieve(confirmed["payment_method"])
+    return SavedCard.objects.create(
+        user=user,
+        stripe_payment_method_id=card.payment_method_id,
+        brand=card.brand,
+        last4=card.last4,
+        exp_month=card.exp_month,
+        exp_year=card.exp_year,
+    )

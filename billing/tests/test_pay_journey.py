@@ -130,9 +130,47 @@ def test_three_d_secure_dialog_then_receipt(page, live_server):
     page.goto(f"/service-accounts/{account.pk}/pay/")
     fill_card(page, "4000002500003155")
     page.get_by_role("button", name="Pay now").click()
-    # localstripe's stand-in for the bank's 3-D Secure page, once for the card, once for the charge.
-    for _ in range(2):
-        page.get_by_role("button", name="Complete authentication").click()
+    # localstripe's stand-in for the bank's 3-D Secure page: once, when the card is confirmed.
+    # The charge that follows is not checked again.
+    page.get_by_role("button", name="Complete authentication").click()
     page.wait_for_url("**/receipt/")
+    assert Payment.objects.get().status == "succeeded"
     expect(page.get_by_role("heading", name="Thank you. Your payment is complete.")).to_be_visible()
     assert BillingAccount.objects.get(pk=account.pk).balance == Decimal("0.00")
+
+
+def test_customer_pays_with_a_saved_card_and_the_bank_checks_once(page, live_server):
+    from billing.tests.stripe_browser import saved_card
+
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    post(account, "charge", "60.00", dt.date(2026, 5, 1), dt.date(2026, 5, 20))
+    saved_card(user, "4242424242424242")
+    checked = saved_card(user, "4000002760003184")  # a card whose bank checks every payment
+    page.goto("/auth/login/")
+    page.get_by_label("Email").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/dashboard/")
+
+    page.goto(f"/service-accounts/{account.pk}/pay/")
+    expect(page.locator("#card-element")).to_be_hidden()  # a saved card is chosen: no card field
+    assert_accessible(page)
+    page.get_by_label("Amount to pay, in dollars").fill("25.00")
+    page.get_by_text(f"Visa ending 3184 (expires {checked.exp_month}/{checked.exp_year})").click()
+    page.get_by_role("button", name="Pay now").click()
+    page.get_by_role("button", name="Complete authentication").click()  # the one check
+    page.wait_for_url("**/receipt/")
+    expect(page.get_by_text("Visa ending in 3184")).to_be_visible()
+    assert_accessible(page)
+
+    page.goto(f"/service-accounts/{account.pk}/pay/")
+    page.get_by_label("Amount to pay, in dollars").fill("35.00")
+    page.get_by_text("Visa ending 4242").click()
+    page.get_by_role("button", name="Pay now").click()  # one step: no card to type
+    page.wait_for_url("**/receipt/")
+    assert BillingAccount.objects.get(pk=account.pk).balance == Decimal("0.00")
+    assert list(Payment.objects.order_by("pk").values_list("status", "card_last4")) == [
+        ("succeeded", "3184"),
+        ("succeeded", "4242"),
+    ]

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 D = dt.date
 VISA = "4242424242424242"
 DECLINED_AT_CHARGE = "4000000000000341"
-THREE_D_SECURE = "4000002500003155"
+THREE_D_SECURE = "4000002760003184"  # the bank checks every payment
 
 
 @pytest.fixture
@@ -141,7 +141,7 @@ def test_double_submit_charges_once(client, customer):
 
 @pytest.mark.parametrize(
     ("amount", "message"),
-    [("0.50", "smallest payment"), ("120.01", "more than what is owed"), ("abc", "dollars and cents")],
+    [("0.50", "smallest payment"), ("420.01", "more than we can take"), ("abc", "dollars and cents")],
 )
 def test_amounts_outside_what_is_owed_are_refused_before_stripe(client, customer, amount, message):
     _, response = start(client, customer["account"], amount)

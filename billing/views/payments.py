@@ -25,13 +25,16 @@ from accounts.selectors import service_account_find_by_number, service_account_g
 from billing import stripe_gateway as gateway
 from billing.forms import InvoiceLookupForm, QuickPayLookupForm
 from billing.models import Invoice, Payment
+from billing.selectors import saved_cards_usable
 from billing.services.payments import (
     MINIMUM_PAYMENT,
     amount_owed,
     invoice_amount_open,
     payment_charge,
+    payment_limit,
     payment_refresh,
     payment_start,
+    payment_with_saved_card,
 )
 from billing.services.webhooks import stripe_event_receive
 from portal.errors import ApplicationError
@@ -60,12 +63,18 @@ def _payment_for_request(request, token) -> Payment:
     raise Http404
 
 
-def _pay_context(request, *, title, amount_due, start_url, account=None, invoice=None, guest=False):
+def _pay_context(
+    request, *, title, amount_due, start_url, account=None, invoice=None, guest=False, limit=None, cards=()
+):
+    """`limit` is the most one payment may be (more than amount_due when a credit is allowed);
+    `cards` are the login's saved cards, offered before a new one."""
     return {
         "title": title,
         "account": account,
         "invoice": invoice,
         "amount_due": amount_due,
+        "limit": amount_due if limit is None else limit,
+        "cards": cards,
         "minimum": MINIMUM_PAYMENT,
         "token": uuid.uuid4(),
         "start_url": start_url,
@@ -82,8 +91,10 @@ def pay_account(request, pk: int):
         request,
         title=_("Pay account %(number)s") % {"number": account.account_number},
         amount_due=amount_owed(service_account=account),
+        limit=payment_limit(service_account=account),
         start_url=reverse("payment_start_account", args=[account.pk]),
         account=account,
+        cards=saved_cards_usable(user=request.user),
     )
     return render(request, "billing/pay.html", context)
 
@@ -135,6 +146,9 @@ def _start(request, *, account=None, invoice=None, channel, clerk=None):
         raise Http404
     if amount is None:
         return JsonResponse({"error": _("Enter the amount in dollars and cents, like 45.10.")}, status=400)
+    card_id = body.get("card_id")
+    if card_id and account is not None and clerk is None and request.user.is_authenticated:
+        return _pay_with_saved_card(request, token=token, amount=amount, account=account, card_id=card_id)
     email = str(body.get("email") or "").strip()[:254]
     if clerk is not None:
         email = email or (account.email if account else "")
@@ -170,6 +184,27 @@ def _start(request, *, account=None, invoice=None, channel, clerk=None):
             "charge_url": reverse("payment_charge", args=[payment.client_token]),
         }
     )
+
+
+def _pay_with_saved_card(request, *, token, amount, account, card_id):
+    card = saved_cards_usable(user=request.user).filter(pk=_parse_int(card_id)).first()
+    if card is None:
+        return JsonResponse({"error": _("Choose one of your saved cards, or enter a new card.")}, status=400)
+    try:
+        outcome = payment_with_saved_card(
+            client_token=token, amount=amount, user=request.user, service_account=account, card=card
+        )
+    except ApplicationError as exc:
+        return JsonResponse({"error": exc.message}, status=400)
+    except gateway.GatewayError as exc:
+        return JsonResponse({"error": str(exc)}, status=503)
+    _remember_token(request, token)
+    return _outcome_json(outcome.payment, client_secret=outcome.client_secret, message=outcome.message)
+
+
+def _parse_int(value) -> int:
+    text = str(value)
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
 
 
 @login_required
@@ -296,6 +331,7 @@ def quick_pay_pay(request):
         request,
         title=_("Quick pay"),
         amount_due=amount_owed(service_account=account),
+        limit=payment_limit(service_account=account),
         start_url=reverse("payment_start_quick"),
         guest=True,
     )

@@ -288,6 +288,9 @@ LATE_NOTICE_PAPER = os.environ.get("LATE_NOTICE_PAPER", "gold")
 DOOR_HANGER_PAPER = os.environ.get("DOOR_HANGER_PAPER", "green door-hanger stock")
 NOTICES_ROOT = Path(os.environ.get("PORTAL_NOTICES_ROOT", BASE_DIR / "private-media" / "notices"))
 
+# A customer may pay more than is owed, leaving a credit for future bills up to this amount.
+PAYMENT_CREDIT_LIMIT = os.environ.get("PAYMENT_CREDIT_LIMIT", "300.00")
+
 # Autopay (values a utility may change).
 AUTOPAY_REMINDER_DAYS = int(os.environ.get("AUTOPAY_REMINDER_DAYS", "3"))
 AUTOPAY_RETRY_DAYS = int(os.environ.get("AUTOPAY_RETRY_DAYS", "3"))

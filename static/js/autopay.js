@@ -42,7 +42,7 @@
     post(form.dataset.setupUrl).then(function (started) {
       if (started.error) { return fail(started.error); }
       return stripe.confirmCardSetup(started.client_secret, { payment_method: { card: card } }).then(function (result) {
-        if (result.error) { return fail(result.error.message || msg("CardShort", "The card was not accepted.")); }
+        if (result.error) { return fail(window.portalCardError(result.error)); }
         return post(form.dataset.saveUrl, { setup_intent: result.setupIntent.id }).then(function (saved) {
           if (saved.error) { return fail(saved.error); }
           var field = form.querySelector("input[type=hidden][name=card_id]") || form.querySelector("#card-new");

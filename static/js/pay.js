@@ -1,6 +1,8 @@
 // The card form: Stripe.js collects the card; our server only sees Stripe's ids.
 // Steps: start (record the payment, get a SetupIntent) -> confirmCardSetup in the browser
 // -> charge (server creates the PaymentIntent) -> confirmCardPayment if the bank asks.
+// A saved card skips the first two: start charges it at once, and the bank's check (3-D Secure)
+// comes only if the bank asks for it.
 (function () {
   "use strict";
   var form = document.getElementById("pay-form");
@@ -10,6 +12,16 @@
   // The page's language: the template puts each message, translated, on the form.
   function msg(name, fallback) { return form.dataset["msg" + name] || fallback; }
   card.mount("#card-element");
+  var newCard = document.getElementById("new-card");
+  function chosenCard() {
+    var chosen = form.querySelector("input[name=card_choice]:checked");
+    return chosen && chosen.value !== "new" ? chosen.value : "";
+  }
+  function showNewCard() { if (newCard) { newCard.hidden = chosenCard() !== ""; } }
+  form.querySelectorAll("input[name=card_choice]").forEach(function (radio) {
+    radio.addEventListener("change", showNewCard);
+  });
+  showNewCard();
   var button = document.getElementById("pay-button");
   var status = document.getElementById("pay-status");
   var errorBox = document.getElementById("pay-error");
@@ -46,6 +58,7 @@
     } else if (result.status === "requires_action") {
       status.textContent = msg("Bank", "Your bank is asking you to confirm the payment.");
       stripe.confirmCardPayment(result.client_secret).then(function () {
+        // Whatever the browser says, the server asks Stripe how it ended.
         return post(result.complete_url);
       }).then(finish);
     } else {
@@ -65,12 +78,14 @@
       amount: form.elements.amount.value,
       email: form.elements.email ? form.elements.email.value : "",
       account_number: form.elements.account_number ? form.elements.account_number.value : "",
-      save_card: form.elements.save_card ? form.elements.save_card.checked : false
+      save_card: form.elements.save_card ? form.elements.save_card.checked : false,
+      card_id: chosenCard()
     };
     post(form.dataset.startUrl, body).then(function (started) {
+      if (started.status) { return finish(started); }  // a saved card: already charged, or the bank asks
       if (started.error) { return fail(started.error); }
       return stripe.confirmCardSetup(started.client_secret, { payment_method: { card: card } }).then(function (result) {
-        if (result.error) { return fail(result.error.message || msg("Card", "Your card was not accepted. Please check it or try another card.")); }
+        if (result.error) { return fail(window.portalCardError(result.error)); }
         return post(started.charge_url, { setup_intent: result.setupIntent.id }).then(finish);
       });
     }).catch(function () {
