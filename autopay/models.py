@@ -8,6 +8,36 @@ from accounts.models import ServiceAccount
 from billing.models import Payment, SavedCard
 
 
+class PaymentAuthorization(models.Model):
+    """What a customer agreed to online, kept as evidence: the text exactly as shown (in the
+    language shown), its version, when, by which login and from which address. Never edited;
+    a change of terms is a new row."""
+
+    class Kind(models.TextChoices):
+        CARD_AUTOPAY = "card_autopay", _("Card autopay")
+        BANK_AUTOPAY = "bank_autopay", _("Bank account autopay")
+        BANK_PAYMENT = "bank_payment", _("One-time bank account payment")
+        SCHEDULED_PAYMENT = "scheduled_payment", _("Scheduled payment")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    service_account = models.ForeignKey(ServiceAccount, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    terms_version = models.CharField(max_length=20)
+    text = models.TextField()
+    language = models.CharField(max_length=10)
+    accepted_at = models.DateTimeField(auto_now_add=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(
+        default=dict, blank=True, help_text="What was chosen with it: card, day, maximum."
+    )
+
+    class Meta:
+        ordering = ["-accepted_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} terms {self.terms_version}, {self.accepted_at:%Y-%m-%d %H:%M}"
+
+
 class AutopayEnrollment(models.Model):
     """Card autopay for one account, on the day of the month the customer chose."""
 
@@ -25,6 +55,16 @@ class AutopayEnrollment(models.Model):
     draft_day = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(28)])
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     starts_on = models.DateField(help_text="Bills issued on or after this date are drafted.")
+    max_amount = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="A draft above this is not made; the customer is emailed to pay it themselves.",
+    )
+    authorization = models.ForeignKey(
+        PaymentAuthorization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
@@ -99,6 +139,7 @@ class AutopayDraft(models.Model):
         FAILED = "failed", _("Failed")
         RETRY = "retry", _("Failed; will try again")
         SKIPPED = "skipped", _("Nothing was due")
+        OVER_MAXIMUM = "over_max", _("Above your maximum; not drafted")
         RETURNED = "returned", _("Returned by the bank")
 
     enrollment = models.ForeignKey(

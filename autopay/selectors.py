@@ -65,14 +65,19 @@ def finance_figures() -> dict:
 def account_page_section(*, service_account, today, user) -> dict:
     """The customer's account page says whether autopay is on, and how."""
     from autopay.models import AutopayEnrollment, BankDraftAgreement
+    from autopay.services.drafts import next_draft
 
+    enrollment = (
+        AutopayEnrollment.objects.filter(service_account=service_account, status="active")
+        .select_related("card")
+        .first()
+    )
     return {
         "template": "autopay/_account_section.html",
         "context": {
             "account": service_account,
-            "enrollment": AutopayEnrollment.objects.filter(service_account=service_account, status="active")
-            .select_related("card")
-            .first(),
+            "enrollment": enrollment,
+            "upcoming": next_draft(enrollment=enrollment) if enrollment else None,
             "agreement": BankDraftAgreement.objects.filter(
                 service_account=service_account, status="active"
             ).first(),

@@ -1,4 +1,5 @@
 import json
+from urllib.parse import urlencode, urlsplit
 
 from allauth.account.internal.flows.reauthentication import (
     did_recently_reauthenticate,
@@ -9,30 +10,28 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import service_account_get_for_user
-from autopay.models import AutopayEnrollment, BankDraftAgreement
-from autopay.services.drafts import card_draft_date
+from autopay.forms import DAYS, AutopayForm
+from autopay.models import AutopayEnrollment, BankDraftAgreement, PaymentAuthorization
+from autopay.services.drafts import next_draft
 from autopay.services.enrollment import (
     autopay_cancel,
-    autopay_change_card,
+    autopay_change,
     autopay_enroll,
     card_expires_before,
     card_save,
     card_setup_start,
 )
+from autopay.terms import CARD_AUTOPAY_VERSION, authorization_record, card_autopay_terms
 from billing import stripe_gateway as gateway
 from billing.calendar import DUE_DAY, local_today
-from billing.models import Bill, SavedCard
+from billing.selectors import saved_cards_usable
 from portal.errors import ApplicationError
-
-DAYS = list(range(1, 29))
-
-
-def _cards(user):
-    return SavedCard.objects.filter(user=user, removed_at__isnull=True)
+from portal.i18n import local_date
 
 
 def _ask_password_again(request) -> None:
@@ -42,53 +41,87 @@ def _ask_password_again(request) -> None:
     raise_if_reauthentication_required(request, app="")
 
 
-def _reauthentication_needed() -> JsonResponse:
+def _reauthentication_needed(request) -> JsonResponse:
+    """The card form's script sends the customer to confirm the password, then back here."""
+    back = request.headers.get("Referer", "")
+    back_path = urlsplit(back).path if back else ""
     return JsonResponse(
-        {"error": _("For your security, please reload this page and confirm your password again.")},
+        {
+            "error": _("For your security, please confirm your password first."),
+            "reauthenticate_url": reverse("account_reauthenticate")
+            + ("?" + urlencode({"next": back_path}) if back_path.startswith("/") else ""),
+        },
         status=403,
     )
+
+
+def _enrollment_form(request, *, account, enrollment):
+    """The form bound to what was posted; on success the authorization is recorded and returned
+    with the cleaned data."""
+    form = AutopayForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return form, None
+    data = form.cleaned_data
+    authorization = authorization_record(
+        request=request,
+        service_account=account,
+        kind=PaymentAuthorization.Kind.CARD_AUTOPAY,
+        version=CARD_AUTOPAY_VERSION,
+        text=card_autopay_terms(account_number=account.account_number),
+        details={
+            "card": str(data["card_id"]),
+            "draft_day": data["draft_day"],
+            "max_amount": str(data["max_amount"]) if data["max_amount"] else "",
+            "change_of": enrollment.pk if enrollment else None,
+        },
+    )
+    return form, authorization
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def autopay_manage(request, pk: int):
+    """Seeing autopay needs only the login; setting it up asks for the password again."""
     account = service_account_get_for_user(user=request.user, pk=pk)
-    _ask_password_again(request)
     enrollment = (
         AutopayEnrollment.objects.filter(service_account=account, status="active")
         .select_related("card")
         .first()
     )
-    errors = []
+    form = None
     if request.method == "POST" and enrollment is None:
-        card = _cards(request.user).filter(pk=request.POST.get("card_id") or 0).first()
-        try:
-            day = int(request.POST.get("draft_day", ""))
-        except ValueError:
-            day = 0
-        if card is None:
-            errors.append(_("Choose a card, or enter a new one."))
-        if not 1 <= day <= 28:
-            errors.append(_("Choose the day of the month for the draft, from 1 to 28."))
-        if not errors:
+        _ask_password_again(request)
+        form, authorization = _enrollment_form(request, account=account, enrollment=None)
+        if authorization is not None:
+            data = form.cleaned_data
             try:
-                autopay_enroll(user=request.user, service_account=account, card=card, draft_day=day)
+                enrollment = autopay_enroll(
+                    user=request.user,
+                    service_account=account,
+                    card=data["card_id"],
+                    draft_day=data["draft_day"],
+                    max_amount=data["max_amount"],
+                    authorization=authorization,
+                )
             except ApplicationError as exc:
-                errors.append(exc.message)
+                form.add_error(None, exc.message)
             else:
+                upcoming = next_draft(enrollment=enrollment)
                 messages.success(
                     request,
-                    _("Autopay is set up: day %(day)s of each month, from your next bill.") % {"day": day},
+                    _("Autopay is set up: day %(day)s of each month. The first charge is on %(date)s.")
+                    % {"day": enrollment.draft_day, "date": local_date(upcoming.on, "DATE_FORMAT")},
                 )
                 return redirect("autopay_manage", pk=account.pk)
-    next_draft = None
-    if enrollment:
-        bill = Bill.objects.filter(service_account=account).order_by("-period").first()
-        if bill and bill.issued_on >= enrollment.starts_on:
-            next_draft = card_draft_date(draft_day=enrollment.draft_day, issued_on=bill.issued_on)
+    return _render_manage(request, account=account, enrollment=enrollment, form=form)
+
+
+def _render_manage(request, *, account, enrollment, form):
     # Autopay belongs to the login that set it up: another login on the same account is told it
     # is on, and by whom it is managed, but never sees that person's card.
     someone_else = enrollment is not None and enrollment.user_id != request.user.pk
+    upcoming = next_draft(enrollment=enrollment) if enrollment else None
+    errors = [] if form is None else [error for errors in form.errors.values() for error in errors]
     return render(
         request,
         "autopay/manage.html",
@@ -96,15 +129,20 @@ def autopay_manage(request, pk: int):
             "account": account,
             "enrollment": None if someone_else else enrollment,
             "someone_elses": enrollment if someone_else else None,
-            "next_draft": next_draft,
-            "card_expiring": enrollment and next_draft and card_expires_before(enrollment.card, next_draft),
+            "upcoming": upcoming,
+            "card_expiring": bool(
+                enrollment and not someone_else and card_expires_before(enrollment.card, upcoming.on)
+            ),
             "bank_agreement": BankDraftAgreement.objects.filter(
                 service_account=account, status="active"
             ).first(),
-            "cards": _cards(request.user),
+            "cards": saved_cards_usable(user=request.user),
             "days": DAYS,
             "due_day": DUE_DAY,
             "errors": errors,
+            "posted": request.POST if form is not None else {},
+            "terms": card_autopay_terms(account_number=account.account_number),
+            "password_fresh": did_recently_reauthenticate(request),
             "today": local_today(),
             "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
             "stripe_js_url": settings.STRIPE_JS_URL,
@@ -117,7 +155,7 @@ def autopay_manage(request, pk: int):
 @require_POST
 def autopay_card_setup(request):
     if not did_recently_reauthenticate(request):
-        return _reauthentication_needed()
+        return _reauthentication_needed(request)
     try:
         return JsonResponse({"client_secret": card_setup_start(user=request.user)})
     except gateway.GatewayError as exc:
@@ -128,7 +166,7 @@ def autopay_card_setup(request):
 @require_POST
 def autopay_card_save(request):
     if not did_recently_reauthenticate(request):
-        return _reauthentication_needed()
+        return _reauthentication_needed(request)
     try:
         body = json.loads(request.body or b"{}")
     except ValueError:
@@ -153,16 +191,33 @@ def _enrollment(request, pk):
 
 @login_required
 @require_POST
-def autopay_replace_card(request, pk: int):
+def autopay_change_view(request, pk: int):
+    """Change the card, the day or the maximum without cancelling."""
     account, enrollment = _enrollment(request, pk)
-    card = _cards(request.user).filter(pk=request.POST.get("card_id") or 0).first()
-    if enrollment is None or card is None:
-        messages.error(request, _("Enter the new card first, then save."))
-    else:
-        autopay_change_card(enrollment=enrollment, card=card, user=request.user)
-        messages.success(
-            request, _("Autopay now uses your %(card)s. The old card was removed.") % {"card": card}
+    if enrollment is None:
+        return redirect("autopay_manage", pk=account.pk)
+    form, authorization = _enrollment_form(request, account=account, enrollment=enrollment)
+    if authorization is None:
+        return _render_manage(request, account=account, enrollment=enrollment, form=form)
+    data = form.cleaned_data
+    try:
+        autopay_change(
+            enrollment=enrollment,
+            user=request.user,
+            card=data["card_id"],
+            draft_day=data["draft_day"],
+            max_amount=data["max_amount"],
+            authorization=authorization,
         )
+    except ApplicationError as exc:
+        form.add_error(None, exc.message)
+        return _render_manage(request, account=account, enrollment=enrollment, form=form)
+    upcoming = next_draft(enrollment=enrollment)
+    messages.success(
+        request,
+        _("Autopay is changed. The next charge is on %(date)s.")
+        % {"date": local_date(upcoming.on, "DATE_FORMAT")},
+    )
     return redirect("autopay_manage", pk=account.pk)
 
 

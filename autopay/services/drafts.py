@@ -43,6 +43,56 @@ def card_draft_date(*, draft_day: int, issued_on: dt.date) -> dt.date:
     return candidate if candidate >= issued_on else add_months(issued_on, 1).replace(day=draft_day)
 
 
+DAILY_RUN_HOUR = 6  # the beat schedule's daily-autopay entry, 06:00 in the utility's time zone
+
+
+def next_run_day(now: dt.datetime | None = None) -> dt.date:
+    """The day of the next daily draft run: today before 06:00, else tomorrow."""
+    local = timezone.localtime(now)
+    return local.date() if local.hour < DAILY_RUN_HOUR else local.date() + dt.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class NextDraft:
+    on: dt.date
+    amount: Decimal | None  # what would be drafted now; None when the bill is not out yet
+    estimate: Decimal | None = None  # the latest bill's new charges, when the bill is not out yet
+
+
+def next_draft(*, enrollment: AutopayEnrollment, now: dt.datetime | None = None) -> NextDraft:
+    """When the draft run will next charge this enrollment, and about how much: always a day
+    from the next run on, worked out with the run's own card_draft_date and autopay_amount."""
+    first_run = next_run_day(now)
+    today = timezone.localtime(now).date()
+    bill = (
+        Bill.objects.filter(service_account_id=enrollment.service_account_id, issued_on__lte=today)
+        .order_by("-period")
+        .first()
+    )
+    if bill is not None and bill.issued_on >= enrollment.starts_on:
+        draft = AutopayDraft.objects.filter(enrollment=enrollment, period=bill.period).first()
+        pending = draft is None or draft.status in (
+            AutopayDraft.Status.SCHEDULED,
+            AutopayDraft.Status.CHARGING,
+        )
+        if draft is not None and draft.status == AutopayDraft.Status.RETRY and draft.retry_on:
+            return NextDraft(on=max(draft.retry_on, first_run), amount=draft.amount)
+        if pending:
+            amount = autopay_amount(service_account_id=enrollment.service_account_id, bill=bill)
+            if amount >= Decimal("0.50"):
+                on = card_draft_date(draft_day=enrollment.draft_day, issued_on=bill.issued_on)
+                return NextDraft(on=max(on, first_run), amount=amount)
+    # The next bill: issued on the 1st by the monthly bill run.
+    issue = (
+        today
+        if today.day == 1 and (bill is None or bill.issued_on < today)
+        else add_months(today.replace(day=1), 1)
+    )
+    issue = max(issue, enrollment.starts_on)
+    on = card_draft_date(draft_day=enrollment.draft_day, issued_on=issue)
+    return NextDraft(on=max(on, first_run), amount=None, estimate=bill.new_charges if bill else None)
+
+
 def autopay_amount(*, service_account_id: int, bill: Bill) -> Decimal:
     """What is due on the latest bill less payments and credits since, never more than the
     balance (certified charges have left it) and never below zero."""
@@ -181,6 +231,14 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
             draft.status = AutopayDraft.Status.SKIPPED
             draft.save(update_fields=["amount", "status", "updated_at"])
             return None, True
+        maximum = draft.enrollment.max_amount if draft.enrollment_id else None
+        if maximum is not None and amount > maximum:
+            # The customer set a ceiling: nothing is charged, and they are told to pay it themselves.
+            draft.status = AutopayDraft.Status.OVER_MAXIMUM
+            draft.failure_message = f"{amount} is above the maximum of {maximum}"
+            draft.save(update_fields=["amount", "status", "failure_message", "updated_at"])
+            transaction.on_commit(lambda: _over_maximum_email(draft))
+            return None, True
         draft.attempts += 1
         if draft.enrollment_id:
             enrollment = draft.enrollment
@@ -238,6 +296,34 @@ def autopay_draft(*, due: Due, on: dt.date) -> RunResult:
     _draft_failed(draft, message=outcome.message or payment.failure_message, code=outcome.code, on=on)
     result.failed += 1
     return result
+
+
+def _over_maximum_email(draft: AutopayDraft) -> None:
+    account = draft.service_account
+    email_send(
+        kind=NotificationKind.PAYMENT_FAILED,
+        subject=format_lazy(_("Autopay did not pay account {number}"), number=account.account_number),
+        template="emails/notice",
+        context={
+            "lines": [
+                format_lazy(
+                    _(
+                        "The amount due on account {number}, {amount}, is more than the maximum of {maximum} "
+                        "you set for autopay, so we did not charge your card this month."
+                    ),
+                    number=account.account_number,
+                    amount=money(draft.amount),
+                    maximum=money(draft.enrollment.max_amount),
+                ),
+                _("Please pay it yourself before the due date, or raise the maximum on the autopay page."),
+            ],
+            "link": settings.PORTAL_BASE_URL + reverse("pay_account", args=[account.pk]),
+            "link_text": _("Pay online"),
+        },
+        users=[draft.enrollment.user],
+        account_number=account.account_number,
+        reference=f"draft:{draft.pk}:over-maximum",
+    )
 
 
 def _draft_failed(draft: AutopayDraft, *, message: str, code: str, on: dt.date) -> None:

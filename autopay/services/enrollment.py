@@ -3,6 +3,7 @@
 import contextlib
 import datetime as dt
 import uuid
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -13,13 +14,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountLink, NotificationKind, ServiceAccount, User
 from accounts.notifications import email_send
-from autopay.models import AutopayEnrollment, BankDraftAgreement
+from autopay.models import AutopayEnrollment, BankDraftAgreement, PaymentAuthorization
 from billing import stripe_gateway as gateway
 from billing.calendar import DUE_DAY, local_today
 from billing.models import SavedCard
 from billing.services.payments import stripe_customer_for_user
 from portal.crypto import encrypt
 from portal.errors import ApplicationError
+from portal.money import money
 
 
 def card_setup_start(*, user: User) -> str:
@@ -81,14 +83,28 @@ def _notify_changed(enrollment: AutopayEnrollment, *, subject, lines: list) -> N
     )
 
 
-def autopay_enroll(
-    *, user: User, service_account: ServiceAccount, card: SavedCard, draft_day: int
-) -> AutopayEnrollment:
-    """Draft this account on `draft_day` (1 to 28) each month, from bills issued from today on."""
-    if card.user_id != user.pk:
+def _check_choices(*, user: User, card: SavedCard, draft_day: int, max_amount: Decimal | None) -> None:
+    if card.user_id != user.pk or card.removed_at is not None:
         raise ApplicationError(_("Choose one of your own saved cards."))
     if not 1 <= draft_day <= 28:
         raise ApplicationError(_("Choose a day from 1 to 28."))
+    if max_amount is not None and max_amount < Decimal("1.00"):
+        raise ApplicationError(_("The maximum must be at least $1.00, or left empty for no maximum."))
+
+
+def autopay_enroll(
+    *,
+    user: User,
+    service_account: ServiceAccount,
+    card: SavedCard,
+    draft_day: int,
+    max_amount: Decimal | None = None,
+    authorization: PaymentAuthorization | None = None,
+) -> AutopayEnrollment:
+    """Draft this account on `draft_day` (1 to 28) each month, from bills issued from today on.
+    `authorization` is the terms the customer accepted online (None for a move, which carries
+    the accepted terms over)."""
+    _check_choices(user=user, card=card, draft_day=draft_day, max_amount=max_amount)
     if BankDraftAgreement.objects.filter(service_account=service_account, status="active").exists():
         raise ApplicationError(
             _(
@@ -104,6 +120,8 @@ def autopay_enroll(
                 card=card,
                 draft_day=draft_day,
                 starts_on=local_today(),
+                max_amount=max_amount,
+                authorization=authorization,
             )
     except IntegrityError as exc:
         raise ApplicationError(
@@ -132,26 +150,55 @@ def autopay_enroll(
     return enrollment
 
 
-def autopay_change_card(*, enrollment: AutopayEnrollment, card: SavedCard, user: User) -> AutopayEnrollment:
-    """Use the new card from now on; the old card is removed from Stripe and from the portal."""
-    if card.user_id != user.pk or enrollment.user_id != user.pk:
+def autopay_change(
+    *,
+    enrollment: AutopayEnrollment,
+    user: User,
+    card: SavedCard,
+    draft_day: int,
+    max_amount: Decimal | None,
+    authorization: PaymentAuthorization | None = None,
+) -> AutopayEnrollment:
+    """Change the card, the day or the maximum without cancelling. A card no longer used by any
+    autopay is removed from Stripe and from the portal. Nothing changed sends nothing."""
+    if enrollment.user_id != user.pk:
         raise ApplicationError(_("Choose one of your own saved cards."))
-    old = enrollment.card
-    enrollment.card = card
-    enrollment.save(update_fields=["card"])
-    if old.pk != card.pk and not old.enrollments.filter(status="active").exists():
-        card_remove(card=old)
-    _notify_changed(
-        enrollment,
-        subject=_("Your autopay card was changed"),
-        lines=[
+    _check_choices(user=user, card=card, draft_day=draft_day, max_amount=max_amount)
+    old_card = enrollment.card
+    number = enrollment.service_account.account_number
+    lines = []
+    if card.pk != old_card.pk:
+        lines.append(
+            format_lazy(_("Autopay for account {number} now uses your {card}."), number=number, card=card)
+        )
+    if draft_day != enrollment.draft_day:
+        lines.append(
             format_lazy(
-                _("Autopay for account {number} now uses your {card}."),
-                number=enrollment.service_account.account_number,
-                card=card,
+                _("Autopay for account {number} now charges on day {day} of each month."),
+                number=number,
+                day=draft_day,
             )
-        ],
+        )
+    if max_amount != enrollment.max_amount:
+        lines.append(
+            format_lazy(_("The most autopay will charge is now {maximum}."), maximum=money(max_amount))
+            if max_amount
+            else _("Autopay no longer has a maximum.")
+        )
+    if not lines:
+        return enrollment
+    enrollment.card, enrollment.draft_day, enrollment.max_amount = card, draft_day, max_amount
+    if authorization is not None:
+        enrollment.authorization = authorization
+    enrollment.save(update_fields=["card", "draft_day", "max_amount", "authorization"])
+    if old_card.pk != card.pk and not old_card.enrollments.filter(status="active").exists():
+        card_remove(card=old_card)
+    subject = (
+        _("Your autopay card was changed")
+        if len(lines) == 1 and card.pk != old_card.pk
+        else _("Your autopay was changed")
     )
+    _notify_changed(enrollment, subject=subject, lines=lines)
     return enrollment
 
 
@@ -264,6 +311,8 @@ def autopay_transfer(*, old: ServiceAccount, new: ServiceAccount, by: User) -> l
             card=enrollment.card,
             draft_day=enrollment.draft_day,
             starts_on=local_today(),
+            max_amount=enrollment.max_amount,
+            authorization=enrollment.authorization,
         )
         if not final_owed:
             enrollment.status = AutopayEnrollment.Status.CANCELLED

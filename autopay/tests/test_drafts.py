@@ -15,7 +15,7 @@ from autopay.models import AutopayDraft, AutopayEnrollment
 from autopay.services.drafts import autopay_run, autopay_send_reminders, card_draft_date
 from autopay.services.enrollment import (
     autopay_cancel,
-    autopay_change_card,
+    autopay_change,
     autopay_enroll,
     card_save,
     card_setup_start,
@@ -131,7 +131,9 @@ def test_nothing_is_drafted_when_nothing_is_due(billed_customer):
 def test_a_declined_draft_is_retried_once_then_left_to_past_due_handling(billed_customer):
     user, account = billed_customer["user"], billed_customer["account"]
     declining = saved_card(user, "4000000000000341")
-    autopay_change_card(enrollment=billed_customer["enrollment"], card=declining, user=user)
+    autopay_change(
+        enrollment=billed_customer["enrollment"], user=user, card=declining, draft_day=5, max_amount=None
+    )
     mail.outbox.clear()
 
     autopay_run(on=D(2026, 7, 5))
@@ -155,7 +157,7 @@ def test_replacing_the_card_removes_the_old_one(billed_customer):
     old = enrollment.card
     new = saved_card(user)
 
-    autopay_change_card(enrollment=enrollment, card=new, user=user)
+    autopay_change(enrollment=enrollment, user=user, card=new, draft_day=5, max_amount=None)
 
     old.refresh_from_db()
     assert old.removed_at is not None
@@ -216,7 +218,7 @@ def test_another_customers_autopay_page_is_not_found(client, billed_customer):
     client.force_login(UserFactory())
     from django.urls import reverse
 
-    for name in ["autopay_manage", "autopay_replace_card", "autopay_cancel"]:
+    for name in ["autopay_manage", "autopay_change", "autopay_cancel"]:
         response = client.post(reverse(name, args=[billed_customer["account"].pk]))
         assert response.status_code == 404
     assert AutopayEnrollment.objects.get().status == "active"
@@ -236,3 +238,49 @@ def test_a_chunk_that_waited_for_the_queue_drafts_no_one_who_cancelled_meanwhile
     assert (result.succeeded, result.drafted) == (0, 0)
     assert not AutopayDraft.objects.exists()
     assert balance(billed_customer["account"]) == Decimal("48.50")
+
+
+def test_the_next_draft_is_always_ahead_and_the_run_makes_it_then(billed_customer, time_machine):
+    from autopay.services.drafts import next_draft
+
+    enrollment, account = billed_customer["enrollment"], billed_customer["account"]
+    # July 2, before the draft: the July 5 draft of the June bill, for what it says.
+    time_machine.move_to(dt.datetime(2026, 7, 2, 20, tzinfo=dt.UTC))
+    upcoming = next_draft(enrollment=enrollment)
+    assert (upcoming.on, upcoming.amount) == (D(2026, 7, 5), Decimal("48.50"))
+    assert autopay_run(on=D(2026, 7, 4)).drafted == 0
+    assert autopay_run(on=upcoming.on).succeeded == 1
+    # July 30, the draft made: the next is the August bill's, about what June's new charges were.
+    time_machine.move_to(dt.datetime(2026, 7, 30, 20, tzinfo=dt.UTC))
+    upcoming = next_draft(enrollment=enrollment)
+    assert (upcoming.on, upcoming.amount, upcoming.estimate) == (D(2026, 8, 5), None, Decimal("48.50"))
+    # Changed to a day already past this month while a bill waits: the next run makes it, not a past day.
+    bills_run(period=D(2026, 7, 1), issued_on=D(2026, 8, 1), notify=False)
+    time_machine.move_to(dt.datetime(2026, 8, 10, 20, tzinfo=dt.UTC))  # 13:00 in Oregon
+    AutopayEnrollment.objects.filter(pk=enrollment.pk).update(draft_day=3)
+    enrollment.refresh_from_db()
+    upcoming = next_draft(enrollment=enrollment)
+    assert upcoming.on == D(2026, 8, 11) and upcoming.amount == Decimal("48.50")
+    assert autopay_run(on=upcoming.on).succeeded == 1
+    assert balance(account) == Decimal("0.00")
+
+
+def test_a_draft_above_the_maximum_is_not_made_and_the_customer_is_told(billed_customer):
+    user, account = billed_customer["user"], billed_customer["account"]
+    autopay_change(
+        enrollment=billed_customer["enrollment"],
+        user=user,
+        card=billed_customer["card"],
+        draft_day=5,
+        max_amount=Decimal("40.00"),
+    )
+    mail.outbox.clear()
+
+    result = autopay_run(on=D(2026, 7, 5))
+
+    draft = AutopayDraft.objects.get()
+    assert (result.succeeded, draft.status, draft.amount) == (0, "over_max", Decimal("48.50"))
+    assert not Payment.objects.filter(channel="autopay").exists()
+    assert [m.subject for m in mail.outbox] == [f"Autopay did not pay account {account.account_number}"]
+    assert "$48.50" in mail.outbox[0].body and "$40.00" in mail.outbox[0].body
+    assert autopay_run(on=D(2026, 7, 6)).drafted == 0  # once per bill

@@ -93,7 +93,7 @@ ROUTES = {
     "payment_complete": lambda o: {"token": o["payment"].client_token},
     "payment_receipt": lambda o: {"token": o["payment"].client_token},
     "autopay_manage": lambda o: {"pk": o["account"].pk},
-    "autopay_replace_card": lambda o: {"pk": o["account"].pk},
+    "autopay_change": lambda o: {"pk": o["account"].pk},
     "autopay_cancel": lambda o: {"pk": o["account"].pk},
     "assistance_detail": lambda o: {"pk": o["application"].pk},
     "assistance_document": lambda o: {"pk": o["document"].pk},

@@ -153,7 +153,7 @@ NOT_STAFF = {
     "bill_detail", "bill_pdf", "transaction_list", "paperless_update", "pay_account",
     "payment_start_account", "payment_charge", "payment_complete", "payment_receipt", "quick_pay",
     "quick_pay_pay", "payment_start_quick", "invoice_pay_lookup", "invoice_pay", "payment_start_invoice",
-    "stripe_webhook", "autopay_manage", "autopay_replace_card", "autopay_cancel", "autopay_card_setup",
+    "stripe_webhook", "autopay_manage", "autopay_change", "autopay_cancel", "autopay_card_setup",
     "autopay_card_save", "assistance_home", "assistance_eligibility", "assistance_apply",
     "assistance_detail", "payment_plan", "certification_dispute", "moving_home", "moving_request",
     "moving_withdraw",

@@ -40,6 +40,8 @@
     busy = true;
     errorBox.hidden = true;
     post(form.dataset.setupUrl).then(function (started) {
+      // A new card is saved only after the password was confirmed lately: go confirm it, then come back.
+      if (started.reauthenticate_url) { window.location.assign(started.reauthenticate_url); return; }
       if (started.error) { return fail(started.error); }
       return stripe.confirmCardSetup(started.client_secret, { payment_method: { card: card } }).then(function (result) {
         if (result.error) { return fail(window.portalCardError(result.error)); }
