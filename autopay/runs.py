@@ -2,7 +2,7 @@
 
 from django import forms
 
-from autopay.services.bank import nacha_export
+from autopay.services.bank import NoDrafts, nacha_export
 from billing.calendar import parse_date
 from portal.runs import RunFile, RunKind, RunOutcome, run_folder, run_kind_register
 
@@ -14,7 +14,11 @@ class NachaForm(forms.Form):
 def nacha_execute(*, parameters: dict, progress) -> RunOutcome:
     on = parse_date(parameters["on"])
     path = run_folder(f"nacha-{on}") / f"nacha-{on}.txt"
-    built = nacha_export(on=on, path=path)
+    try:
+        built = nacha_export(on=on, path=path)
+    except NoDrafts as exc:  # a quiet day: nothing to send, and no empty batch
+        progress(100)
+        return RunOutcome(summary=exc.message, files=[])
     progress(100)
     return RunOutcome(
         summary=f"NACHA file for {on:%m/%d/%Y}: {built.entries} draft(s), ${built.total:,.2f}; posted as payments.",

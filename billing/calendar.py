@@ -1,8 +1,10 @@
 """The billing calendar: service months, due dates on the 20th, local dates."""
 
 import datetime as dt
+import functools
 import re
 
+import holidays
 from django.utils import timezone
 
 DUE_DAY = 20
@@ -53,3 +55,29 @@ def due_date_for_period(period: dt.date) -> dt.date:
 def days_past_due(due_date: dt.date, as_of: dt.date) -> int:
     """Past due from the day after the due date: the due date itself is day 0."""
     return (as_of - due_date).days
+
+
+@functools.cache
+def _federal_reserve_holidays(year: int) -> frozenset[dt.date]:
+    # The Federal Reserve's own calendar: a Saturday holiday does not close the Friday before.
+    return frozenset(holidays.financial_holidays("XFED", years=year))
+
+
+def is_banking_day(day: dt.date) -> bool:
+    """A weekday on which the Federal Reserve settles ACH entries."""
+    return day.weekday() < 5 and day not in _federal_reserve_holidays(day.year)
+
+
+def banking_day_on_or_after(day: dt.date) -> dt.date:
+    """Where a draft meant for `day` goes: that day, or the next banking day."""
+    while not is_banking_day(day):
+        day += dt.timedelta(days=1)
+    return day
+
+
+def banking_day_before(day: dt.date) -> dt.date:
+    """The last banking day before `day` (when a file for `day` goes to the bank)."""
+    day -= dt.timedelta(days=1)
+    while not is_banking_day(day):
+        day -= dt.timedelta(days=1)
+    return day

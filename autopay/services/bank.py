@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
 from autopay.models import AutopayDraft, BankDraftAgreement
-from billing.calendar import parse_date
+from billing.calendar import banking_day_before, banking_day_on_or_after, is_banking_day, parse_date
 from billing.models import Payment
 from billing.services.ledger import ledger_reverse
 from billing.services.payments import payment_settle_offline
@@ -26,7 +26,10 @@ from portal.money import ZERO, money
 RECORD_LENGTH = 94
 BLOCKING_FACTOR = 10
 # Returns that mean the agreement can no longer be used.
-DEACTIVATING_RETURN_CODES = {"R02", "R03", "R07", "R10"}
+# Returns that mean the agreement can no longer be used: the account is closed, not found or
+# invalid (R02, R03, R04), or the customer says the debit was not authorized (R05, R07, R10, R11,
+# R29, R51: NACHA's unauthorized return codes).
+DEACTIVATING_RETURN_CODES = {"R02", "R03", "R04", "R05", "R07", "R10", "R11", "R29", "R51"}
 RETURN_REASONS = {
     "R01": "insufficient funds",
     "R02": "the bank account is closed",
@@ -36,6 +39,10 @@ RETURN_REASONS = {
     "R08": "payment stopped",
     "R09": "uncollected funds",
     "R10": "the customer says the draft was not authorized",
+    "R05": "the customer says the debit to a business account was not authorized",
+    "R11": "the customer says the draft did not follow the authorization",
+    "R29": "the business account holder says the draft was not authorized",
+    "R51": "the customer says the draft was not authorized or not eligible",
 }
 
 
@@ -80,13 +87,28 @@ def bank_drafts_for(*, on: dt.date) -> list[AutopayDraft]:
     )
 
 
+class NoDrafts(ApplicationError):
+    def __init__(self, on: dt.date):
+        if is_banking_day(on):
+            message = f"No bank drafts are dated {on}: no file was written (banks refuse an empty batch)."
+        else:
+            message = (
+                f"{on} is not a banking day: bank drafts meant for it are dated {banking_day_on_or_after(on)}. "
+                "No file was written."
+            )
+        super().__init__(message)
+
+
 def nacha_build(*, on: dt.date) -> NachaFile:
-    """The PPD debit file for the bank drafts dated `on`. The same drafts give the same bytes."""
+    """The PPD debit file for the bank drafts dated `on`. The same drafts give the same bytes.
+    Nothing is built for a day without drafts: banks refuse a batch with no entries."""
     drafts = bank_drafts_for(on=on)
+    if not drafts:
+        raise NoDrafts(on)
     odfi = settings.NACHA_ORIGINATING_DFI
     company_id = settings.NACHA_COMPANY_ID
     company_name = settings.UTILITY_SHORT_NAME
-    created = on - dt.timedelta(days=1)  # the file is sent the banking day before
+    created = banking_day_before(on)  # the file is sent the banking day before
     records = [
         _line(
             "1",

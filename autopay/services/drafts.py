@@ -24,7 +24,7 @@ from accounts.notifications import email_send, users_for_account
 from autopay.models import AutopayDraft, AutopayEnrollment, BankDraftAgreement
 from autopay.services.enrollment import card_expires_before
 from billing import stripe_gateway as gateway
-from billing.calendar import add_months
+from billing.calendar import add_months, banking_day_on_or_after
 from billing.models import Bill, BillingAccount, LedgerEntry, Payment
 from billing.services.payments import payment_intent_submit
 from portal.i18n import lazy_lower, local_date
@@ -93,6 +93,12 @@ def next_draft(*, enrollment: AutopayEnrollment, now: dt.datetime | None = None)
     return NextDraft(on=max(on, first_run), amount=None, estimate=bill.new_charges if bill else None)
 
 
+def bank_draft_date(*, due_date: dt.date) -> dt.date:
+    """A paper agreement's draft: the 20th of the bill's due month, moved to the next banking
+    day when the 20th is a weekend or a Federal Reserve holiday."""
+    return banking_day_on_or_after(due_date.replace(day=settings.BANK_DRAFT_DAY))
+
+
 def autopay_amount(*, service_account_id: int, bill: Bill) -> Decimal:
     """What is due on the latest bill less payments and credits since, never more than the
     balance (certified charges have left it) and never below zero."""
@@ -157,8 +163,8 @@ def autopay_due(*, on: dt.date) -> list[Due]:
         bill = bills.get(agreement.service_account_id)
         if bill is None:
             continue
-        # A paper agreement drafts on the 20th: the bill's own due date.
-        draft_date = bill.due_date.replace(day=settings.BANK_DRAFT_DAY)
+        # A paper agreement drafts on the 20th (the bill's own due date), or the next banking day.
+        draft_date = bank_draft_date(due_date=bill.due_date)
         key = (None, agreement.pk, bill.period)
         if bill.issued_on >= agreement.signed_on and draft_date <= on and key not in done:
             due.append(Due(None, agreement.pk, agreement.service_account_id, bill.period, draft_date))

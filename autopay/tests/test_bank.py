@@ -206,3 +206,71 @@ def test_clerk_records_an_agreement_in_admin(client):
     agreement = BankDraftAgreement.objects.get()
     assert (agreement.account_last4, agreement.service_account) == ("6789", account)
     assert "123456789" not in agreement.account_number_encrypted
+
+
+def test_banking_days_skip_weekends_and_federal_reserve_holidays():
+    from billing.calendar import banking_day_before, banking_day_on_or_after, is_banking_day
+
+    assert banking_day_on_or_after(D(2026, 7, 20)) == D(2026, 7, 20)  # a Monday
+    assert banking_day_on_or_after(D(2026, 12, 20)) == D(2026, 12, 21)  # a Sunday
+    assert banking_day_on_or_after(D(2026, 6, 20)) == D(2026, 6, 22)  # a Saturday
+    assert banking_day_on_or_after(D(2026, 12, 25)) == D(2026, 12, 28)  # Christmas, a Friday
+    assert banking_day_on_or_after(D(2027, 7, 5)) == D(2027, 7, 6)  # Independence Day observed
+    assert banking_day_on_or_after(D(2026, 10, 12)) == D(2026, 10, 13)  # Columbus Day: the Fed is shut
+    assert is_banking_day(D(2026, 7, 3))  # July 4 is a Saturday: the Fed opens the Friday before
+    assert not is_banking_day(D(2026, 11, 11))  # Veterans Day
+    assert banking_day_before(D(2026, 12, 28)) == D(2026, 12, 24)
+    assert banking_day_before(D(2026, 7, 21)) == D(2026, 7, 20)
+
+
+def test_a_20th_on_a_sunday_is_drafted_the_monday_after_and_read_back_by_another_parser(tmp_path, capsys):
+    """December 20, 2026 is a Sunday: the drafts are dated Monday the 21st, and the file, read by
+    carta-ach's parser (not ours), adds up."""
+    from ach.parser import Parser
+
+    RateScheduleFactory(
+        service=Service.SEWER, effective_date=D(2025, 7, 1), monthly_charge_per_unit=Decimal("48.50")
+    )
+    account = AccountServiceFactory(service=Service.SEWER).service_account
+    bank_agreement_record(
+        service_account=account,
+        holder_name="Pat Doe",
+        routing_number=ROUTING,
+        account_number="123456789",
+        account_type="checking",
+        signed_on=D(2026, 6, 1),
+        recorded_by=None,
+    )
+    bills_run(period=D(2026, 11, 1), issued_on=D(2026, 12, 1), notify=False)
+    assert autopay_run(on=D(2026, 12, 20)).drafted == 0
+    assert autopay_run(on=D(2026, 12, 21)).bank_scheduled == 1
+    assert AutopayDraft.objects.get().draft_date == D(2026, 12, 21)
+
+    call_command("export_nacha", "--date", "2026-12-20", "--output", str(tmp_path / "sunday.ach"))
+    assert not (tmp_path / "sunday.ach").exists()
+    assert (
+        "2026-12-20 is not a banking day: bank drafts meant for it are dated 2026-12-21"
+        in capsys.readouterr().out
+    )
+    call_command("export_nacha", "--date", "2026-12-22", "--output", str(tmp_path / "none.ach"))
+    assert not (tmp_path / "none.ach").exists()  # no empty batch: no file
+    assert "No bank drafts are dated 2026-12-22" in capsys.readouterr().out
+    output = tmp_path / "drafts.ach"
+    call_command("export_nacha", "--date", "2026-12-21", "--output", str(output))
+
+    parsed = Parser(output.read_text()).as_dict()
+    assert parsed["file_header"]["file_crt_date"] == "261218"  # the banking day before, a Friday
+    (batch,) = parsed["batches"]
+    header, control, entries = batch["batch_header"], batch["batch_control"], batch["entries"]
+    assert header["std_ent_cls_code"] == "PPD"
+    assert header["eff_ent_date"] == "261221"
+    assert header["serv_cls_code"] == control["serv_cls_code"] == "225"  # debits only
+    details = [entry["entry_detail"] for entry in entries]
+    amounts = [int(detail["amount"]) for detail in details]
+    assert amounts == [4850]
+    assert int(control["debit_amount"]) == sum(amounts) == int(parsed["file_control"]["debit_amount"])
+    assert int(control["entry_hash"]) == sum(int(d["recv_dfi_id"]) for d in details)
+    assert int(control["entadd_count"]) == len(details)
+    assert details[0]["dfi_acnt_num"].strip() == "123456789"
+    assert int(parsed["file_control"]["batch_count"]) == 1
+    assert int(parsed["file_control"]["block_count"]) * 10 == len(output.read_text().splitlines())

@@ -65,6 +65,31 @@ def test_a_bill_run_from_the_page_issues_the_bills_and_keeps_the_bill_file(
     assert clerk.post(reverse("run_new", args=["bill_run"]), {"period": "2026-11"}).status_code == 403
 
 
+def _one_bank_draft_on(day):
+    from decimal import Decimal
+
+    from autopay.services.drafts import autopay_run
+    from autopay.services.enrollment import bank_agreement_record
+    from billing.models import Service
+    from billing.services.bills import bills_run
+    from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
+
+    RateScheduleFactory(
+        service=Service.SEWER, effective_date=dt.date(2025, 7, 1), monthly_charge_per_unit=Decimal("48.50")
+    )
+    bank_agreement_record(
+        service_account=AccountServiceFactory(service=Service.SEWER).service_account,
+        holder_name="Pat Doe",
+        routing_number="091000019",
+        account_number="123456789",
+        account_type="checking",
+        signed_on=dt.date(2026, 6, 1),
+        recorded_by=None,
+    )
+    bills_run(period=day.replace(day=1, month=day.month - 1), issued_on=day.replace(day=1), notify=False)
+    autopay_run(on=day)
+
+
 @pytest.mark.django_db
 def test_one_run_of_a_kind_at_a_time_and_files_only_for_the_roles_allowed(
     time_machine, django_capture_on_commit_callbacks
@@ -85,9 +110,14 @@ def test_one_run_of_a_kind_at_a_time_and_files_only_for_the_roles_allowed(
     busy.refresh_from_db()
     assert busy.status == "failed" and busy.error == "It stopped without finishing."
 
+    start(finance, "nacha", {"on": "2026-07-21"}, django_capture_on_commit_callbacks)
+    quiet = Run.objects.exclude(pk=busy.pk).get()
+    assert quiet.status == "succeeded" and "No bank drafts are dated 2026-07-21" in quiet.summary
+    assert not quiet.files.exists()  # no empty batch: no file
+    _one_bank_draft_on(dt.date(2026, 7, 20))
     start(finance, "nacha", {"on": "2026-07-20"}, django_capture_on_commit_callbacks)
-    run = Run.objects.exclude(pk=busy.pk).get()
-    assert run.status == "succeeded" and "0 draft(s)" in run.summary
+    run = Run.objects.exclude(pk__in=[busy.pk, quiet.pk]).get()
+    assert run.status == "succeeded" and "1 draft(s), $48.50" in run.summary
     (stored,) = run.files.all()
     clerk = signed_in("Clerks")
     # Bank account numbers: not for clerks, and not listed for them.
