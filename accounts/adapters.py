@@ -9,17 +9,28 @@ from accounts.notifications import email_deliver_prepared
 from portal.security import client_ip
 
 
+def mail_context(context: dict) -> dict:
+    """What allauth's emails are rendered with. They greet from "the site": the utility, by its
+    name and portal address (the portal runs without django.contrib.sites, whose name would be
+    blank). Every link in them starts with PORTAL_BASE_URL, whatever Host header the request that
+    sent them came with (a forged Host must not put its own address in a password-reset link)."""
+    base = settings.PORTAL_BASE_URL.rstrip("/")
+    context = dict(context)
+    context["current_site"] = SimpleNamespace(
+        name=settings.UTILITY_NAME, domain=urlsplit(base).netloc or base
+    )
+    for key, value in list(context.items()):
+        if key.endswith("_url") and isinstance(value, str) and value:
+            parts = urlsplit(value)
+            context[key] = base + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return context
+
+
 class AccountAdapter(DefaultAccountAdapter):
     """allauth renders its emails; our email service sends and logs them like every other."""
 
     def send_mail(self, template_prefix, email, context):
-        # allauth's emails greet from "the site": the utility, by its name and portal address
-        # (the portal runs without django.contrib.sites, whose name would be blank).
-        context["current_site"] = SimpleNamespace(
-            name=settings.UTILITY_NAME,
-            domain=urlsplit(settings.PORTAL_BASE_URL).netloc or settings.PORTAL_BASE_URL,
-        )
-        message = self.render_mail(template_prefix, email, context)
+        message = self.render_mail(template_prefix, email, mail_context(context))
         email_deliver_prepared(message=message, reference=template_prefix.rsplit("/", 1)[-1])
 
     def get_login_redirect_url(self, request):

@@ -198,7 +198,36 @@ def run_defaults(port: int) -> dict[str, str]:
         "DJANGO_DEBUG": "true",
         "DJANGO_SETTINGS_MODULE": "portal.settings.base",
         "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+        # Every process (web, worker, beat, `make manage`) writes its emails to files here, and
+        # `make run` prints them in this one terminal as they come (EmailTail).
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(DEV_DATA / "emails"),
     }
+
+
+class EmailTail:
+    """What the email files in `folder` gained since the last look, oldest file first. Django's
+    file backend writes one file per connection and appends each message to it."""
+
+    def __init__(self, folder: Path, *, from_now: bool = True):
+        self.folder = folder
+        self.seen: dict[str, int] = {}
+        if from_now:
+            self.new_text()  # what is there already was printed by an earlier run
+
+    def new_text(self) -> str:
+        if not self.folder.is_dir():
+            return ""
+        chunks = []
+        for path in sorted(self.folder.glob("*.log"), key=lambda p: (p.stat().st_mtime, p.name)):
+            offset = self.seen.get(path.name, 0)
+            with path.open("rb") as handle:
+                handle.seek(offset)
+                data = handle.read()
+            if data:
+                self.seen[path.name] = offset + len(data)
+                chunks.append(data.decode("utf-8", "replace"))
+        return "".join(chunks)
 
 
 def run(port: int) -> int:
@@ -215,6 +244,8 @@ def run(port: int) -> int:
         manage("migrate", "--noinput", "-v", "0", env=env)
         manage("setup_roles", "-v", "0", env=env)  # roles follow the code on every start, as on a deploy
         manage("seed_demo", env=env)
+        Path(env["EMAIL_FILE_PATH"]).mkdir(parents=True, exist_ok=True)
+        emails = EmailTail(Path(env["EMAIL_FILE_PATH"]))
         celery = [sys.executable, "-m", "celery", "-A", "portal"]
         processes = {
             "web": stack.enter_context(
@@ -262,9 +293,16 @@ def run(port: int) -> int:
             f"Staff use two-step verification: authenticator key {DEMO_STAFF_TOTP_KEY}, or "
             "`make manage CMD=demo_code` in another terminal for the current code."
         )
-        log(f"Emails are printed here. Celery logs: {DEV_DATA}/celery-*.log. Ctrl-C stops everything.")
+        log(
+            "Emails, from the web server and the worker alike, are printed here (and kept in "
+            f"{DEV_DATA}/emails). Celery logs: {DEV_DATA}/celery-*.log. Ctrl-C stops everything."
+        )
         try:
             while True:
+                text = emails.new_text()
+                if text:
+                    sys.stdout.write(text)
+                    sys.stdout.flush()
                 for name, process in processes.items():
                     if process.poll() is not None:
                         code = process.returncode
@@ -286,6 +324,8 @@ SERVICE_VARIABLES = [
     "STRIPE_WEBHOOK_SECRET",
     "STRIPE_API_BASE",
     "STRIPE_JS_URL",
+    "EMAIL_BACKEND",
+    "EMAIL_FILE_PATH",
 ]
 
 

@@ -123,18 +123,25 @@ def test_a_form_posted_after_the_limit_changes_nothing(client, time_machine):
 
 
 def test_changing_autopay_cards_asks_for_the_password_again(client):
+    from urllib.parse import quote
+
     user = UserFactory()
     account = AccountLinkFactory(user=user).service_account
     client.force_login(user)
     url = reverse("autopay_manage", args=[account.pk])
 
-    response = client.get(url)
-    assert response.status_code == 302 and response["Location"].startswith(reverse("account_reauthenticate"))
-    setup = client.post(reverse("autopay_card_setup"))
+    assert client.get(url).status_code == 200  # seeing autopay asks for nothing more
+    setup = client.post(reverse("autopay_card_setup"), HTTP_REFERER=f"http://testserver{url}")
     assert setup.status_code == 403 and "confirm your password" in setup.json()["error"]
+    assert (
+        setup.json()["reauthenticate_url"]
+        == f"{reverse('account_reauthenticate')}?next={quote(url, safe='')}"
+    )
+    enrol = client.post(url, {"card_id": "1", "draft_day": "5", "accept_terms": "yes"})
+    assert enrol.status_code == 302 and enrol["Location"].startswith(reverse("account_reauthenticate"))
 
     client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
-    assert client.get(url).status_code == 200
+    assert client.post(reverse("autopay_card_setup")).status_code == 200
 
 
 def test_adding_an_email_address_asks_for_the_password_again(client):

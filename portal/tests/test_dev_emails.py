@@ -1,0 +1,35 @@
+"""`make run` prints every email in its own terminal, whichever process sent it: each process
+writes to Django's file backend and the launcher's EmailTail reads what is new."""
+
+from django.core.mail import EmailMessage, get_connection
+
+from portal.devservices import EmailTail, run_defaults
+
+
+def send(folder, subject):
+    connection = get_connection("django.core.mail.backends.filebased.EmailBackend", file_path=str(folder))
+    EmailMessage(
+        subject, f"Body of {subject}", "portal@example.com", ["customer@example.com"], connection=connection
+    ).send()
+
+
+def test_emails_from_every_process_reach_the_one_terminal_once(tmp_path):
+    send(tmp_path, "From an earlier run")
+    tail = EmailTail(tmp_path)  # started now: the earlier run's email was printed then
+
+    send(tmp_path, "Receipt, from the web server")
+    send(tmp_path, "Bill ready, from the worker")
+    first = tail.new_text()
+    send(tmp_path, "Autopay reminder, from make manage")
+    second = tail.new_text()
+
+    assert "From an earlier run" not in first + second
+    assert first.index("Receipt, from the web server") < first.index("Bill ready, from the worker")
+    assert "Autopay reminder" in second and "Receipt" not in second
+    assert tail.new_text() == ""
+
+
+def test_make_run_sends_every_process_to_the_file_backend():
+    defaults = run_defaults(8000)
+    assert defaults["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert defaults["EMAIL_FILE_PATH"].endswith("emails")
