@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 
-from autopay.models import AutopayDraft, AutopayEnrollment, BankDraftAgreement
+from autopay.models import AutopayDraft, AutopayEnrollment, BankDraftAgreement, PaymentAuthorization
 from autopay.services.enrollment import (
     aba_routing_number_valid,
     bank_agreement_record,
@@ -130,8 +130,17 @@ class BankDraftAgreementAdmin(admin.ModelAdmin):
 
 @admin.register(AutopayEnrollment)
 class AutopayEnrollmentAdmin(ReadOnlyModelAdmin):
-    list_display = ["service_account", "user", "card", "draft_day", "status", "created_at"]
+    list_display = ["service_account", "user", "card", "draft_day", "max_amount", "status", "created_at"]
     list_filter = ["status", "draft_day"]
+    search_fields = ["service_account__account_number", "user__email"]
+
+
+@admin.register(PaymentAuthorization)
+class PaymentAuthorizationAdmin(ReadOnlyModelAdmin):
+    """What customers agreed to online: the evidence if a charge is ever disputed."""
+
+    list_display = ["service_account", "user", "kind", "terms_version", "accepted_at", "ip_address"]
+    list_filter = ["kind", "terms_version"]
     search_fields = ["service_account__account_number", "user__email"]
 
 

@@ -24,6 +24,7 @@ CAPABILITIES: dict[str, list[str]] = {
         "autopay.view_autopayenrollment",
         "autopay.view_autopaydraft",
         "autopay.view_bankdraftagreement",
+        "autopay.view_paymentauthorization",
         "assistance.view_paymentplan",
         "assistance.view_incomeguideline",
         "certification.view_certification",

@@ -87,6 +87,7 @@ MODEL_PAGES = {
     "autopay.bankdraftagreement": (ALL_STAFF, CLERK_SIDE, CLERK_SIDE, NOBODY),
     "autopay.autopayenrollment": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "autopay.autopaydraft": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
+    "autopay.paymentauthorization": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "assistance.incomeguideline": (ALL_STAFF, FINANCE_SIDE, FINANCE_SIDE, NOBODY),
     "assistance.assistanceapplication": (ALL_STAFF, NOBODY, CLERK_SIDE, NOBODY),
     "assistance.paymentplan": (ALL_STAFF, NOBODY, CLERK_SIDE, NOBODY),
