@@ -15,8 +15,8 @@ from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
 from autopay.models import AutopayDraft, BankDraftAgreement
 from billing.calendar import banking_day_before, banking_day_on_or_after, is_banking_day, parse_date
-from billing.models import Payment
-from billing.services.ledger import ledger_reverse
+from billing.models import LedgerEntry, Payment
+from billing.services.ledger import Posting, ledger_post, ledger_reverse
 from billing.services.payments import payment_settle_offline
 from portal.crypto import decrypt, key_is_newest, reencrypt
 from portal.csvimport import CsvImportError, read_csv
@@ -254,6 +254,11 @@ def ach_returns_import(*, path: str | Path) -> ReturnsResult:
     return result
 
 
+def returned_payment_fee() -> Decimal:
+    text = (settings.RETURNED_PAYMENT_FEE or "").strip()
+    return Decimal(text) if text else ZERO
+
+
 def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> bool:
     """Reverse one returned draft; False when it was returned before."""
     reason = RETURN_REASONS.get(code, "returned by the bank")
@@ -269,6 +274,21 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
                 source_key=f"ach-return:{draft.pk}",
                 description=f"Bank draft returned ({code}: {reason})",
             )
+            fee = returned_payment_fee()
+            if fee > 0:
+                ledger_post(
+                    postings=[
+                        Posting(
+                            service_account_id=draft.service_account_id,
+                            kind=LedgerEntry.Kind.ADJUSTMENT,
+                            amount=fee,
+                            posted_on=returned_on,
+                            due_date=returned_on,
+                            description=f"Returned payment fee ({code})",
+                            source_key=f"ach-return-fee:{draft.pk}",
+                        )
+                    ]
+                )
         Payment.objects.filter(pk=payment.pk).update(
             status=Payment.Status.RETURNED, failure_message=f"{code}: {reason}"
         )
@@ -291,6 +311,14 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
         ),
         _("The amount is owed again. Please pay online or call us."),
     ]
+    if returned_payment_fee() > 0:
+        lines.insert(
+            1,
+            format_lazy(
+                _("A returned payment fee of {fee} was added to the account."),
+                fee=money(returned_payment_fee()),
+            ),
+        )
     if deactivate:
         lines.append(
             _(

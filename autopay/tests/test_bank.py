@@ -135,6 +135,26 @@ def returns_file(tmp_path, rows):
     return str(path)
 
 
+@pytest.mark.parametrize("fee", ["", "25.00"])
+def test_a_returned_draft_adds_the_fee_where_the_utility_charges_one(agreements, tmp_path, settings, fee):
+    settings.RETURNED_PAYMENT_FEE = fee
+    customer = AccountLinkFactory(service_account=agreements[0].service_account).user
+    autopay_run(on=D(2026, 7, 20))
+    call_command("export_nacha", "--date", "2026-07-20", "--output", str(tmp_path / "f.ach"))
+    first = AutopayDraft.objects.order_by("pk").first()
+    mail.outbox.clear()
+
+    path = returns_file(tmp_path, [(first.trace_number, "R01")])
+    call_command("import_ach_returns", path)
+    call_command("import_ach_returns", path)  # again: no second fee
+
+    expected = Decimal("48.50") + (Decimal(fee) if fee else 0)
+    assert BillingAccount.objects.get(pk=first.service_account_id).balance == expected
+    told = next(m for m in mail.outbox if m.to == [customer.email])
+    assert ("returned payment fee of $25.00" in told.body) == bool(fee)
+    assert BankDraftAgreement.objects.get(pk=agreements[0].pk).status == "active"  # R01 does not end it
+
+
 def test_returns_reverse_the_draft_and_r02_ends_the_agreement(agreements, tmp_path, capsys):
     Group.objects.get_or_create(name="Clerks")[0].user_set.add(
         UserFactory(is_staff=True, email="clerk@utility.example")

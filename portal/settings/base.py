@@ -296,6 +296,8 @@ AUTOPAY_REMINDER_DAYS = int(os.environ.get("AUTOPAY_REMINDER_DAYS", "3"))
 AUTOPAY_RETRY_DAYS = int(os.environ.get("AUTOPAY_RETRY_DAYS", "3"))
 BANK_DRAFT_DAY = 20  # the Preauthorized Payments Agreement's day of the month
 BANK_DRAFT_NOTICE_DAYS = int(os.environ.get("BANK_DRAFT_NOTICE_DAYS", "10"))
+# Charged on the account when the bank returns a draft, where the utility charges one ("" or 0: none).
+RETURNED_PAYMENT_FEE = os.environ.get("RETURNED_PAYMENT_FEE", "")
 # The utility's bank, for the NACHA file.
 NACHA_IMMEDIATE_DESTINATION = os.environ.get("NACHA_IMMEDIATE_DESTINATION", "091000019")
 NACHA_IMMEDIATE_DESTINATION_NAME = os.environ.get("NACHA_IMMEDIATE_DESTINATION_NAME", "UTILITY BANK")
