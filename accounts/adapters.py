@@ -1,5 +1,5 @@
 from types import SimpleNamespace
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
@@ -19,10 +19,13 @@ def mail_context(context: dict) -> dict:
     context["current_site"] = SimpleNamespace(
         name=settings.UTILITY_NAME, domain=urlsplit(base).netloc or base
     )
+    origin = urlsplit(base)
     for key, value in list(context.items()):
-        if key.endswith("_url") and isinstance(value, str) and value:
+        if key.endswith("_url") and isinstance(value, str) and value.startswith(("http://", "https://", "/")):
             parts = urlsplit(value)
-            context[key] = base + (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            context[key] = urlunsplit(
+                (origin.scheme, origin.netloc, origin.path + (parts.path or "/"), parts.query, parts.fragment)
+            )
     return context
 
 

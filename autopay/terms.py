@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from autopay.models import PaymentAuthorization
 from portal.security import client_ip
 
-CARD_AUTOPAY_VERSION = "2026-12-01"
+CARD_AUTOPAY_VERSION = "2026-12-01b"
 
 
 def card_autopay_terms(*, account_number: str) -> str:
@@ -21,9 +21,10 @@ def card_autopay_terms(*, account_number: str) -> str:
     return _(
         "I authorize %(utility)s to charge the card I chose above, on the day of the month I chose, for "
         "the amount due on the latest bill of account %(number)s less payments and credits since. If I "
-        "set a maximum and the amount is more, no charge is made and I will be emailed to pay it myself. "
-        "I will be emailed before each charge. This authorization lasts until I cancel it on this page or "
-        "by calling %(phone)s; a cancellation made by the day before a charge stops that charge."
+        "set a maximum and the amount is more, no charge is made that month and I will be emailed to pay it "
+        "myself. Reminders before charges are emailed as my email settings allow. This authorization lasts "
+        "until I cancel it on this page or by calling %(phone)s; a cancellation made by the day before a "
+        "charge stops that charge."
     ) % {"utility": settings.UTILITY_NAME, "number": account_number, "phone": settings.UTILITY_PHONE}
 
 

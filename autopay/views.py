@@ -55,13 +55,9 @@ def _reauthentication_needed(request) -> JsonResponse:
     )
 
 
-def _enrollment_form(request, *, account, enrollment):
-    """The form bound to what was posted; on success the authorization is recorded and returned
-    with the cleaned data."""
-    form = AutopayForm(request.POST, user=request.user)
-    if not form.is_valid():
-        return form, None
-    data = form.cleaned_data
+def _terms_accepted(request, *, account, enrollment, data) -> None:
+    """Keep the terms the customer accepted, as shown, and link them to the enrollment. Called
+    once the enrollment or change succeeded, so a refused one leaves no acceptance behind."""
     authorization = authorization_record(
         request=request,
         service_account=account,
@@ -72,10 +68,9 @@ def _enrollment_form(request, *, account, enrollment):
             "card": str(data["card_id"]),
             "draft_day": data["draft_day"],
             "max_amount": str(data["max_amount"]) if data["max_amount"] else "",
-            "change_of": enrollment.pk if enrollment else None,
         },
     )
-    return form, authorization
+    AutopayEnrollment.objects.filter(pk=enrollment.pk).update(authorization=authorization)
 
 
 @login_required
@@ -91,8 +86,8 @@ def autopay_manage(request, pk: int):
     form = None
     if request.method == "POST" and enrollment is None:
         _ask_password_again(request)
-        form, authorization = _enrollment_form(request, account=account, enrollment=None)
-        if authorization is not None:
+        form = AutopayForm(request.POST, user=request.user)
+        if form.is_valid():
             data = form.cleaned_data
             try:
                 enrollment = autopay_enroll(
@@ -101,11 +96,11 @@ def autopay_manage(request, pk: int):
                     card=data["card_id"],
                     draft_day=data["draft_day"],
                     max_amount=data["max_amount"],
-                    authorization=authorization,
                 )
             except ApplicationError as exc:
                 form.add_error(None, exc.message)
             else:
+                _terms_accepted(request, account=account, enrollment=enrollment, data=data)
                 upcoming = next_draft(enrollment=enrollment)
                 messages.success(
                     request,
@@ -114,6 +109,15 @@ def autopay_manage(request, pk: int):
                 )
                 return redirect("autopay_manage", pk=account.pk)
     return _render_manage(request, account=account, enrollment=enrollment, form=form)
+
+
+def _chosen(request, *, form, enrollment) -> dict:
+    """The card and day the form shows: what was just posted, else the enrollment's, else none."""
+    if form is not None:
+        return {"card_id": request.POST.get("card_id", ""), "draft_day": request.POST.get("draft_day", "")}
+    if enrollment is not None:
+        return {"card_id": str(enrollment.card_id), "draft_day": str(enrollment.draft_day)}
+    return {"card_id": "", "draft_day": "15"}
 
 
 def _render_manage(request, *, account, enrollment, form):
@@ -141,6 +145,7 @@ def _render_manage(request, *, account, enrollment, form):
             "due_day": DUE_DAY,
             "errors": errors,
             "posted": request.POST if form is not None else {},
+            "chosen": _chosen(request, form=form, enrollment=None if someone_else else enrollment),
             "terms": card_autopay_terms(account_number=account.account_number),
             "password_fresh": did_recently_reauthenticate(request),
             "today": local_today(),
@@ -196,8 +201,8 @@ def autopay_change_view(request, pk: int):
     account, enrollment = _enrollment(request, pk)
     if enrollment is None:
         return redirect("autopay_manage", pk=account.pk)
-    form, authorization = _enrollment_form(request, account=account, enrollment=enrollment)
-    if authorization is None:
+    form = AutopayForm(request.POST, user=request.user)
+    if not form.is_valid():
         return _render_manage(request, account=account, enrollment=enrollment, form=form)
     data = form.cleaned_data
     try:
@@ -207,11 +212,11 @@ def autopay_change_view(request, pk: int):
             card=data["card_id"],
             draft_day=data["draft_day"],
             max_amount=data["max_amount"],
-            authorization=authorization,
         )
     except ApplicationError as exc:
         form.add_error(None, exc.message)
         return _render_manage(request, account=account, enrollment=enrollment, form=form)
+    _terms_accepted(request, account=account, enrollment=enrollment, data=data)
     upcoming = next_draft(enrollment=enrollment)
     messages.success(
         request,

@@ -219,11 +219,21 @@ class EmailTail:
         if not self.folder.is_dir():
             return ""
         chunks = []
-        for path in sorted(self.folder.glob("*.log"), key=lambda p: (p.stat().st_mtime, p.name)):
+
+        def written(path: Path) -> tuple[float, str]:
+            try:
+                return (path.stat().st_mtime, path.name)
+            except FileNotFoundError:
+                return (0.0, path.name)
+
+        for path in sorted(self.folder.glob("*.log"), key=written):
             offset = self.seen.get(path.name, 0)
-            with path.open("rb") as handle:
-                handle.seek(offset)
-                data = handle.read()
+            try:
+                with path.open("rb") as handle:
+                    handle.seek(offset)
+                    data = handle.read()
+            except FileNotFoundError:  # deleted by someone tidying .devdata/emails
+                continue
             if data:
                 self.seen[path.name] = offset + len(data)
                 chunks.append(data.decode("utf-8", "replace"))

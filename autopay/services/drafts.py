@@ -57,6 +57,7 @@ class NextDraft:
     on: dt.date
     amount: Decimal | None  # what would be drafted now; None when the bill is not out yet
     estimate: Decimal | None = None  # the latest bill's new charges, when the bill is not out yet
+    over_maximum: bool = False  # the amount is above the customer's maximum: it will not be charged
 
 
 def next_draft(*, enrollment: AutopayEnrollment, now: dt.datetime | None = None) -> NextDraft:
@@ -75,13 +76,25 @@ def next_draft(*, enrollment: AutopayEnrollment, now: dt.datetime | None = None)
             AutopayDraft.Status.SCHEDULED,
             AutopayDraft.Status.CHARGING,
         )
-        if draft is not None and draft.status == AutopayDraft.Status.RETRY and draft.retry_on:
-            return NextDraft(on=max(draft.retry_on, first_run), amount=draft.amount)
         if pending:
             amount = autopay_amount(service_account_id=enrollment.service_account_id, bill=bill)
             if amount >= Decimal("0.50"):
                 on = card_draft_date(draft_day=enrollment.draft_day, issued_on=bill.issued_on)
-                return NextDraft(on=max(on, first_run), amount=amount)
+                over = enrollment.max_amount is not None and amount > enrollment.max_amount
+                return NextDraft(on=max(on, first_run), amount=amount, over_maximum=over)
+    # A draft that failed and waits for its second try (autopay_due picks it up on its day,
+    # whichever bill is the latest by then).
+    retry = (
+        AutopayDraft.objects.filter(enrollment=enrollment, status=AutopayDraft.Status.RETRY)
+        .order_by("retry_on")
+        .select_related("service_account")
+        .first()
+    )
+    if retry is not None and retry.retry_on:
+        bill_then = Bill.objects.get(service_account_id=enrollment.service_account_id, period=retry.period)
+        amount = autopay_amount(service_account_id=enrollment.service_account_id, bill=bill_then)
+        if amount >= Decimal("0.50"):
+            return NextDraft(on=max(retry.retry_on, first_run), amount=amount)
     # The next bill: issued on the 1st by the monthly bill run.
     issue = (
         today
@@ -159,6 +172,21 @@ def autopay_due(*, on: dt.date) -> list[Due]:
         key = (enrollment.pk, None, bill.period)
         if draft_date <= on and key not in done and key not in retry_later:
             due.append(Due(enrollment.pk, None, enrollment.service_account_id, bill.period, draft_date))
+    # Second tries come on their day even when a newer bill came out meanwhile.
+    found = {(d.enrollment_id, d.period) for d in due}
+    for draft in AutopayDraft.objects.filter(
+        status="retry", retry_on__lte=on, enrollment__status="active"
+    ).values("enrollment_id", "service_account_id", "period", "draft_date"):
+        if (draft["enrollment_id"], draft["period"]) not in found:
+            due.append(
+                Due(
+                    draft["enrollment_id"],
+                    None,
+                    draft["service_account_id"],
+                    draft["period"],
+                    draft["draft_date"],
+                )
+            )
     for agreement in agreements:
         bill = bills.get(agreement.service_account_id)
         if bill is None:
@@ -321,12 +349,16 @@ def _over_maximum_email(draft: AutopayDraft) -> None:
                     amount=money(draft.amount),
                     maximum=money(draft.enrollment.max_amount),
                 ),
-                _("Please pay it yourself before the due date, or raise the maximum on the autopay page."),
+                _(
+                    "Please pay it yourself before the due date. A new maximum set on the autopay page "
+                    "counts from the next bill."
+                ),
             ],
             "link": settings.PORTAL_BASE_URL + reverse("pay_account", args=[account.pk]),
             "link_text": _("Pay online"),
         },
         users=[draft.enrollment.user],
+        required=True,  # the terms promise this email: it goes whatever the switches say
         account_number=account.account_number,
         reference=f"draft:{draft.pk}:over-maximum",
     )
@@ -437,8 +469,22 @@ def autopay_send_reminders(*, on: dt.date) -> int:
         account = draft.service_account
         if due.enrollment_id:
             card = draft.enrollment.card
+            maximum = draft.enrollment.max_amount
             lines = [
                 format_lazy(
+                    _(
+                        "Your bill of {amount} for account {number} is more than the maximum of {maximum} you "
+                        "set for autopay, so we will not charge your {card} on {date}. Please pay it yourself "
+                        "before the due date."
+                    ),
+                    date=local_date(due.draft_date, "MONTH_DAY_FORMAT"),
+                    amount=money(amount),
+                    maximum=money(maximum),
+                    card=card,
+                    number=account.account_number,
+                )
+                if maximum is not None and amount > maximum
+                else format_lazy(
                     _("On {date} we will charge {amount} to your {card} for account {number}."),
                     date=local_date(due.draft_date, "MONTH_DAY_FORMAT"),
                     amount=money(amount),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountLink, NotificationKind, ServiceAccount, User
 from accounts.notifications import email_send
-from autopay.models import AutopayEnrollment, BankDraftAgreement, PaymentAuthorization
+from autopay.models import AutopayEnrollment, BankDraftAgreement
 from billing import stripe_gateway as gateway
 from billing.calendar import DUE_DAY, local_today
 from billing.models import SavedCard
@@ -99,11 +99,9 @@ def autopay_enroll(
     card: SavedCard,
     draft_day: int,
     max_amount: Decimal | None = None,
-    authorization: PaymentAuthorization | None = None,
 ) -> AutopayEnrollment:
     """Draft this account on `draft_day` (1 to 28) each month, from bills issued from today on.
-    `authorization` is the terms the customer accepted online (None for a move, which carries
-    the accepted terms over)."""
+    The page links the terms the customer accepted once this succeeds."""
     _check_choices(user=user, card=card, draft_day=draft_day, max_amount=max_amount)
     if BankDraftAgreement.objects.filter(service_account=service_account, status="active").exists():
         raise ApplicationError(
@@ -121,7 +119,6 @@ def autopay_enroll(
                 draft_day=draft_day,
                 starts_on=local_today(),
                 max_amount=max_amount,
-                authorization=authorization,
             )
     except IntegrityError as exc:
         raise ApplicationError(
@@ -157,10 +154,9 @@ def autopay_change(
     card: SavedCard,
     draft_day: int,
     max_amount: Decimal | None,
-    authorization: PaymentAuthorization | None = None,
 ) -> AutopayEnrollment:
-    """Change the card, the day or the maximum without cancelling. A card no longer used by any
-    autopay is removed from Stripe and from the portal. Nothing changed sends nothing."""
+    """Change the card, the day or the maximum without cancelling. The old card stays saved for
+    one-time payments unless it has expired. Nothing changed sends nothing."""
     if enrollment.user_id != user.pk:
         raise ApplicationError(_("Choose one of your own saved cards."))
     _check_choices(user=user, card=card, draft_day=draft_day, max_amount=max_amount)
@@ -188,11 +184,9 @@ def autopay_change(
     if not lines:
         return enrollment
     enrollment.card, enrollment.draft_day, enrollment.max_amount = card, draft_day, max_amount
-    if authorization is not None:
-        enrollment.authorization = authorization
-    enrollment.save(update_fields=["card", "draft_day", "max_amount", "authorization"])
-    if old_card.pk != card.pk and not old_card.enrollments.filter(status="active").exists():
-        card_remove(card=old_card)
+    enrollment.save(update_fields=["card", "draft_day", "max_amount"])
+    if old_card.pk != card.pk and card_expires_before(old_card, local_today()):
+        card_remove(card=old_card)  # an expired card can pay nothing: out of Stripe and the lists
     subject = (
         _("Your autopay card was changed")
         if len(lines) == 1 and card.pk != old_card.pk

@@ -152,7 +152,7 @@ def test_a_declined_draft_is_retried_once_then_left_to_past_due_handling(billed_
     assert "try again on July 8" in mail.outbox[0].body
 
 
-def test_replacing_the_card_removes_the_old_one(billed_customer):
+def test_replacing_the_card_keeps_the_old_one_for_one_time_payments(billed_customer):
     user, enrollment = billed_customer["user"], billed_customer["enrollment"]
     old = enrollment.card
     new = saved_card(user)
@@ -160,7 +160,7 @@ def test_replacing_the_card_removes_the_old_one(billed_customer):
     autopay_change(enrollment=enrollment, user=user, card=new, draft_day=5, max_amount=None)
 
     old.refresh_from_db()
-    assert old.removed_at is not None
+    assert old.removed_at is None  # still offered on the pay page
     assert AutopayEnrollment.objects.get(pk=enrollment.pk).card == new
     autopay_run(on=D(2026, 7, 5))
     assert AutopayDraft.objects.get().payment.stripe_payment_method_id == new.stripe_payment_method_id
@@ -284,3 +284,54 @@ def test_a_draft_above_the_maximum_is_not_made_and_the_customer_is_told(billed_c
     assert [m.subject for m in mail.outbox] == [f"Autopay did not pay account {account.account_number}"]
     assert "$48.50" in mail.outbox[0].body and "$40.00" in mail.outbox[0].body
     assert autopay_run(on=D(2026, 7, 6)).drafted == 0  # once per bill
+
+
+def test_a_second_try_is_made_on_its_day_even_after_a_newer_bill(billed_customer, time_machine):
+    from autopay.services.drafts import next_draft
+
+    user, account, enrollment = (
+        billed_customer["user"],
+        billed_customer["account"],
+        billed_customer["enrollment"],
+    )
+    declining = saved_card(user, "4000000000000341")
+    autopay_change(enrollment=enrollment, user=user, card=declining, draft_day=5, max_amount=None)
+    autopay_run(on=D(2026, 7, 5))
+    AutopayDraft.objects.update(retry_on=D(2026, 8, 2))  # a try that falls after the next bill
+    bills_run(period=D(2026, 7, 1), issued_on=D(2026, 8, 1), notify=False)
+    autopay_change(
+        enrollment=enrollment, user=user, card=billed_customer["card"], draft_day=5, max_amount=None
+    )
+    time_machine.move_to(dt.datetime(2026, 7, 30, 20, tzinfo=dt.UTC))
+    enrollment.refresh_from_db()
+    assert next_draft(enrollment=enrollment).on == D(2026, 8, 2)
+
+    result = autopay_run(on=D(2026, 8, 2))
+
+    june = AutopayDraft.objects.get(period=D(2026, 6, 1))
+    assert (result.succeeded, june.status, june.attempts) == (1, "succeeded", 2)
+    assert balance(account) == Decimal("48.50")  # June paid; July's bill drafts on August 5
+    assert autopay_run(on=D(2026, 8, 5)).succeeded == 1
+    assert balance(account) == Decimal("0.00")
+
+
+def test_a_bill_above_the_maximum_is_said_on_the_page_and_in_the_reminder(billed_customer, time_machine):
+    from autopay.services.drafts import next_draft
+
+    user, enrollment = billed_customer["user"], billed_customer["enrollment"]
+    autopay_change(
+        enrollment=enrollment,
+        user=user,
+        card=billed_customer["card"],
+        draft_day=5,
+        max_amount=Decimal("10.00"),
+    )
+    time_machine.move_to(dt.datetime(2026, 7, 2, 20, tzinfo=dt.UTC))
+    enrollment.refresh_from_db()
+    assert next_draft(enrollment=enrollment).over_maximum
+    mail.outbox.clear()
+
+    autopay_send_reminders(on=D(2026, 7, 2))
+
+    assert "more than the maximum of $10.00" in mail.outbox[0].body
+    assert "we will charge" not in mail.outbox[0].body

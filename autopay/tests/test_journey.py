@@ -51,7 +51,7 @@ def test_enrol_replace_the_card_and_cancel(page, live_server):
     enrollment = AutopayEnrollment.objects.get(status="active")
     assert enrollment.pk == first.pk and enrollment.draft_day == 5
     assert enrollment.card != first.card
-    assert SavedCard.objects.get(pk=first.card.pk).removed_at is not None
+    assert SavedCard.objects.get(pk=first.card.pk).removed_at is None  # kept for one-time payments
 
     page.get_by_text("Yes, stop autopay: I will pay my bills myself.").click()
     page.get_by_role("button", name="Cancel autopay").click()

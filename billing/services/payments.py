@@ -161,6 +161,10 @@ def payment_start(
                     changes={"amount": amount, "channel": channel},
                     account_number=service_account.account_number if service_account else "",
                 )
+    elif existing.amount != amount:
+        raise ApplicationError(
+            _("This payment was started with other details. Please reload the page and try again.")
+        )
     payment = existing
     if payment.is_final or payment.stripe_payment_method_id:
         raise ApplicationError(_("This payment was already submitted."))
@@ -241,15 +245,36 @@ def payment_with_saved_card(
                 "card_last4": card.last4,
             },
         )
+    elif (
+        payment.stripe_setup_intent_id
+        or payment.amount != amount
+        or payment.created_by_id != user.pk
+        or payment.service_account_id != service_account.pk
+        or payment.stripe_payment_method_id not in ("", card.stripe_payment_method_id)
+    ):
+        # The form's token was first used for something else (a new card, another amount): it
+        # must not charge this card for that.
+        raise ApplicationError(
+            _("This payment was started with other details. Please reload the page and try again.")
+        )
     claimed = Payment.objects.filter(
         pk=payment.pk, status=Payment.Status.PENDING, stripe_payment_method_id=""
     ).update(stripe_payment_method_id=card.stripe_payment_method_id)
     payment.refresh_from_db()
     if not claimed:
         return ChargeOutcome(payment=payment)  # a double submit: the first request is charging
-    return payment_intent_submit(
-        payment=payment, payment_method_id=card.stripe_payment_method_id, off_session=False
-    )
+    try:
+        return payment_intent_submit(
+            payment=payment, payment_method_id=card.stripe_payment_method_id, off_session=False
+        )
+    except gateway.GatewayError:
+        # Stripe may or may not have charged: the claimed payment is finished by reconciliation
+        # with the same idempotency key, and the receipt page says where it stands. Telling the
+        # customer to try again here could charge them twice.
+        logger.warning(
+            "Stripe unreachable while charging payment %s; reconciliation will finish it", payment.pk
+        )
+        return ChargeOutcome(payment=payment)
 
 
 def payment_intent_submit(

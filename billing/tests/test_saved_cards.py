@@ -128,3 +128,27 @@ def test_every_decline_code_has_a_spanish_sentence_and_reaches_the_page(client, 
     table = page.content.decode().split('id="card-error-messages" type="application/json">')[1]
     for code in ("insufficient_funds", "setup_intent_authentication_failure", "incomplete_number"):
         assert f'"{code}"' in table
+
+
+def test_a_form_token_started_for_a_new_card_cannot_charge_a_saved_card_for_it(client, customer):
+    card = saved_card(customer["user"], VISA)
+    account, token = customer["account"], str(uuid.uuid4())
+    started = client.post(
+        reverse("payment_start_account", args=[account.pk]),
+        {"token": token, "amount": "100.00"},
+        content_type="application/json",
+    )
+    assert started.status_code == 200  # a new card's payment, never confirmed
+
+    refused = pay(client, account, "10.00", card.pk, token=token)
+    again = client.post(
+        reverse("payment_start_account", args=[account.pk]),
+        {"token": token, "amount": "10.00"},
+        content_type="application/json",
+    )
+
+    assert refused.status_code == 400 and "started with other details" in refused.json()["error"]
+    assert again.status_code == 400 and "started with other details" in again.json()["error"]
+    assert Payment.objects.get().amount == Decimal("100.00")
+    assert not stripe_browser.payment_intents_for("payment_id", str(Payment.objects.get().pk))
+    assert balance(account) == Decimal("120.00")

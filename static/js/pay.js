@@ -19,7 +19,15 @@
   }
   function showNewCard() { if (newCard) { newCard.hidden = chosenCard() !== ""; } }
   form.querySelectorAll("input[name=card_choice]").forEach(function (radio) {
-    radio.addEventListener("change", showNewCard);
+    radio.addEventListener("change", function () {
+      showNewCard();
+  form.elements.amount.addEventListener("change", function () {
+    // Another amount is another payment (the server refuses a token started for a different one).
+    if (window.crypto && window.crypto.randomUUID) { form.elements.token.value = window.crypto.randomUUID(); }
+  });
+      // Another card is another payment: a token already used for the first must not carry over.
+      if (window.crypto && window.crypto.randomUUID) { form.elements.token.value = window.crypto.randomUUID(); }
+    });
   });
   showNewCard();
   var button = document.getElementById("pay-button");
