@@ -16,7 +16,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "River-Otter-2026!"
 
 
-def test_new_customer_signs_up_verifies_links_an_account_and_sees_it(page, live_server):
+def test_new_customer_signs_up_verifies_links_an_account_and_sees_it(page, live_server, settings):
+    settings.PORTAL_BASE_URL = live_server.url  # the emailed link points at the portal's address
     account = ServiceAccountFactory(
         account_number="100555-01", customer_name="Rosa Martinez", service_zip="97045"
     )
