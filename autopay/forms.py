@@ -5,6 +5,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from billing.selectors import saved_cards_usable
+from portal.db import record_id
 from portal.money import parse_money_typed
 
 DAYS = list(range(1, 29))
@@ -30,12 +31,8 @@ class AutopayForm(forms.Form):
         self.cards = saved_cards_usable(user=user)
 
     def clean_card_id(self):
-        text = self.cleaned_data["card_id"].strip()
-        card = (
-            self.cards.filter(pk=int(text)).first()
-            if text.isascii() and text.isdigit() and len(text) < 10
-            else None
-        )
+        pk = record_id(self.cleaned_data["card_id"])
+        card = self.cards.filter(pk=pk).first() if pk is not None else None
         if card is None:
             raise forms.ValidationError(_("Choose a card, or enter a new one."))
         return card

@@ -5,6 +5,18 @@ import io
 
 from django.db import connection
 
+BIGINT_MAX = 2**63 - 1
+
+
+def record_id(text) -> int | None:
+    """A record id someone sent (a form field, a query string, a JSON value): plain ASCII digits
+    that fit a bigint, else None. ("²" is a digit to Python but not to int(), and a 30-digit
+    number would make PostgreSQL refuse the query.)"""
+    text = str(text if text is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or int(text) > BIGINT_MAX:
+        return None
+    return int(text)
+
 
 def copy_rows(table: str, columns: list[str], rows) -> int:
     """Insert many rows with PostgreSQL's COPY: for large runs (the bill run's lines), it is many

@@ -20,10 +20,10 @@ from autopay.services.enrollment import (
     card_save,
     card_setup_start,
 )
-from billing.models import BillingAccount, LedgerEntry, Payment, SavedCard, Service
+from billing.models import LedgerEntry, Payment, SavedCard, Service
 from billing.services.bills import bills_run
 from billing.tests import stripe_browser
-from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
+from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, balance, post
 from portal.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,10 +52,6 @@ def billed_customer(time_machine):
     bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)
     mail.outbox.clear()
     return {"user": user, "account": account, "card": card, "enrollment": enrollment}
-
-
-def balance(account) -> Decimal:
-    return BillingAccount.objects.get(pk=account.pk).balance
 
 
 def test_draft_date_is_the_chosen_day_on_or_after_the_bill():

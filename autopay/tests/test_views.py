@@ -13,6 +13,28 @@ from billing.models import SavedCard
 pytestmark = pytest.mark.django_db
 
 
+def _enrolled(client, *, day=25, max_amount=None):
+    link = AccountLinkFactory()
+    card = SavedCard.objects.create(
+        user=link.user,
+        stripe_payment_method_id=f"pm_{link.pk}",
+        brand="visa",
+        last4="4242",
+        exp_month=12,
+        exp_year=2030,
+    )
+    enrollment = AutopayEnrollment.objects.create(
+        service_account=link.service_account,
+        user=link.user,
+        card=card,
+        draft_day=day,
+        starts_on=dt.date(2026, 7, 1),
+        max_amount=max_amount,
+    )
+    client.force_login(link.user)
+    return link, card, enrollment
+
+
 def test_another_login_on_the_account_is_told_autopay_is_on_but_never_sees_the_card(client):
     owner_link = AccountLinkFactory()
     account, owner = owner_link.service_account, owner_link.user
@@ -58,23 +80,7 @@ def test_another_login_on_the_account_is_told_autopay_is_on_but_never_sees_the_c
 
 
 def test_cancelling_autopay_asks_to_confirm(client):
-    link = AccountLinkFactory()
-    card = SavedCard.objects.create(
-        user=link.user,
-        stripe_payment_method_id="pm_confirm",
-        brand="visa",
-        last4="4242",
-        exp_month=12,
-        exp_year=2030,
-    )
-    enrollment = AutopayEnrollment.objects.create(
-        service_account=link.service_account,
-        user=link.user,
-        card=card,
-        draft_day=5,
-        starts_on=dt.date(2026, 7, 1),
-    )
-    client.force_login(link.user)
+    link, _card, enrollment = _enrolled(client, day=5)
     client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     url = reverse("autopay_cancel", args=[link.service_account_id])
 
@@ -85,28 +91,6 @@ def test_cancelling_autopay_asks_to_confirm(client):
     client.post(url, {"confirm": "yes"})
     enrollment.refresh_from_db()
     assert enrollment.status == "cancelled"
-
-
-def _enrolled(client, *, day=25, max_amount=None):
-    link = AccountLinkFactory()
-    card = SavedCard.objects.create(
-        user=link.user,
-        stripe_payment_method_id=f"pm_{link.pk}",
-        brand="visa",
-        last4="4242",
-        exp_month=12,
-        exp_year=2030,
-    )
-    enrollment = AutopayEnrollment.objects.create(
-        service_account=link.service_account,
-        user=link.user,
-        card=card,
-        draft_day=day,
-        starts_on=dt.date(2026, 7, 1),
-        max_amount=max_amount,
-    )
-    client.force_login(link.user)
-    return link, card, enrollment
 
 
 def test_seeing_autopay_needs_no_password_but_changing_it_does(client):

@@ -89,6 +89,15 @@ def payment_amount_check(*, amount: Decimal, limit: Decimal, owed: Decimal | Non
         raise ApplicationError(_("Enter the amount in dollars and cents, like 45.10."))
 
 
+def account_payment_check(*, amount: Decimal, service_account: ServiceAccount) -> None:
+    """An account payment: at least the minimum, at most what is owed plus the allowed credit."""
+    payment_amount_check(
+        amount=amount,
+        limit=payment_limit(service_account=service_account),
+        owed=amount_owed(service_account=service_account),
+    )
+
+
 def stripe_customer_for_user(*, user: User) -> str:
     """The Stripe customer that holds this login's saved cards (created once)."""
     existing = StripeCustomer.objects.filter(user=user).first()
@@ -130,11 +139,7 @@ def payment_start(
     existing = Payment.objects.filter(client_token=client_token).first()
     if existing is None:
         if service_account is not None:
-            payment_amount_check(
-                amount=amount,
-                limit=payment_limit(service_account=service_account),
-                owed=amount_owed(service_account=service_account),
-            )
+            account_payment_check(amount=amount, service_account=service_account)
         else:
             payment_amount_check(amount=amount, limit=invoice_amount_open(invoice=invoice))
         with transaction.atomic():  # the clerk's record commits with the payment
@@ -225,11 +230,7 @@ def payment_with_saved_card(
         raise ApplicationError(_("That card has expired. Please choose another or enter a new card."))
     payment = Payment.objects.filter(client_token=client_token).first()
     if payment is None:
-        payment_amount_check(
-            amount=amount,
-            limit=payment_limit(service_account=service_account),
-            owed=amount_owed(service_account=service_account),
-        )
+        account_payment_check(amount=amount, service_account=service_account)
         payment, _created = Payment.objects.get_or_create(
             client_token=client_token,
             defaults={

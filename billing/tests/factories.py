@@ -4,7 +4,7 @@ from decimal import Decimal
 import factory
 
 from accounts.tests.factories import ServiceAccountFactory
-from billing.models import AccountService, Bill, LedgerEntry, MeterRead, RateSchedule, Service
+from billing.models import AccountService, Bill, BillingAccount, LedgerEntry, MeterRead, RateSchedule, Service
 from billing.services.ledger import Posting, ledger_post
 
 
@@ -77,6 +77,11 @@ def post(account, kind, amount, posted_on, due_date=None, reverses=None, descrip
         ]
     )
     return entry
+
+
+def balance(account) -> Decimal:
+    """The account's balance as the ledger keeps it."""
+    return BillingAccount.objects.get(pk=account.pk).balance
 
 
 def adjustment_reason(name: str = "Leak credit"):

@@ -5,6 +5,11 @@ import urllib.request
 
 from django.conf import settings
 
+# Stripe's test cards, as localstripe (started by portal.localstripe_server) treats them.
+VISA = "4242424242424242"
+DECLINED_AT_CHARGE = "4000000000000341"  # saved without trouble, declined when charged
+THREE_D_SECURE = "4000002760003184"  # the bank checks every payment
+
 
 def _post(path: str, body: dict) -> dict:
     request = urllib.request.Request(

@@ -9,14 +9,14 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.tests.factories import ServiceAccountFactory, staff_user
-from billing.models import Adjustment, AdjustmentReason, BillingAccount, LedgerEntry
+from billing.models import Adjustment, AdjustmentReason, LedgerEntry
 from billing.services.adjustments import (
     adjustment_approve,
     adjustment_decline,
     adjustment_request,
     adjustment_reverse,
 )
-from billing.tests.factories import adjustment_reason, post
+from billing.tests.factories import adjustment_reason, balance, post
 from portal.errors import ApplicationError
 from portal.models import AuditEvent
 
@@ -35,10 +35,6 @@ def owing():
         "clerk": staff_user("Clerks"),
         "supervisor": staff_user("Supervisors"),
     }
-
-
-def balance(account) -> Decimal:
-    return BillingAccount.objects.get(pk=account.pk).balance
 
 
 def reason(name="Leak credit"):

@@ -13,19 +13,15 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import ServiceAccountFactory, staff_user
-from billing.models import BillingAccount, Invoice, LedgerEntry, Payment, PaymentBatch, Refund
+from billing.models import Invoice, LedgerEntry, Payment, PaymentBatch, Refund
 from billing.services.batches import payment_batch_post
 from billing.services.refunds import payment_return_check
 from billing.tests import stripe_browser
-from billing.tests.factories import post
+from billing.tests.factories import balance, post
 from portal.errors import ApplicationError
 from portal.models import AuditEvent
 
 D = dt.date
-
-
-def balance(account) -> Decimal:
-    return BillingAccount.objects.get(pk=account.pk).balance
 
 
 def owing(amount="100.00", **kwargs):

@@ -14,25 +14,14 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, UserFactory
-from billing.models import BillingAccount, LedgerEntry, Payment, SavedCard, StripeEvent
+from billing.models import LedgerEntry, Payment, SavedCard, StripeEvent
 from billing.services.payments import payments_reconcile
 from billing.tests import stripe_browser
-from billing.tests.factories import post
+from billing.tests.factories import balance, post
+from billing.tests.stripe_browser import DECLINED_AT_CHARGE, THREE_D_SECURE, VISA
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = dt.date
-VISA = "4242424242424242"
-DECLINED_AT_CHARGE = "4000000000000341"
-THREE_D_SECURE = "4000002760003184"  # the bank checks every payment
-
-
-@pytest.fixture
-def customer(client):
-    user = UserFactory()
-    account = AccountLinkFactory(user=user).service_account
-    post(account, "charge", "120.00", D(2026, 5, 1), D(2026, 5, 20))
-    client.force_login(user)
-    return {"user": user, "account": account}
 
 
 def start(client, account, amount="50.00", token=None, **extra):
@@ -48,10 +37,6 @@ def start(client, account, amount="50.00", token=None, **extra):
 def charge(client, started, number):
     setup = stripe_browser.confirm_card_setup(started["client_secret"], number)
     return client.post(started["charge_url"], {"setup_intent": setup["id"]}, content_type="application/json")
-
-
-def balance(account) -> Decimal:
-    return BillingAccount.objects.get(pk=account.pk).balance
 
 
 def test_card_payment_posts_once_and_sends_a_receipt(client, customer):

@@ -9,27 +9,15 @@ from django.test import override_settings
 from django.urls import reverse
 from django.utils import translation
 
-from accounts.tests.factories import AccountLinkFactory, UserFactory
+from accounts.tests.factories import UserFactory
 from billing import stripe_gateway as gateway
-from billing.models import BillingAccount, LedgerEntry, Payment, SavedCard
+from billing.models import LedgerEntry, Payment, SavedCard
 from billing.tests import stripe_browser
-from billing.tests.factories import post
-from billing.tests.stripe_browser import saved_card
+from billing.tests.factories import balance
+from billing.tests.stripe_browser import DECLINED_AT_CHARGE, THREE_D_SECURE, VISA, saved_card
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = dt.date
-VISA = "4242424242424242"
-DECLINED_AT_CHARGE = "4000000000000341"
-THREE_D_SECURE = "4000002760003184"  # the bank checks every payment
-
-
-@pytest.fixture
-def customer(client):
-    user = UserFactory()
-    account = AccountLinkFactory(user=user).service_account
-    post(account, "charge", "120.00", D(2026, 5, 1), D(2026, 5, 20))
-    client.force_login(user)
-    return {"user": user, "account": account}
 
 
 def pay(client, account, amount, card_id, token=None):
@@ -38,10 +26,6 @@ def pay(client, account, amount, card_id, token=None):
         {"token": token or str(uuid.uuid4()), "amount": amount, "card_id": card_id},
         content_type="application/json",
     )
-
-
-def balance(account) -> Decimal:
-    return BillingAccount.objects.get(pk=account.pk).balance
 
 
 def test_a_saved_card_pays_in_one_step_and_once(client, customer):

@@ -12,19 +12,15 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from accounts.tests.factories import ServiceAccountFactory, staff_user
-from billing.models import BillingAccount, LedgerEntry, Payment, PaymentBatch, Refund
+from billing.models import LedgerEntry, Payment, PaymentBatch, Refund
 from billing.services.batches import payment_batch_post
 from billing.services.refunds import payment_refund, refund_approve, refund_decline, refundable_amount
 from billing.tests import stripe_browser
-from billing.tests.factories import post
+from billing.tests.factories import balance, post
 from portal.errors import ApplicationError
 from portal.models import AuditEvent
 
 D = dt.date
-
-
-def balance(account) -> Decimal:
-    return BillingAccount.objects.get(pk=account.pk).balance
 
 
 def signed_in(user) -> Client:

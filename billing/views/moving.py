@@ -15,6 +15,7 @@ from accounts.selectors import service_account_list_for_user
 from billing.forms import ServiceRequestForm
 from billing.models import ServiceRequest
 from billing.services.service_requests import service_request_submit, service_request_withdraw
+from portal.db import record_id
 from portal.errors import ApplicationError
 from portal.once import once_claim, once_release
 
@@ -47,9 +48,9 @@ def moving_request(request, kind: str):
         messages.info(request, _("Link the account first: then you can stop or move its service here."))
         return redirect("service_account_link")
     initial = {}
-    chosen = request.GET.get("account", "")
-    if chosen.isascii() and chosen.isdigit():
-        initial["from_account"] = accounts.filter(pk=int(chosen)).first()
+    chosen = record_id(request.GET.get("account", ""))
+    if chosen is not None:
+        initial["from_account"] = accounts.filter(pk=chosen).first()
     if accounts.count() == 1:
         initial.setdefault("customer_name", accounts.first().customer_name)
     initial["token"] = uuid.uuid4()

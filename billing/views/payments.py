@@ -37,6 +37,7 @@ from billing.services.payments import (
     payment_with_saved_card,
 )
 from billing.services.webhooks import stripe_event_receive
+from portal.db import record_id
 from portal.errors import ApplicationError
 from portal.money import parse_money_typed
 
@@ -187,7 +188,7 @@ def _start(request, *, account=None, invoice=None, channel, clerk=None):
 
 
 def _pay_with_saved_card(request, *, token, amount, account, card_id):
-    card = saved_cards_usable(user=request.user).filter(pk=_parse_int(card_id)).first()
+    card = saved_cards_usable(user=request.user).filter(pk=record_id(card_id) or 0).first()
     if card is None:
         return JsonResponse({"error": _("Choose one of your saved cards, or enter a new card.")}, status=400)
     try:
@@ -200,11 +201,6 @@ def _pay_with_saved_card(request, *, token, amount, account, card_id):
         return JsonResponse({"error": str(exc)}, status=503)
     _remember_token(request, token)
     return _outcome_json(outcome.payment, client_secret=outcome.client_secret, message=outcome.message)
-
-
-def _parse_int(value) -> int:
-    text = str(value)
-    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else 0
 
 
 @login_required

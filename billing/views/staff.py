@@ -41,6 +41,7 @@ from billing.services.notices import delinquent_offer_letter, delinquent_offer_s
 from billing.services.payments import MINIMUM_PAYMENT
 from billing.services.service_changes import service_account_close, service_account_open
 from billing.views.payments import _start
+from portal.db import record_id
 from portal.errors import ApplicationError
 from portal.money import parse_money_typed
 from portal.once import PENDING, once_claim, once_done, once_release
@@ -86,10 +87,10 @@ def phone_payment_start(request):
 
 def _posted_id(request, name: str) -> int:
     """A record id from a posted form; anything but digits is "not found", never an error page."""
-    value = request.POST.get(name, "")
-    if not (value.isascii() and value.isdigit()):  # "²" is a digit to Python, not to int()
+    value = record_id(request.POST.get(name, ""))
+    if value is None:
         raise Http404
-    return int(value)
+    return value
 
 
 # --- the staff home, search and the account page ------------------------------------

@@ -289,3 +289,12 @@ def test_the_webhook_refuses_any_unsigned_body_and_records_nothing(body, signatu
     )
     assert response.status_code == 400
     assert counts(StripeEvent, Payment, LedgerEntry) == before
+
+
+def test_record_ids_sent_by_a_browser_are_plain_digits_that_fit_the_database():
+    from portal.db import BIGINT_MAX, record_id
+
+    assert record_id("42") == 42 and record_id(" 7 ") == 7 and record_id(9) == 9
+    assert record_id(str(BIGINT_MAX)) == BIGINT_MAX
+    for bad in ["", None, "-1", "4.2", "²", "١٢", "9" * 30, "12abc"]:
+        assert record_id(bad) is None, bad
