@@ -31,3 +31,8 @@ class AutopayConfig(AppConfig):
         from billing.hooks import register_account_page_section
 
         register_account_page_section(account_page_section)
+
+        from autopay.selectors import pay_page_links
+        from billing.hooks import register_pay_page_links
+
+        register_pay_page_links(pay_page_links)

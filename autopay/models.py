@@ -187,3 +187,124 @@ class AutopayDraft(models.Model):
     def idempotency_key(self) -> str:
         """Derived from this row and attempt: a retried Stripe call never charges twice."""
         return f"portal-draft-{self.pk}-{self.attempts}"
+
+
+class BankAccount(models.Model):
+    """A bank account a customer added online, kept by their login for one-time and scheduled
+    payments. Before its first debit the bank is sent a prenote (a zero-dollar test entry): with
+    no return `BANK_PRENOTE_WAIT_DAYS` banking days after it settles, the account is verified."""
+
+    class Status(models.TextChoices):
+        VALIDATING = "validating", _("Being checked with your bank")
+        VERIFIED = "verified", _("Verified")
+        ENDED = "ended", _("Ended")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="bank_accounts")
+    holder_name = models.CharField("name on the bank account", max_length=100)
+    routing_number = models.CharField(max_length=9)
+    account_number_encrypted = models.TextField(editable=False)
+    account_last4 = models.CharField(max_length=4, editable=False)
+    account_type = models.CharField(max_length=10, choices=BankDraftAgreement.AccountType.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.VALIDATING)
+    prenote_trace = models.CharField(max_length=15, blank=True, help_text="The prenote's trace number.")
+    prenote_file_date = models.DateField(
+        null=True, blank=True, help_text="The effective date of the NACHA file the prenote went in."
+    )
+    verified_on = models.DateField(null=True, blank=True)
+    ended_reason = models.CharField(max_length=200, blank=True)
+    authorization = models.ForeignKey(
+        PaymentAuthorization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    removed_at = models.DateTimeField(null=True, blank=True, help_text="Removed by the customer.")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["prenote_trace"], name="autopay_bankaccount_trace_idx")]
+
+    def __str__(self) -> str:
+        return _("%(kind)s account ending %(last4)s") % {
+            "kind": self.get_account_type_display(),
+            "last4": self.account_last4,
+        }
+
+    @property
+    def usable(self) -> bool:
+        return self.status != self.Status.ENDED and self.removed_at is None
+
+
+class BankPayment(models.Model):
+    """A debit from a customer's online bank account, sent as a WEB entry in the NACHA file. Its
+    payment stays pending until the file's settlement date, and posts then."""
+
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="bank_debit")
+    bank_account = models.ForeignKey(BankAccount, on_delete=models.PROTECT, related_name="debits")
+    recurring = models.BooleanField(default=False, help_text="Autopay (WEB payment type R) or single (S).")
+    trace_number = models.CharField(max_length=15, blank=True)
+    file_date = models.DateField(
+        null=True, blank=True, help_text="The effective date of the NACHA file it went in."
+    )
+    authorization = models.ForeignKey(
+        PaymentAuthorization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["trace_number"], name="autopay_bankpayment_trace_idx")]
+
+    def __str__(self) -> str:
+        return f"Bank payment {self.payment.confirmation_number} from {self.bank_account}"
+
+
+class ScheduledPayment(models.Model):
+    """A payment the customer asked to be made on a later date, with a saved card or a bank
+    account. It can be cancelled until the day before; on its day it is claimed once
+    (SCHEDULED -> PROCESSING) and only then charged, so a second run never pays it twice."""
+
+    class Status(models.TextChoices):
+        SCHEDULED = "scheduled", _("Scheduled")
+        PROCESSING = "processing", _("Being paid")
+        PAID = "paid", _("Paid")
+        SENT = "sent", _("Sent to your bank")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    service_account = models.ForeignKey(
+        ServiceAccount, on_delete=models.PROTECT, related_name="scheduled_payments"
+    )
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    pay_on = models.DateField()
+    card = models.ForeignKey(SavedCard, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    bank_account = models.ForeignKey(
+        BankAccount, on_delete=models.PROTECT, null=True, blank=True, related_name="scheduled_payments"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SCHEDULED)
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="scheduled_from"
+    )
+    failure_message = models.CharField(max_length=300, blank=True)
+    authorization = models.ForeignKey(
+        PaymentAuthorization, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pay_on", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="autopay_scheduled_amount_positive"),
+            models.CheckConstraint(
+                condition=(Q(card__isnull=False) & Q(bank_account__isnull=True))
+                | (Q(card__isnull=True) & Q(bank_account__isnull=False)),
+                name="autopay_scheduled_card_or_bank",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scheduled payment {self.amount} on {self.pay_on} for {self.service_account.account_number}"
+
+    @property
+    def method_label(self) -> str:
+        return str(self.card or self.bank_account)

@@ -72,10 +72,19 @@ def account_page_section(*, service_account, today, user) -> dict:
         .select_related("card")
         .first()
     )
+    from autopay.models import ScheduledPayment
+    from autopay.services.bank_accounts import bank_payments_pending
+
     return {
         "template": "autopay/_account_section.html",
         "context": {
             "account": service_account,
+            "pending": list(bank_payments_pending(service_account=service_account)),
+            "scheduled": list(
+                ScheduledPayment.objects.filter(service_account=service_account, status="scheduled")
+                .select_related("card", "bank_account")
+                .order_by("pay_on")
+            ),
             "enrollment": enrollment,
             "upcoming": next_draft(enrollment=enrollment) if enrollment else None,
             "agreement": BankDraftAgreement.objects.filter(
@@ -84,3 +93,16 @@ def account_page_section(*, service_account, today, user) -> dict:
             "user": user,  # the card is named only to its owner (another linked login sees the day)
         },
     }
+
+
+def pay_page_links(*, service_account) -> list[dict]:
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    return [
+        {"label": _("Pay from a bank account"), "url": reverse("pay_by_bank", args=[service_account.pk])},
+        {
+            "label": _("Schedule a payment for a later date"),
+            "url": reverse("scheduled_payments", args=[service_account.pk]),
+        },
+    ]

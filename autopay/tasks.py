@@ -7,14 +7,25 @@ from billing.calendar import local_today
 
 @shared_task(acks_late=True)
 def autopay_daily() -> dict:
-    """Daily: reminders for upcoming drafts, then today's drafts spread over workers in chunks.
+    """Daily: reminders for upcoming drafts and scheduled payments, bank debits settled, scheduled
+    payments made, then today's drafts spread over workers in chunks.
     Safe to run twice: every draft is unique per enrollment and period."""
+    from autopay.services.bank import bank_payments_settle
     from autopay.services.drafts import autopay_run, autopay_send_reminders
+    from autopay.services.scheduled import scheduled_payments_remind, scheduled_payments_run
 
     today = local_today()
-    reminders = autopay_send_reminders(on=today)
+    reminders = autopay_send_reminders(on=today) + scheduled_payments_remind(on=today)
+    # Bank debits whose settlement date has come post today; accounts past their prenote wait are verified.
+    settled = bank_payments_settle(on=today)
+    scheduled = scheduled_payments_run(on=today)
     autopay_run(on=today, fan_out=True)
-    return {"date": today.isoformat(), "reminders": reminders}
+    return {
+        "date": today.isoformat(),
+        "reminders": reminders,
+        "settled": settled,
+        "scheduled_paid": scheduled.paid + scheduled.sent,
+    }
 
 
 @shared_task(acks_late=True)

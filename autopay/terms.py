@@ -41,3 +41,28 @@ def authorization_record(
         ip_address=client_ip(request) or None,
         details=details,
     )
+
+
+BANK_PAYMENT_VERSION = "2026-12-01"
+SCHEDULED_PAYMENT_VERSION = "2026-12-01"
+
+
+def bank_payment_terms(*, account_number: str) -> str:
+    """The one-time debit authorization (NACHA WEB, single entry), in the active language."""
+    return _(
+        "I authorize %(utility)s to make a one-time electronic debit from the bank account I entered above "
+        "for the amount and on the date shown, to pay account %(number)s. I am an owner of the bank account "
+        "or allowed to use it. If the account is new to %(utility)s, my bank is first sent a zero-dollar test "
+        "entry and the debit waits until it has passed. If my bank returns the debit, the payment is reversed "
+        "and a returned-payment fee may be charged. I can cancel it until it is sent to my bank by calling "
+        "%(phone)s."
+    ) % {"utility": settings.UTILITY_NAME, "number": account_number, "phone": settings.UTILITY_PHONE}
+
+
+def scheduled_payment_terms(*, account_number: str) -> str:
+    """The authorization for a payment on a later date, by card or bank account."""
+    return _(
+        "I authorize %(utility)s to charge the card or debit the bank account I chose above, once, for the "
+        "amount and on the date I chose, to pay account %(number)s. I will be emailed the day before. I can "
+        "cancel it on this website until the day before it is made, or by calling %(phone)s."
+    ) % {"utility": settings.UTILITY_NAME, "number": account_number, "phone": settings.UTILITY_PHONE}

@@ -81,3 +81,12 @@ def banking_day_before(day: dt.date) -> dt.date:
     while not is_banking_day(day):
         day -= dt.timedelta(days=1)
     return day
+
+
+def banking_day_after(day: dt.date, count: int = 1) -> dt.date:
+    """The `count`th banking day after `day` (NACHA's waits are counted in banking days)."""
+    for _ in range(count):
+        day += dt.timedelta(days=1)
+        while not is_banking_day(day):
+            day += dt.timedelta(days=1)
+    return day

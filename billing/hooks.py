@@ -81,3 +81,13 @@ FINANCE_FIGURES: list[Callable] = []
 def register_finance_figures(provider: Callable) -> None:
     if provider not in FINANCE_FIGURES:
         FINANCE_FIGURES.append(provider)
+
+
+# Each provider: (service_account=...) -> [{"label": ..., "url": ...}, ...]: other ways to pay an
+# account that an app built on billing offers on the card payment page (a bank account, a later date).
+PAY_PAGE_LINKS: list[Callable] = []
+
+
+def register_pay_page_links(provider: Callable) -> None:
+    if provider not in PAY_PAGE_LINKS:
+        PAY_PAGE_LINKS.append(provider)

@@ -7,14 +7,23 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
-from autopay.models import AutopayDraft, BankDraftAgreement
-from billing.calendar import banking_day_before, banking_day_on_or_after, is_banking_day, parse_date
+from autopay.models import AutopayDraft, BankAccount, BankDraftAgreement, BankPayment
+from autopay.services.bank_accounts import bank_account_end, live_debit_allowed
+from autopay.services.scheduled import scheduled_payments_run
+from billing.calendar import (
+    banking_day_after,
+    banking_day_before,
+    banking_day_on_or_after,
+    is_banking_day,
+    local_today,
+    parse_date,
+)
 from billing.models import LedgerEntry, Payment
 from billing.services.ledger import Posting, ledger_post, ledger_reverse
 from billing.services.payments import payment_settle_offline
@@ -76,6 +85,8 @@ class NachaFile:
     entries: int
     total: Decimal
     drafts: list[AutopayDraft] = field(default_factory=list)
+    debits: list[BankPayment] = field(default_factory=list)
+    prenotes: list[BankAccount] = field(default_factory=list)
 
 
 def bank_drafts_for(*, on: dt.date) -> list[AutopayDraft]:
@@ -99,22 +110,193 @@ class NoDrafts(ApplicationError):
         super().__init__(message)
 
 
-def nacha_build(*, on: dt.date) -> NachaFile:
-    """The PPD debit file for the bank drafts dated `on`. The same drafts give the same bytes.
-    Nothing is built for a day without drafts: banks refuse a batch with no entries."""
-    drafts = bank_drafts_for(on=on)
-    if not drafts:
-        raise NoDrafts(on)
-    odfi = settings.NACHA_ORIGINATING_DFI
+def trace_numbers(count: int) -> list[str]:
+    """New trace numbers: the bank's eight-digit number and seven digits from a sequence that runs
+    on across files, so a return names one entry."""
+    if not count:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('autopay_ach_trace_seq') FROM generate_series(1, %s)", [count])
+        numbers = [row[0] for row in cursor.fetchall()]
+    return [f"{settings.NACHA_ORIGINATING_DFI}{_number(n, 7)}" for n in numbers]
+
+
+def _entries_assign(*, on: dt.date) -> None:
+    """Put into the file dated `on` what is due to go and not yet sent: the paper drafts dated
+    `on`, the prenotes of new online bank accounts, and the online debits dated `on` or before
+    (a day whose file was never sent is caught up) whose account's prenote wait is over. Each gets
+    its trace number once, so writing the file again gives the same bytes."""
+    if not is_banking_day(on):
+        return
+    scheduled_payments_run(on=on, bank_only=True)
+    with transaction.atomic():
+        drafts = [d for d in bank_drafts_for(on=on) if not d.trace_number]
+        for draft, trace in zip(drafts, trace_numbers(len(drafts)), strict=True):
+            AutopayDraft.objects.filter(pk=draft.pk).update(trace_number=trace)
+        prenotes = list(
+            BankAccount.objects.select_for_update()
+            .filter(
+                status=BankAccount.Status.VALIDATING,
+                prenote_file_date__isnull=True,
+                removed_at__isnull=True,
+                created_at__date__lte=on,
+            )
+            .order_by("pk")
+        )
+        for account, trace in zip(prenotes, trace_numbers(len(prenotes)), strict=True):
+            BankAccount.objects.filter(pk=account.pk).update(prenote_trace=trace, prenote_file_date=on)
+        debits = [
+            debit
+            for debit in BankPayment.objects.select_for_update(of=("self",))
+            .filter(
+                file_date__isnull=True, payment__status=Payment.Status.PENDING, payment__received_on__lte=on
+            )
+            .select_related("bank_account")
+            .order_by("pk")
+            if live_debit_allowed(bank_account=debit.bank_account, on=on)
+        ]
+        for debit, trace in zip(debits, trace_numbers(len(debits)), strict=True):
+            BankPayment.objects.filter(pk=debit.pk).update(trace_number=trace, file_date=on)
+            # Its settlement date is the file's: it posts then.
+            Payment.objects.filter(pk=debit.payment_id).update(received_on=on)
+
+
+@dataclass
+class _Entry:
+    code: str
+    routing: str
+    account_number: str
+    cents: int
+    individual_id: str
+    name: str
+    discretionary: str
+    trace: str
+
+
+def _batch(*, number: int, sec: str, entries: list[_Entry], on: dt.date) -> tuple[list[str], int, int]:
+    """One batch's records, with its entry hash and debit total in cents."""
     company_id = settings.NACHA_COMPANY_ID
-    company_name = settings.UTILITY_SHORT_NAME
+    odfi = settings.NACHA_ORIGINATING_DFI
+    entries = sorted(entries, key=lambda e: e.trace)  # NACHA: ascending trace order in a batch
+    entry_hash = sum(int(e.routing[:8]) for e in entries)
+    total = sum(e.cents for e in entries)
+    records = [
+        _line(
+            "5",
+            "225",
+            _alpha(settings.UTILITY_SHORT_NAME, 16),
+            " " * 20,
+            _alpha(company_id, 10),
+            sec,
+            _alpha("UTIL BILL", 10),
+            on.strftime("%y%m%d"),
+            on.strftime("%y%m%d"),
+            "   ",
+            "1",
+            _alpha(odfi, 8),
+            _number(number, 7),
+        )
+    ]
+    records += [
+        _line(
+            "6",
+            e.code,
+            e.routing[:8],
+            e.routing[8],
+            _alpha(e.account_number, 17),
+            _number(e.cents, 10),
+            _alpha(e.individual_id, 15),
+            _alpha(e.name, 22),
+            _alpha(e.discretionary, 2),
+            "0",
+            e.trace,
+        )
+        for e in entries
+    ]
+    records.append(
+        _line(
+            "8",
+            "225",
+            _number(len(entries), 6),
+            _number(entry_hash % 10**10, 10),
+            _number(total, 12),
+            _number(0, 12),
+            _alpha(company_id, 10),
+            " " * 19,
+            " " * 6,
+            _alpha(odfi, 8),
+            _number(number, 7),
+        )
+    )
+    return records, entry_hash, total
+
+
+def _debit_code(account_type: str, *, prenote: bool = False) -> str:
+    checking = account_type == BankDraftAgreement.AccountType.CHECKING
+    if prenote:
+        return "28" if checking else "38"
+    return "27" if checking else "37"
+
+
+def nacha_build(*, on: dt.date) -> NachaFile:
+    """The debit file for `on`: a PPD batch of the paper agreements' drafts and a WEB batch of the
+    online bank accounts' prenotes and debits. The same entries give the same bytes. Nothing is
+    built for a day without entries: banks refuse a batch with no entries."""
+    _entries_assign(on=on)
+    drafts = [d for d in bank_drafts_for(on=on) if d.trace_number]
+    prenotes = list(BankAccount.objects.filter(prenote_file_date=on).order_by("pk"))
+    debits = list(
+        BankPayment.objects.filter(file_date=on)
+        .select_related("bank_account", "payment__service_account")
+        .order_by("pk")
+    )
+    if not (drafts or prenotes or debits):
+        raise NoDrafts(on)
+    paper = [
+        _Entry(
+            code=_debit_code(d.agreement.account_type),
+            routing=d.agreement.routing_number,
+            account_number=decrypt(d.agreement.account_number_encrypted),
+            cents=_cents(d.amount or ZERO),
+            individual_id=d.service_account.account_number,
+            name=d.agreement.holder_name,
+            discretionary="",
+            trace=d.trace_number,
+        )
+        for d in drafts
+    ]
+    web = [
+        _Entry(
+            code=_debit_code(a.account_type, prenote=True),
+            routing=a.routing_number,
+            account_number=decrypt(a.account_number_encrypted),
+            cents=0,
+            individual_id=f"PRENOTE {a.pk}",
+            name=a.holder_name,
+            discretionary="S",
+            trace=a.prenote_trace,
+        )
+        for a in prenotes
+    ] + [
+        _Entry(
+            code=_debit_code(d.bank_account.account_type),
+            routing=d.bank_account.routing_number,
+            account_number=decrypt(d.bank_account.account_number_encrypted),
+            cents=d.payment.amount_cents,
+            individual_id=d.payment.service_account.account_number,
+            name=d.bank_account.holder_name,
+            discretionary="R" if d.recurring else "S",  # WEB payment type: recurring or single
+            trace=d.trace_number,
+        )
+        for d in debits
+    ]
     created = banking_day_before(on)  # the file is sent the banking day before
     records = [
         _line(
             "1",
             "01",
             " " + _number(int(settings.NACHA_IMMEDIATE_DESTINATION), 9),
-            _alpha(company_id, 10),
+            _alpha(settings.NACHA_COMPANY_ID, 10),
             created.strftime("%y%m%d"),
             "0600",
             "A",
@@ -126,73 +308,23 @@ def nacha_build(*, on: dt.date) -> NachaFile:
             " " * 8,
         )
     ]
-    entries, entry_hash, total = [], 0, 0
-    for sequence, draft in enumerate(drafts, start=1):
-        agreement = draft.agreement
-        amount = _cents(draft.amount or ZERO)
-        trace = f"{odfi}{_number(sequence, 7)}"
-        code = "27" if agreement.account_type == BankDraftAgreement.AccountType.CHECKING else "37"
-        entries.append(
-            _line(
-                "6",
-                code,
-                agreement.routing_number[:8],
-                agreement.routing_number[8],
-                _alpha(decrypt(agreement.account_number_encrypted), 17),
-                _number(amount, 10),
-                _alpha(draft.service_account.account_number, 15),
-                _alpha(agreement.holder_name, 22),
-                "  ",
-                "0",
-                trace,
-            )
-        )
-        entry_hash += int(agreement.routing_number[:8])
-        total += amount
-        draft.trace_number = trace
-    hash_text = _number(entry_hash % 10**10, 10)
-    records.append(
-        _line(
-            "5",
-            "225",
-            _alpha(company_name, 16),
-            " " * 20,
-            _alpha(company_id, 10),
-            "PPD",
-            _alpha("UTIL BILL", 10),
-            on.strftime("%y%m%d"),
-            on.strftime("%y%m%d"),
-            "   ",
-            "1",
-            _alpha(odfi, 8),
-            _number(1, 7),
-        )
-    )
-    records += entries
-    records.append(
-        _line(
-            "8",
-            "225",
-            _number(len(entries), 6),
-            hash_text,
-            _number(total, 12),
-            _number(0, 12),
-            _alpha(company_id, 10),
-            " " * 19,
-            " " * 6,
-            _alpha(odfi, 8),
-            _number(1, 7),
-        )
-    )
+    batches = [(sec, entries) for sec, entries in (("PPD", paper), ("WEB", web)) if entries]
+    entry_hash = total = count = 0
+    for number, (sec, entries) in enumerate(batches, start=1):
+        batch_records, batch_hash, batch_total = _batch(number=number, sec=sec, entries=entries, on=on)
+        records += batch_records
+        entry_hash += batch_hash
+        total += batch_total
+        count += len(entries)
     record_count = len(records) + 1
     blocks = -(-record_count // BLOCKING_FACTOR)
     records.append(
         _line(
             "9",
-            _number(1, 6),
+            _number(len(batches), 6),
             _number(blocks, 6),
-            _number(len(entries), 8),
-            hash_text,
+            _number(count, 8),
+            _number(entry_hash % 10**10, 10),
             _number(total, 12),
             _number(0, 12),
             " " * 39,
@@ -200,21 +332,49 @@ def nacha_build(*, on: dt.date) -> NachaFile:
     )
     records += ["9" * RECORD_LENGTH] * (blocks * BLOCKING_FACTOR - len(records))
     return NachaFile(
-        text="\n".join(records) + "\n", entries=len(entries), total=Decimal(total) / 100, drafts=drafts
+        text="\n".join(records) + "\n",
+        entries=count,
+        total=Decimal(total) / 100,
+        drafts=drafts,
+        debits=debits,
+        prenotes=prenotes,
     )
 
 
 def nacha_export(*, on: dt.date, path: str | Path) -> NachaFile:
-    """Write the file and post the drafts in it as payments (once: a second export posts nothing)."""
+    """Write the file. Its debits stay pending until their settlement date (the file's date) and
+    post then: at once when that day has come, else by the daily run (bank_payments_settle)."""
     built = nacha_build(on=on)
     Path(path).write_text(built.text, encoding="ascii")
-    for draft in built.drafts:
-        with transaction.atomic():
-            AutopayDraft.objects.filter(pk=draft.pk).update(trace_number=draft.trace_number)
-            if draft.status == AutopayDraft.Status.CHARGING:
-                payment_settle_offline(payment=draft.payment)
-                AutopayDraft.objects.filter(pk=draft.pk).update(status=AutopayDraft.Status.SUCCEEDED)
+    bank_payments_settle(on=local_today())
     return built
+
+
+def bank_payments_settle(*, on: dt.date) -> int:
+    """Post every debit sent to the bank whose settlement date has come (paper drafts and online
+    debits alike); verify the online accounts whose prenote wait is over. Returns how many posted."""
+    posted = 0
+    for draft in AutopayDraft.objects.filter(
+        agreement__isnull=False, status=AutopayDraft.Status.CHARGING, draft_date__lte=on
+    ).exclude(trace_number=""):
+        with transaction.atomic():
+            payment_settle_offline(payment=draft.payment)
+            posted += AutopayDraft.objects.filter(pk=draft.pk, status=AutopayDraft.Status.CHARGING).update(
+                status=AutopayDraft.Status.SUCCEEDED
+            )
+    for debit in BankPayment.objects.filter(
+        file_date__lte=on, payment__status=Payment.Status.PENDING
+    ).select_related("payment"):
+        payment_settle_offline(payment=debit.payment)
+        posted += 1
+    for account in BankAccount.objects.filter(
+        status=BankAccount.Status.VALIDATING, prenote_file_date__isnull=False
+    ):
+        if on >= banking_day_after(account.prenote_file_date, settings.BANK_PRENOTE_WAIT_DAYS):
+            BankAccount.objects.filter(pk=account.pk, status=BankAccount.Status.VALIDATING).update(
+                status=BankAccount.Status.VERIFIED, verified_on=on
+            )
+    return posted
 
 
 @dataclass
@@ -244,13 +404,27 @@ def ach_returns_import(*, path: str | Path) -> ReturnsResult:
         raise CsvImportError(errors)
     result = ReturnsResult()
     for line, trace, code, returned_on in rows:
-        draft = AutopayDraft.objects.filter(trace_number=trace, agreement__isnull=False).first()
-        if draft is None:
+        # Trace numbers start again after ten million: the latest entry with the number is meant.
+        draft = (
+            AutopayDraft.objects.filter(trace_number=trace, agreement__isnull=False).order_by("-pk").first()
+        )
+        debit = BankPayment.objects.filter(trace_number=trace).order_by("-pk").first()
+        prenote = BankAccount.objects.filter(prenote_trace=trace).order_by("-pk").first()
+        if draft is not None:
+            returned = ach_return_post(draft=draft, code=code, returned_on=returned_on)
+            deactivates = code in DEACTIVATING_RETURN_CODES
+        elif debit is not None:
+            returned = bank_payment_return(debit=debit, code=code, returned_on=returned_on)
+            deactivates = code in DEACTIVATING_RETURN_CODES
+        elif prenote is not None:
+            returned = prenote_return(bank_account=prenote, code=code, returned_on=returned_on)
+            deactivates = True
+        else:
             result.unknown.append(f"line {line}: no draft has trace number {trace}")
             continue
-        if ach_return_post(draft=draft, code=code, returned_on=returned_on):
+        if returned:
             result.returned += 1
-            result.deactivated += int(code in DEACTIVATING_RETURN_CODES)
+            result.deactivated += int(deactivates)
     return result
 
 
@@ -266,31 +440,14 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
         draft = AutopayDraft.objects.select_for_update().get(pk=draft.pk)
         if draft.status == AutopayDraft.Status.RETURNED:
             return False
-        payment = draft.payment
-        if payment.ledger_entry_id:
-            ledger_reverse(
-                entry=payment.ledger_entry,
-                posted_on=returned_on,
-                source_key=f"ach-return:{draft.pk}",
-                description=f"Bank draft returned ({code}: {reason})",
-            )
-            fee = returned_payment_fee()
-            if fee > 0:
-                ledger_post(
-                    postings=[
-                        Posting(
-                            service_account_id=draft.service_account_id,
-                            kind=LedgerEntry.Kind.ADJUSTMENT,
-                            amount=fee,
-                            posted_on=returned_on,
-                            due_date=returned_on,
-                            description=f"Returned payment fee ({code})",
-                            source_key=f"ach-return-fee:{draft.pk}",
-                        )
-                    ]
-                )
-        Payment.objects.filter(pk=payment.pk).update(
-            status=Payment.Status.RETURNED, failure_message=f"{code}: {reason}"
+        payment = Payment.objects.select_for_update().get(pk=draft.payment_id)
+        _returned_payment_reverse(
+            payment=payment,
+            code=code,
+            reason=reason,
+            returned_on=returned_on,
+            key=str(draft.pk),
+            what="Bank draft",
         )
         AutopayDraft.objects.filter(pk=draft.pk).update(
             status=AutopayDraft.Status.RETURNED, failure_message=f"{code}: {reason}"
@@ -384,3 +541,122 @@ def bank_numbers_reencrypt(*, chunk_size: int = 500) -> tuple[int, int]:
             BankDraftAgreement.objects.bulk_update(changed, ["account_number_encrypted"])
             done += len(changed)
             last_pk = chunk[-1].pk
+
+
+def _returned_payment_reverse(
+    *, payment: Payment, code: str, reason: str, returned_on: dt.date, key: str, what: str = "Bank payment"
+) -> None:
+    """Within the caller's transaction: take a returned debit off the ledger (when it had posted)
+    and add the returned-payment fee where the utility charges one."""
+    if payment.ledger_entry_id:
+        ledger_reverse(
+            entry=payment.ledger_entry,
+            posted_on=returned_on,
+            source_key=f"ach-return:{key}",
+            description=f"{what} returned ({code}: {reason})",
+        )
+        fee = returned_payment_fee()
+        if fee > 0:
+            ledger_post(
+                postings=[
+                    Posting(
+                        service_account_id=payment.service_account_id,
+                        kind=LedgerEntry.Kind.ADJUSTMENT,
+                        amount=fee,
+                        posted_on=returned_on,
+                        due_date=returned_on,
+                        description=f"Returned payment fee ({code})",
+                        source_key=f"ach-return-fee:{key}",
+                    )
+                ]
+            )
+    Payment.objects.filter(pk=payment.pk).update(
+        status=Payment.Status.RETURNED, failure_message=f"{code}: {reason}"
+    )
+
+
+def bank_payment_return(*, debit: BankPayment, code: str, returned_on: dt.date) -> bool:
+    """Reverse one returned online debit; False when it was returned before. R02, R03, R04 and the
+    unauthorized codes end the bank account (debits not yet sent from it are cancelled)."""
+    reason = RETURN_REASONS.get(code, "returned by the bank")
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=debit.payment_id)
+        if payment.status == Payment.Status.RETURNED:
+            return False
+        _returned_payment_reverse(
+            payment=payment, code=code, reason=reason, returned_on=returned_on, key=f"bank-payment:{debit.pk}"
+        )
+        deactivate = code in DEACTIVATING_RETURN_CODES
+        if deactivate:
+            bank_account_end(
+                bank_account=debit.bank_account, reason=f"{code}: {reason}", returned_on=returned_on
+            )
+    account = payment.service_account
+    lines = [
+        format_lazy(
+            _("Your bank returned the payment of {amount} for account {number}: {reason}."),
+            amount=money(payment.amount),
+            number=account.account_number,
+            reason=reason,
+        ),
+        _("The amount is owed again. Please pay online or call us."),
+    ]
+    if returned_payment_fee() > 0 and payment.ledger_entry_id:
+        lines.insert(
+            1,
+            format_lazy(
+                _("A returned payment fee of {fee} was added to the account."),
+                fee=money(returned_payment_fee()),
+            ),
+        )
+    if deactivate:
+        lines.append(
+            format_lazy(
+                _("Because of this, your {bank} can no longer be used for payments; please add another."),
+                bank=debit.bank_account,
+            )
+        )
+    email_send(
+        kind=NotificationKind.PAYMENT_FAILED,
+        subject=format_lazy(_("Bank payment returned for account {number}"), number=account.account_number),
+        template="emails/notice",
+        context={"lines": lines},
+        users=[debit.bank_account.user],
+        required=True,
+        account_number=account.account_number,
+        reference=f"payment:{payment.pk}:return",
+    )
+    return True
+
+
+def prenote_return(*, bank_account: BankAccount, code: str, returned_on: dt.date) -> bool:
+    """The bank returned the zero-dollar test of a new account: whatever the code, the account
+    cannot be debited; payments waiting on it are cancelled and the customer is told."""
+    reason = RETURN_REASONS.get(code, "returned by the bank")
+    with transaction.atomic():
+        account = BankAccount.objects.select_for_update().get(pk=bank_account.pk)
+        if account.status == BankAccount.Status.ENDED:
+            return False
+        bank_account_end(bank_account=account, reason=f"prenote {code}: {reason}", returned_on=returned_on)
+    email_send(
+        kind=NotificationKind.PAYMENT_FAILED,
+        subject=_("We could not use your bank account"),
+        template="emails/notice",
+        context={
+            "lines": [
+                format_lazy(
+                    _("Your bank answered our test entry to your {bank}: {reason}."),
+                    bank=account,
+                    reason=reason,
+                ),
+                _(
+                    "Payments from it that were waiting are cancelled and nothing was taken. Please check "
+                    "the numbers and add the account again, or pay another way."
+                ),
+            ]
+        },
+        users=[account.user],
+        required=True,
+        reference=f"bank-account:{account.pk}:prenote-return",
+    )
+    return True

@@ -124,7 +124,17 @@ def autopay_amount(*, service_account_id: int, bill: Bill) -> Decimal:
     balance = (
         BillingAccount.objects.filter(pk=service_account_id).values_list("balance", flat=True).first() or ZERO
     )
-    return max(min(bill.total_due + since, balance), ZERO)
+    # A bank payment the customer made that has not settled yet counts as paid.
+    pending = (
+        Payment.objects.filter(
+            service_account_id=service_account_id,
+            method=Payment.Method.BANK,
+            status=Payment.Status.PENDING,
+            bank_debit__isnull=False,
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    return max(min(bill.total_due + since, balance) - pending, ZERO)
 
 
 def _latest_bills(account_ids: list[int], on: dt.date) -> dict[int, Bill]:

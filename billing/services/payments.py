@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -45,17 +46,33 @@ class ChargeOutcome:
     code: str = ""  # the bank's decline code, when declined
 
 
-def amount_owed(*, service_account: ServiceAccount) -> Decimal:
+def bank_payments_pending_total(*, service_account: ServiceAccount) -> Decimal:
+    """Bank debits made but not yet settled (they post on their settlement date): counted as paid
+    when a customer is told what is owed, so nobody pays twice while one is on its way."""
+    total = (
+        Payment.objects.filter(
+            service_account=service_account, method=Payment.Method.BANK, status=Payment.Status.PENDING
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    return total
+
+
+def _balance_less_pending(service_account: ServiceAccount) -> Decimal:
     billing = BillingAccount.objects.filter(pk=service_account.pk).first()
-    return max(billing.balance if billing else ZERO, ZERO)
+    balance = billing.balance if billing else ZERO
+    return balance - bank_payments_pending_total(service_account=service_account)
+
+
+def amount_owed(*, service_account: ServiceAccount) -> Decimal:
+    return max(_balance_less_pending(service_account), ZERO)
 
 
 def payment_limit(*, service_account: ServiceAccount) -> Decimal:
     """The most one payment may be: what is owed, plus a credit for future bills up to
-    PAYMENT_CREDIT_LIMIT (less any credit the account already has)."""
-    billing = BillingAccount.objects.filter(pk=service_account.pk).first()
-    balance = billing.balance if billing else ZERO
-    return max(balance + Decimal(settings.PAYMENT_CREDIT_LIMIT), ZERO)
+    PAYMENT_CREDIT_LIMIT (less any credit the account already has, and less bank payments on
+    their way)."""
+    return max(_balance_less_pending(service_account) + Decimal(settings.PAYMENT_CREDIT_LIMIT), ZERO)
 
 
 def invoice_amount_open(*, invoice: Invoice) -> Decimal:

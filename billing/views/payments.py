@@ -24,6 +24,7 @@ from accounts.models import ServiceAccount
 from accounts.selectors import service_account_find_by_number, service_account_get_for_user
 from billing import stripe_gateway as gateway
 from billing.forms import InvoiceLookupForm, QuickPayLookupForm
+from billing.hooks import PAY_PAGE_LINKS
 from billing.models import Invoice, Payment
 from billing.selectors import saved_cards_usable
 from billing.services.payments import (
@@ -97,6 +98,9 @@ def pay_account(request, pk: int):
         account=account,
         cards=saved_cards_usable(user=request.user),
     )
+    context["other_ways"] = [
+        link for provider in PAY_PAGE_LINKS for link in provider(service_account=account)
+    ]
     return render(request, "billing/pay.html", context)
 
 

@@ -298,6 +298,9 @@ BANK_DRAFT_DAY = 20  # the Preauthorized Payments Agreement's day of the month
 BANK_DRAFT_NOTICE_DAYS = int(os.environ.get("BANK_DRAFT_NOTICE_DAYS", "10"))
 # Charged on the account when the bank returns a draft, where the utility charges one ("" or 0: none).
 RETURNED_PAYMENT_FEE = os.environ.get("RETURNED_PAYMENT_FEE", "")
+# NACHA: live debits from a new online bank account wait this many banking days after the
+# settlement date of its prenote (the zero-dollar test entry), with no return.
+BANK_PRENOTE_WAIT_DAYS = 3
 # The utility's bank, for the NACHA file.
 NACHA_IMMEDIATE_DESTINATION = os.environ.get("NACHA_IMMEDIATE_DESTINATION", "091000019")
 NACHA_IMMEDIATE_DESTINATION_NAME = os.environ.get("NACHA_IMMEDIATE_DESTINATION_NAME", "UTILITY BANK")

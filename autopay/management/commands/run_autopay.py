@@ -1,11 +1,17 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from autopay.services.bank import bank_payments_settle
 from autopay.services.drafts import autopay_run, autopay_send_reminders
+from autopay.services.scheduled import scheduled_payments_remind, scheduled_payments_run
 from billing.calendar import local_today, parse_date
 
 
 class Command(BaseCommand):
-    help = "Draft every autopay enrollment and bank agreement due on a date (and days missed before it)."
+    help = (
+        "The day's payment run for a date: bank payments whose settlement date has come are posted, "
+        "scheduled payments due are made, and every autopay enrollment and bank agreement due is drafted "
+        "(days missed before it included)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--date", help="YYYY-MM-DD (default: today)")
@@ -16,7 +22,14 @@ class Command(BaseCommand):
         if on is None:
             raise CommandError(f"--date {date!r} is not a date like 2026-07-20.")
         if reminders:
-            self.stdout.write(f"Reminders sent: {autopay_send_reminders(on=on)}")
+            sent = autopay_send_reminders(on=on) + scheduled_payments_remind(on=on)
+            self.stdout.write(f"Reminders sent: {sent}")
+        settled = bank_payments_settle(on=on)
+        scheduled = scheduled_payments_run(on=on)
+        self.stdout.write(
+            f"Bank payments posted: {settled}. Scheduled payments: {scheduled.paid} paid by card, "
+            f"{scheduled.sent} sent to the bank, {scheduled.failed} failed."
+        )
         result = autopay_run(on=on)
         self.stdout.write(
             self.style.SUCCESS(
