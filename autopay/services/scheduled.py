@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -24,7 +25,7 @@ from autopay.models import BankAccount, PaymentAuthorization, ScheduledPayment
 from autopay.services.bank_accounts import bank_payment_make, first_debit_date
 from billing import stripe_gateway as gateway
 from billing.calendar import banking_day_on_or_after
-from billing.models import Bill, Payment, SavedCard
+from billing.models import LedgerEntry, Payment, SavedCard
 from billing.services.payments import account_payment_check, payment_intent_submit
 from portal.errors import ApplicationError
 from portal.i18n import local_date
@@ -35,14 +36,13 @@ SCHEDULE_AHEAD_DAYS = 45
 
 
 def schedule_window(*, service_account: ServiceAccount, today: dt.date) -> tuple[dt.date, dt.date]:
-    """From tomorrow up to the latest bill's due date (or SCHEDULE_AHEAD_DAYS when it has passed)."""
+    """From tomorrow up to the latest due date on the account (or SCHEDULE_AHEAD_DAYS ahead when
+    nothing is due later)."""
     earliest = today + dt.timedelta(days=1)
-    bill = Bill.objects.filter(service_account=service_account).order_by("-period").first()
-    latest = (
-        bill.due_date
-        if bill and bill.due_date >= earliest
-        else today + dt.timedelta(days=SCHEDULE_AHEAD_DAYS)
-    )
+    due = LedgerEntry.objects.filter(service_account=service_account, due_date__isnull=False).aggregate(
+        latest=Max("due_date")
+    )["latest"]
+    latest = due if due and due >= earliest else today + dt.timedelta(days=SCHEDULE_AHEAD_DAYS)
     return earliest, latest
 
 
