@@ -1,7 +1,15 @@
 from django import forms
 from django.contrib import admin
 
-from autopay.models import AutopayDraft, AutopayEnrollment, BankDraftAgreement, PaymentAuthorization
+from autopay.models import (
+    AutopayDraft,
+    AutopayEnrollment,
+    BankAccount,
+    BankDraftAgreement,
+    BankPayment,
+    PaymentAuthorization,
+    ScheduledPayment,
+)
 from autopay.services.enrollment import (
     aba_routing_number_valid,
     bank_agreement_record,
@@ -141,6 +149,42 @@ class PaymentAuthorizationAdmin(ReadOnlyModelAdmin):
 
     list_display = ["service_account", "user", "kind", "terms_version", "accepted_at", "ip_address"]
     list_filter = ["kind", "terms_version"]
+    search_fields = ["service_account__account_number", "user__email"]
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(ReadOnlyModelAdmin):
+    """Bank accounts customers added online: shown by their last four digits only."""
+
+    list_display = [
+        "user",
+        "holder_name",
+        "account_type",
+        "account_last4",
+        "status",
+        "prenote_file_date",
+        "verified_on",
+    ]
+    list_filter = ["status", "account_type"]
+    search_fields = ["user__email", "holder_name", "account_last4", "prenote_trace"]
+    exclude = ["account_number_encrypted"]
+
+
+@admin.register(BankPayment)
+class BankPaymentAdmin(ReadOnlyModelAdmin):
+    list_display = ["payment", "bank_account", "recurring", "file_date", "trace_number"]
+    list_filter = ["file_date", "recurring"]
+    search_fields = [
+        "payment__confirmation_number",
+        "payment__service_account__account_number",
+        "trace_number",
+    ]
+
+
+@admin.register(ScheduledPayment)
+class ScheduledPaymentAdmin(ReadOnlyModelAdmin):
+    list_display = ["service_account", "user", "amount", "pay_on", "status", "payment"]
+    list_filter = ["status", "pay_on"]
     search_fields = ["service_account__account_number", "user__email"]
 
 

@@ -150,7 +150,8 @@ class BankAccountChoiceForm(forms.Form):
 class BankPaymentForm(BankAccountChoiceForm):
     amount = forms.CharField(label=_("Amount to pay, in dollars"), max_length=20)
     accept_terms = forms.BooleanField(
-        error_messages={"required": _("Tick the box to authorize the debit. Nothing was paid.")}
+        label=_("I have read and accept this authorization."),
+        error_messages={"required": _("Tick the box to authorize the debit. Nothing was paid.")},
     )
 
     field_order = ["amount", "method"]
@@ -172,7 +173,8 @@ class ScheduledPaymentForm(BankPaymentForm):
         },
     )
     accept_terms = forms.BooleanField(
-        error_messages={"required": _("Tick the box to authorize the payment. Nothing was scheduled.")}
+        label=_("I have read and accept this authorization."),
+        error_messages={"required": _("Tick the box to authorize the payment. Nothing was scheduled.")},
     )
     allow_cards = True
 

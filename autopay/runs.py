@@ -21,7 +21,11 @@ def nacha_execute(*, parameters: dict, progress) -> RunOutcome:
         return RunOutcome(summary=exc.message, files=[])
     progress(100)
     return RunOutcome(
-        summary=f"NACHA file for {on:%m/%d/%Y}: {built.entries} draft(s), ${built.total:,.2f}; posted as payments.",
+        summary=(
+            f"NACHA file for {on:%m/%d/%Y}: {built.entries} entries ({len(built.drafts)} paper drafts, "
+            f"{len(built.debits)} online bank payments, {len(built.prenotes)} prenotes), ${built.total:,.2f}; "
+            "they post as payments on that date."
+        ),
         # Bank account numbers are in it: only those who start runs (finance, supervisors).
         files=[RunFile(path=path, permission="portal.start_runs")],
     )
@@ -36,6 +40,9 @@ def register() -> None:
             form=NachaForm,
             describe=lambda data: f"NACHA file for {data['on']:%m/%d/%Y}",
             execute=nacha_execute,
-            help="the bank's PPD debit file of the drafts dated that day; the drafts in it are posted.",
+            help=(
+                "the bank's debit file for that date: paper agreements' drafts (PPD), online bank payments "
+                "and prenotes (WEB); they post as payments on that date."
+            ),
         )
     )

@@ -33,6 +33,7 @@ from billing.services.payments import MINIMUM_PAYMENT, amount_owed, payment_limi
 from portal.db import record_id
 from portal.errors import ApplicationError
 from portal.i18n import local_date
+from portal.money import money
 
 
 def _bank_account_for(request, data, authorization):
@@ -161,10 +162,10 @@ def scheduled_payments(request, pk: int):
             messages.success(
                 request,
                 _(
-                    "Your payment of $%(amount)s is scheduled for %(date)s. Confirmation: scheduled payment %(id)s."
+                    "Your payment of %(amount)s is scheduled for %(date)s. Confirmation: scheduled payment %(id)s."
                 )
                 % {
-                    "amount": f"{scheduled.amount:,.2f}",
+                    "amount": money(scheduled.amount),
                     "date": local_date(scheduled.pay_on, "DATE_FORMAT"),
                     "id": scheduled.pk,
                 },

@@ -61,7 +61,25 @@ def owner_objects():
         created_by=owner,
     )
     application = submit(owner, account)
+    from autopay.models import ScheduledPayment
+    from autopay.services.bank_accounts import bank_account_add, bank_payment_make
     from billing.models import ServiceRequest
+
+    bank = bank_account_add(
+        user=owner,
+        holder_name="Owner",
+        routing_number="091000019",
+        account_number="1234567",
+        account_type="checking",
+    )
+    bank_payment = bank_payment_make(
+        client_token=uuid.uuid4(),
+        user=owner,
+        service_account=account,
+        bank_account=bank,
+        amount=Decimal("5.00"),
+        today=D(2026, 7, 1),
+    )
 
     return {
         "service_request": ServiceRequest.objects.create(
@@ -74,6 +92,14 @@ def owner_objects():
         "application": application,
         "document": application.documents.first(),
         "certification": Certification.objects.get(service_account=account),
+        "bank_payment": bank_payment,
+        "scheduled": ScheduledPayment.objects.create(
+            service_account=account,
+            user=owner,
+            amount=Decimal("5.00"),
+            pay_on=D(2099, 1, 1),
+            bank_account=bank,
+        ),
     }
 
 
@@ -95,6 +121,10 @@ ROUTES = {
     "autopay_manage": lambda o: {"pk": o["account"].pk},
     "autopay_change": lambda o: {"pk": o["account"].pk},
     "autopay_cancel": lambda o: {"pk": o["account"].pk},
+    "pay_by_bank": lambda o: {"pk": o["account"].pk},
+    "bank_payment_done": lambda o: {"token": o["bank_payment"].client_token},
+    "scheduled_payments": lambda o: {"pk": o["account"].pk},
+    "scheduled_payment_cancel": lambda o: {"pk": o["account"].pk, "scheduled_pk": o["scheduled"].pk},
     "assistance_detail": lambda o: {"pk": o["application"].pk},
     "assistance_document": lambda o: {"pk": o["document"].pk},
     "payment_plan": lambda o: {"pk": o["account"].pk},

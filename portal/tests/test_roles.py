@@ -88,6 +88,9 @@ MODEL_PAGES = {
     "autopay.autopayenrollment": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "autopay.autopaydraft": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "autopay.paymentauthorization": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
+    "autopay.bankaccount": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
+    "autopay.bankpayment": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
+    "autopay.scheduledpayment": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "assistance.incomeguideline": (ALL_STAFF, FINANCE_SIDE, FINANCE_SIDE, NOBODY),
     "assistance.assistanceapplication": (ALL_STAFF, NOBODY, CLERK_SIDE, NOBODY),
     "assistance.paymentplan": (ALL_STAFF, NOBODY, CLERK_SIDE, NOBODY),
@@ -157,7 +160,7 @@ NOT_STAFF = {
     "stripe_webhook", "autopay_manage", "autopay_change", "autopay_cancel", "autopay_card_setup",
     "autopay_card_save", "assistance_home", "assistance_eligibility", "assistance_apply",
     "assistance_detail", "payment_plan", "certification_dispute", "moving_home", "moving_request",
-    "moving_withdraw",
+    "moving_withdraw", "pay_by_bank", "bank_payment_done", "scheduled_payments", "scheduled_payment_cancel",
 }  # fmt: skip
 ALLAUTH_PREFIXES = ("account_", "mfa_")
 
