@@ -21,11 +21,7 @@ def nacha_execute(*, parameters: dict, progress) -> RunOutcome:
         return RunOutcome(summary=exc.message, files=[])
     progress(100)
     return RunOutcome(
-        summary=(
-            f"NACHA file for {on:%m/%d/%Y}: {built.entries} entries ({len(built.drafts)} paper drafts, "
-            f"{len(built.debits)} online bank payments, {len(built.prenotes)} prenotes), ${built.total:,.2f}; "
-            "they post as payments on that date."
-        ),
+        summary=(f"NACHA file for {on:%m/%d/%Y}: {built.summary}; they post as payments on that date."),
         # Bank account numbers are in it: only those who start runs (finance, supervisors).
         files=[RunFile(path=path, permission="portal.start_runs")],
     )

@@ -88,6 +88,20 @@ class NachaFile:
     debits: list[BankPayment] = field(default_factory=list)
     prenotes: list[BankAccount] = field(default_factory=list)
 
+    @property
+    def summary(self) -> str:
+        """What a run record says of the file, e.g. "3 entries (2 paper drafts, 1 online bank
+        payment, 0 prenotes), $148.50"."""
+        return (
+            f"{_count(self.entries, 'entry', 'entries')} ({_count(len(self.drafts), 'paper draft')}, "
+            f"{_count(len(self.debits), 'online bank payment')}, {_count(len(self.prenotes), 'prenote')}), "
+            f"${self.total:,.2f}"
+        )
+
+
+def _count(n: int, singular: str, plural: str = "") -> str:
+    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+
 
 def bank_drafts_for(*, on: dt.date) -> list[AutopayDraft]:
     return list(

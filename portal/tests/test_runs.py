@@ -117,7 +117,10 @@ def test_one_run_of_a_kind_at_a_time_and_files_only_for_the_roles_allowed(
     _one_bank_draft_on(dt.date(2026, 7, 20))
     start(finance, "nacha", {"on": "2026-07-20"}, django_capture_on_commit_callbacks)
     run = Run.objects.exclude(pk__in=[busy.pk, quiet.pk]).get()
-    assert run.status == "succeeded" and "1 entries (1 paper drafts, 0 online bank payments, 0 prenotes), $48.50" in run.summary
+    assert (
+        run.status == "succeeded"
+        and "1 entry (1 paper draft, 0 online bank payments, 0 prenotes), $48.50" in run.summary
+    )
     (stored,) = run.files.all()
     clerk = signed_in("Clerks")
     # Bank account numbers: not for clerks, and not listed for them.

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         command_run_record(
             kind="nacha",
             label=f"NACHA file for {on:%m/%d/%Y}",
-            summary=f"{built.entries} entries, ${built.total:,.2f}; they post as payments on {on}.",
+            summary=f"{built.summary}; they post as payments on {on}.",
             files=[RunFile(path=output, permission="portal.start_runs")],
         )
         self.stdout.write(
