@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import get_usage
 
 from accounts.forms import ContactDetailsForm, LinkServiceAccountForm, NotificationPreferencesForm
+from accounts.hooks import login_settings_links
 from accounts.notifications import notification_switches, notification_switches_set
 from accounts.selectors import account_number_key, service_account_get_for_user
 from accounts.services import (
@@ -128,7 +129,7 @@ def service_account_unlink_view(request, pk: int):
 
 @login_required
 def login_settings(request):
-    return render(request, "accounts/login_settings.html")
+    return render(request, "accounts/login_settings.html", {"links": login_settings_links()})
 
 
 @login_required

@@ -138,7 +138,16 @@ class BankDraftAgreementAdmin(admin.ModelAdmin):
 
 @admin.register(AutopayEnrollment)
 class AutopayEnrollmentAdmin(ReadOnlyModelAdmin):
-    list_display = ["service_account", "user", "card", "draft_day", "max_amount", "status", "created_at"]
+    list_display = [
+        "service_account",
+        "user",
+        "card",
+        "bank_account",
+        "draft_day",
+        "max_amount",
+        "status",
+        "created_at",
+    ]
     list_filter = ["status", "draft_day"]
     search_fields = ["service_account__account_number", "user__email"]
 

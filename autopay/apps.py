@@ -36,3 +36,8 @@ class AutopayConfig(AppConfig):
         from billing.hooks import register_pay_page_links
 
         register_pay_page_links(pay_page_links)
+
+        from accounts.hooks import register_login_settings_links
+        from autopay.selectors import login_settings_links
+
+        register_login_settings_links(login_settings_links)

@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from autopay.models import BankDraftAgreement
+from autopay.models import BankAccount, BankDraftAgreement
 from autopay.services.bank_accounts import bank_accounts_usable
 from autopay.services.enrollment import aba_routing_number_valid
 from billing.selectors import saved_cards_usable
@@ -34,13 +34,27 @@ class AutopayForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.cards = saved_cards_usable(user=user)
+        self.bank_accounts = bank_accounts_usable(user=user)
 
     def clean_card_id(self):
-        pk = record_id(self.cleaned_data["card_id"])
+        """A saved card ("<id>", as the card script fills it in) or a bank account ("bank-<id>")."""
+        text = str(self.cleaned_data["card_id"] or "")
+        if text.startswith("bank-"):
+            pk = record_id(text.removeprefix("bank-"))
+            account = self.bank_accounts.filter(pk=pk).first() if pk is not None else None
+            if account is None:
+                raise forms.ValidationError(_("Choose one of your own bank accounts."))
+            return account
+        pk = record_id(text)
         card = self.cards.filter(pk=pk).first() if pk is not None else None
         if card is None:
             raise forms.ValidationError(_("Choose a card, or enter a new one."))
         return card
+
+    def method(self) -> dict:
+        """The choice as the services take it: {"card": ...} or {"bank_account": ...}."""
+        chosen = self.cleaned_data["card_id"]
+        return {"bank_account": chosen} if isinstance(chosen, BankAccount) else {"card": chosen}
 
     def clean_max_amount(self):
         text = self.cleaned_data["max_amount"].strip()
@@ -144,6 +158,21 @@ class BankAccountChoiceForm(forms.Form):
             cleaned["card"] = self.cards.get(pk=pk)
         else:
             self.add_error("method", _("Choose how to pay."))
+        return cleaned
+
+
+class BankAccountAddForm(BankAccountChoiceForm):
+    """A new bank account's fields alone, to keep it for later payments and autopay."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["method"]
+        for name in self.NEW_ACCOUNT_FIELDS:
+            self.fields[name].required = True
+
+    def clean(self):
+        cleaned = forms.Form.clean(self)
+        cleaned["new_bank_account"] = self._new_bank_account(cleaned)
         return cleaned
 
 

@@ -39,7 +39,9 @@ class PaymentAuthorization(models.Model):
 
 
 class AutopayEnrollment(models.Model):
-    """Card autopay for one account, on the day of the month the customer chose."""
+    """Autopay for one account, on the day of the month the customer chose, from a saved card
+    (charged through Stripe) or from a bank account added online (a recurring WEB debit in the
+    NACHA file, on the next banking day when the day is not one)."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", _("Active")
@@ -51,7 +53,12 @@ class AutopayEnrollment(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="autopay_enrollments"
     )
-    card = models.ForeignKey(SavedCard, on_delete=models.PROTECT, related_name="enrollments")
+    card = models.ForeignKey(
+        SavedCard, on_delete=models.PROTECT, null=True, blank=True, related_name="enrollments"
+    )
+    bank_account = models.ForeignKey(
+        "BankAccount", on_delete=models.PROTECT, null=True, blank=True, related_name="enrollments"
+    )
     draft_day = models.PositiveSmallIntegerField(validators=[MinValueValidator(1), MaxValueValidator(28)])
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     starts_on = models.DateField(help_text="Bills issued on or after this date are drafted.")
@@ -79,10 +86,20 @@ class AutopayEnrollment(models.Model):
             models.CheckConstraint(
                 condition=Q(draft_day__gte=1) & Q(draft_day__lte=28), name="autopay_enrollment_day_1_to_28"
             ),
+            models.CheckConstraint(
+                condition=(Q(card__isnull=False) & Q(bank_account__isnull=True))
+                | (Q(card__isnull=True) & Q(bank_account__isnull=False)),
+                name="autopay_enrollment_card_or_bank",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Autopay {self.service_account.account_number} on day {self.draft_day}"
+
+    @property
+    def method(self) -> "SavedCard | BankAccount":
+        """What autopay pays with: the saved card or the bank account."""
+        return self.card or self.bank_account
 
 
 class BankDraftAgreement(models.Model):

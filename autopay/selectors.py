@@ -4,12 +4,11 @@ def staff_account_flags(*, service_account) -> list[tuple[str, str]]:
     flags = []
     for enrollment in AutopayEnrollment.objects.filter(
         service_account=service_account, status="active"
-    ).select_related("card", "user"):
+    ).select_related("card", "bank_account", "user"):
         flags.append(
             (
-                "Card autopay",
-                f"{enrollment.card.brand} ending {enrollment.card.last4}, day {enrollment.draft_day}, "
-                f"by {enrollment.user.email}",
+                "Card autopay" if enrollment.card_id else "Bank account autopay (online)",
+                f"{enrollment.method}, day {enrollment.draft_day}, by {enrollment.user.email}",
             )
         )
     for agreement in BankDraftAgreement.objects.filter(service_account=service_account, status="active"):
@@ -39,13 +38,15 @@ def staff_queues(*, user) -> list[dict]:
 
 
 def finance_figures() -> dict:
-    """Autopay enrollment for the finance home: how many active accounts pay by card autopay or
-    bank draft."""
+    """Autopay enrollment for the finance home: how many active accounts pay by card autopay,
+    online bank account autopay or a paper bank draft agreement."""
     from accounts.models import ServiceAccount
     from autopay.models import AutopayEnrollment, BankDraftAgreement
 
     active = ServiceAccount.objects.filter(status=ServiceAccount.Status.ACTIVE).count()
-    cards = AutopayEnrollment.objects.filter(status="active", service_account__status="active").count()
+    enrollments = AutopayEnrollment.objects.filter(status="active", service_account__status="active")
+    cards = enrollments.filter(card__isnull=False).count()
+    online_banks = enrollments.filter(bank_account__isnull=False).count()
     banks = BankDraftAgreement.objects.filter(status="active", service_account__status="active").count()
 
     def share(n: int) -> str:
@@ -56,8 +57,9 @@ def finance_figures() -> dict:
         "rows": [
             ("Active accounts", f"{active:,}"),
             ("Card autopay", share(cards)),
-            ("Bank drafts on the 20th", share(banks)),
-            ("Either", share(cards + banks)),
+            ("Bank account autopay (online)", share(online_banks)),
+            ("Bank drafts on the 20th (paper agreements)", share(banks)),
+            ("Any autopay", share(cards + online_banks + banks)),
         ],
     }
 
@@ -69,7 +71,7 @@ def account_page_section(*, service_account, today, user) -> dict:
 
     enrollment = (
         AutopayEnrollment.objects.filter(service_account=service_account, status="active")
-        .select_related("card")
+        .select_related("card", "bank_account")
         .first()
     )
     from autopay.models import ScheduledPayment
@@ -105,4 +107,17 @@ def pay_page_links(*, service_account) -> list[dict]:
             "label": _("Schedule a payment for a later date"),
             "url": reverse("scheduled_payments", args=[service_account.pk]),
         },
+    ]
+
+
+def login_settings_links() -> list[dict]:
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    return [
+        {
+            "label": _("Saved cards and bank accounts"),
+            "url": reverse("payment_methods"),
+            "hint": _("(add a bank account, or remove a card or account you no longer use)"),
+        }
     ]

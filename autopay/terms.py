@@ -28,6 +28,40 @@ def card_autopay_terms(*, account_number: str) -> str:
     ) % {"utility": settings.UTILITY_NAME, "number": account_number, "phone": settings.UTILITY_PHONE}
 
 
+# The version of the card terms followed by the bank account terms (both change together).
+CARD_AND_BANK_AUTOPAY_VERSION = "2026-12-02"
+
+
+def bank_autopay_terms(*, account_number: str) -> str:
+    """What a customer also accepts when autopay may debit a bank account (NACHA WEB, recurring)."""
+    return _(
+        "If I chose a bank account: I authorize %(utility)s to debit it electronically each month for that "
+        "amount, to pay account %(number)s, on the day I chose or the next banking day, and never sooner "
+        "than %(notice)s days after the bill is issued; the bill and an email sent %(notice)s days before "
+        "the debit tell me the amount. I am an owner of the bank account or allowed to use it. A new account "
+        "is first sent a zero-dollar test entry. If my bank returns a debit, the payment is reversed and a "
+        "returned-payment fee may be charged. This authorization lasts until I cancel autopay on this page "
+        "or by calling %(phone)s; a cancellation made by the day before a debit stops that debit."
+    ) % {
+        "utility": settings.UTILITY_NAME,
+        "number": account_number,
+        "notice": settings.BANK_DRAFT_NOTICE_DAYS,
+        "phone": settings.UTILITY_PHONE,
+    }
+
+
+def autopay_terms(*, account_number: str, with_bank: bool) -> tuple[str, str]:
+    """(version, text) of the autopay terms as the page shows them: the card terms, and the bank
+    account terms when the login has a bank account to choose."""
+    text = card_autopay_terms(account_number=account_number)
+    if not with_bank:
+        return CARD_AUTOPAY_VERSION, text
+    return (
+        CARD_AND_BANK_AUTOPAY_VERSION,
+        text + "\n\n" + bank_autopay_terms(account_number=account_number),
+    )
+
+
 def authorization_record(
     *, request, service_account, kind: str, version: str, text: str, details: dict
 ) -> PaymentAuthorization:

@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import service_account_get_for_user
 from autopay.forms import DAYS, AutopayForm
-from autopay.models import AutopayEnrollment, BankDraftAgreement, PaymentAuthorization
+from autopay.models import AutopayEnrollment, BankAccount, BankDraftAgreement, PaymentAuthorization
+from autopay.services.bank_accounts import bank_accounts_usable
 from autopay.services.drafts import next_draft
 from autopay.services.enrollment import (
     autopay_cancel,
@@ -26,7 +27,7 @@ from autopay.services.enrollment import (
     card_save,
     card_setup_start,
 )
-from autopay.terms import CARD_AUTOPAY_VERSION, authorization_record, card_autopay_terms
+from autopay.terms import authorization_record, autopay_terms
 from billing import stripe_gateway as gateway
 from billing.calendar import DUE_DAY, local_today
 from billing.selectors import saved_cards_usable
@@ -55,17 +56,24 @@ def _reauthentication_needed(request) -> JsonResponse:
     )
 
 
+def _offers_bank(request) -> bool:
+    """The bank account terms are shown (and accepted) when the login has a bank account to offer."""
+    return bank_accounts_usable(user=request.user).exists()
+
+
 def _terms_accepted(request, *, account, enrollment, data) -> None:
     """Keep the terms the customer accepted, as shown, and link them to the enrollment. Called
     once the enrollment or change succeeded, so a refused one leaves no acceptance behind."""
+    by_bank = isinstance(data["card_id"], BankAccount)
+    version, text = autopay_terms(account_number=account.account_number, with_bank=_offers_bank(request))
     authorization = authorization_record(
         request=request,
         service_account=account,
-        kind=PaymentAuthorization.Kind.CARD_AUTOPAY,
-        version=CARD_AUTOPAY_VERSION,
-        text=card_autopay_terms(account_number=account.account_number),
+        kind=PaymentAuthorization.Kind.BANK_AUTOPAY if by_bank else PaymentAuthorization.Kind.CARD_AUTOPAY,
+        version=version,
+        text=text,
         details={
-            "card": str(data["card_id"]),
+            "bank_account" if by_bank else "card": str(data["card_id"]),
             "draft_day": data["draft_day"],
             "max_amount": str(data["max_amount"]) if data["max_amount"] else "",
         },
@@ -80,7 +88,7 @@ def autopay_manage(request, pk: int):
     account = service_account_get_for_user(user=request.user, pk=pk)
     enrollment = (
         AutopayEnrollment.objects.filter(service_account=account, status="active")
-        .select_related("card")
+        .select_related("card", "bank_account")
         .first()
     )
     form = None
@@ -93,7 +101,7 @@ def autopay_manage(request, pk: int):
                 enrollment = autopay_enroll(
                     user=request.user,
                     service_account=account,
-                    card=data["card_id"],
+                    **form.method(),
                     draft_day=data["draft_day"],
                     max_amount=data["max_amount"],
                 )
@@ -116,7 +124,10 @@ def _chosen(request, *, form, enrollment) -> dict:
     if form is not None:
         return {"card_id": request.POST.get("card_id", ""), "draft_day": request.POST.get("draft_day", "")}
     if enrollment is not None:
-        return {"card_id": str(enrollment.card_id), "draft_day": str(enrollment.draft_day)}
+        method = (
+            f"bank-{enrollment.bank_account_id}" if enrollment.bank_account_id else str(enrollment.card_id)
+        )
+        return {"card_id": method, "draft_day": str(enrollment.draft_day)}
     return {"card_id": "", "draft_day": "15"}
 
 
@@ -135,18 +146,23 @@ def _render_manage(request, *, account, enrollment, form):
             "someone_elses": enrollment if someone_else else None,
             "upcoming": upcoming,
             "card_expiring": bool(
-                enrollment and not someone_else and card_expires_before(enrollment.card, upcoming.on)
+                enrollment
+                and not someone_else
+                and enrollment.card
+                and card_expires_before(enrollment.card, upcoming.on)
             ),
             "bank_agreement": BankDraftAgreement.objects.filter(
                 service_account=account, status="active"
             ).first(),
             "cards": saved_cards_usable(user=request.user),
+            "bank_accounts": bank_accounts_usable(user=request.user),
             "days": DAYS,
             "due_day": DUE_DAY,
+            "bank_notice_days": settings.BANK_DRAFT_NOTICE_DAYS,
             "errors": errors,
             "posted": request.POST if form is not None else {},
             "chosen": _chosen(request, form=form, enrollment=None if someone_else else enrollment),
-            "terms": card_autopay_terms(account_number=account.account_number),
+            "terms": autopay_terms(account_number=account.account_number, with_bank=_offers_bank(request))[1],
             "password_fresh": did_recently_reauthenticate(request),
             "today": local_today(),
             "stripe_publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
@@ -209,7 +225,7 @@ def autopay_change_view(request, pk: int):
         autopay_change(
             enrollment=enrollment,
             user=request.user,
-            card=data["card_id"],
+            **form.method(),
             draft_day=data["draft_day"],
             max_amount=data["max_amount"],
         )

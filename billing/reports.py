@@ -192,6 +192,7 @@ def aging_export(*, as_of: dt.date, fmt: str = "csv") -> tuple[AgingReport, byte
 RECEIPT_CHANNELS = [
     ("card_online", "Card online"),
     ("card_autopay", "Card autopay"),
+    ("bank_online", "Bank account online"),
     ("phone", "Phone (clerk)"),
     ("bank_draft", "Bank draft"),
     ("mail", "Mail"),
@@ -208,10 +209,10 @@ REFUND_PREFIX = "refund:"
 def receipt_channel(channel: str | None, method: str | None) -> str:
     if channel is None:
         return "imported"
-    if channel == "autopay":
+    if channel == "autopay":  # bank autopay, on paper or online, goes in the NACHA file: a bank draft
         return "bank_draft" if method == "bank" else "card_autopay"
     if channel in ("online", "quick_pay"):
-        return "card_online"
+        return "bank_online" if method == "bank" else "card_online"
     return channel
 
 

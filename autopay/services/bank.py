@@ -14,7 +14,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
 from autopay.models import AutopayDraft, BankAccount, BankDraftAgreement, BankPayment
-from autopay.services.bank_accounts import bank_account_end, live_debit_allowed
+from autopay.services.bank_accounts import autopay_stopped_lines, bank_account_end, live_debit_allowed
+from autopay.services.drafts import autopay_draft_many, autopay_due
 from autopay.services.scheduled import scheduled_payments_run
 from billing.calendar import (
     banking_day_after,
@@ -34,7 +35,6 @@ from portal.money import ZERO, money
 
 RECORD_LENGTH = 94
 BLOCKING_FACTOR = 10
-# Returns that mean the agreement can no longer be used.
 # Returns that mean the agreement can no longer be used: the account is closed, not found or
 # invalid (R02, R03, R04), or the customer says the debit was not authorized (R05, R07, R10, R11,
 # R29, R51: NACHA's unauthorized return codes).
@@ -143,6 +143,8 @@ def _entries_assign(*, on: dt.date) -> None:
     if not is_banking_day(on):
         return
     scheduled_payments_run(on=on, bank_only=True)
+    # Autopay from online bank accounts: the drafts dated `on` are made now, to go in this file.
+    autopay_draft_many(due=autopay_due(on=on, bank_enrollments_only=True), on=on)
     with transaction.atomic():
         drafts = [d for d in bank_drafts_for(on=on) if not d.trace_number]
         for draft, trace in zip(drafts, trace_numbers(len(drafts)), strict=True):
@@ -381,6 +383,13 @@ def bank_payments_settle(*, on: dt.date) -> int:
     ).select_related("payment"):
         payment_settle_offline(payment=debit.payment)
         posted += 1
+    # Autopay drafts from online bank accounts are paid once their debit has settled.
+    AutopayDraft.objects.filter(
+        enrollment__isnull=False,
+        status=AutopayDraft.Status.CHARGING,
+        payment__method=Payment.Method.BANK,
+        payment__status=Payment.Status.SUCCEEDED,
+    ).update(status=AutopayDraft.Status.SUCCEEDED, failure_message="")
     for account in BankAccount.objects.filter(
         status=BankAccount.Status.VALIDATING, prenote_file_date__isnull=False
     ):
@@ -527,18 +536,27 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
 
 
 def bank_numbers_reencrypt(*, chunk_size: int = 500) -> tuple[int, int]:
-    """Put every stored bank account number under the newest PORTAL_ENCRYPTION_KEY key.
+    """Put every stored bank account number (paper agreements and accounts added online) under the
+    newest PORTAL_ENCRYPTION_KEY key.
 
     Returns (re-encrypted, already under the newest key). Safe to run again and to stop: each
     chunk commits on its own, and a second run finds everything done. The numbers are never
     decrypted into anything but memory.
     """
     done = unchanged = 0
+    for model in (BankDraftAgreement, BankAccount):
+        changed, same = _reencrypt_model(model, chunk_size=chunk_size)
+        done, unchanged = done + changed, unchanged + same
+    return done, unchanged
+
+
+def _reencrypt_model(model, *, chunk_size: int) -> tuple[int, int]:
+    done = unchanged = 0
     last_pk = 0
     while True:
         with transaction.atomic():
             chunk = list(
-                BankDraftAgreement.objects.select_for_update()
+                model.objects.select_for_update()
                 .filter(pk__gt=last_pk)
                 .order_by("pk")
                 .only("pk", "account_number_encrypted")[:chunk_size]
@@ -546,13 +564,13 @@ def bank_numbers_reencrypt(*, chunk_size: int = 500) -> tuple[int, int]:
             if not chunk:
                 return done, unchanged
             changed = []
-            for agreement in chunk:
-                if key_is_newest(agreement.account_number_encrypted):
+            for row in chunk:
+                if key_is_newest(row.account_number_encrypted):
                     unchanged += 1
                     continue
-                agreement.account_number_encrypted = reencrypt(agreement.account_number_encrypted)
-                changed.append(agreement)
-            BankDraftAgreement.objects.bulk_update(changed, ["account_number_encrypted"])
+                row.account_number_encrypted = reencrypt(row.account_number_encrypted)
+                changed.append(row)
+            model.objects.bulk_update(changed, ["account_number_encrypted"])
             done += len(changed)
             last_pk = chunk[-1].pk
 
@@ -600,11 +618,15 @@ def bank_payment_return(*, debit: BankPayment, code: str, returned_on: dt.date) 
         _returned_payment_reverse(
             payment=payment, code=code, reason=reason, returned_on=returned_on, key=f"bank-payment:{debit.pk}"
         )
+        AutopayDraft.objects.filter(payment=payment).update(
+            status=AutopayDraft.Status.RETURNED, failure_message=f"{code}: {reason}"
+        )
         deactivate = code in DEACTIVATING_RETURN_CODES
+        stopped = []
         if deactivate:
-            bank_account_end(
+            stopped = bank_account_end(
                 bank_account=debit.bank_account, reason=f"{code}: {reason}", returned_on=returned_on
-            )
+            ).autopay_stopped
     account = payment.service_account
     lines = [
         format_lazy(
@@ -630,6 +652,7 @@ def bank_payment_return(*, debit: BankPayment, code: str, returned_on: dt.date) 
                 bank=debit.bank_account,
             )
         )
+    lines += autopay_stopped_lines(stopped)
     email_send(
         kind=NotificationKind.PAYMENT_FAILED,
         subject=format_lazy(_("Bank payment returned for account {number}"), number=account.account_number),
@@ -651,7 +674,9 @@ def prenote_return(*, bank_account: BankAccount, code: str, returned_on: dt.date
         account = BankAccount.objects.select_for_update().get(pk=bank_account.pk)
         if account.status == BankAccount.Status.ENDED:
             return False
-        bank_account_end(bank_account=account, reason=f"prenote {code}: {reason}", returned_on=returned_on)
+        ended = bank_account_end(
+            bank_account=account, reason=f"prenote {code}: {reason}", returned_on=returned_on
+        )
     email_send(
         kind=NotificationKind.PAYMENT_FAILED,
         subject=_("We could not use your bank account"),
@@ -667,6 +692,7 @@ def prenote_return(*, bank_account: BankAccount, code: str, returned_on: dt.date
                     "Payments from it that were waiting are cancelled and nothing was taken. Please check "
                     "the numbers and add the account again, or pay another way."
                 ),
+                *autopay_stopped_lines(ended.autopay_stopped),
             ]
         },
         users=[account.user],

@@ -9,6 +9,7 @@ type back), which is why the portal uses it: the first payment simply waits a fe
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
@@ -22,6 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import NotificationKind, ServiceAccount
 from accounts.notifications import email_send
 from autopay.models import (
+    AutopayDraft,
+    AutopayEnrollment,
     BankAccount,
     BankDraftAgreement,
     BankPayment,
@@ -144,7 +147,7 @@ def bank_payment_make(
     debit_on = max(on or today, first_debit_date(bank_account=bank_account, today=today))
     try:
         with transaction.atomic():
-            payment = _bank_payment_record(
+            payment = bank_payment_record(
                 client_token=client_token,
                 user=user,
                 service_account=service_account,
@@ -161,7 +164,7 @@ def bank_payment_make(
     return payment
 
 
-def _bank_payment_record(
+def bank_payment_record(
     *,
     client_token,
     user,
@@ -173,6 +176,8 @@ def _bank_payment_record(
     recurring,
     authorization,
 ) -> Payment:
+    """Within the caller's transaction: the pending payment and its debit, for the NACHA file
+    dated `received_on` (or a later one, when the account's prenote wait is not over)."""
     payment = Payment.objects.create(
         client_token=client_token,
         service_account=service_account,
@@ -236,15 +241,25 @@ def bank_payments_pending(*, service_account: ServiceAccount):
     )
 
 
-def bank_account_end(*, bank_account: BankAccount, reason: str, returned_on: dt.date) -> int:
+@dataclass
+class Ended:
+    cancelled: int  # debits not yet sent, cancelled
+    autopay_stopped: list[str]  # the service accounts whose autopay used this bank account
+
+
+def bank_account_end(*, bank_account: BankAccount, reason: str, returned_on: dt.date) -> Ended:
     """Stop using a bank account (its bank returned an entry as closed, unknown or unauthorized):
-    debits not yet sent are cancelled. Returns how many were cancelled."""
+    debits not yet sent are cancelled, scheduled payments from it too, and autopay that used it
+    stops. Within the caller's transaction or its own."""
     with transaction.atomic():
         BankAccount.objects.filter(pk=bank_account.pk).update(
             status=BankAccount.Status.ENDED, ended_reason=f"{returned_on}: {reason}"[:200]
         )
         unsent = Payment.objects.filter(
             bank_debit__bank_account=bank_account, bank_debit__file_date__isnull=True, status="pending"
+        )
+        AutopayDraft.objects.filter(payment__in=unsent).update(
+            status=AutopayDraft.Status.FAILED, failure_message="The bank account can no longer be used."
         )
         cancelled = unsent.update(
             status=Payment.Status.CANCELED, failure_message="The bank account can no longer be used."
@@ -256,4 +271,21 @@ def bank_account_end(*, bank_account: BankAccount, reason: str, returned_on: dt.
             cancelled_at=timezone.now(),
             failure_message="The bank account can no longer be used.",
         )
-    return cancelled
+        enrollments = AutopayEnrollment.objects.select_for_update().filter(
+            bank_account=bank_account, status=AutopayEnrollment.Status.ACTIVE
+        )
+        stopped = list(enrollments.values_list("service_account__account_number", flat=True))
+        enrollments.update(status=AutopayEnrollment.Status.CANCELLED, cancelled_at=timezone.now())
+    return Ended(cancelled=cancelled, autopay_stopped=stopped)
+
+
+def autopay_stopped_lines(numbers: list[str]) -> list:
+    return [
+        format_lazy(
+            _(
+                "Autopay for account {number} has stopped. Please set it up again with another card or account."
+            ),
+            number=number,
+        )
+        for number in numbers
+    ]

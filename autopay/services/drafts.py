@@ -22,9 +22,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
 from autopay.models import AutopayDraft, AutopayEnrollment, BankDraftAgreement
+from autopay.services.bank_accounts import bank_payment_record, first_debit_date
 from autopay.services.enrollment import card_expires_before
 from billing import stripe_gateway as gateway
-from billing.calendar import add_months, banking_day_on_or_after
+from billing.calendar import add_months, banking_day_on_or_after, local_today
 from billing.models import Bill, BillingAccount, LedgerEntry, Payment
 from billing.services.payments import payment_intent_submit
 from portal.i18n import lazy_lower, local_date
@@ -41,6 +42,17 @@ def card_draft_date(*, draft_day: int, issued_on: dt.date) -> dt.date:
     """The first day numbered `draft_day` on or after the bill's issue date."""
     candidate = issued_on.replace(day=draft_day)
     return candidate if candidate >= issued_on else add_months(issued_on, 1).replace(day=draft_day)
+
+
+def enrollment_draft_date(*, enrollment: AutopayEnrollment, issued_on: dt.date) -> dt.date:
+    """A card is charged on the chosen day. A bank account is debited on the chosen day but never
+    sooner than BANK_DRAFT_NOTICE_DAYS after the bill is issued (the bill, and the reminder sent
+    that many days ahead, tell the customer the amount first, as the rules on preauthorized debits
+    of varying amounts ask), moved to the next banking day when that is a weekend or holiday."""
+    day = card_draft_date(draft_day=enrollment.draft_day, issued_on=issued_on)
+    if enrollment.bank_account_id is None:
+        return day
+    return banking_day_on_or_after(max(day, issued_on + dt.timedelta(days=settings.BANK_DRAFT_NOTICE_DAYS)))
 
 
 DAILY_RUN_HOUR = 6  # the beat schedule's daily-autopay entry, 06:00 in the utility's time zone
@@ -79,7 +91,7 @@ def next_draft(*, enrollment: AutopayEnrollment, now: dt.datetime | None = None)
         if pending:
             amount = autopay_amount(service_account_id=enrollment.service_account_id, bill=bill)
             if amount >= Decimal("0.50"):
-                on = card_draft_date(draft_day=enrollment.draft_day, issued_on=bill.issued_on)
+                on = enrollment_draft_date(enrollment=enrollment, issued_on=bill.issued_on)
                 over = enrollment.max_amount is not None and amount > enrollment.max_amount
                 return NextDraft(on=max(on, first_run), amount=amount, over_maximum=over)
     # A draft that failed and waits for its second try (autopay_due picks it up on its day,
@@ -102,7 +114,7 @@ def next_draft(*, enrollment: AutopayEnrollment, now: dt.datetime | None = None)
         else add_months(today.replace(day=1), 1)
     )
     issue = max(issue, enrollment.starts_on)
-    on = card_draft_date(draft_day=enrollment.draft_day, issued_on=issue)
+    on = enrollment_draft_date(enrollment=enrollment, issued_on=issue)
     return NextDraft(on=max(on, first_run), amount=None, estimate=bill.new_charges if bill else None)
 
 
@@ -153,14 +165,23 @@ class Due:
     service_account_id: int
     period: dt.date
     draft_date: dt.date
+    by_bank: bool = False  # an enrollment paying from a bank account (a debit in the NACHA file)
 
 
-def autopay_due(*, on: dt.date) -> list[Due]:
+def autopay_due(*, on: dt.date, bank_enrollments_only: bool = False) -> list[Due]:
     """Enrollments and agreements whose draft for their latest bill is due on or before `on`
-    and not yet made (days missed while no worker ran are caught up here)."""
+    and not yet made (days missed while no worker ran are caught up here). With
+    bank_enrollments_only: the enrollments paying from bank accounts, for the NACHA file."""
     due: list[Due] = []
-    enrollments = list(AutopayEnrollment.objects.filter(status="active").order_by("pk"))
-    agreements = list(BankDraftAgreement.objects.filter(status="active").order_by("pk"))
+    enrollments = AutopayEnrollment.objects.filter(status="active").order_by("pk")
+    if bank_enrollments_only:
+        enrollments = enrollments.filter(bank_account__isnull=False)
+    enrollments = list(enrollments)
+    agreements = (
+        []
+        if bank_enrollments_only
+        else list(BankDraftAgreement.objects.filter(status="active").order_by("pk"))
+    )
     bills = _latest_bills([e.service_account_id for e in enrollments + agreements], on)
     done = {
         (d["enrollment_id"], d["agreement_id"], d["period"])
@@ -178,10 +199,15 @@ def autopay_due(*, on: dt.date) -> list[Due]:
         bill = bills.get(enrollment.service_account_id)
         if bill is None or bill.issued_on < enrollment.starts_on:
             continue
-        draft_date = card_draft_date(draft_day=enrollment.draft_day, issued_on=bill.issued_on)
+        draft_date = enrollment_draft_date(enrollment=enrollment, issued_on=bill.issued_on)
         key = (enrollment.pk, None, bill.period)
         if draft_date <= on and key not in done and key not in retry_later:
-            due.append(Due(enrollment.pk, None, enrollment.service_account_id, bill.period, draft_date))
+            by_bank = enrollment.bank_account_id is not None
+            due.append(
+                Due(enrollment.pk, None, enrollment.service_account_id, bill.period, draft_date, by_bank)
+            )
+    if bank_enrollments_only:
+        return due
     # Second tries come on their day even when a newer bill came out meanwhile.
     found = {(d.enrollment_id, d.period) for d in due}
     for draft in AutopayDraft.objects.filter(
@@ -284,7 +310,9 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
             transaction.on_commit(lambda: _over_maximum_email(draft))
             return None, True
         draft.attempts += 1
-        if draft.enrollment_id:
+        if draft.enrollment_id and draft.enrollment.bank_account_id:
+            draft.payment = _bank_debit_record(draft.enrollment, amount=amount, due=due)
+        elif draft.enrollment_id:
             enrollment = draft.enrollment
             draft.payment = Payment.objects.create(
                 service_account_id=due.service_account_id,
@@ -312,6 +340,25 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
     return draft, False
 
 
+def _bank_debit_record(enrollment: AutopayEnrollment, *, amount: Decimal, due: Due) -> Payment:
+    """Within the claim's transaction: the recurring debit (WEB payment type R), dated the draft
+    date or, for an account still being checked, the first date its prenote allows. It goes in
+    that date's NACHA file and stays pending until it settles."""
+    bank_account = enrollment.bank_account
+    on = max(due.draft_date, first_debit_date(bank_account=bank_account, today=local_today()))
+    return bank_payment_record(
+        client_token=None,
+        user=enrollment.user,
+        service_account=enrollment.service_account,
+        bank_account=bank_account,
+        amount=amount,
+        received_on=banking_day_on_or_after(on),
+        channel=Payment.Channel.AUTOPAY,
+        recurring=True,
+        authorization=enrollment.authorization,
+    )
+
+
 def autopay_draft(*, due: Due, on: dt.date) -> RunResult:
     """Draft one enrollment or agreement for one period. Caller must not hold a transaction."""
     result = RunResult()
@@ -320,7 +367,7 @@ def autopay_draft(*, due: Due, on: dt.date) -> RunResult:
         result.skipped += int(skipped)
         return result
     result.drafted += 1
-    if draft.agreement_id:
+    if draft.agreement_id or draft.enrollment.bank_account_id:
         # Bank drafts go to the bank in the NACHA file for their date (export_nacha).
         result.bank_scheduled += 1
         return result
@@ -354,6 +401,11 @@ def _over_maximum_email(draft: AutopayDraft) -> None:
                     _(
                         "The amount due on account {number}, {amount}, is more than the maximum of {maximum} "
                         "you set for autopay, so we did not charge your card this month."
+                    )
+                    if draft.enrollment.card_id
+                    else _(
+                        "The amount due on account {number}, {amount}, is more than the maximum of {maximum} "
+                        "you set for autopay, so we did not debit your bank account this month."
                     ),
                     number=account.account_number,
                     amount=money(draft.amount),
@@ -447,6 +499,35 @@ def autopay_draft_many(*, due: list[Due], on: dt.date) -> RunResult:
     return result
 
 
+def _bank_enrollment_reminder(enrollment: AutopayEnrollment, *, amount: Decimal, due: Due):
+    maximum = enrollment.max_amount
+    number = enrollment.service_account.account_number
+    date = local_date(due.draft_date, "MONTH_DAY_FORMAT")
+    if maximum is not None and amount > maximum:
+        return format_lazy(
+            _(
+                "Your bill of {amount} for account {number} is more than the maximum of {maximum} you set "
+                "for autopay, so we will not debit your {bank} on {date}. Please pay it yourself before the "
+                "due date."
+            ),
+            amount=money(amount),
+            number=number,
+            maximum=money(maximum),
+            bank=enrollment.bank_account,
+            date=date,
+        )
+    return format_lazy(
+        _(
+            "On {date} we will debit {amount} from your {bank} for account {number}, as your autopay "
+            "authorization allows. To stop it, cancel autopay by the day before."
+        ),
+        date=date,
+        amount=money(amount),
+        bank=enrollment.bank_account,
+        number=number,
+    )
+
+
 def autopay_send_reminders(*, on: dt.date) -> int:
     """Reminders before drafts: cards AUTOPAY_REMINDER_DAYS ahead (switchable), bank drafts
     BANK_DRAFT_NOTICE_DAYS ahead (the variable-amount notice: sent whatever the switches).
@@ -457,7 +538,7 @@ def autopay_send_reminders(*, on: dt.date) -> int:
     upcoming = [
         d
         for d in autopay_due(on=max(card_day, bank_day))
-        if d.draft_date == (card_day if d.enrollment_id else bank_day)
+        if d.draft_date == (card_day if d.enrollment_id and not d.by_bank else bank_day)
     ]
     for due in upcoming:
         lookup = (
@@ -477,7 +558,10 @@ def autopay_send_reminders(*, on: dt.date) -> int:
         bill = Bill.objects.get(service_account_id=due.service_account_id, period=due.period)
         amount = autopay_amount(service_account_id=due.service_account_id, bill=bill)
         account = draft.service_account
-        if due.enrollment_id:
+        if due.by_bank:
+            lines = [_bank_enrollment_reminder(draft.enrollment, amount=amount, due=due)]
+            users, required = [draft.enrollment.user], True  # the notice of a varying debit
+        elif due.enrollment_id:
             card = draft.enrollment.card
             maximum = draft.enrollment.max_amount
             lines = [

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountLink, NotificationKind, ServiceAccount, User
 from accounts.notifications import email_send
-from autopay.models import AutopayEnrollment, BankDraftAgreement
+from autopay.models import AutopayEnrollment, BankAccount, BankDraftAgreement
 from billing import stripe_gateway as gateway
 from billing.calendar import DUE_DAY, local_today
 from billing.models import SavedCard
@@ -83,26 +83,64 @@ def _notify_changed(enrollment: AutopayEnrollment, *, subject, lines: list) -> N
     )
 
 
-def _check_choices(*, user: User, card: SavedCard, draft_day: int, max_amount: Decimal | None) -> None:
-    if card.user_id != user.pk or card.removed_at is not None:
+def _check_choices(
+    *,
+    user: User,
+    card: SavedCard | None,
+    bank_account: BankAccount | None,
+    draft_day: int,
+    max_amount: Decimal | None,
+) -> None:
+    if (card is None) == (bank_account is None):
+        raise ApplicationError(_("Choose a card or a bank account."))
+    if card is not None and (card.user_id != user.pk or card.removed_at is not None):
         raise ApplicationError(_("Choose one of your own saved cards."))
+    if bank_account is not None and (bank_account.user_id != user.pk or not bank_account.usable):
+        raise ApplicationError(_("Choose one of your own bank accounts."))
     if not 1 <= draft_day <= 28:
         raise ApplicationError(_("Choose a day from 1 to 28."))
     if max_amount is not None and max_amount < Decimal("1.00"):
         raise ApplicationError(_("The maximum must be at least $1.00, or left empty for no maximum."))
 
 
+def _schedule_line(*, card: SavedCard | None, bank_account: BankAccount | None, draft_day: int):
+    if card is not None:
+        return format_lazy(
+            _(
+                "We will charge your {card} on day {day} of each month for the amount due on your "
+                "latest bill, starting with your next bill. Please pay your current bill yourself if it is due."
+            ),
+            card=card,
+            day=draft_day,
+        )
+    return format_lazy(
+        _(
+            "We will debit your {bank} on day {day} of each month (the next banking day when it is a weekend "
+            "or holiday, and never sooner than {notice} days after the bill, which tells you the amount) for "
+            "the amount due on your latest bill, starting with your next bill. Please pay your current bill "
+            "yourself if it is due."
+        ),
+        bank=bank_account,
+        day=draft_day,
+        notice=settings.BANK_DRAFT_NOTICE_DAYS,
+    )
+
+
 def autopay_enroll(
     *,
     user: User,
     service_account: ServiceAccount,
-    card: SavedCard,
+    card: SavedCard | None = None,
+    bank_account: BankAccount | None = None,
     draft_day: int,
     max_amount: Decimal | None = None,
 ) -> AutopayEnrollment:
-    """Draft this account on `draft_day` (1 to 28) each month, from bills issued from today on.
-    The page links the terms the customer accepted once this succeeds."""
-    _check_choices(user=user, card=card, draft_day=draft_day, max_amount=max_amount)
+    """Draft this account on `draft_day` (1 to 28) each month, from bills issued from today on,
+    with a saved card or a bank account added online. The page links the terms the customer
+    accepted once this succeeds."""
+    _check_choices(
+        user=user, card=card, bank_account=bank_account, draft_day=draft_day, max_amount=max_amount
+    )
     if BankDraftAgreement.objects.filter(service_account=service_account, status="active").exists():
         raise ApplicationError(
             _(
@@ -116,6 +154,7 @@ def autopay_enroll(
                 service_account=service_account,
                 user=user,
                 card=card,
+                bank_account=bank_account,
                 draft_day=draft_day,
                 starts_on=local_today(),
                 max_amount=max_amount,
@@ -126,14 +165,7 @@ def autopay_enroll(
         ) from exc
     lines = [
         format_lazy(_("Autopay is set up for account {number}."), number=service_account.account_number),
-        format_lazy(
-            _(
-                "We will charge your {card} on day {day} of each month for the amount due on your "
-                "latest bill, starting with your next bill. Please pay your current bill yourself if it is due."
-            ),
-            card=card,
-            day=draft_day,
-        ),
+        _schedule_line(card=card, bank_account=bank_account, draft_day=draft_day),
     ]
     if draft_day > DUE_DAY:
         lines.append(
@@ -151,21 +183,32 @@ def autopay_change(
     *,
     enrollment: AutopayEnrollment,
     user: User,
-    card: SavedCard,
+    card: SavedCard | None = None,
+    bank_account: BankAccount | None = None,
     draft_day: int,
     max_amount: Decimal | None,
 ) -> AutopayEnrollment:
-    """Change the card, the day or the maximum without cancelling. The old card stays saved for
-    one-time payments unless it has expired. Nothing changed sends nothing."""
+    """Change the card or bank account, the day or the maximum without cancelling. The old card
+    stays saved for one-time payments unless it has expired. Nothing changed sends nothing."""
     if enrollment.user_id != user.pk:
         raise ApplicationError(_("Choose one of your own saved cards."))
-    _check_choices(user=user, card=card, draft_day=draft_day, max_amount=max_amount)
+    _check_choices(
+        user=user, card=card, bank_account=bank_account, draft_day=draft_day, max_amount=max_amount
+    )
     old_card = enrollment.card
+    method_changed = (enrollment.card_id, enrollment.bank_account_id) != (
+        card.pk if card else None,
+        bank_account.pk if bank_account else None,
+    )
     number = enrollment.service_account.account_number
     lines = []
-    if card.pk != old_card.pk:
+    if method_changed:
         lines.append(
-            format_lazy(_("Autopay for account {number} now uses your {card}."), number=number, card=card)
+            format_lazy(
+                _("Autopay for account {number} now uses your {card}."),
+                number=number,
+                card=card or bank_account,
+            )
         )
     if draft_day != enrollment.draft_day:
         lines.append(
@@ -183,13 +226,14 @@ def autopay_change(
         )
     if not lines:
         return enrollment
-    enrollment.card, enrollment.draft_day, enrollment.max_amount = card, draft_day, max_amount
-    enrollment.save(update_fields=["card", "draft_day", "max_amount"])
-    if old_card.pk != card.pk and card_expires_before(old_card, local_today()):
+    enrollment.card, enrollment.bank_account = card, bank_account
+    enrollment.draft_day, enrollment.max_amount = draft_day, max_amount
+    enrollment.save(update_fields=["card", "bank_account", "draft_day", "max_amount"])
+    if old_card is not None and old_card != card and card_expires_before(old_card, local_today()):
         card_remove(card=old_card)  # an expired card can pay nothing: out of Stripe and the lists
     subject = (
         _("Your autopay card was changed")
-        if len(lines) == 1 and card.pk != old_card.pk
+        if len(lines) == 1 and method_changed and card is not None and old_card is not None
         else _("Your autopay was changed")
     )
     _notify_changed(enrollment, subject=subject, lines=lines)
@@ -303,6 +347,7 @@ def autopay_transfer(*, old: ServiceAccount, new: ServiceAccount, by: User) -> l
             service_account=new,
             user=enrollment.user,
             card=enrollment.card,
+            bank_account=enrollment.bank_account,
             draft_day=enrollment.draft_day,
             starts_on=local_today(),
             max_amount=enrollment.max_amount,
@@ -316,7 +361,7 @@ def autopay_transfer(*, old: ServiceAccount, new: ServiceAccount, by: User) -> l
             format_lazy(
                 _("Autopay moved to account {number}: your {card} on day {day} of each month."),
                 number=new.account_number,
-                card=enrollment.card,
+                card=enrollment.method,
                 day=enrollment.draft_day,
             )
         )
