@@ -224,6 +224,11 @@ def test_a_card_or_bank_account_still_paying_something_cannot_be_removed(custome
     assert BankAccount.objects.get(pk=bank.pk).removed_at is None
 
     AutopayEnrollment.objects.filter(pk=enrollment.pk).update(status="cancelled")
+    # Another login's account is refused by the page as by the service.
+    theirs = add_bank(UserFactory(), number="999988887777")
+    other = client.post(reverse("payment_method_remove"), {"method": f"bank-{theirs.pk}"}, follow=True)
+    assert "not one of yours" in other.content.decode()
+    assert BankAccount.objects.get(pk=theirs.pk).removed_at is None
     client.post(reverse("payment_method_remove"), {"method": f"bank-{bank.pk}"})
     assert BankAccount.objects.get(pk=bank.pk).removed_at is not None
     assert "Checking account ending 6789" not in client.get(reverse("payment_methods")).content.decode()

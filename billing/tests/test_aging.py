@@ -215,6 +215,7 @@ def test_cash_receipts_count_each_channel_and_show_returns_and_refunds_apart(tmp
     paid(account, "quick_pay", "card", "10.00", D(2026, 6, 2))
     paid(account, "autopay", "card", "55.00", D(2026, 6, 2))
     draft = paid(account, "autopay", "bank", "60.00", D(2026, 6, 3))
+    paid(account, "online", "bank", "18.00", D(2026, 6, 3))  # from a bank account, online
     paid(account, "phone", "card", "25.00", D(2026, 6, 3))
     check = paid(account, "mail", "check", "30.00", D(2026, 6, 3))
     paid(account, "lobby", "cash", "20.00", D(2026, 6, 4))
@@ -232,14 +233,15 @@ def test_cash_receipts_count_each_channel_and_show_returns_and_refunds_apart(tmp
     totals = report.totals()
 
     assert totals["channels"] == [
-        Decimal(v) for v in ["100.00", "55.00", "25.00", "60.00", "30.00", "20.00", "15.00", "35.00", "12.00"]
+        Decimal(v)
+        for v in ["100.00", "55.00", "18.00", "25.00", "60.00", "30.00", "20.00", "15.00", "35.00", "12.00"]
     ]
     assert (totals["received"], totals["returned"], totals["refunded"]) == (
-        Decimal("352.00"),
+        Decimal("370.00"),
         Decimal("30.00"),
         Decimal("50.00"),
     )
-    assert totals["net"] == Decimal("272.00")
+    assert totals["net"] == Decimal("290.00")
     assert report.returned == {(D(2026, 6, 5), "mail"): [1, Decimal("30.00")]}
     assert draft.ledger_entry_id and [r["day"] for r in report.day_rows()] == [
         D(2026, 6, d) for d in (2, 3, 4, 5, 6)
@@ -247,13 +249,14 @@ def test_cash_receipts_count_each_channel_and_show_returns_and_refunds_apart(tmp
     rows = list(csv.reader(io.StringIO(cash_csv(report).decode())))
     assert rows[0] == ["date", "kind", "channel", "count", "amount"]
     assert ["2026-06-02", "received", "card_online", "2", "50.00"] in rows
+    assert ["2026-06-03", "received", "bank_online", "1", "18.00"] in rows
     assert ["2026-06-05", "returned", "mail", "1", "-30.00"] in rows
     assert sum(Decimal(r[4]) for r in rows[1:]) == totals["net"]  # the file adds up to the net
 
     finance = Client()
     finance.force_login(staff_user("Finance"))
     page = finance.get(reverse("report_cash"), {"start": "2026-06-01", "end": "2026-06-30"}).content.decode()
-    assert "$352.00" in page and "$272.00" in page
+    assert "$370.00" in page and "$290.00" in page and "Bank account online" in page
     xlsx = finance.get(reverse("report_cash"), {"start": "2026-06-01", "end": "2026-06-30", "format": "xlsx"})
     assert xlsx["Content-Disposition"] == 'attachment; filename="cash-2026-06-01-2026-06-30.xlsx"'
     backwards = finance.get(

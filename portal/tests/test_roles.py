@@ -161,6 +161,7 @@ NOT_STAFF = {
     "autopay_card_save", "assistance_home", "assistance_eligibility", "assistance_apply",
     "assistance_detail", "payment_plan", "certification_dispute", "moving_home", "moving_request",
     "moving_withdraw", "pay_by_bank", "bank_payment_done", "scheduled_payments", "scheduled_payment_cancel",
+    "payment_methods", "payment_method_remove",
 }  # fmt: skip
 ALLAUTH_PREFIXES = ("account_", "mfa_")
 
