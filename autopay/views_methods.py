@@ -1,7 +1,10 @@
 """The login's saved cards and bank accounts: see them, add a bank account, remove one.
 Changing them asks for the password again, as changing autopay does."""
 
-from allauth.account.internal.flows.reauthentication import raise_if_reauthentication_required
+from allauth.account.internal.flows.reauthentication import (
+    did_recently_reauthenticate,
+    raise_if_reauthentication_required,
+)
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -72,6 +75,8 @@ def _render(request, form):
             "bank_accounts": banks,
             "next": _next(request) or "",
             "new_account_date": first_debit_date(bank_account=None, today=local_today()),
+            # Asked before the numbers are typed, not after: nothing typed is lost.
+            "password_fresh": did_recently_reauthenticate(request),
         },
         status=400 if form.errors else 200,
     )

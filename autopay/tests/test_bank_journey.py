@@ -1,6 +1,7 @@
 """A customer pays from a new bank account (a wrong routing number first) and watches it go through
 the prenote, the NACHA file, settlement and a return; another schedules a card payment and sees it
-made. axe-core on every page."""
+made; a third adds a bank account in Login settings and pays autopay from it. axe-core on every
+page."""
 
 import datetime as dt
 
@@ -9,12 +10,12 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
-from autopay.models import BankPayment
+from autopay.models import AutopayEnrollment, BankPayment
 from autopay.services.bank import ach_returns_import, bank_payments_settle, nacha_export
 from autopay.services.scheduled import scheduled_payments_run
 from billing.tests.factories import post
 from billing.tests.stripe_browser import VISA, saved_card
-from portal.tests.browser import assert_accessible
+from portal.tests.browser import assert_accessible, confirm_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 D = dt.date
@@ -130,4 +131,46 @@ def test_schedule_a_card_payment_and_see_it_made(page, signed_in):
     page.reload()
     expect(page.get_by_role("cell", name="Paid", exact=False)).to_be_visible()
     expect(page.get_by_role("link", name="Cancel the payment of December 15, 2026")).to_have_count(0)
+    assert_accessible(page)
+
+
+def test_add_a_bank_account_in_login_settings_and_pay_autopay_from_it(page, signed_in):
+    account = signed_in["account"]
+    page.get_by_role("link", name="Login settings").click()
+    page.get_by_role("link", name="Saved cards and bank accounts").click()
+    expect(page.get_by_role("heading", name="Saved cards and bank accounts")).to_be_visible()
+    assert_accessible(page)
+    # The password is asked before the numbers are typed, so nothing typed is lost.
+    page.get_by_role("link", name="Confirm your password to add a bank account").click()
+    confirm_password(page, PASSWORD)
+    page.get_by_label("Name on the bank account").fill("Pat Doe")
+    page.get_by_label("Routing number (9 digits)").fill("091000019")
+    page.get_by_label("Account number", exact=True).fill("123456789")
+    page.get_by_label("Account number again").fill("123456789")
+    page.get_by_role("button", name="Add the bank account").click()
+    expect(page.get_by_text("Your Checking account ending 6789 is added.")).to_be_visible()
+    expect(page.get_by_role("button", name="Remove Checking account ending 6789")).to_be_visible()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="My accounts").click()
+    page.get_by_role("link", name=f"Account {account.account_number}", exact=True).click()
+    page.get_by_role("link", name="Set up or change automatic payments").click()
+    tick(page, "Checking account ending 6789 (being checked with your bank)")
+    page.get_by_label("Day of the month to charge").select_option("15")
+    expect(page.get_by_text("If I chose a bank account: I authorize")).to_be_visible()
+    tick(page, "I have read and accept these terms.")
+    page.get_by_role("button", name="Set up autopay").click()
+    expect(page.get_by_text("Autopay is set up: day 15")).to_be_visible()
+    expect(page.get_by_text("Checking account ending 6789").first).to_be_visible()
+    assert_accessible(page)
+    enrollment = AutopayEnrollment.objects.get(status="active")
+    assert enrollment.bank_account.account_last4 == "6789" and enrollment.card is None
+
+    page.get_by_role("link", name=f"Account {account.account_number}").click()
+    expect(page.get_by_text("we debit your Checking account ending 6789 on day 15")).to_be_visible()
+    # While autopay uses it, the account cannot be removed: the page says what uses it.
+    page.get_by_role("link", name="Login settings").click()
+    page.get_by_role("link", name="Saved cards and bank accounts").click()
+    expect(page.get_by_text(f"Used for: autopay for account {account.account_number}")).to_be_visible()
+    expect(page.get_by_role("button", name="Remove Checking account ending 6789")).to_have_count(0)
     assert_accessible(page)
