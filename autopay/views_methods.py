@@ -8,7 +8,8 @@ from allauth.account.internal.flows.reauthentication import (
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -34,29 +35,38 @@ def _next(request) -> str | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def payment_methods(request):
+    if request.method == "POST" and not did_recently_reauthenticate(request):
+        # Not allauth's suspend-and-resume, which would keep the typed account number in the
+        # session: the numbers are dropped and the customer confirms the password, then types them.
+        messages.error(
+            request,
+            _("For your security, please confirm your password, then enter the bank account again."),
+        )
+        back = reverse("payment_methods")
+        if _next(request):
+            back += "?" + urlencode({"next": _next(request)})
+        return redirect(f"{reverse('account_reauthenticate')}?{urlencode({'next': back})}")
     form = BankAccountAddForm(request.POST or None, user=request.user)
-    if request.method == "POST":
-        raise_if_reauthentication_required(request, app="")
-        if form.is_valid():
-            try:
-                bank_account = bank_account_add(user=request.user, **form.cleaned_data["new_bank_account"])
-            except ApplicationError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(
-                    request,
-                    _(
-                        "Your %(bank)s is added. We send your bank a zero-dollar test entry first, so it can "
-                        "be debited from %(date)s on."
-                    )
-                    % {
-                        "bank": bank_account,
-                        "date": local_date(
-                            first_debit_date(bank_account=bank_account, today=local_today()), "DATE_FORMAT"
-                        ),
-                    },
+    if request.method == "POST" and form.is_valid():
+        try:
+            bank_account = bank_account_add(user=request.user, **form.cleaned_data["new_bank_account"])
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _(
+                    "Your %(bank)s is added. We send your bank a zero-dollar test entry first, so it can "
+                    "be debited from %(date)s on."
                 )
-                return redirect(_next(request) or "payment_methods")
+                % {
+                    "bank": bank_account,
+                    "date": local_date(
+                        first_debit_date(bank_account=bank_account, today=local_today()), "DATE_FORMAT"
+                    ),
+                },
+            )
+            return redirect(_next(request) or "payment_methods")
     return _render(request, form)
 
 

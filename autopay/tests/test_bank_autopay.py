@@ -248,6 +248,7 @@ def test_a_bank_account_is_added_from_the_login_settings_and_offered_for_autopay
     # Changing what the login keeps asks for the password again.
     asked = client.post(reverse("payment_methods"), fields)
     assert asked.status_code == 302 and reverse("account_reauthenticate") in asked["Location"]
+    assert "123456789" not in str(dict(client.session.items()))  # the typed number is not kept
     client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
 
     refused = client.post(reverse("payment_methods"), fields)
