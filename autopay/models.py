@@ -158,6 +158,7 @@ class AutopayDraft(models.Model):
         SKIPPED = "skipped", _("Nothing was due")
         OVER_MAXIMUM = "over_max", _("Above your maximum; not drafted")
         RETURNED = "returned", _("Returned by the bank")
+        CANCELLED = "cancelled", _("Cancelled before it was sent")
 
     enrollment = models.ForeignKey(
         AutopayEnrollment, on_delete=models.PROTECT, null=True, blank=True, related_name="drafts"

@@ -41,7 +41,7 @@ def bank_autopay_terms(*, account_number: str) -> str:
         "the debit tell me the amount. I am an owner of the bank account or allowed to use it. A new account "
         "is first sent a zero-dollar test entry. If my bank returns a debit, the payment is reversed and a "
         "returned-payment fee may be charged. This authorization lasts until I cancel autopay on this page "
-        "or by calling %(phone)s; a cancellation made by the day before a debit stops that debit."
+        "or by calling %(phone)s; a cancellation made at least two days before a debit stops that debit."
     ) % {
         "utility": settings.UTILITY_NAME,
         "number": account_number,

@@ -161,15 +161,26 @@ def _entries_assign(*, on: dt.date) -> None:
         )
         for account, trace in zip(prenotes, trace_numbers(len(prenotes)), strict=True):
             BankAccount.objects.filter(pk=account.pk).update(prenote_trace=trace, prenote_file_date=on)
-        debits = [
-            debit
-            for debit in BankPayment.objects.select_for_update(of=("self",))
+        locked = list(
+            BankPayment.objects.select_for_update(of=("self",))
             .filter(
                 file_date__isnull=True, payment__status=Payment.Status.PENDING, payment__received_on__lte=on
             )
             .select_related("bank_account")
             .order_by("pk")
-            if live_debit_allowed(bank_account=debit.bank_account, on=on)
+        )
+        # Read again once locked: a debit withdrawn (autopay cancelled, the account ended) while
+        # this waited for the lock is left out.
+        still_pending = set(
+            Payment.objects.filter(
+                pk__in=[d.payment_id for d in locked], status=Payment.Status.PENDING
+            ).values_list("pk", flat=True)
+        )
+        debits = [
+            debit
+            for debit in locked
+            if debit.payment_id in still_pending
+            and live_debit_allowed(bank_account=debit.bank_account, on=on)
         ]
         for debit, trace in zip(debits, trace_numbers(len(debits)), strict=True):
             BankPayment.objects.filter(pk=debit.pk).update(trace_number=trace, file_date=on)

@@ -255,9 +255,13 @@ def bank_account_end(*, bank_account: BankAccount, reason: str, returned_on: dt.
         BankAccount.objects.filter(pk=bank_account.pk).update(
             status=BankAccount.Status.ENDED, ended_reason=f"{returned_on}: {reason}"[:200]
         )
-        unsent = Payment.objects.filter(
-            bank_debit__bank_account=bank_account, bank_debit__file_date__isnull=True, status="pending"
+        # Locked as the file build locks them: each debit is either in a file or cancelled here.
+        locked = list(
+            BankPayment.objects.select_for_update()
+            .filter(bank_account=bank_account, file_date__isnull=True)
+            .values_list("payment_id", flat=True)
         )
+        unsent = Payment.objects.filter(pk__in=locked, status="pending")
         AutopayDraft.objects.filter(payment__in=unsent).update(
             status=AutopayDraft.Status.FAILED, failure_message="The bank account can no longer be used."
         )

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
-from autopay.models import AutopayDraft, AutopayEnrollment, BankDraftAgreement
+from autopay.models import AutopayDraft, AutopayEnrollment, BankAccount, BankDraftAgreement
 from autopay.services.bank_accounts import bank_payment_record, first_debit_date
 from autopay.services.enrollment import card_expires_before
 from billing import stripe_gateway as gateway
@@ -83,7 +83,15 @@ def next_draft(*, enrollment: AutopayEnrollment, now: dt.datetime | None = None)
         .first()
     )
     if bill is not None and bill.issued_on >= enrollment.starts_on:
-        draft = AutopayDraft.objects.filter(enrollment=enrollment, period=bill.period).first()
+        draft = (
+            AutopayDraft.objects.filter(enrollment=enrollment, period=bill.period)
+            .select_related("payment")
+            .first()
+        )
+        made = draft.payment if draft is not None and draft.status == AutopayDraft.Status.CHARGING else None
+        if made is not None and made.method == Payment.Method.BANK and made.status == Payment.Status.PENDING:
+            # The debit is made and waits for its file: its own date and amount.
+            return NextDraft(on=made.received_on, amount=made.amount)
         pending = draft is None or draft.status in (
             AutopayDraft.Status.SCHEDULED,
             AutopayDraft.Status.CHARGING,
@@ -283,7 +291,7 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
             if (
                 draft.status == AutopayDraft.Status.CHARGING
                 and draft.payment_id
-                and draft.enrollment_id
+                and draft.payment.method == Payment.Method.CARD  # a bank debit waits for its file
                 and stale
             ):
                 payment = draft.payment
@@ -311,7 +319,12 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
             return None, True
         draft.attempts += 1
         if draft.enrollment_id and draft.enrollment.bank_account_id:
-            draft.payment = _bank_debit_record(draft.enrollment, amount=amount, due=due)
+            draft.payment = _bank_debit_record(draft, amount=amount, due=due)
+            if draft.payment is None:  # the bank account ended or was removed a moment ago
+                draft.status = AutopayDraft.Status.FAILED
+                draft.failure_message = "The bank account can no longer be used."
+                draft.save(update_fields=["amount", "attempts", "status", "failure_message", "updated_at"])
+                return None, False
         elif draft.enrollment_id:
             enrollment = draft.enrollment
             draft.payment = Payment.objects.create(
@@ -336,26 +349,59 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
                 received_on=due.draft_date,
             )
         draft.status = AutopayDraft.Status.CHARGING
-        draft.save(update_fields=["amount", "attempts", "payment", "status", "updated_at"])
+        draft.save(
+            update_fields=["amount", "attempts", "payment", "status", "reminder_sent_at", "updated_at"]
+        )
     return draft, False
 
 
-def _bank_debit_record(enrollment: AutopayEnrollment, *, amount: Decimal, due: Due) -> Payment:
+def _bank_debit_record(draft: AutopayDraft, *, amount: Decimal, due: Due) -> Payment | None:
     """Within the claim's transaction: the recurring debit (WEB payment type R), dated the draft
     date or, for an account still being checked, the first date its prenote allows. It goes in
-    that date's NACHA file and stays pending until it settles."""
-    bank_account = enrollment.bank_account
-    on = max(due.draft_date, first_debit_date(bank_account=bank_account, today=local_today()))
-    return bank_payment_record(
+    that date's NACHA file and stays pending until it settles. None when the account can no
+    longer be used. When the notice of the amount did not go out ahead (autopay was set up or
+    moved to this account since), it goes now and the debit waits the notice period."""
+    enrollment = draft.enrollment
+    # Locked: serialised with bank_account_end, so no debit is made on an account just ended.
+    bank_account = BankAccount.objects.select_for_update().get(pk=enrollment.bank_account_id)
+    if not bank_account.usable:
+        return None
+    today = local_today()
+    on = max(due.draft_date, first_debit_date(bank_account=bank_account, today=today))
+    noticed = draft.reminder_sent_at is not None
+    if not noticed:
+        on = max(on, today + dt.timedelta(days=settings.BANK_DRAFT_NOTICE_DAYS))
+        draft.reminder_sent_at = timezone.now()
+    on = banking_day_on_or_after(on)
+    payment = bank_payment_record(
         client_token=None,
         user=enrollment.user,
         service_account=enrollment.service_account,
         bank_account=bank_account,
         amount=amount,
-        received_on=banking_day_on_or_after(on),
+        received_on=on,
         channel=Payment.Channel.AUTOPAY,
         recurring=True,
         authorization=enrollment.authorization,
+    )
+    if not noticed:
+        transaction.on_commit(lambda: _bank_notice_send(draft, amount=amount, on=on))
+    return payment
+
+
+def _bank_notice_send(draft: AutopayDraft, *, amount: Decimal, on: dt.date) -> None:
+    """The notice of a bank debit's amount and date (required: it goes whatever the switches say)."""
+    email_send(
+        kind=NotificationKind.AUTOPAY_SCHEDULED,
+        subject=format_lazy(
+            _("Autopay on {date}: {amount}"), date=local_date(on, "MONTH_DAY_FORMAT"), amount=money(amount)
+        ),
+        template="emails/notice",
+        context={"lines": [_bank_enrollment_reminder(draft.enrollment, amount=amount, on=on)]},
+        users=[draft.enrollment.user],
+        required=True,
+        account_number=draft.service_account.account_number,
+        reference=f"draft:{draft.pk}:reminder",
     )
 
 
@@ -367,7 +413,7 @@ def autopay_draft(*, due: Due, on: dt.date) -> RunResult:
         result.skipped += int(skipped)
         return result
     result.drafted += 1
-    if draft.agreement_id or draft.enrollment.bank_account_id:
+    if draft.payment.method == Payment.Method.BANK:
         # Bank drafts go to the bank in the NACHA file for their date (export_nacha).
         result.bank_scheduled += 1
         return result
@@ -499,10 +545,10 @@ def autopay_draft_many(*, due: list[Due], on: dt.date) -> RunResult:
     return result
 
 
-def _bank_enrollment_reminder(enrollment: AutopayEnrollment, *, amount: Decimal, due: Due):
+def _bank_enrollment_reminder(enrollment: AutopayEnrollment, *, amount: Decimal, on: dt.date):
     maximum = enrollment.max_amount
     number = enrollment.service_account.account_number
-    date = local_date(due.draft_date, "MONTH_DAY_FORMAT")
+    date = local_date(on, "MONTH_DAY_FORMAT")
     if maximum is not None and amount > maximum:
         return format_lazy(
             _(
@@ -519,7 +565,7 @@ def _bank_enrollment_reminder(enrollment: AutopayEnrollment, *, amount: Decimal,
     return format_lazy(
         _(
             "On {date} we will debit {amount} from your {bank} for account {number}, as your autopay "
-            "authorization allows. To stop it, cancel autopay by the day before."
+            "authorization allows. To stop it, cancel autopay at least two days before."
         ),
         date=date,
         amount=money(amount),
@@ -559,7 +605,7 @@ def autopay_send_reminders(*, on: dt.date) -> int:
         amount = autopay_amount(service_account_id=due.service_account_id, bill=bill)
         account = draft.service_account
         if due.by_bank:
-            lines = [_bank_enrollment_reminder(draft.enrollment, amount=amount, due=due)]
+            lines = [_bank_enrollment_reminder(draft.enrollment, amount=amount, on=due.draft_date)]
             users, required = [draft.enrollment.user], True  # the notice of a varying debit
         elif due.enrollment_id:
             card = draft.enrollment.card
@@ -622,7 +668,9 @@ def autopay_send_reminders(*, on: dt.date) -> int:
             template="emails/notice",
             context={"lines": lines},
             users=users,
-            addresses=[account.email] if required and account.email else [],
+            # A paper agreement's notice also goes to the account's address; an online one names a
+            # login's bank account, so it goes to that login only.
+            addresses=[account.email] if required and account.email and not due.enrollment_id else [],
             required=required,
             account_number=account.account_number,
             reference=f"draft:{draft.pk}:reminder",

@@ -228,7 +228,12 @@ def autopay_change(
         return enrollment
     enrollment.card, enrollment.bank_account = card, bank_account
     enrollment.draft_day, enrollment.max_amount = draft_day, max_amount
-    enrollment.save(update_fields=["card", "bank_account", "draft_day", "max_amount"])
+    with transaction.atomic():
+        enrollment.save(update_fields=["card", "bank_account", "draft_day", "max_amount"])
+        unsent_debits_withdraw(enrollment=enrollment, cancelled=False)
+        if method_changed:
+            # A reminder sent for the old card or account said nothing true of the new one.
+            enrollment.drafts.filter(status="scheduled").update(reminder_sent_at=None)
     if old_card is not None and old_card != card and card_expires_before(old_card, local_today()):
         card_remove(card=old_card)  # an expired card can pay nothing: out of Stripe and the lists
     subject = (
@@ -240,6 +245,39 @@ def autopay_change(
     return enrollment
 
 
+def unsent_debits_withdraw(*, enrollment: AutopayEnrollment, cancelled: bool) -> int:
+    """A bank debit autopay made but not yet put in a NACHA file is withdrawn when autopay is
+    cancelled (the draft is cancelled) or changed (the draft starts again, and the next run makes
+    it as autopay now stands). Within the caller's transaction. Returns how many."""
+    from autopay.models import AutopayDraft, BankPayment
+    from billing.models import Payment
+
+    # The debits' rows are locked as the file build locks them: a debit is in a file or withdrawn.
+    debits = list(
+        BankPayment.objects.select_for_update()
+        .filter(
+            file_date__isnull=True,
+            payment__status=Payment.Status.PENDING,
+            payment__in=AutopayDraft.objects.filter(enrollment=enrollment).values("payment"),
+        )
+        .values_list("payment_id", flat=True)
+    )
+    if not debits:
+        return 0
+    reason = "Autopay was cancelled" if cancelled else "Autopay was changed"
+    Payment.objects.filter(pk__in=debits, status=Payment.Status.PENDING).update(
+        status=Payment.Status.CANCELED, failure_message=f"{reason} before the debit was sent."
+    )
+    drafts = AutopayDraft.objects.filter(payment__in=debits)
+    if cancelled:
+        drafts.update(
+            status=AutopayDraft.Status.CANCELLED, failure_message=f"{reason} before the debit was sent."
+        )
+    else:
+        drafts.update(status=AutopayDraft.Status.SCHEDULED, payment=None, reminder_sent_at=None)
+    return len(debits)
+
+
 def autopay_cancel(*, enrollment: AutopayEnrollment, user: User) -> AutopayEnrollment:
     with transaction.atomic():
         enrollment = AutopayEnrollment.objects.select_for_update().get(pk=enrollment.pk)
@@ -248,6 +286,7 @@ def autopay_cancel(*, enrollment: AutopayEnrollment, user: User) -> AutopayEnrol
         enrollment.status = AutopayEnrollment.Status.CANCELLED
         enrollment.cancelled_at = timezone.now()
         enrollment.save(update_fields=["status", "cancelled_at"])
+        unsent_debits_withdraw(enrollment=enrollment, cancelled=True)
     _notify_changed(
         enrollment,
         subject=_("Autopay is cancelled"),
@@ -337,7 +376,12 @@ def autopay_transfer(*, old: ServiceAccount, new: ServiceAccount, by: User) -> l
         # The card is another login's (a co-tenant's): it is theirs to set up on the new account.
         moved.append(
             format_lazy(
-                _("Card autopay did not move: the card belongs to a login not linked to account {number}."),
+                _("Card autopay did not move: the card belongs to a login not linked to account {number}.")
+                if enrollment.card_id
+                else _(
+                    "Bank account autopay did not move: the bank account belongs to a login not linked to "
+                    "account {number}."
+                ),
                 number=new.account_number,
             )
         )

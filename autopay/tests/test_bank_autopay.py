@@ -16,18 +16,21 @@ from accounts.notifications import notification_switches_set
 from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
 from autopay.models import AutopayDraft, AutopayEnrollment, BankAccount, BankPayment, PaymentAuthorization
 from autopay.services.bank import (
+    NoDrafts,
     ach_returns_import,
     bank_numbers_reencrypt,
     bank_payments_settle,
+    nacha_build,
     nacha_export,
 )
 from autopay.services.bank_accounts import bank_account_add
 from autopay.services.drafts import autopay_run, autopay_send_reminders, next_draft
-from autopay.services.enrollment import autopay_enroll
+from autopay.services.enrollment import autopay_cancel, autopay_change, autopay_enroll
 from autopay.services.methods import payment_method_remove
 from billing.models import Payment, SavedCard, Service
 from billing.reports import receipt_channel
 from billing.services.bills import bills_run
+from billing.services.payments import payments_reconcile
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, balance
 from portal.crypto import decrypt
 from portal.errors import ApplicationError
@@ -137,16 +140,18 @@ def test_bank_autopay_is_noticed_drafted_as_a_recurring_web_entry_settled_and_re
     assert f"Autopay for account {account.account_number} has stopped" in email.body
 
 
-def test_a_weekend_draft_day_moves_to_monday_and_a_new_account_waits_for_its_prenote(
-    customer, tuesday, tmp_path
+def test_a_weekend_draft_day_moves_to_monday_and_a_late_debit_waits_for_its_notice(
+    customer, tuesday, tmp_path, django_capture_on_commit_callbacks
 ):
     user, account = customer["user"], customer["account"]
     enrollment = autopay_enroll(user=user, service_account=account, bank_account=add_bank(user), draft_day=12)
     bill_december()
     assert next_draft(enrollment=enrollment).on == D(2026, 12, 14)  # the 12th is a Saturday
+    assert autopay_send_reminders(on=D(2026, 12, 4)) == 1  # its notice, ten days ahead
 
     # A bank account added on Thursday the 10th for a draft dated the 11th: the prenote goes in the
-    # file of the 11th and the debit waits three banking days after it.
+    # file of the 11th; the notice of the amount, which could not go ten days ahead, goes now, and
+    # the debit waits ten days from today: Sunday the 20th, so Monday the 21st.
     tuesday.move_to(dt.datetime(2026, 12, 10, 18, tzinfo=dt.UTC), tick=True)
     other = AccountServiceFactory(service=Service.SEWER).service_account
     AccountLinkFactory(user=user, service_account=other)
@@ -154,14 +159,17 @@ def test_a_weekend_draft_day_moves_to_monday_and_a_new_account_waits_for_its_pre
     new = add_bank(user, verified=False, number="5550001234")
     autopay_enroll(user=user, service_account=other, bank_account=new, draft_day=11)
     AutopayEnrollment.objects.filter(service_account=other).update(starts_on=D(2026, 12, 1))
+    mail.outbox.clear()
 
-    built = nacha_export(on=D(2026, 12, 11), path=tmp_path / "dec11.ach")
+    with django_capture_on_commit_callbacks(execute=True):
+        built = nacha_export(on=D(2026, 12, 11), path=tmp_path / "dec11.ach")
     assert [a.pk for a in built.prenotes] == [new.pk] and built.debits == []
     waiting = Payment.objects.get(service_account=other, method="bank")
-    assert waiting.received_on == D(2026, 12, 16) and waiting.status == Payment.Status.PENDING
+    assert waiting.received_on == D(2026, 12, 21) and waiting.status == Payment.Status.PENDING
+    assert [m.subject for m in mail.outbox] == ["Autopay on December 21: $48.50"]
     built = nacha_export(on=D(2026, 12, 14), path=tmp_path / "dec14.ach")
     assert [d.payment.service_account for d in built.debits] == [account]  # Monday's, for the 12th
-    built = nacha_export(on=D(2026, 12, 16), path=tmp_path / "dec16.ach")
+    built = nacha_export(on=D(2026, 12, 21), path=tmp_path / "dec21.ach")
     assert [d.payment_id for d in built.debits] == [waiting.pk]
 
 
@@ -272,7 +280,7 @@ def test_a_bank_account_is_added_from_the_login_settings_and_offered_for_autopay
     assert decrypt(BankAccount.objects.get(user=user).account_number_encrypted) == "123456789"
 
     # An address elsewhere is not followed.
-    client.post(
+    elsewhere = client.post(
         reverse("payment_methods"),
         {
             **fields,
@@ -282,6 +290,7 @@ def test_a_bank_account_is_added_from_the_login_settings_and_offered_for_autopay
         },
     )
     assert BankAccount.objects.filter(user=user).count() == 2
+    assert elsewhere["Location"] == reverse("payment_methods")
 
 
 def test_key_rotation_reencrypts_the_bank_accounts_added_online(customer, settings):
@@ -301,3 +310,74 @@ def test_key_rotation_reencrypts_the_bank_accounts_added_online(customer, settin
 def test_an_online_bank_payment_is_its_own_line_in_the_cash_receipts():
     assert receipt_channel("online", "bank") == "bank_online"
     assert receipt_channel("online", "card") == "card_online"
+
+
+def test_a_pending_bank_debit_is_never_cancelled_by_card_reconciliation(customer, tuesday, tmp_path):
+    user, account = customer["user"], customer["account"]
+    enrollment = autopay_enroll(user=user, service_account=account, bank_account=add_bank(user), draft_day=5)
+    bill_december()
+    autopay_send_reminders(on=D(2026, 12, 1))
+    built = nacha_export(on=D(2026, 12, 11), path=tmp_path / "dec11.ach")  # built ahead of its date
+    (debit,) = built.debits
+    # Days pass before it settles; the reconciliation of card payments runs meanwhile.
+    tuesday.move_to(dt.datetime(2026, 12, 9, 18, tzinfo=dt.UTC), tick=True)
+    payments_reconcile()
+    assert autopay_run(on=D(2026, 12, 9)).drafted == 0  # nor is it taken for a stuck card charge
+    debit.payment.refresh_from_db()
+    assert debit.payment.status == Payment.Status.PENDING
+    assert bank_payments_settle(on=D(2026, 12, 11)) == 1
+    assert AutopayDraft.objects.get(enrollment=enrollment).status == AutopayDraft.Status.SUCCEEDED
+
+
+def test_cancelling_or_changing_autopay_withdraws_a_debit_not_yet_sent(
+    customer, tuesday, django_capture_on_commit_callbacks
+):
+    user, account = customer["user"], customer["account"]
+    bank = add_bank(user)
+    enrollment = autopay_enroll(user=user, service_account=account, bank_account=bank, draft_day=15)
+    bill_december()
+    assert autopay_send_reminders(on=D(2026, 12, 5)) == 1
+    # The run made the debit for the 15th; it goes in the file built the day before.
+    autopay_run(on=D(2026, 12, 15))
+    made = AutopayDraft.objects.get(enrollment=enrollment).payment
+    assert made.received_on == D(2026, 12, 15) and made.status == Payment.Status.PENDING
+    page_next = next_draft(enrollment=enrollment)
+    assert (page_next.on, page_next.amount) == (D(2026, 12, 15), Decimal("48.50"))  # the debit made
+
+    # Changed to the 18th before the file: the debit is withdrawn and made again for the new day.
+    autopay_change(enrollment=enrollment, user=user, bank_account=bank, draft_day=18, max_amount=None)
+    made.refresh_from_db()
+    assert made.status == Payment.Status.CANCELED
+    draft = AutopayDraft.objects.get(enrollment=enrollment)
+    assert draft.status == AutopayDraft.Status.SCHEDULED and draft.payment is None
+    with pytest.raises(NoDrafts):
+        nacha_build(on=D(2026, 12, 15))
+    # The notice said the 15th. On the 18th the run makes the debit again and, since no notice
+    # went for it ten days ahead, sends one now and dates the debit ten days on: Monday the 28th.
+    tuesday.move_to(dt.datetime(2026, 12, 18, 18, tzinfo=dt.UTC), tick=True)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        autopay_run(on=D(2026, 12, 18))
+    remade = AutopayDraft.objects.get(enrollment=enrollment).payment
+    assert remade.received_on == D(2026, 12, 28)
+    assert [m.subject for m in mail.outbox] == ["Autopay on December 28: $48.50"]
+    assert "On December 28 we will debit $48.50" in mail.outbox[0].body
+
+    # Cancelled before the file: the debit is withdrawn, and no file carries it.
+    autopay_cancel(enrollment=enrollment, user=user)
+    remade.refresh_from_db()
+    assert remade.status == Payment.Status.CANCELED
+    assert AutopayDraft.objects.get(enrollment=enrollment).status == AutopayDraft.Status.CANCELLED
+    with pytest.raises(NoDrafts):
+        nacha_build(on=remade.received_on)
+    assert balance(account) == Decimal("48.50")
+
+
+def test_a_bank_only_customer_sees_their_bank_account_chosen_on_the_change_form(customer, client):
+    user, account = customer["user"], customer["account"]
+    bank = add_bank(user)
+    autopay_enroll(user=user, service_account=account, bank_account=bank, draft_day=15)
+    client.force_login(user)
+    page = client.get(reverse("autopay_manage", args=[account.pk])).content.decode()
+    assert f'value="bank-{bank.pk}" checked' in page
+    assert 'id="card-new" type="radio" name="card_id" value="" checked' not in page

@@ -436,10 +436,13 @@ def payments_reconcile(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -
     now = timezone.now()
     counts = {"settled": 0, "still_open": 0, "canceled": 0}
     open_statuses = [Payment.Status.PENDING, Payment.Status.REQUIRES_ACTION]
-    # Payments keyed into a batch wait for the batch to be posted, however long that takes.
-    stale = Payment.objects.filter(
-        status__in=open_statuses, updated_at__lt=now - older_than, batch__isnull=True
-    ).order_by("pk")
+    # Payments keyed into a batch wait for the batch to be posted, however long that takes, and
+    # bank debits (never through Stripe) wait for their NACHA file to settle, days later.
+    stale = (
+        Payment.objects.filter(status__in=open_statuses, updated_at__lt=now - older_than, batch__isnull=True)
+        .exclude(method=Payment.Method.BANK)
+        .order_by("pk")
+    )
     for payment in stale.iterator():
         try:
             if payment.stripe_payment_intent_id:
