@@ -252,6 +252,12 @@ def bank_account_end(*, bank_account: BankAccount, reason: str, returned_on: dt.
     debits not yet sent are cancelled, scheduled payments from it too, and autopay that used it
     stops. Within the caller's transaction or its own."""
     with transaction.atomic():
+        # Lock order, as cancelling autopay and claiming a draft take it: enrollments first, then
+        # the bank account, then its debits.
+        enrollments = AutopayEnrollment.objects.select_for_update().filter(
+            bank_account=bank_account, status=AutopayEnrollment.Status.ACTIVE
+        )
+        stopped = [e.service_account.account_number for e in enrollments.select_related("service_account")]
         BankAccount.objects.filter(pk=bank_account.pk).update(
             status=BankAccount.Status.ENDED, ended_reason=f"{returned_on}: {reason}"[:200]
         )
@@ -275,10 +281,6 @@ def bank_account_end(*, bank_account: BankAccount, reason: str, returned_on: dt.
             cancelled_at=timezone.now(),
             failure_message="The bank account can no longer be used.",
         )
-        enrollments = AutopayEnrollment.objects.select_for_update().filter(
-            bank_account=bank_account, status=AutopayEnrollment.Status.ACTIVE
-        )
-        stopped = list(enrollments.values_list("service_account__account_number", flat=True))
         enrollments.update(status=AutopayEnrollment.Status.CANCELLED, cancelled_at=timezone.now())
     return Ended(cancelled=cancelled, autopay_stopped=stopped)
 

@@ -91,7 +91,7 @@ def next_draft(*, enrollment: AutopayEnrollment, now: dt.datetime | None = None)
         made = draft.payment if draft is not None and draft.status == AutopayDraft.Status.CHARGING else None
         if made is not None and made.method == Payment.Method.BANK and made.status == Payment.Status.PENDING:
             # The debit is made and waits for its file: its own date and amount.
-            return NextDraft(on=made.received_on, amount=made.amount)
+            return NextDraft(on=max(made.received_on, first_run), amount=made.amount)
         pending = draft is None or draft.status in (
             AutopayDraft.Status.SCHEDULED,
             AutopayDraft.Status.CHARGING,
@@ -283,6 +283,12 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
     except IntegrityError:
         pass  # another worker made it a moment ago
     with transaction.atomic():
+        # An enrollment is locked first (the order autopay_cancel and bank_account_end take) and
+        # checked again: a cancel or change committed meanwhile is seen, one after waits for this.
+        if due.enrollment_id and not list(
+            AutopayEnrollment.objects.select_for_update().filter(pk=due.enrollment_id, status="active")
+        ):
+            return None, True
         draft = AutopayDraft.objects.select_for_update().get(**lookup, period=due.period)
         if draft.status == AutopayDraft.Status.RETRY and draft.retry_on and draft.retry_on > on:
             return None, False

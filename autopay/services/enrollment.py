@@ -200,6 +200,10 @@ def autopay_change(
         card.pk if card else None,
         bank_account.pk if bank_account else None,
     )
+    day_changed = draft_day != enrollment.draft_day
+    max_lowered = max_amount is not None and (
+        enrollment.max_amount is None or max_amount < enrollment.max_amount
+    )
     number = enrollment.service_account.account_number
     lines = []
     if method_changed:
@@ -229,11 +233,14 @@ def autopay_change(
     enrollment.card, enrollment.bank_account = card, bank_account
     enrollment.draft_day, enrollment.max_amount = draft_day, max_amount
     with transaction.atomic():
+        list(AutopayEnrollment.objects.select_for_update().filter(pk=enrollment.pk))  # first, as claims do
         enrollment.save(update_fields=["card", "bank_account", "draft_day", "max_amount"])
-        unsent_debits_withdraw(enrollment=enrollment, cancelled=False)
-        if method_changed:
-            # A reminder sent for the old card or account said nothing true of the new one.
-            enrollment.drafts.filter(status="scheduled").update(reminder_sent_at=None)
+        # A debit made but not yet sent, and the notice that named it, no longer hold when the
+        # method or the day changed, or the maximum came down: withdrawn, it is made again.
+        if method_changed or day_changed or max_lowered:
+            unsent_debits_withdraw(enrollment=enrollment, cancelled=False)
+        if method_changed or day_changed:
+            enrollment.drafts.filter(status__in=["scheduled", "retry"]).update(reminder_sent_at=None)
     if old_card is not None and old_card != card and card_expires_before(old_card, local_today()):
         card_remove(card=old_card)  # an expired card can pay nothing: out of Stripe and the lists
     subject = (
