@@ -29,12 +29,6 @@ ROUTING = "091000019"
 
 
 @pytest.fixture
-def tuesday(time_machine):
-    """Tuesday, December 1, 2026, mid-morning in the utility's time zone."""
-    time_machine.move_to(dt.datetime(2026, 12, 1, 18, tzinfo=dt.UTC), tick=True)
-
-
-@pytest.fixture
 def customer(client, tuesday):
     user = UserFactory()
     account = AccountLinkFactory(user=user).service_account

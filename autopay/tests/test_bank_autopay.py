@@ -41,13 +41,6 @@ ROUTING = "091000019"
 
 
 @pytest.fixture
-def tuesday(time_machine):
-    """Tuesday, December 1, 2026, mid-morning in the utility's time zone: the day bills come out."""
-    time_machine.move_to(dt.datetime(2026, 12, 1, 18, tzinfo=dt.UTC), tick=True)
-    return time_machine
-
-
-@pytest.fixture
 def customer(tuesday):
     RateScheduleFactory(
         service=Service.SEWER, effective_date=D(2025, 7, 1), monthly_charge_per_unit=Decimal("48.50")

@@ -15,7 +15,7 @@ from autopay.services.bank import ach_returns_import, bank_payments_settle, nach
 from autopay.services.scheduled import scheduled_payments_run
 from billing.tests.factories import post
 from billing.tests.stripe_browser import VISA, saved_card
-from portal.tests.browser import assert_accessible, confirm_password
+from portal.tests.browser import assert_accessible, confirm_password, tick
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 D = dt.date
@@ -35,15 +35,6 @@ def signed_in(page, live_server, time_machine):
     page.wait_for_url("**/dashboard/")
     page.get_by_role("link", name=f"Account {account.account_number}", exact=True).click()
     return {"user": user, "account": account}
-
-
-def tick(page, label: str) -> None:
-    """Check a USWDS box or radio as a person does: by its label (the input itself is drawn off
-    screen). Idempotent, so a form shown again with the box ticked stays ticked."""
-    box = page.get_by_label(label, exact=True)
-    if not box.is_checked():
-        page.locator(f"label[for='{box.get_attribute('id')}']").click()
-    expect(box).to_be_checked()
 
 
 def test_pay_from_a_new_bank_account_through_to_a_return(page, signed_in, tmp_path):

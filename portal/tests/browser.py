@@ -111,3 +111,14 @@ def assert_accessible(page) -> None:
         for v in results.response["violations"]
     ]
     assert not problems, f"accessibility violations on {page.url}:\n" + "\n".join(problems)
+
+
+def tick(page, label: str) -> None:
+    """Check a USWDS box or radio as a person does: by its label (the input itself is drawn off
+    screen). Idempotent, so a form shown again with the box ticked stays ticked."""
+    from playwright.sync_api import expect
+
+    box = page.get_by_label(label, exact=True)
+    if not box.is_checked():
+        page.locator(f"label[for='{box.get_attribute('id')}']").click()
+    expect(box).to_be_checked()
