@@ -27,6 +27,16 @@ class AssistanceConfig(AppConfig):
 
         register_staff_account_actions(staff_account_actions)
 
+        from assistance.selectors import account_page_section
+        from billing.hooks import register_account_page_section
+
+        register_account_page_section(account_page_section)
+
+        from assistance.services.documents import documents_reencrypt
+        from portal.crypto import register_reencryptor
+
+        register_reencryptor("Assistance documents", documents_reencrypt)
+
         from assistance.reports import register as register_reports
 
         register_reports()

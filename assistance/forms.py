@@ -1,9 +1,9 @@
-from decimal import Decimal
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from assistance.models import AssistanceApplication, IncomeSource
+from assistance.models import ApplicationDocument, AssistanceApplication, IncomeSource
+from portal.forms import AmountField
+from portal.uploads import UPLOAD_HELP
 
 
 class EligibilityForm(forms.Form):
@@ -13,59 +13,60 @@ class EligibilityForm(forms.Form):
         max_value=30,
         help_text=_("Count everyone who lives with you, including yourself."),
     )
-    monthly_income = forms.DecimalField(
+    monthly_income = AmountField(
         label=_("Gross monthly household income, in dollars"),
-        min_value=Decimal("0"),
-        max_digits=10,
-        decimal_places=2,
         help_text=_("All income of everyone in the household before taxes and deductions."),
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
     )
 
 
 class MemberForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=200, required=False)
-    relationship = forms.CharField(label=_("Relationship"), max_length=100, required=False)
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("name") and not cleaned.get("relationship"):
-            self.add_error(
-                "relationship", _("Say how this person is related to you (for example self, spouse, child).")
-            )
-        if cleaned.get("relationship") and not cleaned.get("name"):
-            self.add_error("name", _("Enter this person's name."))
-        return cleaned
+    # Both are needed for each person listed; a row left wholly empty is skipped.
+    name = forms.CharField(
+        label=_("Name"), max_length=200, error_messages={"required": _("Enter this person's name.")}
+    )
+    relationship = forms.CharField(
+        label=_("Relationship to you"),
+        max_length=100,
+        help_text=_("For example: self, spouse, child, parent."),
+        error_messages={
+            "required": _("Say how this person is related to you (for example self, spouse, child).")
+        },
+    )
 
 
 class IncomeForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Source"),
         choices=[("", _("Choose a source"))] + list(IncomeSource.Kind.choices),
-        required=False,
+        error_messages={"required": _("Choose the source of this income.")},
     )
-    monthly_amount = forms.DecimalField(
+    monthly_amount = AmountField(
         label=_("Monthly amount, in dollars"),
-        min_value=Decimal("0"),
-        max_digits=10,
-        decimal_places=2,
-        required=False,
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+        error_messages={"required": _("Enter the monthly amount for this source.")},
     )
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("kind") and cleaned.get("monthly_amount") is None:
-            self.add_error("monthly_amount", _("Enter the monthly amount for this source."))
-        if cleaned.get("monthly_amount") is not None and not cleaned.get("kind"):
-            self.add_error("kind", _("Choose the source of this income."))
-        return cleaned
+
+class RowFormSet(forms.BaseFormSet):
+    """Rows a person adds one at a time: a row left wholly empty is skipped, a row begun must be
+    complete."""
+
+    def _construct_form(self, i, **kwargs):
+        return super()._construct_form(i, empty_permitted=True, use_required_attribute=False, **kwargs)
+
+    def filled(self) -> list[dict]:
+        return [f.cleaned_data for f in self.forms if f.cleaned_data]
 
 
-MemberFormSet = forms.formset_factory(MemberForm, extra=8, max_num=30)
-IncomeFormSet = forms.formset_factory(IncomeForm, extra=5, max_num=20)
+MemberFormSet = forms.formset_factory(MemberForm, formset=RowFormSet, extra=1, max_num=30, absolute_max=30)
+IncomeFormSet = forms.formset_factory(IncomeForm, formset=RowFormSet, extra=1, max_num=20, absolute_max=20)
 
-UPLOAD_HELP = _("A PDF, JPEG or PNG file of up to 10 MB.")
+# The upload fields of the application, and the kind of document each holds.
+UPLOAD_FIELDS = {
+    "photo_id": ApplicationDocument.Kind.PHOTO_ID,
+    "income_proof": ApplicationDocument.Kind.INCOME_PROOF,
+    "income_proof_more": ApplicationDocument.Kind.INCOME_PROOF,
+    "late_notice": ApplicationDocument.Kind.LATE_NOTICE,
+}
 
 
 class ApplicationForm(forms.Form):
@@ -78,8 +79,14 @@ class ApplicationForm(forms.Form):
     preferred_contact_time = forms.ChoiceField(
         label=_("Best time to call"), choices=AssistanceApplication.ContactTime.choices
     )
+    # Required unless already attached to the draft: the view says which.
     photo_id = forms.FileField(label=_("Photo ID"), help_text=UPLOAD_HELP)
-    income_proof = forms.FileField(label=_("Proof of income for the past 30 days"), help_text=UPLOAD_HELP)
+    income_proof = forms.FileField(
+        label=_("Proof of income for the past 30 days"),
+        help_text=_(
+            "Pay stubs, a benefits letter or a bank statement. A PDF, JPEG or PNG file of up to 10 MB."
+        ),
+    )
     income_proof_more = forms.FileField(
         label=_("More proof of income"), required=False, help_text=UPLOAD_HELP
     )
@@ -97,9 +104,17 @@ class ApplicationForm(forms.Form):
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
 
-    def __init__(self, *args, accounts, **kwargs):
+    def __init__(self, *args, accounts, attached_kinds=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["service_account"].queryset = accounts
+        for name, kind in UPLOAD_FIELDS.items():
+            if kind in attached_kinds:
+                self.fields[name].required = False
+
+
+class DocumentAddForm(forms.Form):
+    kind = forms.ChoiceField(label=_("What is it?"), choices=ApplicationDocument.Kind.choices)
+    file = forms.FileField(label=_("File"), help_text=UPLOAD_HELP)
 
 
 class PaymentPlanForm(forms.Form):
@@ -108,4 +123,5 @@ class PaymentPlanForm(forms.Form):
         coerce=int,
         choices=[(n, str(n)) for n in range(2, 13)],
         initial=6,
+        error_messages={"invalid_choice": _("Choose from 2 to 12 monthly installments.")},
     )

@@ -2,7 +2,6 @@ import uuid
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -10,16 +9,18 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount
 from billing.models import LedgerEntry
+from portal.uploads import private_storage
 
-
-def private_storage() -> FileSystemStorage:
-    """Uploads live outside every public URL; only the document view serves them."""
-    return FileSystemStorage(location=settings.PRIVATE_MEDIA_ROOT, base_url=None)
+__all__ = ["private_storage"]  # named by the first migration
 
 
 def document_path(instance, filename: str) -> str:
     # The customer's file name is kept as data, never used as a path.
     return f"assistance/{instance.application_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()[:5]}"
+
+
+def draft_path(instance, filename: str) -> str:
+    return f"assistance/drafts/{uuid.uuid4().hex}{Path(filename).suffix.lower()[:5]}"
 
 
 class IncomeGuideline(models.Model):
@@ -106,6 +107,9 @@ class AssistanceApplication(models.Model):
         LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="assistance_application"
     )
     conservation_materials_provided = models.BooleanField(default=False)
+    # When it was approved, denied, withdrawn or expired: the documents are deleted
+    # ASSISTANCE_DOCUMENT_RETENTION_DAYS after it.
+    closed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -165,11 +169,69 @@ class ApplicationDocument(models.Model):
 
     application = models.ForeignKey(AssistanceApplication, on_delete=models.CASCADE, related_name="documents")
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    file = models.FileField(storage=private_storage, upload_to=document_path)
+    # Encrypted on disk; emptied when the file is deleted after the retention period, while the
+    # row stays as the record of what was received.
+    file = models.FileField(storage=private_storage, upload_to=document_path, blank=True)
     original_name = models.CharField(max_length=200)
     content_type = models.CharField(max_length=50)
     size = models.PositiveIntegerField()
     uploaded_at = models.DateTimeField(auto_now_add=True)
+    request = models.ForeignKey(
+        "DocumentRequest", on_delete=models.PROTECT, null=True, blank=True, related_name="documents"
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.original_name}"
+
+
+class DocumentRequest(models.Model):
+    """A clerk asks the applicant for more documents; the applicant adds them on the status page."""
+
+    application = models.ForeignKey(
+        AssistanceApplication, on_delete=models.CASCADE, related_name="document_requests"
+    )
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField("what is needed", max_length=500)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Request for documents on application {self.application_id}"
+
+
+class ApplicationDraft(models.Model):
+    """What a login has typed into the application so far, kept between visits until submitted
+    (or abandoned for ASSISTANCE_DRAFT_DAYS)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assistance_draft"
+    )
+    data = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"Draft application of {self.user_id}"
+
+
+class DraftUpload(models.Model):
+    """A document checked and kept (encrypted) for a login's application not yet submitted."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assistance_draft_uploads"
+    )
+    kind = models.CharField(max_length=20, choices=ApplicationDocument.Kind.choices)
+    file = models.FileField(storage=private_storage, upload_to=draft_path)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.original_name}"
@@ -203,6 +265,7 @@ class PaymentPlan(models.Model):
         DECLINED = "declined", _("Declined")
         COMPLETED = "completed", _("Completed")
         ENDED = "ended", _("Ended: an installment was missed")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the customer")
 
     service_account = models.ForeignKey(
         ServiceAccount, on_delete=models.PROTECT, related_name="payment_plans"

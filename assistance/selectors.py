@@ -19,6 +19,49 @@ def application_get_for_user(*, user: User, pk: int) -> AssistanceApplication:
     return get_object_or_404(application_list_for_user(user=user), pk=pk)
 
 
+def applications_open_for_accounts(*, accounts) -> QuerySet[AssistanceApplication]:
+    """Applications being reviewed on these accounts, whoever applied."""
+    return AssistanceApplication.objects.filter(
+        service_account__in=accounts, status__in=AssistanceApplication.OPEN_STATUSES
+    ).select_related("service_account")
+
+
+def application_status_context(*, application: AssistanceApplication) -> dict:
+    """What the status page tells the applicant: the typical wait, the credit expected from the
+    income table, a clerk's request for documents, and how long documents are kept."""
+    from assistance.forms import DocumentAddForm
+    from assistance.services.documents import typical_decision_days
+    from assistance.services.eligibility import eligibility_check
+    from billing.calendar import local_today
+    from portal.errors import ApplicationError
+
+    expected = None
+    if application.is_open:
+        try:
+            result = eligibility_check(
+                household_size=application.household_size,
+                monthly_income=application.monthly_income,
+                on=local_today(),
+            )
+        except ApplicationError:
+            result = None
+        expected = result.credit if result and result.likely_eligible else None
+    request = (
+        application.document_requests.filter(answered_at__isnull=True).first()
+        if application.is_open
+        else None
+    )
+    return {
+        "application": application,
+        "typical_days": typical_decision_days() if application.is_open else None,
+        "expected_credit": expected,
+        "document_request": request,
+        "add_form": DocumentAddForm() if request else None,
+        "documents": list(application.documents.all()),
+        "retention_years": round(settings.ASSISTANCE_DOCUMENT_RETENTION_DAYS / 365),
+    }
+
+
 def accounts_with_plan_in_good_standing(*, account_ids, as_of: dt.date) -> set[int]:
     """For the late-fee run and the certification sweep: accounts they leave alone."""
     from assistance.services.plans import plan_in_good_standing
@@ -218,3 +261,36 @@ def staff_account_actions(*, service_account, user) -> list[dict]:
             {"label": "Open a payment plan", "url": reverse("staff_payment_plan", args=[service_account.pk])}
         ]
     return []
+
+
+def account_page_section(*, service_account, today, user) -> dict:
+    """The account page: a payment plan asked for or running, an application being reviewed,
+    and, when something is past due and nothing is under way, the help on offer."""
+    from billing.selectors import account_past_due
+
+    plan = (
+        PaymentPlan.objects.filter(
+            service_account=service_account,
+            status__in=[PaymentPlan.Status.REQUESTED, PaymentPlan.Status.ACTIVE],
+        )
+        .order_by("-requested_at")
+        .first()
+    )
+    application = (
+        AssistanceApplication.objects.filter(
+            service_account=service_account, status__in=AssistanceApplication.OPEN_STATUSES
+        )
+        .order_by("-submitted_at")
+        .first()
+    )
+    past_due = account_past_due(service_account=service_account, as_of=today)
+    return {
+        "template": "assistance/_account_section.html",
+        "context": {
+            "account": service_account,
+            "plan": plan,
+            "application": application,
+            "own_application": bool(application and application.applicant_id == user.pk),
+            "past_due": past_due,
+        },
+    }

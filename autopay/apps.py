@@ -41,3 +41,8 @@ class AutopayConfig(AppConfig):
         from autopay.selectors import login_settings_links
 
         register_login_settings_links(login_settings_links)
+
+        from autopay.services.bank import bank_numbers_reencrypt
+        from portal.crypto import register_reencryptor
+
+        register_reencryptor("Bank account numbers", bank_numbers_reencrypt)

@@ -1,3 +1,6 @@
+import uuid
+from pathlib import Path
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -5,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount
 from billing.models import LedgerEntry
+from portal.uploads import private_storage
 
 
 class Certification(models.Model):
@@ -72,6 +76,8 @@ class Dispute(models.Model):
     certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="disputes")
     opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     reason = models.TextField()
+    # The certified charges the customer says are wrong (none named: the whole certification).
+    items = models.ManyToManyField(CertifiedItem, blank=True, related_name="disputes")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     resolution = models.TextField(blank=True)
     resolved_by = models.ForeignKey(
@@ -91,6 +97,25 @@ class Dispute(models.Model):
 
     def __str__(self) -> str:
         return f"Dispute of {self.certification}"
+
+
+def dispute_document_path(instance, filename: str) -> str:
+    # The customer's file name is kept as data, never used as a path.
+    return f"disputes/{instance.dispute_id}/{uuid.uuid4().hex}{Path(filename).suffix.lower()[:5]}"
+
+
+class DisputeDocument(models.Model):
+    """A paper the customer sent with a dispute (a receipt, a deed), encrypted on disk."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(storage=private_storage, upload_to=dispute_document_path)
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class Notice(models.Model):

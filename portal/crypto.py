@@ -1,4 +1,5 @@
-"""Encryption of the few secrets the portal keeps (bank account numbers), with Fernet.
+"""Encryption of the few secrets the portal keeps (bank account numbers, customers' uploaded
+documents), with Fernet.
 
 PORTAL_ENCRYPTION_KEY holds one Fernet key or several, comma-separated, newest first: new
 secrets are encrypted with the first, and every key still reads what it wrote. To rotate, put a
@@ -59,13 +60,45 @@ def reencrypt(token: str) -> str:
         ) from exc
 
 
-def key_is_newest(token: str) -> bool:
+def key_is_newest(token: str | bytes) -> bool:
     """Whether a stored secret is already under the first key."""
     keys = encryption_keys()
     if not keys:
         return True
     try:
-        Fernet(keys[0].encode()).decrypt(token.encode())
+        Fernet(keys[0].encode()).decrypt(token.encode() if isinstance(token, str) else token)
     except InvalidToken:
         return False
     return True
+
+
+def encrypt_bytes(data: bytes) -> bytes:
+    return _fernet().encrypt(data)
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet().decrypt(token)
+    except InvalidToken as exc:
+        raise ImproperlyConfigured(
+            "A stored file cannot be read with any PORTAL_ENCRYPTION_KEY key."
+        ) from exc
+
+
+def reencrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _fernet().rotate(token)
+    except InvalidToken as exc:
+        raise ImproperlyConfigured(
+            "A stored file cannot be read with any PORTAL_ENCRYPTION_KEY key."
+        ) from exc
+
+
+# Each: (label, function() -> (re-encrypted, already under the newest key)). The apps that keep
+# secrets register here; `reencrypt_secrets` runs them all.
+REENCRYPTORS: list[tuple[str, object]] = []
+
+
+def register_reencryptor(label: str, function) -> None:
+    if all(existing is not function for _, existing in REENCRYPTORS):
+        REENCRYPTORS.append((label, function))

@@ -1,7 +1,6 @@
 """Applications to the Utility Assistance Program: submitting, reviewing, approving."""
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -19,6 +18,7 @@ from assistance.models import (
     ApplicationDocument,
     ApplicationEvent,
     AssistanceApplication,
+    DraftUpload,
     HouseholdMember,
     IncomeSource,
 )
@@ -31,54 +31,7 @@ from portal.audit import audit_record
 from portal.errors import ApplicationError
 from portal.i18n import lazy_lower, local_date
 from portal.money import money
-
-ALLOWED_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
-NAME_SUFFIXES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
-
-
-def document_type(upload: UploadedFile) -> str:
-    """What the file really is, read from its content (not its name): a PDF, JPEG or PNG that
-    opens, of at most ASSISTANCE_UPLOAD_MAX_BYTES, whose name says the same. Else ApplicationError."""
-    name = upload.name or "file"
-    if upload.size > settings.ASSISTANCE_UPLOAD_MAX_BYTES:
-        limit = settings.ASSISTANCE_UPLOAD_MAX_BYTES // (1024 * 1024)
-        raise ApplicationError(format_lazy(_("{name} is larger than {limit} MB."), name=name, limit=limit))
-    upload.seek(0)
-    data = upload.read()
-    upload.seek(0)
-    detected = None
-    if data.startswith(b"%PDF-"):
-        from pypdf import PdfReader
-        from pypdf.errors import PdfReadError
-
-        try:
-            if len(PdfReader(io.BytesIO(data)).pages) > 0:
-                detected = "application/pdf"
-        except (PdfReadError, ValueError, KeyError, TypeError):
-            detected = None
-    else:
-        from PIL import Image, UnidentifiedImageError
-
-        try:
-            with Image.open(io.BytesIO(data)) as image:
-                image.verify()
-                detected = {"JPEG": "image/jpeg", "PNG": "image/png"}.get(image.format)
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-            detected = None
-    if detected is None:
-        raise ApplicationError(
-            format_lazy(_("{name} is not a PDF, JPEG or PNG file that can be opened."), name=name)
-        )
-    suffix = "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if NAME_SUFFIXES.get(suffix) != detected:
-        raise ApplicationError(
-            format_lazy(
-                _("{name} does not contain what its name says; it looks like {kind}."),
-                name=name,
-                kind=ALLOWED_TYPES[detected][1:].upper(),
-            )
-        )
-    return detected
+from portal.uploads import document_type
 
 
 @dataclass(frozen=True)
@@ -146,23 +99,27 @@ def application_submit(
     phone: str,
     preferred_contact_time: str,
     attestation_name: str,
-    documents: dict[str, list[UploadedFile]],
+    documents: dict[str, list[UploadedFile]] | None = None,
+    drafts: list[DraftUpload] = (),
 ) -> AssistanceApplication:
-    """Record an application with its household, income and documents, all or nothing."""
+    """Record an application with its household, income and documents, all or nothing.
+
+    Documents come as new uploads (`documents`, by kind) or as files the login attached to its
+    draft earlier (`drafts`, already checked and stored); the drafts become the application's."""
+    documents = {kind: list(uploads) for kind, uploads in (documents or {}).items()}
+    kinds = {kind for kind, uploads in documents.items() if uploads} | {d.kind for d in drafts}
     if not members:
         raise ApplicationError(_("List everyone in your household, including yourself."))
     if not attestation_name.strip():
         raise ApplicationError(_("Type your full name to sign the attestation."))
-    if not documents.get(ApplicationDocument.Kind.PHOTO_ID):
+    if ApplicationDocument.Kind.PHOTO_ID not in kinds:
         raise ApplicationError(_("Add a photo ID."))
-    if not documents.get(ApplicationDocument.Kind.INCOME_PROOF):
+    if ApplicationDocument.Kind.INCOME_PROOF not in kinds:
         raise ApplicationError(_("Add proof of income for the past 30 days."))
     checked = [
         (kind, upload, document_type(upload)) for kind, uploads in documents.items() for upload in uploads
     ]
-    if AssistanceApplication.objects.filter(
-        service_account=service_account, status__in=AssistanceApplication.OPEN_STATUSES
-    ).exists():
+    if application_open_for(service_account=service_account):
         raise ApplicationError(_("This account already has an application being reviewed."))
     today = local_today()
     with transaction.atomic():
@@ -200,6 +157,17 @@ def application_submit(
                 content_type=content_type,
                 size=upload.size,
             )
+        for draft in drafts:
+            # The encrypted file stays where it is: the draft's row becomes the document's.
+            ApplicationDocument.objects.create(
+                application=application,
+                kind=draft.kind,
+                file=draft.file.name,
+                original_name=draft.original_name,
+                content_type=draft.content_type,
+                size=draft.size,
+            )
+            draft.delete()
         _record(
             application, to_status=application.status, by=applicant, from_status="", note="Submitted online"
         )
@@ -212,6 +180,17 @@ def application_submit(
         ],
     )
     return application
+
+
+def application_open_for(*, service_account: ServiceAccount) -> AssistanceApplication | None:
+    """The account's application being reviewed, if any: one at a time."""
+    return (
+        AssistanceApplication.objects.filter(
+            service_account=service_account, status__in=AssistanceApplication.OPEN_STATUSES
+        )
+        .order_by("-submitted_at")
+        .first()
+    )
 
 
 def application_set_status(
@@ -237,7 +216,9 @@ def application_set_status(
             application.appointment_at = appointment_at
         _record(application, to_status=status, by=by, note=note)
         application.status = status
-        application.save(update_fields=["status", "appointment_at", "updated_at"])
+        if not application.is_open:
+            application.closed_at = timezone.now()
+        application.save(update_fields=["status", "appointment_at", "closed_at", "updated_at"])
     if status == AssistanceApplication.Status.APPOINTMENT_SCHEDULED:
         when = timezone.localtime(application.appointment_at)
         _tell(
@@ -367,7 +348,7 @@ def application_approve(
         application.credit_entry = credit
         application.conservation_materials_provided = True
         application.reviewed_by = by
-        application.reviewed_at = timezone.now()
+        application.reviewed_at = application.closed_at = timezone.now()
         application.decision_reason = note[:300]
         application.save()
         waived = sum((i.unpaid for i in open_fees), Decimal("0"))
@@ -403,7 +384,7 @@ def application_deny(
         application.decision_reason = reason.strip()[:300]
         application.denial_code = code if code in AssistanceApplication.DenialReason.values else ""
         application.reviewed_by = by
-        application.reviewed_at = timezone.now()
+        application.reviewed_at = application.closed_at = timezone.now()
         application.save()
     _tell(
         application,

@@ -20,7 +20,7 @@ from billing.models import LedgerEntry
 from billing.selectors import account_past_due
 from portal.audit import audit_record
 from portal.errors import ApplicationError
-from portal.i18n import local_date
+from portal.i18n import lazy_lower, local_date
 from portal.money import ZERO, money
 
 FIRST_INSTALLMENT_AFTER_DAYS = 10
@@ -46,21 +46,91 @@ def plan_schedule(*, total: Decimal, installments: int, starts_on: dt.date) -> l
     return schedule
 
 
-def plan_request(*, service_account: ServiceAccount, user: User, installments: int) -> PaymentPlan:
+@dataclass(frozen=True)
+class PreviewRow:
+    installment: Installment
+    # The service month of the bill due the same day: the installment is paid with that bill.
+    bill_month: dt.date
+
+
+def plan_preview(*, total: Decimal, installments: int, starts_on: dt.date) -> list[PreviewRow]:
+    """Each installment with the bill it comes with: bills are issued on the 1st for the month
+    before and due on the 20th, so the installment due on a 20th goes with that month's bill."""
+    return [
+        PreviewRow(i, add_months(i.due_date.replace(day=1), -1))
+        for i in plan_schedule(total=total, installments=installments, starts_on=starts_on)
+    ]
+
+
+def plan_request(
+    *, service_account: ServiceAccount, user: User, installments: int, acknowledge: bool = False
+) -> PaymentPlan:
+    """Ask for a plan of the past-due balance. `acknowledge`: email the customer that it was
+    received, with the installments as previewed (a clerk opening one sends its terms instead)."""
     if not 2 <= installments <= 12:
         raise ApplicationError(_("Choose from 2 to 12 monthly installments."))
-    past_due = account_past_due(service_account=service_account, as_of=local_today())
+    today = local_today()
+    past_due = account_past_due(service_account=service_account, as_of=today)
     if past_due <= 0:
         raise ApplicationError(_("Nothing is past due on this account, so there is nothing to spread out."))
     try:
         with transaction.atomic():
-            return PaymentPlan.objects.create(
+            plan = PaymentPlan.objects.create(
                 service_account=service_account, requested_by=user, installments=installments, total=past_due
             )
     except IntegrityError as exc:
         raise ApplicationError(
             _("This account already has a payment plan, or a request being reviewed.")
         ) from exc
+    if acknowledge:
+        first = plan_schedule(total=past_due, installments=installments, starts_on=today)[0]
+        _tell(
+            plan,
+            _("We received your payment plan request"),
+            [
+                format_lazy(
+                    _(
+                        "We received your request to pay the {total} past due on account {number} in {count} "
+                        "monthly installments, the first of {first} due {date} if it is approved."
+                    ),
+                    total=money(past_due),
+                    number=service_account.account_number,
+                    count=installments,
+                    first=money(first.amount),
+                    date=local_date(first.due_date, "MONTH_DAY_FORMAT"),
+                ),
+                _(
+                    "A clerk will review it and we will email you the decision. Until then, please pay what you "
+                    "can: the request does not stop late fees or notices."
+                ),
+            ],
+        )
+    return plan
+
+
+def plan_withdraw(*, plan: PaymentPlan, user: User) -> PaymentPlan:
+    """The customer takes back a request not yet decided. A decided plan stays as it is."""
+    with transaction.atomic():
+        plan = PaymentPlan.objects.select_for_update().get(pk=plan.pk)
+        if plan.status != PaymentPlan.Status.REQUESTED:
+            raise ApplicationError(
+                format_lazy(
+                    _("This request was already decided ({status}); call us to change a plan."),
+                    status=lazy_lower(plan.get_status_display()),
+                )
+            )
+        plan.status = PaymentPlan.Status.WITHDRAWN
+        plan.ended_on = local_today()
+        plan.save(update_fields=["status", "ended_on"])
+        audit_record(
+            actor=user,
+            action="plan.withdraw",
+            target=plan,
+            summary=f"Payment plan request {plan.pk} withdrawn by the customer",
+            changes={"status": ["requested", "withdrawn"]},
+            account_number=plan.service_account.account_number,
+        )
+    return plan
 
 
 def _tell(plan: PaymentPlan, subject, lines: list) -> None:

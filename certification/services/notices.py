@@ -65,8 +65,12 @@ def paper_for(kind: str) -> str:
 
 
 OFFERS = format_lazy(
-    _("If you cannot pay it all, call us at {phone}: we offer payment plans and bill assistance."),
+    _(
+        "If you cannot pay it all, call us at {phone}: we offer payment plans and bill assistance. You can "
+        "also ask for them online at {url}."
+    ),
     phone=settings.UTILITY_PHONE,
+    url=settings.PORTAL_BASE_URL + "/assistance/",
 )
 
 

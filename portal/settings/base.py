@@ -261,6 +261,13 @@ PORTAL_ENCRYPTION_KEY = os.environ.get("PORTAL_ENCRYPTION_KEY", "")
 ASSISTANCE_UPLOAD_MAX_BYTES = int(os.environ.get("ASSISTANCE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)))
 ASSISTANCE_CREDIT_INTERVAL_DAYS = int(os.environ.get("ASSISTANCE_CREDIT_INTERVAL_DAYS", "365"))
 ASSISTANCE_HOLD_DOOR_HANGER_FEES = env_bool("ASSISTANCE_HOLD_DOOR_HANGER_FEES", default=True)
+# Photo IDs and proof of income are deleted this many days after the decision (three years, the
+# usual records rule of assistance programs); a record of what was received stays.
+ASSISTANCE_DOCUMENT_RETENTION_DAYS = int(os.environ.get("ASSISTANCE_DOCUMENT_RETENTION_DAYS", "1095"))
+# An application started and not submitted (with its uploads) is deleted after this many days.
+ASSISTANCE_DRAFT_DAYS = int(os.environ.get("ASSISTANCE_DRAFT_DAYS", "7"))
+# Said on the status page until there are enough decisions of the last year to measure it.
+ASSISTANCE_TYPICAL_DECISION_DAYS = int(os.environ.get("ASSISTANCE_TYPICAL_DECISION_DAYS", "21"))
 
 # Collections. A utility that cannot shut service off certifies unpaid charges to the tax roll
 # ("certify"); one that can charges late and door-hanger fees and sends the field crew ("shutoff").
@@ -338,6 +345,12 @@ CELERY_BEAT_SCHEDULE = {
     "daily-payment-plans": {
         "task": "assistance.tasks.payment_plans_check",
         "schedule": crontab(minute=0, hour=7),
+    },
+    # Daily at 02:30 Pacific: delete assistance documents past their retention, and drafts
+    # abandoned for a week.
+    "daily-assistance-documents": {
+        "task": "assistance.tasks.assistance_documents_purge",
+        "schedule": crontab(minute=30, hour=2),
     },
     # Monthly, the 25th at 07:30 Pacific (after the 20th's due date): past-due letters and emails.
     "monthly-past-due-notices": {

@@ -1,0 +1,27 @@
+"""Form fields every app uses."""
+
+from django import forms
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from portal.money import parse_money_typed
+
+
+class AmountField(forms.CharField):
+    """Dollars as people type them, in their language: "2,500", "$2,500.00", "45.1"; in
+    Spanish also "2.500,00". Cleans to a Decimal with cents."""
+
+    default_error_messages = {"invalid": _("Enter the amount in dollars and cents, like 2,500.00.")}
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "maxlength": "20"}))
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if text in self.empty_values:
+            return None
+        amount = parse_money_typed(text[:40], language=get_language() or "en")
+        if amount is None:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
+        return amount
