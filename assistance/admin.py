@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
@@ -10,6 +11,7 @@ from assistance.models import (
     ApplicationDocument,
     ApplicationEvent,
     AssistanceApplication,
+    DocumentRequest,
     HouseholdMember,
     IncomeGuideline,
     IncomeSource,
@@ -22,6 +24,7 @@ from assistance.services.applications import (
     application_documents_seen,
     application_set_status,
 )
+from assistance.services.documents import documents_request
 from assistance.services.plans import plan_decide
 from portal.adminkit import LabelledTabularInline, label_date_and_time
 from portal.errors import ApplicationError
@@ -57,7 +60,7 @@ class DocumentInline(LabelledTabularInline):
     model = ApplicationDocument
     extra = 0
     can_delete = False
-    fields = ["kind", "open", "content_type", "size", "uploaded_at"]
+    fields = ["kind", "open", "content_type", "size", "uploaded_at", "request", "deleted_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -65,11 +68,35 @@ class DocumentInline(LabelledTabularInline):
 
     @admin.display(description="Document")
     def open(self, obj):
+        if not obj.file:
+            return f"{obj.original_name} (deleted after the retention period)"
         return format_html(
             '<a href="{}" target="_blank" rel="noopener">{}</a>',
             reverse("assistance_document", args=[obj.pk]),
             obj.original_name,
         )
+
+
+class DocumentRequestInline(LabelledTabularInline):
+    model = DocumentRequest
+    extra = 0
+    can_delete = False
+    fields = ["note", "requested_by", "requested_at", "answered_at"]
+    readonly_fields = fields
+    verbose_name = "request for documents"
+    verbose_name_plural = "requests for documents"
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DocumentRequestForm(forms.Form):
+    note = forms.CharField(
+        label="What the customer should send",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Emailed to the applicant and shown on their application page, where they add the files.",
+    )
 
 
 class EventInline(LabelledTabularInline):
@@ -124,7 +151,7 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
         "attestation_name",
     ]
     list_select_related = ["service_account", "applicant"]
-    inlines = [MemberInline, IncomeInline, DocumentInline, EventInline]
+    inlines = [MemberInline, IncomeInline, DocumentInline, DocumentRequestInline, EventInline]
     fields = [
         "service_account",
         "applicant",
@@ -138,11 +165,14 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
         "attested_on",
         "assessment_notes",
         "appointment_at",
+        "documents_seen_at",
+        "documents_seen_by",
         "credit_amount",
         "conservation_materials_provided",
         "decision_reason",
         "reviewed_by",
         "reviewed_at",
+        "closed_at",
     ]
     readonly_fields = [
         "service_account",
@@ -160,6 +190,9 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
         "decision_reason",
         "reviewed_by",
         "reviewed_at",
+        "closed_at",
+        "documents_seen_at",
+        "documents_seen_by",
     ]
     actions = ["mark_documents_seen", "approve", "mark_assessed", "mark_withdrawn", "mark_expired"]
 
@@ -176,7 +209,10 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
         return label_date_and_time(super().formfield_for_dbfield(db_field, request, **kwargs))
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        extra = {"can_decide": self.has_decide_permission(request)}
+        extra = {
+            "can_decide": self.has_decide_permission(request),
+            "retention_days": settings.ASSISTANCE_DOCUMENT_RETENTION_DAYS,
+        }
         return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def get_urls(self):
@@ -185,6 +221,11 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
                 "<int:pk>/deny/",
                 self.admin_site.admin_view(self.deny_view),
                 name="assistance_application_deny",
+            ),
+            path(
+                "<int:pk>/ask-for-documents/",
+                self.admin_site.admin_view(self.documents_request_view),
+                name="assistance_application_documents_request",
             ),
             path(
                 "<int:pk>/decide/",
@@ -308,6 +349,28 @@ class AssistanceApplicationAdmin(admin.ModelAdmin):
     @admin.action(description="Mark expired", permissions=["change"])
     def mark_expired(self, request, queryset):
         self._mark(request, queryset, "expired")
+
+    def documents_request_view(self, request, pk):
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        application = get_object_or_404(AssistanceApplication, pk=pk)
+        form = DocumentRequestForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                documents_request(application=application, by=request.user, note=form.cleaned_data["note"])
+            except ApplicationError as exc:
+                form.add_error(None, exc.message)
+            else:
+                self.message_user(request, "The applicant was emailed what to send.")
+                return redirect("admin:assistance_assistanceapplication_change", application.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Ask for documents: application {application.pk}",
+            "form": form,
+            "application": application,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/assistance/documents_request.html", context)
 
     def deny_view(self, request, pk):
         if not self.has_decide_permission(request):

@@ -6,10 +6,11 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from billing.calendar import parse_year
-from certification.models import Certification, CertifiedItem, Dispute, Notice
+from certification.models import Certification, CertifiedItem, Dispute, DisputeDocument, Notice
 from certification.services.disputes import dispute_resolve
 from certification.services.exports import certification_export
 from portal.adminkit import LabelledTabularInline, ReadOnlyModelAdmin
@@ -148,12 +149,47 @@ class ResolveForm(forms.Form):
     )
 
 
+class DisputeDocumentInline(LabelledTabularInline):
+    model = DisputeDocument
+    extra = 0
+    can_delete = False
+    fields = ["open", "content_type", "size", "uploaded_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Document")
+    def open(self, obj):
+        return format_html(
+            '<a href="{}" target="_blank" rel="noopener">{}</a>',
+            reverse("certification_dispute_document", args=[obj.pk]),
+            obj.original_name,
+        )
+
+
 @admin.register(Dispute)
 class DisputeAdmin(ReadOnlyModelAdmin):
     list_display = ["certification", "opened_by", "status", "created_at", "resolved_by"]
     list_filter = ["status"]
     search_fields = ["certification__service_account__account_number", "opened_by__email"]
     change_form_template = "admin/certification/dispute/change_form.html"
+    inlines = [DisputeDocumentInline]
+    readonly_fields = ["charges_disputed"]
+
+    @admin.display(description="Charges disputed")
+    def charges_disputed(self, obj):
+        items = list(obj.items.select_related("charge").order_by("charge__due_date"))
+        if not items:
+            return "All the charges of the certification"
+        return "; ".join(
+            f"{item.charge.description or item.charge.get_kind_display()}, due {item.charge.due_date or item.charge.posted_on:%m/%d/%Y}: "
+            f"${item.amount:,.2f}"
+            for item in items
+        )
 
     def get_urls(self):
         return [

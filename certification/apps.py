@@ -29,3 +29,8 @@ class CertificationConfig(AppConfig):
         from certification.selectors import finance_figures
 
         register_finance_figures(finance_figures)
+
+        from certification.services.disputes import dispute_documents_reencrypt
+        from portal.crypto import register_reencryptor
+
+        register_reencryptor("Dispute documents", dispute_documents_reencrypt)

@@ -53,6 +53,11 @@ class Certification(models.Model):
     def __str__(self) -> str:
         return f"{self.year} {self.service_account.account_number}: {self.total_certified}"
 
+    @property
+    def open_dispute(self):
+        """The dispute being investigated, if any (from prefetched disputes when there are)."""
+        return next((d for d in self.disputes.all() if d.status == Dispute.Status.OPEN), None)
+
 
 class CertifiedItem(models.Model):
     """The unpaid part of one charge or fee that went to the tax roll, and the ledger row that moved it."""

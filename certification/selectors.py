@@ -169,3 +169,47 @@ def finance_figures() -> dict:
         "rows": [(str(y["year"]), f"{y['count']:,} account(s), ${y['total']:,.2f}") for y in years]
         or [("None yet", "")],
     }
+
+
+@dataclass(frozen=True)
+class CertifiedCharge:
+    item_id: int
+    description: str
+    amount: Decimal
+    due_date: dt.date | None
+    bill_id: int | None
+
+
+@dataclass(frozen=True)
+class CertifiedMonth:
+    month: dt.date
+    charges: list[CertifiedCharge]
+
+
+def certified_charges_by_month(*, certification: Certification) -> list[CertifiedMonth]:
+    """The certified charges grouped by the month they were billed for (a fee by the month it
+    fell due), oldest first, each with its bill when it has one."""
+    from billing.calendar import add_months
+    from billing.models import Bill
+    from billing.selectors import ledger_description
+
+    items = list(certification.items.select_related("charge").order_by("charge__due_date", "pk"))
+    bills = {
+        bill.ledger_entry_id: bill
+        for bill in Bill.objects.filter(ledger_entry_id__in=[item.charge_id for item in items])
+    }
+    months: dict[dt.date, list[CertifiedCharge]] = {}
+    for item in items:
+        bill = bills.get(item.charge_id)
+        due = item.charge.due_date or item.charge.posted_on
+        month = bill.period if bill else add_months(due.replace(day=1), -1)
+        months.setdefault(month, []).append(
+            CertifiedCharge(
+                item_id=item.pk,
+                description=ledger_description(kind=item.charge.kind, description=item.charge.description),
+                amount=item.amount,
+                due_date=item.charge.due_date,
+                bill_id=bill.pk if bill else None,
+            )
+        )
+    return [CertifiedMonth(month, charges) for month, charges in sorted(months.items())]

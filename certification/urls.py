@@ -8,5 +8,6 @@ urlpatterns = [
         views.dispute,
         name="certification_dispute",
     ),
+    path("disputes/documents/<int:pk>/", views.dispute_document, name="certification_dispute_document"),
     path("staff/tax-lots/", views.tax_lot, name="tax_lot"),
 ]

@@ -2,7 +2,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required, permission_required
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -12,13 +14,22 @@ from accounts.selectors import service_account_get_for_user
 from billing.calendar import local_today
 from billing.models import BillingAccount
 from billing.selectors import account_past_due
-from certification.models import Certification
-from certification.selectors import certifications_for_account
-from certification.services.disputes import dispute_open
+from certification.models import Certification, DisputeDocument
+from certification.selectors import certifications_for_account, certified_charges_by_month
+from certification.services.disputes import dispute_open, dispute_open_for
 from portal.errors import ApplicationError
+from portal.money import money
+from portal.uploads import UPLOAD_HELP
 
 
 class DisputeForm(forms.Form):
+    items = forms.TypedMultipleChoiceField(
+        label=gettext_lazy("Which charges do you dispute?"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Tick each charge you believe is wrong. Tick none to dispute them all."),
+    )
     reason = forms.CharField(
         label=gettext_lazy("What do you believe is wrong?"),
         max_length=4000,
@@ -26,7 +37,26 @@ class DisputeForm(forms.Form):
         help_text=gettext_lazy(
             "For example: a payment that is not counted, a charge for a month you did not own the property."
         ),
+        error_messages={"required": gettext_lazy("Tell us what you believe is wrong.")},
     )
+    document = forms.FileField(
+        label=gettext_lazy("A document that shows it"),
+        required=False,
+        help_text=format_lazy(
+            "{} {}", gettext_lazy("For example a receipt, a bank statement or a deed."), UPLOAD_HELP
+        ),
+    )
+    document_more = forms.FileField(
+        label=gettext_lazy("Another document"), required=False, help_text=UPLOAD_HELP
+    )
+
+    def __init__(self, *args, months, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["items"].choices = [
+            (charge.item_id, f"{charge.description}: {money(charge.amount)}")
+            for month in months
+            for charge in month.charges
+        ]
 
 
 @login_required
@@ -36,21 +66,41 @@ def dispute(request, pk: int, certification_pk: int):
     certification = get_object_or_404(
         certifications_for_account(service_account=account), pk=certification_pk
     )
-    form = DisputeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    months = certified_charges_by_month(certification=certification)
+    open_dispute = dispute_open_for(certification=certification)
+    form = DisputeForm(request.POST or None, request.FILES or None, months=months)
+    if request.method == "POST" and open_dispute is None and form.is_valid():
         try:
-            dispute_open(certification=certification, user=request.user, reason=form.cleaned_data["reason"])
+            dispute_open(
+                certification=certification,
+                user=request.user,
+                reason=form.cleaned_data["reason"],
+                items=list(certification.items.filter(pk__in=form.cleaned_data["items"])),
+                documents=[
+                    f for f in (form.cleaned_data["document"], form.cleaned_data["document_more"]) if f
+                ],
+            )
         except ApplicationError as exc:
             form.add_error(None, exc.message)
         else:
             messages.success(
-                request, _("Your dispute is sent. Our staff will investigate and tell you what they find.")
+                request,
+                _(
+                    "Your dispute is sent, and we emailed you that we received it. Our staff will investigate."
+                ),
             )
             return redirect("service_account_detail", pk=account.pk)
     return render(
         request,
         "certification/dispute.html",
-        {"account": account, "certification": certification, "form": form},
+        {
+            "account": account,
+            "certification": certification,
+            "form": form,
+            "months": months,
+            "open_dispute": open_dispute,
+        },
+        status=400 if request.method == "POST" else 200,
     )
 
 
@@ -80,3 +130,18 @@ def tax_lot(request):
                 }
             )
     return render(request, "certification/tax_lot.html", {"form": form, "rows": rows})
+
+
+@login_required
+def dispute_document(request, pk: int):
+    """Only the customer who sent it and staff who may see disputes open a dispute's document."""
+    doc = get_object_or_404(DisputeDocument.objects.select_related("dispute"), pk=pk)
+    allowed = doc.dispute.opened_by_id == request.user.pk or (
+        request.user.is_staff and request.user.has_perm("certification.view_dispute")
+    )
+    if not allowed or not doc.file:
+        raise Http404
+    response = FileResponse(doc.file.open("rb"), content_type=doc.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -3,69 +3,137 @@
 from decimal import Decimal
 
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from accounts.models import AccountLink, User
 from accounts.notifications import email_send
 from billing.calendar import local_today
 from billing.services.ledger import billing_accounts_lock, ledger_reverse
-from certification.models import Certification, Dispute
+from certification.models import Certification, CertifiedItem, Dispute, DisputeDocument
 from portal.audit import audit_record
 from portal.errors import ApplicationError
 from portal.money import money
+from portal.uploads import document_type, stored_files_reencrypt
 
 
-def dispute_open(*, certification: Certification, user: User, reason: str) -> Dispute:
+def dispute_open(
+    *,
+    certification: Certification,
+    user: User,
+    reason: str,
+    items: list[CertifiedItem] = (),
+    documents: list[UploadedFile] = (),
+) -> Dispute:
+    """A customer disputes certified charges: the ones named (none: the whole certification),
+    why, and any papers that show it. The customer gets an acknowledgment; clerks and finance
+    are told. One open dispute per certification at a time."""
     if not AccountLink.objects.filter(
         user=user, service_account_id=certification.service_account_id
     ).exists():
         raise ApplicationError(_("You can dispute charges only on your own accounts."))
     if not reason.strip():
         raise ApplicationError(_("Tell us what you believe is wrong."))
+    if any(item.certification_id != certification.pk for item in items):
+        raise ApplicationError(_("Choose among the charges of this certification."))
+    checked = [(upload, document_type(upload)) for upload in documents]
     try:
         with transaction.atomic():
             dispute = Dispute.objects.create(
                 certification=certification, opened_by=user, reason=reason.strip()[:4000]
             )
+            dispute.items.set(items)
+            for upload, content_type in checked:
+                DisputeDocument.objects.create(
+                    dispute=dispute,
+                    file=upload,
+                    original_name=(upload.name or "file")[:200],
+                    content_type=content_type,
+                    size=upload.size,
+                )
     except IntegrityError as exc:
         raise ApplicationError(_("A dispute of these charges is already being investigated.")) from exc
-    clerks = Group.objects.filter(name="Clerks").first()
+    _dispute_opened_tell(dispute, items=list(items), documents=len(checked))
+    return dispute
+
+
+def dispute_open_for(*, certification: Certification) -> Dispute | None:
+    return certification.disputes.filter(status=Dispute.Status.OPEN).first()
+
+
+def _dispute_opened_tell(dispute: Dispute, *, items: list[CertifiedItem], documents: int) -> None:
+    certification = dispute.certification
+    number = certification.service_account.account_number
+    named = (
+        "; ".join(
+            f"{item.charge.description or item.charge.get_kind_display()} ${item.amount:,.2f}"
+            for item in items
+        )
+        or "the whole certification"
+    )
     email_send(
         kind="staff",
-        subject=f"Certified charge disputed: {certification.service_account.account_number}",
+        subject=f"Certified charge disputed: {number}",
         template="emails/notice",
         context={
             "lines": [
-                f"{user.email} disputes the {certification.year} certification of account "
-                f"{certification.service_account.account_number}: {dispute.reason}"
-            ]
+                f"{dispute.opened_by.email} disputes the {certification.year} certification of account {number} "
+                f"(${certification.total_certified:,.2f}).",
+                f"Charges disputed: {named}.",
+                f"Why: {dispute.reason}",
+                f"Documents sent: {documents}.",
+            ],
+            "link": reverse("admin:certification_dispute_change", args=[dispute.pk]),
+            "link_text": "Open the dispute",
         },
-        users=list(clerks.user_set.filter(is_active=True)) if clerks else [],
+        users=User.objects.filter(
+            is_active=True, groups__in=Group.objects.filter(name__in=["Clerks", "Finance"])
+        ).distinct(),
         required=True,
-        account_number=certification.service_account.account_number,
+        account_number=number,
         reference=f"dispute:{dispute.pk}",
     )
+    total = sum((item.amount for item in items), Decimal("0"))
     email_send(
         kind="certification",
         subject=_("We received your dispute"),
         template="emails/notice",
         context={
             "lines": [
-                _(
-                    "We received your dispute of the certified charges. Our staff will investigate and tell you "
-                    "what they find."
+                format_lazy(
+                    _("We received your dispute of the {year} certified charges on account {number}."),
+                    year=certification.year,
+                    number=number,
                 )
-            ]
+                if not items
+                else format_lazy(
+                    ngettext_lazy(
+                        "We received your dispute of {count} certified charge ({total}) on account {number}.",
+                        "We received your dispute of {count} certified charges ({total}) on account {number}.",
+                        len(items),
+                    ),
+                    count=len(items),
+                    total=money(total),
+                    number=number,
+                ),
+                _(
+                    "Our staff will investigate and tell you what they find, usually within 30 days. If the charges "
+                    "were certified in error, they are withdrawn or lowered on the tax roll."
+                ),
+            ],
+            "link": reverse("service_account_detail", args=[certification.service_account_id]),
+            "link_text": _("See your account"),
         },
-        users=[user],
+        users=[dispute.opened_by],
         required=True,
-        account_number=certification.service_account.account_number,
+        account_number=number,
         reference=f"dispute:{dispute.pk}:received",
     )
-    return dispute
 
 
 def dispute_resolve(
@@ -161,3 +229,8 @@ def dispute_resolve(
         reference=f"dispute:{dispute.pk}:resolved",
     )
     return dispute
+
+
+def dispute_documents_reencrypt() -> tuple[int, int]:
+    """Every stored dispute document under the newest key (`reencrypt_secrets`)."""
+    return stored_files_reencrypt([DisputeDocument.objects.all()])
