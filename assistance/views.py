@@ -247,6 +247,16 @@ def documents_add_view(request, pk: int):
             messages.success(request, _("Thank you: the document is added and the clerk is told."))
             return redirect("assistance_detail", pk=application.pk)
     context = application_status_context(application=application)
+    if context["document_request"] is None:
+        return render(
+            request,
+            "assistance/detail.html",
+            {
+                **context,
+                "problem": form.errors.get("file", [""])[0] or _("No document is being asked for right now."),
+            },
+            status=400,
+        )
     return render(request, "assistance/detail.html", {**context, "add_form": form}, status=400)
 
 
