@@ -9,16 +9,9 @@ from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
 from assistance.models import AssistanceApplication
 from assistance.tests.test_assistance import pdf_bytes, png_bytes
 from portal.demo import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
-from portal.tests.browser import assert_accessible, new_page, staff_sign_in
+from portal.tests.browser import assert_accessible, new_page, sign_in, staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email, password):
-    page.goto("/auth/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_apply_clerk_approves_customer_sees_the_credit(page, browser, live_server, tmp_path):
@@ -43,6 +36,7 @@ def test_apply_clerk_approves_customer_sees_the_credit(page, browser, live_serve
     assert_accessible(page)
     page.locator("#id_members-0-name").fill("Lee Tran")
     page.locator("#id_members-0-relationship").fill("self")
+    page.get_by_role("button", name="Add a person").click()
     page.locator("#id_members-1-name").fill("Kim Tran")
     page.locator("#id_members-1-relationship").fill("child")
     page.locator("#id_incomes-0-kind").select_option("wages")

@@ -61,6 +61,26 @@ def page(browser, live_server):
     assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
+# An iPhone 12-14's screen: the width the assistance, plan and dispute journeys are tried at.
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    page = new_page(browser, live_server.url, **PHONE)
+    yield page
+    violations = page.csp_violations
+    page.context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
+
+
+def sign_in(page, email: str, password: str) -> None:
+    page.goto("/auth/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign In").click()
+
+
 def current_totp_code(secret: str) -> str:
     """What an authenticator app would show now (RFC 6238)."""
     import time
