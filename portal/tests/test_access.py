@@ -7,14 +7,16 @@ import uuid
 from decimal import Decimal
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLResolver, get_resolver
 
 from accounts.tests.factories import AccountLinkFactory, UserFactory
-from assistance.tests.test_assistance import submit
+from assistance.tests.test_assistance import png_bytes, submit
 from billing.models import Payment
 from billing.tests.factories import BillFactory, post
-from certification.models import Certification
+from certification.models import Certification, DisputeDocument
+from certification.services.disputes import dispute_open
 from certification.services.sweep import certification_sweep
 
 pytestmark = pytest.mark.django_db
@@ -81,6 +83,14 @@ def owner_objects():
         today=D(2026, 7, 1),
     )
 
+    certification = Certification.objects.get(service_account=account)
+    dispute = dispute_open(
+        certification=certification,
+        user=owner,
+        reason="I paid in March.",
+        documents=[SimpleUploadedFile("receipt.png", png_bytes())],
+    )
+
     return {
         "service_request": ServiceRequest.objects.create(
             kind="move_out", requested_by=owner, from_account=account, stop_on=D(2026, 8, 1)
@@ -91,7 +101,8 @@ def owner_objects():
         "payment": payment,
         "application": application,
         "document": application.documents.first(),
-        "certification": Certification.objects.get(service_account=account),
+        "certification": certification,
+        "dispute_document": DisputeDocument.objects.get(dispute=dispute),
         "bank_payment": bank_payment,
         "scheduled": ScheduledPayment.objects.create(
             service_account=account,
@@ -127,7 +138,10 @@ ROUTES = {
     "scheduled_payment_cancel": lambda o: {"pk": o["account"].pk, "scheduled_pk": o["scheduled"].pk},
     "assistance_detail": lambda o: {"pk": o["application"].pk},
     "assistance_document": lambda o: {"pk": o["document"].pk},
+    "assistance_documents_add": lambda o: {"pk": o["application"].pk},
     "payment_plan": lambda o: {"pk": o["account"].pk},
+    "payment_plan_withdraw": lambda o: {"pk": o["account"].pk},
+    "certification_dispute_document": lambda o: {"pk": o["dispute_document"].pk},
     "moving_withdraw": lambda o: {"pk": o["service_request"].pk},
     "certification_dispute": lambda o: {"pk": o["account"].pk, "certification_pk": o["certification"].pk},
 }

@@ -110,6 +110,7 @@ STAFF_URLS = {
     "admin:billing_refund_decline": ({"supervisor"}, lambda o: {"pk": o["refund"].pk}),
     "admin:assistance_application_deny": (CLERK_SIDE, lambda o: {"pk": o["application"].pk}),
     "admin:assistance_application_decide": (CLERK_SIDE, lambda o: {"pk": o["application"].pk}),
+    "admin:assistance_application_documents_request": (CLERK_SIDE, lambda o: {"pk": o["application"].pk}),
     "admin:certification_export": (FINANCE_SIDE, lambda o: {}),
     "admin:certification_submit": (FINANCE_SIDE, lambda o: {}),
     "admin:certification_dispute_resolve": (ALL_STAFF, lambda o: {"pk": o["dispute"].pk}),
@@ -161,7 +162,8 @@ NOT_STAFF = {
     "autopay_card_save", "assistance_home", "assistance_eligibility", "assistance_apply",
     "assistance_detail", "payment_plan", "certification_dispute", "moving_home", "moving_request",
     "moving_withdraw", "pay_by_bank", "bank_payment_done", "scheduled_payments", "scheduled_payment_cancel",
-    "payment_methods", "payment_method_remove",
+    "payment_methods", "payment_method_remove", "assistance_apply_discard", "assistance_documents_add",
+    "payment_plan_withdraw", "certification_dispute_document",
 }  # fmt: skip
 ALLAUTH_PREFIXES = ("account_", "mfa_")
 
