@@ -442,10 +442,20 @@ class PaymentPlanAdmin(admin.ModelAdmin):
                 )
                 continue
             try:
-                plan_decide(plan=plan, approve=approve, by=request.user, reason=plan.decision_reason)
+                decided = plan_decide(
+                    plan=plan, approve=approve, by=request.user, reason=plan.decision_reason
+                )
             except ApplicationError as exc:
                 self.message_user(request, f"{plan}: {exc.message}", level=messages.ERROR)
             else:
+                if decided.reviewed_by_id != request.user.pk or decided.status in ("withdrawn", "requested"):
+                    # Decided (or withdrawn by the customer) since the list was shown: nothing was done.
+                    self.message_user(
+                        request,
+                        f"{plan}: already {decided.get_status_display().lower()}; nothing was changed.",
+                        level=messages.WARNING,
+                    )
+                    continue
                 done = "approved" if approve else "declined"
                 self.message_user(
                     request, f"{plan}: {done}; the customer was emailed.", level=messages.SUCCESS

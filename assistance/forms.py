@@ -115,6 +115,7 @@ class ApplicationForm(forms.Form):
 class DocumentAddForm(forms.Form):
     kind = forms.ChoiceField(label=_("What is it?"), choices=ApplicationDocument.Kind.choices)
     file = forms.FileField(label=_("File"), help_text=UPLOAD_HELP)
+    file_more = forms.FileField(label=_("Another file"), required=False, help_text=UPLOAD_HELP)
 
 
 class PaymentPlanForm(forms.Form):

@@ -35,7 +35,7 @@ def application_status_context(*, application: AssistanceApplication) -> dict:
     from billing.calendar import local_today
     from portal.errors import ApplicationError
 
-    expected = None
+    expected, known = None, False
     if application.is_open:
         try:
             result = eligibility_check(
@@ -46,6 +46,7 @@ def application_status_context(*, application: AssistanceApplication) -> dict:
         except ApplicationError:
             result = None
         expected = result.credit if result and result.likely_eligible else None
+        known = result is not None
     request = (
         application.document_requests.filter(answered_at__isnull=True).first()
         if application.is_open
@@ -55,6 +56,7 @@ def application_status_context(*, application: AssistanceApplication) -> dict:
         "application": application,
         "typical_days": typical_decision_days() if application.is_open else None,
         "expected_credit": expected,
+        "eligibility_known": known,
         "document_request": request,
         "add_form": DocumentAddForm() if request else None,
         "documents": list(application.documents.all()),
@@ -265,9 +267,8 @@ def staff_account_actions(*, service_account, user) -> list[dict]:
 
 def account_page_section(*, service_account, today, user) -> dict:
     """The account page: a payment plan asked for or running, an application being reviewed,
-    and, when something is past due and nothing is under way, the help on offer."""
-    from billing.selectors import account_past_due
-
+    and, when something is past due (the page's own figure) and nothing is under way, the help
+    on offer."""
     plan = (
         PaymentPlan.objects.filter(
             service_account=service_account,
@@ -283,7 +284,6 @@ def account_page_section(*, service_account, today, user) -> dict:
         .order_by("-submitted_at")
         .first()
     )
-    past_due = account_past_due(service_account=service_account, as_of=today)
     return {
         "template": "assistance/_account_section.html",
         "context": {
@@ -291,6 +291,5 @@ def account_page_section(*, service_account, today, user) -> dict:
             "plan": plan,
             "application": application,
             "own_application": bool(application and application.applicant_id == user.pk),
-            "past_due": past_due,
         },
     }

@@ -72,7 +72,11 @@ def eligibility(request):
 
 def _stored(post) -> dict[str, list[str]]:
     """What was typed, as kept in the draft (never the CSRF token or the files)."""
-    return {key: values for key, values in post.lists() if key not in ("csrfmiddlewaretoken", "action")}
+    return {
+        key: [value.replace("\x00", "") for value in values]  # PostgreSQL's JSON refuses NUL
+        for key, values in post.lists()
+        if key not in ("csrfmiddlewaretoken", "action", "remove_upload")
+    }
 
 
 def _as_query(stored: dict) -> QueryDict:
@@ -122,7 +126,7 @@ def apply(request):
         stored = _stored(request.POST)
         upload_problems = _keep_uploads(request)
         action = request.POST.get("action", "submit")
-        if request.POST.get("remove_upload", "").isdigit():
+        if request.POST.get("remove_upload", "").isdecimal():
             action = "remove"
             try:
                 draft_upload_remove(user=request.user, pk=int(request.POST["remove_upload"]))
@@ -151,7 +155,12 @@ def apply(request):
     if request.method == "POST":
         form = ApplicationForm(data, accounts=available, attached_kinds={u.kind for u in attached})
     else:
-        initial = {name: values[-1] for name, values in (stored or {}).items() if values}
+        # The attestation is made afresh each time the application is sent.
+        initial = {
+            name: values[-1]
+            for name, values in (stored or {}).items()
+            if values and name not in ("attest", "attestation_name")
+        }
         form = ApplicationForm(initial=initial, accounts=available, attached_kinds={u.kind for u in attached})
     members = MemberFormSet(data if data and "members-TOTAL_FORMS" in data else None, prefix="members")
     incomes = IncomeFormSet(data if data and "incomes-TOTAL_FORMS" in data else None, prefix="incomes")
@@ -239,7 +248,7 @@ def documents_add_view(request, pk: int):
                 application=application,
                 user=request.user,
                 kind=form.cleaned_data["kind"],
-                uploads=[form.cleaned_data["file"]],
+                uploads=[f for f in (form.cleaned_data["file"], form.cleaned_data["file_more"]) if f],
             )
         except ApplicationError as exc:
             form.add_error("file", exc.message)

@@ -38,7 +38,9 @@ def _in_range(amount: Decimal) -> Decimal | None:
 
 def parse_money_typed(text, *, language: str = "en") -> Decimal | None:
     """An amount a person typed, in their language: an optional dollar sign and spaces around,
-    "2,00" is two dollars in Spanish and "2.50" still reads as two and a half. Else None."""
+    "2,00" is two dollars in Spanish and "2.50" still reads as two and a half, as does the US
+    "2,500.00" (a dot after the comma can only be cents). "2,005" in Spanish is refused: it could
+    be either. Else None."""
     text = re.sub(r"^\$\s*|\s+$", "", str(text if text is not None else "").strip())
     if not language.startswith("es"):
         return parse_money(text)
@@ -46,6 +48,8 @@ def parse_money_typed(text, *, language: str = "en") -> Decimal | None:
         return parse_money(text)
     if re.search(r"\d", text) and _AMOUNT_ES.match(text):
         return _in_range(Decimal(text.replace(".", "").replace(",", ".")).quantize(CENT))
+    if re.fullmatch(r"[\d,]+,\d{3}\.\d{1,2}", text):  # "2,500.00": a comma, then the cents after a dot
+        return parse_money(text)
     return None
 
 

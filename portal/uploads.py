@@ -8,6 +8,7 @@ still read, and `reencrypt_secrets` encrypts them.
 
 import io
 import os
+import shutil
 import tempfile
 
 from django.conf import settings
@@ -47,18 +48,27 @@ class EncryptedStorage(FileSystemStorage):
             data = stored.read()
         return ContentFile(decrypt_bytes(data) if is_encrypted(data) else data, name=name)
 
-    def reencrypt(self, name: str) -> bool:
-        """Put one file under the newest key (or encrypt a plain one); False when it already was.
-        The file is replaced whole, never left half written."""
+    def reencrypt(self, name: str) -> bool | None:
+        """Put one file under the newest key (or encrypt a plain one); False when it already was,
+        None when the file is gone (deleted meanwhile). The file is replaced whole, never left half
+        written, with the permissions it had."""
         path = self.path(name)
-        with open(path, "rb") as stored:
-            data = stored.read()
+        try:
+            with open(path, "rb") as stored:
+                data = stored.read()
+        except FileNotFoundError:
+            return None
         if is_encrypted(data) and key_is_newest(data):
             return False
         token = reencrypt_bytes(data) if is_encrypted(data) else encrypt_bytes(data)
         handle, temporary = tempfile.mkstemp(dir=os.path.dirname(path))
         with os.fdopen(handle, "wb") as out:
             out.write(token)
+        try:
+            shutil.copymode(path, temporary)
+        except FileNotFoundError:  # deleted while this ran: it stays deleted
+            os.unlink(temporary)
+            return None
         os.replace(temporary, path)
         return True
 
@@ -73,9 +83,10 @@ def stored_files_reencrypt(querysets) -> tuple[int, int]:
     done = unchanged = 0
     for queryset in querysets:
         for row in queryset.exclude(file="").only("pk", "file").iterator():
-            if row.file.storage.reencrypt(row.file.name):
+            moved = row.file.storage.reencrypt(row.file.name)
+            if moved:
                 done += 1
-            else:
+            elif moved is False:
                 unchanged += 1
     return done, unchanged
 

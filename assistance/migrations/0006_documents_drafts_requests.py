@@ -5,14 +5,21 @@ import django.db.models.deletion
 import portal.uploads
 from django.conf import settings
 from django.db import migrations, models
+from django.db.models.functions import Coalesce
 
 
 def closed_at_backfill(apps, schema_editor):
-    # Applications decided before this field: closed when reviewed, or at their last change.
+    # Applications closed before this field: when the step that closed them was recorded (a later
+    # edit of the notes moves updated_at, not that), else when reviewed, else at the last change.
     Application = apps.get_model("assistance", "AssistanceApplication")
-    closed = Application.objects.filter(status__in=["approved", "denied", "withdrawn", "expired"])
-    closed.filter(reviewed_at__isnull=False).update(closed_at=models.F("reviewed_at"))
-    closed.filter(reviewed_at__isnull=True).update(closed_at=models.F("updated_at"))
+    Event = apps.get_model("assistance", "ApplicationEvent")
+    statuses = ["approved", "denied", "withdrawn", "expired"]
+    closing = Event.objects.filter(application=models.OuterRef("pk"), to_status__in=statuses).order_by("-at")
+    Application.objects.filter(status__in=statuses).update(
+        closed_at=Coalesce(
+            models.Subquery(closing.values("at")[:1]), models.F("reviewed_at"), models.F("updated_at")
+        )
+    )
 
 
 class Migration(migrations.Migration):

@@ -110,6 +110,10 @@ def application_submit(
     kinds = {kind for kind, uploads in documents.items() if uploads} | {d.kind for d in drafts}
     if not members:
         raise ApplicationError(_("List everyone in your household, including yourself."))
+    if sum((i.monthly_amount for i in incomes), Decimal("0")) > Decimal("99999999.99"):
+        raise ApplicationError(
+            _("The monthly income is more than this program can record; check the amounts.")
+        )
     if not attestation_name.strip():
         raise ApplicationError(_("Type your full name to sign the attestation."))
     if ApplicationDocument.Kind.PHOTO_ID not in kinds:
@@ -123,6 +127,14 @@ def application_submit(
         raise ApplicationError(_("This account already has an application being reviewed."))
     today = local_today()
     with transaction.atomic():
+        # One submission per account at a time: a double tap waits here, then finds the first.
+        ServiceAccount.objects.select_for_update().filter(pk=service_account.pk).first()
+        if application_open_for(service_account=service_account):
+            raise ApplicationError(_("This account already has an application being reviewed."))
+        if len(DraftUpload.objects.select_for_update().filter(pk__in=[d.pk for d in drafts])) != len(drafts):
+            raise ApplicationError(
+                _("Your attached files changed while this was sent; check them and send again.")
+            )
         application = AssistanceApplication.objects.create(
             service_account=service_account,
             applicant=applicant,

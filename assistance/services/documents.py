@@ -58,19 +58,26 @@ def draft_upload_add(*, user: User, kind: str, upload: UploadedFile) -> DraftUpl
     )
 
 
+def _drafts_delete(uploads) -> int:
+    """Delete draft rows, and their files once that commits. Rows are locked first: a file whose
+    row an application took meanwhile (submitted in another tab) is not touched."""
+    with transaction.atomic():
+        locked = list(DraftUpload.objects.select_for_update().filter(pk__in=[u.pk for u in uploads]))
+        names = [u.file.name for u in locked]
+        DraftUpload.objects.filter(pk__in=[u.pk for u in locked]).delete()
+        storage = DraftUpload._meta.get_field("file").storage
+        transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    return len(locked)
+
+
 def draft_upload_remove(*, user: User, pk: int) -> None:
-    upload = DraftUpload.objects.filter(user=user, pk=pk).first()
-    if upload is None:
+    if not _drafts_delete(DraftUpload.objects.filter(user=user, pk=pk)):
         raise ApplicationError(_("That file is no longer attached."))
-    upload.file.delete(save=False)
-    upload.delete()
 
 
 def draft_discard(*, user: User) -> None:
     """Everything the login started: typed answers and files."""
-    for upload in DraftUpload.objects.filter(user=user):
-        upload.file.delete(save=False)
-        upload.delete()
+    _drafts_delete(DraftUpload.objects.filter(user=user))
     ApplicationDraft.objects.filter(user=user).delete()
 
 

@@ -62,6 +62,21 @@ def plan_preview(*, total: Decimal, installments: int, starts_on: dt.date) -> li
     ]
 
 
+# A plan keeps the installment dates the customer saw when asking, unless the first would then
+# fall due within this many days of the approval.
+DECISION_NOTICE_DAYS = 5
+
+
+def plan_start(*, plan: PaymentPlan, today: dt.date) -> dt.date:
+    """The day a plan's schedule counts from: the day it was asked for (the dates in the preview
+    and the acknowledgment), or the approval day when that first date is too close or past."""
+    asked_on = timezone.localdate(plan.requested_at) if plan.requested_at else today
+    first = plan_schedule(total=plan.total, installments=plan.installments, starts_on=asked_on)[0]
+    if first.due_date < today + dt.timedelta(days=DECISION_NOTICE_DAYS):
+        return today
+    return asked_on
+
+
 def plan_request(
     *, service_account: ServiceAccount, user: User, installments: int, acknowledge: bool = False
 ) -> PaymentPlan:
@@ -160,7 +175,7 @@ def plan_decide(*, plan: PaymentPlan, approve: bool, by: User, reason: str = "")
         if not approve and not reason.strip():
             raise ApplicationError("Give the reason for declining; the customer is told it.")
         plan.status = PaymentPlan.Status.ACTIVE if approve else PaymentPlan.Status.DECLINED
-        plan.starts_on = local_today() if approve else None
+        plan.starts_on = plan_start(plan=plan, today=local_today()) if approve else None
         plan.reviewed_by = by
         plan.reviewed_at = timezone.now()
         plan.decision_reason = reason.strip()[:300]

@@ -223,7 +223,7 @@ def test_an_open_application_is_said_before_anything_is_typed(client):
     assert f"Account {account.account_number} already has an application being reviewed" in page
 
 
-def test_drafts_untouched_for_a_week_are_deleted_with_their_files(client):
+def test_drafts_untouched_for_a_week_are_deleted_with_their_files(client, django_capture_on_commit_callbacks):
     user = UserFactory()
     account = AccountLinkFactory(user=user).service_account
     client.force_login(user)
@@ -234,7 +234,8 @@ def test_drafts_untouched_for_a_week_are_deleted_with_their_files(client):
     assert draft_file.exists()
 
     assert drafts_purge(now=timezone.now() + dt.timedelta(days=6)) == {"drafts_deleted": 0}
-    assert drafts_purge(now=timezone.now() + dt.timedelta(days=8)) == {"drafts_deleted": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert drafts_purge(now=timezone.now() + dt.timedelta(days=8)) == {"drafts_deleted": 1}
     assert not DraftUpload.objects.exists() and not ApplicationDraft.objects.exists()
     assert not draft_file.exists()
 
@@ -309,3 +310,42 @@ def test_eligibility_refuses_what_is_not_an_amount(client):
     ).content.decode()
     assert "Enter the amount in dollars and cents, like 2,500.00." in page
     assert "You are likely eligible" not in page
+
+
+def test_an_amount_too_large_to_keep_is_refused_with_a_message(client):
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    client.force_login(user)
+
+    response = client.post(
+        reverse("assistance_apply"), form_data(account, **{"incomes-0-monthly_amount": "200,000,000"})
+    )
+
+    assert response.status_code == 400
+    assert "Enter an amount of at most $99,999,999.99." in response.content.decode()
+    assert not AssistanceApplication.objects.exists()
+
+
+def test_removing_an_attached_file_deletes_it_and_a_stale_value_changes_nothing(
+    client, django_capture_on_commit_callbacks
+):
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    client.force_login(user)
+    client.post(
+        reverse("assistance_apply"), form_data(account, action="save", photo_id=upload("id.png", png_bytes()))
+    )
+    draft = DraftUpload.objects.get()
+    path = Path(settings.PRIVATE_MEDIA_ROOT, draft.file.name)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("assistance_apply"), form_data(account, remove_upload=str(draft.pk)))
+
+    assert response["Location"].endswith("#documents")
+    assert not DraftUpload.objects.exists() and not path.exists()
+    again = client.post(
+        reverse("assistance_apply"), form_data(account, remove_upload=str(draft.pk)), follow=True
+    )
+    assert "That file is no longer attached." in again.content.decode()
+    odd = client.post(reverse("assistance_apply"), form_data(account, action="submit", remove_upload="²"))
+    assert odd.status_code == 400  # not a file number: the form is simply checked

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from accounts.tests.factories import AccountLinkFactory, UserFactory
 from assistance.models import PaymentPlan
+from assistance.services.plans import plan_decide, plan_start
 from billing.tests.factories import post
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +82,20 @@ def test_a_pending_request_can_be_withdrawn_once_and_asked_again(client, behind)
     ]
     client.force_login(UserFactory())
     assert client.post(withdraw).status_code == 404  # another login's account
+
+
+def test_approval_keeps_the_dates_the_customer_saw_unless_the_first_is_too_close(
+    client, behind, time_machine
+):
+    user, account = behind  # asked on November 22: the first installment December 20
+    client.post(reverse("payment_plan", args=[account.pk]), {"installments": "3"})
+    plan = PaymentPlan.objects.get()
+    clerk = UserFactory(is_staff=True)
+
+    time_machine.move_to(dt.datetime(2026, 11, 30, 18, tzinfo=dt.UTC), tick=False)
+    assert plan_start(plan=plan, today=D(2026, 11, 30)) == D(2026, 11, 22)
+    assert plan_start(plan=plan, today=D(2026, 12, 16)) == D(2026, 12, 16)  # Dec 20 is too close
+    plan = plan_decide(plan=plan, approve=True, by=clerk)
+    assert plan.starts_on == D(2026, 11, 22)
+    approved = mail.outbox[-1]
+    assert "the first $33.33 due December 20" in approved.body

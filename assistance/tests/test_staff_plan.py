@@ -40,7 +40,7 @@ def test_a_clerk_sees_the_installments_then_opens_the_plan_and_the_customer_is_t
     again = clerk.post(url, {"installments": "4"}).content.decode()
     assert "already has a payment plan" in again and PaymentPlan.objects.count() == 1
     bad = clerk.post(url, {"installments": "40"}).content.decode()
-    assert "Select a valid choice" in bad
+    assert "Choose from 2 to 12 monthly installments" in bad
 
     finance = Client()
     finance.force_login(staff_user("Finance"))

@@ -26,6 +26,8 @@ def test_what_decimal_would_take_but_is_no_amount_is_refused(text):
     ("text", "language", "amount"),
     [
         ("2,00", "es", "2.00"),
+        ("$2,500.00", "es", "2500.00"),
+        ("2.500,00", "es", "2500.00"),
         ("1.234,50", "es", "1234.50"),
         ("$ 12,5", "es", "12.50"),
         ("2.50", "es", "2.50"),  # cents after a dot, as printed on the bill

@@ -30,8 +30,8 @@
     var names = document.querySelectorAll('[data-rows="members"] input[name$="-name"]');
     var count = 0;
     names.forEach(function (input) { if (input.value.trim()) { count += 1; } });
-    var text = count === 1 ? out.dataset.one : out.dataset.many;
-    if (text) { out.textContent = text.replace("%s", Math.max(count, 1)); }
+    var text = count <= 1 ? out.dataset.one : out.dataset.many;
+    if (text) { out.textContent = text.replace("%s", String(count)); }
   }
   document.addEventListener("input", function (event) {
     if (event.target.matches && event.target.matches('[data-rows="members"] input[name$="-name"]')) { countPeople(); }
