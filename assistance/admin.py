@@ -89,6 +89,10 @@ class DocumentRequestInline(LabelledTabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        # Part of the application: whoever may read it reads what was asked of the applicant.
+        return request.user.has_perm("assistance.view_assistanceapplication")
+
 
 class DocumentRequestForm(forms.Form):
     note = forms.CharField(

@@ -162,6 +162,10 @@ class DisputeDocumentInline(LabelledTabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
+    def has_view_permission(self, request, obj=None):
+        # The papers a customer sent with a dispute, for whoever reads disputes (and resolves them).
+        return request.user.has_perm("certification.view_dispute")
+
     @admin.display(description="Document")
     def open(self, obj):
         return format_html(

@@ -272,6 +272,10 @@ def test_a_clerk_asks_for_a_document_and_the_applicant_adds_it_from_the_status_p
     assert added.request.answered_at is not None
     assert [m.to for m in mail.outbox[1:]] == [[clerk.email]]
     assert "We need another document" not in client.get(detail).content.decode()
+    client.force_login(clerk)
+    admin_page = client.get(reverse("admin:assistance_assistanceapplication_change", args=[application.pk]))
+    assert "Your last two pay stubs from October." in admin_page.content.decode()
+    assert "deleted 1095 days after the decision" in admin_page.content.decode()
     stranger = UserFactory()
     client.force_login(stranger)
     assert client.post(add, {"kind": "income_proof", "file": upload("x.pdf", pdf_bytes())}).status_code == 404

@@ -105,3 +105,20 @@ def test_a_wrong_file_or_a_charge_of_another_certification_changes_nothing(clien
     no_reason = client.post(url, {"reason": " ", "document": upload("r.pdf", pdf_bytes())})
     assert "Tell us what you believe is wrong." in no_reason.content.decode()
     assert not Dispute.objects.exists()
+
+
+def test_clerks_and_finance_see_the_charges_and_open_the_documents_in_admin(client, certified):
+    user, account, certification = certified
+    march = certification.items.get(amount="30.00")
+    client.post(
+        reverse("certification_dispute", args=[account.pk, certification.pk]),
+        {"items": [str(march.pk)], "reason": "Paid.", "document": upload("receipt.png", png_bytes())},
+    )
+    dispute = Dispute.objects.get()
+    document = dispute.documents.get()
+    for role in ("Clerks", "Finance"):
+        client.force_login(staff_user(role))
+        page = client.get(reverse("admin:certification_dispute_change", args=[dispute.pk])).content.decode()
+        assert "receipt.png" in page and reverse("certification_dispute_document", args=[document.pk]) in page
+        assert "$30.00" in page  # the charge disputed
+        assert client.get(reverse("certification_dispute_document", args=[document.pk])).status_code == 200
