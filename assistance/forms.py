@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from assistance.models import ApplicationDocument, AssistanceApplication, IncomeSource
-from portal.forms import AmountField
+from portal.forms import AmountField, DocumentField
 from portal.uploads import UPLOAD_HELP
 
 
@@ -80,17 +80,15 @@ class ApplicationForm(forms.Form):
         label=_("Best time to call"), choices=AssistanceApplication.ContactTime.choices
     )
     # Required unless already attached to the draft: the view says which.
-    photo_id = forms.FileField(label=_("Photo ID"), help_text=UPLOAD_HELP)
-    income_proof = forms.FileField(
+    photo_id = DocumentField(label=_("Photo ID"), help_text=UPLOAD_HELP)
+    income_proof = DocumentField(
         label=_("Proof of income for the past 30 days"),
         help_text=_(
             "Pay stubs, a benefits letter or a bank statement. A PDF, JPEG or PNG file of up to 10 MB."
         ),
     )
-    income_proof_more = forms.FileField(
-        label=_("More proof of income"), required=False, help_text=UPLOAD_HELP
-    )
-    late_notice = forms.FileField(
+    income_proof_more = DocumentField(label=_("More proof of income"), required=False, help_text=UPLOAD_HELP)
+    late_notice = DocumentField(
         label=_("Late notice or door hanger, if you have one"), required=False, help_text=UPLOAD_HELP
     )
     attest = forms.BooleanField(
@@ -114,8 +112,8 @@ class ApplicationForm(forms.Form):
 
 class DocumentAddForm(forms.Form):
     kind = forms.ChoiceField(label=_("What is it?"), choices=ApplicationDocument.Kind.choices)
-    file = forms.FileField(label=_("File"), help_text=UPLOAD_HELP)
-    file_more = forms.FileField(label=_("Another file"), required=False, help_text=UPLOAD_HELP)
+    file = DocumentField(label=_("File"), help_text=UPLOAD_HELP)
+    file_more = DocumentField(label=_("Another file"), required=False, help_text=UPLOAD_HELP)
 
 
 class PaymentPlanForm(forms.Form):

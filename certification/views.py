@@ -18,6 +18,7 @@ from certification.models import Certification, DisputeDocument
 from certification.selectors import certifications_for_account, certified_charges_by_month
 from certification.services.disputes import dispute_open, dispute_open_for
 from portal.errors import ApplicationError
+from portal.forms import DocumentField
 from portal.money import money
 from portal.uploads import UPLOAD_HELP
 
@@ -28,7 +29,9 @@ class DisputeForm(forms.Form):
         coerce=int,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=gettext_lazy("Tick each charge you believe is wrong. Tick none to dispute them all."),
+        help_text=gettext_lazy(
+            "Tick each charge you believe is wrong. If you believe all of them are, you may leave every box empty."
+        ),
     )
     reason = forms.CharField(
         label=gettext_lazy("What do you believe is wrong?"),
@@ -39,14 +42,14 @@ class DisputeForm(forms.Form):
         ),
         error_messages={"required": gettext_lazy("Tell us what you believe is wrong.")},
     )
-    document = forms.FileField(
+    document = DocumentField(
         label=gettext_lazy("A document that shows it"),
         required=False,
         help_text=format_lazy(
             "{} {}", gettext_lazy("For example a receipt, a bank statement or a deed."), UPLOAD_HELP
         ),
     )
-    document_more = forms.FileField(
+    document_more = DocumentField(
         label=gettext_lazy("Another document"), required=False, help_text=UPLOAD_HELP
     )
 

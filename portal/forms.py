@@ -39,3 +39,17 @@ class AmountField(forms.CharField):
         if amount is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return amount
+
+
+class DocumentField(forms.FileField):
+    """A PDF, JPEG or PNG a customer attaches (checked for what it is by portal.uploads); the phone
+    offers its camera and the files of those kinds."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget",
+            forms.ClearableFileInput(
+                attrs={"accept": ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"}
+            ),
+        )
+        super().__init__(**kwargs)

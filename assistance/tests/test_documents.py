@@ -353,3 +353,18 @@ def test_removing_an_attached_file_deletes_it_and_a_stale_value_changes_nothing(
     assert "That file is no longer attached." in again.content.decode()
     odd = client.post(reverse("assistance_apply"), form_data(account, action="submit", remove_upload="²"))
     assert odd.status_code == 400  # not a file number: the form is simply checked
+
+
+def test_in_spanish_the_file_controls_are_the_browsers_own_words(client):
+    user = UserFactory(language="es")
+    AccountLinkFactory(user=user)
+    client.force_login(user)
+    client.post(reverse("language_set"), {"language": "es"})
+
+    page = client.get(reverse("assistance_apply")).content.decode()
+
+    # USWDS's drop zone says "Drag file here or choose from folder" in English whatever the page.
+    assert "portal-file-native" in page and "usa-file-input" not in page
+    assert 'accept=".pdf,.jpg,.jpeg,.png' in page
+    client.post(reverse("language_set"), {"language": "en"})
+    assert "usa-file-input" in client.get(reverse("assistance_apply")).content.decode()

@@ -103,7 +103,9 @@ def test_a_guest_finds_assistance_applies_from_a_phone_and_adds_a_document_later
     clerk.get_by_label("What the customer should send").fill("Kim's school enrollment letter.")
     clerk.get_by_role("button", name="Ask the applicant").click()
     expect(clerk.get_by_text("The applicant was emailed what to send.")).to_be_visible()
-    expect(clerk.get_by_text("Kim's school enrollment letter.")).to_be_visible()  # the request, on the record
+    expect(
+        clerk.get_by_text("Kim's school enrollment letter.", exact=True)
+    ).to_be_visible()  # the request, on record
     clerk.context.close()
 
     page.reload()

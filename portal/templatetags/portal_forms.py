@@ -1,6 +1,7 @@
 """Render Django form fields with USWDS markup, linked to their hints and errors."""
 
 from django import forms, template
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -22,6 +23,10 @@ def widget_kind(bound_field) -> str:
 def uswds_widget(bound_field):
     widget = bound_field.field.widget
     css = next((c for kind, c in WIDGET_CLASSES if isinstance(widget, kind)), "usa-input")
+    if css == "usa-file-input":
+        # USWDS writes its drop zone's words ("Drag file here or choose from folder") in English
+        # only; in another language the browser's own file control speaks the reader's language.
+        css = "usa-file-input" if (get_language() or "en").startswith("en") else "portal-file-native"
     attrs = {"class": " ".join(filter(None, [widget.attrs.get("class"), css]))}
     described_by = []
     if bound_field.help_text:

@@ -1,6 +1,10 @@
 """`make run` prints every email in its own terminal, whichever process sent it: each process
 writes to Django's file backend and the launcher's EmailTail reads what is new."""
 
+import os
+import subprocess
+import sys
+
 from django.core.mail import EmailMessage, get_connection
 
 from portal.devservices import EmailTail, run_defaults
@@ -33,3 +37,22 @@ def test_make_run_sends_every_process_to_the_file_backend():
     defaults = run_defaults(8000)
     assert defaults["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
     assert defaults["EMAIL_FILE_PATH"].endswith("emails")
+
+
+def test_the_settings_write_emails_where_make_run_reads_them(tmp_path):
+    # A process started as `make run` starts each one: the settings read the folder it is given.
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "portal.settings.base",
+        "DJANGO_DEBUG": "true",
+        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+        "EMAIL_FILE_PATH": str(tmp_path),
+    }
+    script = (
+        "import django; django.setup(); from django.core.mail import send_mail; "
+        "send_mail('Your bill is ready', 'Body', 'portal@example.com', ['customer@example.com'])"
+    )
+    subprocess.run(  # noqa: S603 (our own interpreter and code)
+        [sys.executable, "-c", script], env=env, check=True, capture_output=True, timeout=60
+    )
+    assert "Your bill is ready" in EmailTail(tmp_path, from_now=False).new_text()
