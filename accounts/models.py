@@ -65,6 +65,11 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     # The language of the portal, emails and letters for this login; blank: not chosen yet.
     language = models.CharField(max_length=10, blank=True, choices=settings.LANGUAGES)
+    # A mobile number for text messages (E.164, "+15035550100"): texts go to it only once the
+    # customer typed back the code sent to it. A STOP reply stops every text until START.
+    mobile_number = models.CharField(max_length=20, blank=True)
+    mobile_confirmed_at = models.DateTimeField(null=True, blank=True)
+    texts_stopped_at = models.DateTimeField(null=True, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -74,10 +79,21 @@ class User(AbstractUser):
     class Meta:
         constraints = [
             models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            # A reply (STOP, PAY) must name one login: a confirmed number belongs to one.
+            models.UniqueConstraint(
+                fields=["mobile_number"],
+                condition=models.Q(mobile_confirmed_at__isnull=False),
+                name="accounts_user_mobile_confirmed_unique",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.email
+
+    @property
+    def texts_on(self) -> bool:
+        """Whether texts may go to this login at all (a confirmed number, not stopped)."""
+        return bool(self.mobile_number and self.mobile_confirmed_at and not self.texts_stopped_at)
 
 
 class ServiceAccount(models.Model):
@@ -239,6 +255,8 @@ class NotificationPreference(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_preferences")
     kind = models.CharField(max_length=30, choices=NotificationKind.choices)
     enabled = models.BooleanField(default=True)
+    # The same notice by text message: off until the customer turns it on.
+    text_enabled = models.BooleanField(default=False)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -281,6 +299,54 @@ class EmailLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to_email}: {self.status}"
+
+
+class TextMessage(models.Model):
+    """Every text sent, waiting for the morning, not sent, or received: the texts' log."""
+
+    class Direction(models.TextChoices):
+        OUT = "out", "Sent"
+        IN = "in", "Received"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for the end of quiet hours"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Not sent: switched off or stopped"
+        FAILED = "failed", "Failed"
+        RECEIVED = "received", "Received"
+
+    direction = models.CharField(max_length=3, choices=Direction.choices, default=Direction.OUT)
+    number = models.CharField(max_length=20, help_text="The customer's number (to or from).")
+    user = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    kind = models.CharField(max_length=30, blank=True)
+    body = models.CharField(max_length=480)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    send_after = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+    # Twilio's id of the message: unique for received ones, so a replayed webhook is seen twice
+    # and acted on once.
+    provider_sid = models.CharField(max_length=64, blank=True)
+    reference = models.CharField(max_length=100, blank=True)
+    account_number = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [
+            models.Index(fields=["status", "send_after"], name="accounts_text_queue_idx"),
+            models.Index(fields=["reference"], name="accounts_text_ref_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider_sid"],
+                condition=models.Q(direction="in"),
+                name="accounts_text_received_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.kind or 'text'}: {self.status}"
 
 
 class AccountNote(models.Model):

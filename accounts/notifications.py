@@ -164,6 +164,18 @@ def email_send(
             == "sent"
         ):
             sent += 1
+    if kind in NotificationKind.values:
+        # The same notice by text, to the logins that turned texts on for it (all start off).
+        from accounts.texts import text_send
+
+        text_send(
+            kind=kind,
+            users=[user for _, user in recipients if user is not None],
+            body=subject,
+            link=str(context.get("link", "")),
+            reference=reference,
+            account_number=account_number,
+        )
     return sent
 
 

@@ -155,6 +155,38 @@ def localstripe(data_dir: Path, *, persistent: bool):
         yield f"http://127.0.0.1:{port}"
 
 
+STANDIN_ACCOUNT_SID = "AC" + "0" * 32
+STANDIN_AUTH_TOKEN = "standin-auth-token"  # noqa: S105 (the local stand-in's, not a secret)
+STANDIN_FROM_NUMBER = "+15005550006"  # Twilio's magic number for a valid sender in test mode
+
+
+@contextmanager
+def twilio_standin(data_dir: Path):
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    args = [
+        sys.executable,
+        "-m",
+        "portal.twilio_standin",
+        "--port",
+        str(port),
+        "--account-sid",
+        STANDIN_ACCOUNT_SID,
+        "--auth-token",
+        STANDIN_AUTH_TOKEN,
+        "--log",
+        str(data_dir / "texts.jsonl"),
+    ]
+
+    def answers() -> bool:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_standin/health", timeout=1):
+            return True
+
+    with child(args, what="Twilio stand-in", log_file=data_dir / "twilio-standin.log") as process:
+        wait_until(answers, what="Twilio stand-in", process=process)
+        yield f"http://127.0.0.1:{port}"
+
+
 def start_services(stack: ExitStack, data_dir: Path, *, for_tests: bool) -> dict[str, str]:
     """Start what the environment does not already provide; return the variables to set."""
     env: dict[str, str] = {}
@@ -176,6 +208,15 @@ def start_services(stack: ExitStack, data_dir: Path, *, for_tests: bool) -> dict
             STRIPE_JS_URL=f"{base}/js.stripe.com/v3/",
         )
         log(f"localstripe ready at {base}")
+    if not os.environ.get("TWILIO_AUTH_TOKEN"):
+        base = stack.enter_context(twilio_standin(data_dir / "twilio"))
+        env.update(
+            TWILIO_ACCOUNT_SID=STANDIN_ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN=STANDIN_AUTH_TOKEN,
+            TWILIO_FROM_NUMBER=STANDIN_FROM_NUMBER,
+            TWILIO_API_BASE=base,
+        )
+        log(f"Twilio stand-in ready at {base}")
     return env
 
 
@@ -336,6 +377,10 @@ SERVICE_VARIABLES = [
     "STRIPE_JS_URL",
     "EMAIL_BACKEND",
     "EMAIL_FILE_PATH",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+    "TWILIO_FROM_NUMBER",
+    "TWILIO_API_BASE",
 ]
 
 

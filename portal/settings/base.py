@@ -256,6 +256,16 @@ STRIPE_JS_URL = os.environ.get("STRIPE_JS_URL", "https://js.stripe.com/v3/")
 # Never more Stripe requests a second than this (test mode allows 25).
 STRIPE_MAX_REQUESTS_PER_SECOND = float(os.environ.get("STRIPE_MAX_REQUESTS_PER_SECOND", "20"))
 
+# Text messages through Twilio. Under `make run` and in tests, a local stand-in of Twilio's API
+# (portal/twilio_standin.py) at TWILIO_API_BASE; empty: Twilio's own address.
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
+TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")
+# No text is sent from TEXT_QUIET_START to TEXT_QUIET_END o'clock, local time: it waits for morning.
+TEXT_QUIET_START = int(os.environ.get("TEXT_QUIET_START", "21"))
+TEXT_QUIET_END = int(os.environ.get("TEXT_QUIET_END", "8"))
+
 # Bank account numbers for bank drafts are kept encrypted with this Fernet key.
 PORTAL_ENCRYPTION_KEY = os.environ.get("PORTAL_ENCRYPTION_KEY", "")
 
@@ -347,6 +357,11 @@ CELERY_BEAT_SCHEDULE = {
     "daily-payment-plans": {
         "task": "assistance.tasks.payment_plans_check",
         "schedule": crontab(minute=0, hour=7),
+    },
+    # Every ten minutes: texts that waited for the end of quiet hours (9 p.m. to 8 a.m.).
+    "texts-after-quiet-hours": {
+        "task": "accounts.tasks.texts_send_queued_task",
+        "schedule": crontab(minute="*/10"),
     },
     # Daily at 02:30 Pacific: delete assistance documents past their retention, and drafts
     # abandoned for a week.

@@ -1,0 +1,361 @@
+"""Text messages: a confirmed mobile number, a switch per kind of notice, quiet hours, the
+carriers' keywords (STOP, HELP, START) and replies other apps answer (PAY). Every text sent,
+queued, skipped or received is a row in TextMessage.
+
+A text goes only to a login whose number was confirmed with a code sent to it, that has not
+replied STOP, and whose switch for the kind is on (all start off). From TEXT_QUIET_START to
+TEXT_QUIET_END o'clock (local time) a text waits; `texts_send_queued` sends it in the morning.
+"""
+
+import datetime as dt
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Iterable
+
+import phonenumbers
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone, translation
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import NotificationKind, NotificationPreference, TextMessage, User
+from accounts.twilio_gateway import message_send, texts_configured
+from portal.errors import ApplicationError
+from portal.i18n import language_for
+
+CODE_MINUTES = 10
+CODE_ATTEMPTS = 5
+CODES_PER_HOUR = 5
+STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "PARAR"}
+START_WORDS = {"START", "UNSTOP", "YES", "INICIAR"}
+HELP_WORDS = {"HELP", "INFO", "AYUDA"}
+
+# Each handler: (user=..., word=..., text=...) -> reply text, or None when the word is not its
+# own. Apps built on accounts answer their keywords here (autopay answers PAY).
+REPLY_HANDLERS: list[Callable] = []
+
+
+def register_reply_handler(handler: Callable) -> None:
+    if handler not in REPLY_HANDLERS:
+        REPLY_HANDLERS.append(handler)
+
+
+def mobile_normalize(text: str) -> str:
+    """A US mobile number as typed ("503-555-0100", "(503) 555 0100", "+1 503 555 0100") in
+    E.164 form, or ApplicationError."""
+    try:
+        number = phonenumbers.parse(text or "", "US")
+    except phonenumbers.NumberParseException as exc:
+        raise ApplicationError(_("Enter a mobile number like 503-555-0100.")) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ApplicationError(_("Enter a mobile number like 503-555-0100."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def mobile_display(number: str) -> str:
+    if not number:
+        return ""
+    return phonenumbers.format_number(
+        phonenumbers.parse(number, "US"), phonenumbers.PhoneNumberFormat.NATIONAL
+    )
+
+
+def _code_key(user: User) -> str:
+    return f"texts:code:{user.pk}"
+
+
+def _code_hash(user: User, number: str, code: str) -> str:
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"{user.pk}:{number}:{code}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def mobile_code_send(*, user: User, number_typed: str) -> str:
+    """Send a six-digit code to the number; the number is the login's once the code comes back."""
+    if not texts_configured():
+        raise ApplicationError(_("Text messages are not available yet. Please check back later."))
+    number = mobile_normalize(number_typed)
+    if (
+        User.objects.filter(mobile_number=number, mobile_confirmed_at__isnull=False)
+        .exclude(pk=user.pk)
+        .exists()
+    ):
+        raise ApplicationError(_("This number is already confirmed for another login."))
+    sent_key = f"texts:codes-sent:{user.pk}"
+    cache.add(sent_key, 0, timeout=3600)
+    if cache.incr(sent_key) > CODES_PER_HOUR:
+        raise ApplicationError(_("Too many codes were sent in the last hour. Please try again later."))
+    code = f"{secrets.randbelow(10**6):06d}"
+    cache.set(
+        _code_key(user),
+        {"number": number, "hash": _code_hash(user, number, code), "attempts": 0},
+        timeout=CODE_MINUTES * 60,
+    )
+    with translation.override(language_for(user)):
+        body = str(
+            format_lazy(
+                _("{utility}: your code is {code}. It expires in {minutes} minutes."),
+                utility=settings.UTILITY_NAME,
+                code=code,
+                minutes=CODE_MINUTES,
+            )
+        )
+    _deliver(number=number, body=body, user=user, kind="confirm", reference=f"confirm:{user.pk}")
+    return number
+
+
+def mobile_code_confirm(*, user: User, code: str) -> str:
+    pending = cache.get(_code_key(user))
+    if not pending:
+        raise ApplicationError(_("That code has expired. Send a new one."))
+    if pending["attempts"] >= CODE_ATTEMPTS:
+        cache.delete(_code_key(user))
+        raise ApplicationError(_("Too many wrong codes. Send a new one."))
+    if not hmac.compare_digest(pending["hash"], _code_hash(user, pending["number"], (code or "").strip())):
+        pending["attempts"] += 1
+        cache.set(_code_key(user), pending, timeout=CODE_MINUTES * 60)
+        raise ApplicationError(_("That is not the code we sent. Check the text and try again."))
+    cache.delete(_code_key(user))
+    user.mobile_number = pending["number"]
+    user.mobile_confirmed_at = timezone.now()
+    user.texts_stopped_at = None
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["mobile_number", "mobile_confirmed_at", "texts_stopped_at"])
+    except IntegrityError as exc:
+        raise ApplicationError(_("This number is already confirmed for another login.")) from exc
+    return user.mobile_number
+
+
+def mobile_pending(*, user: User) -> str:
+    """The number a code was sent to and not yet typed back, if any."""
+    pending = cache.get(_code_key(user))
+    return pending["number"] if pending else ""
+
+
+def mobile_remove(*, user: User) -> None:
+    User.objects.filter(pk=user.pk).update(mobile_number="", mobile_confirmed_at=None)
+    NotificationPreference.objects.filter(user=user).update(text_enabled=False)
+    cache.delete(_code_key(user))
+    user.refresh_from_db()
+
+
+def text_switches(*, user: User) -> dict[str, bool]:
+    stored = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "text_enabled"))
+    return {kind: stored.get(kind, False) for kind in NotificationKind.values}
+
+
+def text_switches_set(*, user: User, enabled: dict[str, bool]) -> None:
+    if not user.texts_on and any(enabled.values()):
+        raise ApplicationError(_("Confirm a mobile number first; then choose your texts."))
+    for kind in NotificationKind.values:
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=kind, defaults={"text_enabled": bool(enabled.get(kind, False))}
+        )
+
+
+def quiet_until(now: dt.datetime | None = None) -> dt.datetime | None:
+    """The end of quiet hours when `now` falls in them (local time), else None."""
+    local = timezone.localtime(now or timezone.now())
+    start, end = settings.TEXT_QUIET_START, settings.TEXT_QUIET_END
+    if local.hour >= start or local.hour < end:
+        morning = local.replace(hour=end, minute=0, second=0, microsecond=0)
+        return morning if local.hour < end else morning + dt.timedelta(days=1)
+    return None
+
+
+def _short(body: str) -> str:
+    # A text of up to two segments; a longer one is cut, never split into many.
+    return body if len(body) <= 306 else body[:305] + "…"
+
+
+def _deliver(
+    *, number: str, body: str, user: User | None, kind: str, reference: str, account_number: str = ""
+):
+    body = _short(body)
+    sent = message_send(to=number, body=body)
+    return TextMessage.objects.create(
+        number=number,
+        user=user,
+        kind=kind,
+        body=body,
+        status=TextMessage.Status.FAILED if sent.error else TextMessage.Status.SENT,
+        error=sent.error,
+        provider_sid=sent.sid,
+        reference=reference[:100],
+        account_number=account_number[:32],
+        sent_at=None if sent.error else timezone.now(),
+    )
+
+
+def text_send(
+    *,
+    kind: str,
+    users: Iterable[User],
+    body,
+    link: str = "",
+    reference: str = "",
+    account_number: str = "",
+) -> int:
+    """The notice `kind` by text to each login that turned texts on for it. `body` may be lazy
+    (written in each login's language); the portal's address (or `link`) ends each text.
+    Returns how many went now (not counting those queued for the morning)."""
+    if not texts_configured():
+        return 0
+    users = [u for u in users if u is not None]
+    wanted = set(
+        NotificationPreference.objects.filter(user__in=users, kind=kind, text_enabled=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    sent = 0
+    morning = quiet_until()
+    for user in users:
+        if user.pk not in wanted or not user.texts_on:
+            continue
+        with translation.override(language_for(user)):
+            text = _short(f"{settings.UTILITY_NAME}: {body} {link or settings.PORTAL_BASE_URL}")
+        if morning is not None:
+            TextMessage.objects.create(
+                number=user.mobile_number,
+                user=user,
+                kind=kind,
+                body=text,
+                status=TextMessage.Status.QUEUED,
+                send_after=morning,
+                reference=reference[:100],
+                account_number=account_number[:32],
+            )
+            continue
+        row = _deliver(
+            number=user.mobile_number,
+            body=text,
+            user=user,
+            kind=kind,
+            reference=reference,
+            account_number=account_number,
+        )
+        sent += row.status == TextMessage.Status.SENT
+    return sent
+
+
+def texts_send_queued(*, now: dt.datetime | None = None) -> int:
+    """Send the texts that waited for the end of quiet hours (unless the customer has since
+    replied STOP or switched the kind off). Each is claimed once, so two runs send it once."""
+    now = now or timezone.now()
+    if quiet_until(now) is not None:
+        return 0
+    sent = 0
+    for pk in TextMessage.objects.filter(status=TextMessage.Status.QUEUED, send_after__lte=now).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            row = (
+                TextMessage.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk=pk, status=TextMessage.Status.QUEUED)
+                .select_related("user")
+                .first()
+            )
+            if row is None:
+                continue
+            user = row.user
+            still_wanted = (
+                user is not None
+                and user.texts_on
+                and user.mobile_number == row.number
+                and NotificationPreference.objects.filter(
+                    user=user, kind=row.kind, text_enabled=True
+                ).exists()
+            )
+            if not still_wanted:
+                row.status = TextMessage.Status.SKIPPED
+                row.save(update_fields=["status"])
+                continue
+            result = message_send(to=row.number, body=row.body)
+            row.status = TextMessage.Status.FAILED if result.error else TextMessage.Status.SENT
+            row.error, row.provider_sid = result.error, result.sid
+            row.sent_at = None if result.error else timezone.now()
+            row.save(update_fields=["status", "error", "provider_sid", "sent_at"])
+            sent += not result.error
+    return sent
+
+
+def help_text() -> str:
+    return str(
+        format_lazy(
+            _(
+                "{utility} alerts: bills, payments and account notices. Msg & data rates may apply. Reply STOP to "
+                "stop, START to start again. Help: {phone} {url}"
+            ),
+            utility=settings.UTILITY_NAME,
+            phone=settings.UTILITY_PHONE,
+            url=settings.PORTAL_BASE_URL,
+        )
+    )
+
+
+def text_received(*, sid: str, number: str, body: str) -> str | None:
+    """Act on a text a customer sent, once per Twilio message id (a replayed webhook changes
+    nothing and gets no reply). Returns the reply to send, if any."""
+    try:
+        normalized = mobile_normalize(number)
+    except ApplicationError:
+        normalized = number[:20]
+    user = User.objects.filter(mobile_number=normalized, mobile_confirmed_at__isnull=False).first()
+    try:
+        with transaction.atomic():
+            TextMessage.objects.create(
+                direction=TextMessage.Direction.IN,
+                number=normalized,
+                user=user,
+                body=(body or "")[:480],
+                status=TextMessage.Status.RECEIVED,
+                provider_sid=sid[:64],
+            )
+    except IntegrityError:
+        return None  # the same message delivered again
+    words = (body or "").strip().upper().split()
+    word = words[0] if words else ""
+    with translation.override(language_for(user) if user else settings.LANGUAGE_CODE):
+        if word in STOP_WORDS:
+            if user is not None:
+                User.objects.filter(pk=user.pk).update(texts_stopped_at=timezone.now())
+                NotificationPreference.objects.filter(user=user).update(text_enabled=False)
+            return str(
+                format_lazy(
+                    _("You will get no more texts from {utility}. Reply START to get them again."),
+                    utility=settings.UTILITY_NAME,
+                )
+            )
+        if word in START_WORDS:
+            if user is not None:
+                User.objects.filter(pk=user.pk).update(texts_stopped_at=None)
+            return str(
+                format_lazy(
+                    _("{utility}: texts can come to you again. Choose which on {url}"),
+                    utility=settings.UTILITY_NAME,
+                    url=settings.PORTAL_BASE_URL,
+                )
+            )
+        if word in HELP_WORDS or user is None:
+            return help_text()
+        for handler in REPLY_HANDLERS:
+            reply = handler(user=user, word=word, text=body)
+            if reply is not None:
+                return str(reply)
+        return help_text()
+
+
+def reply_logged(*, number: str, body: str, user: User | None) -> None:
+    """The reply, sent back in Twilio's answer to the webhook, in the log with the others."""
+    TextMessage.objects.create(
+        number=number[:20],
+        user=user,
+        kind="reply",
+        body=_short(body),
+        status=TextMessage.Status.SENT,
+        sent_at=timezone.now(),
+    )
