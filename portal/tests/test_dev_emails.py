@@ -4,6 +4,7 @@ writes to Django's file backend and the launcher's EmailTail reads what is new."
 import os
 import subprocess
 import sys
+import time
 
 from django.core.mail import EmailMessage, get_connection
 
@@ -11,6 +12,9 @@ from portal.devservices import EmailTail, run_defaults
 
 
 def send(folder, subject):
+    # Files are ordered by their time of writing, which some file systems keep only to the few
+    # milliseconds: sends from different processes are never that close.
+    time.sleep(0.05)
     connection = get_connection("django.core.mail.backends.filebased.EmailBackend", file_path=str(folder))
     EmailMessage(
         subject, f"Body of {subject}", "portal@example.com", ["customer@example.com"], connection=connection
