@@ -32,6 +32,8 @@ CODES_PER_HOUR = 5
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "PARAR"}
 START_WORDS = {"START", "UNSTOP", "YES", "INICIAR"}
 HELP_WORDS = {"HELP", "INFO", "AYUDA"}
+# The log's reference of a text an app wrote for its login (see TEXT_WRITERS).
+WRITTEN_PREFIX = "written:"
 
 # Each handler: (user=..., word=..., text=...) -> reply text, or None when the word is not its
 # own. Apps built on accounts answer their keywords here (autopay answers PAY).
@@ -41,6 +43,18 @@ REPLY_HANDLERS: list[Callable] = []
 def register_reply_handler(handler: Callable) -> None:
     if handler not in REPLY_HANDLERS:
         REPLY_HANDLERS.append(handler)
+
+
+# Each writer: (user=..., kind=..., reference=..., account_number=...) -> the whole text, or None.
+# An app writes its own text of a kind for a login that asked it to (autopay's bill text that
+# offers "reply PAY"); such a text goes even with the kind's switch off, since the login turned
+# it on there.
+TEXT_WRITERS: list[Callable] = []
+
+
+def register_text_writer(writer: Callable) -> None:
+    if writer not in TEXT_WRITERS:
+        TEXT_WRITERS.append(writer)
 
 
 def mobile_normalize(text: str) -> str:
@@ -214,10 +228,25 @@ def text_send(
     sent = 0
     morning = quiet_until()
     for user in users:
-        if user.pk not in wanted or not user.texts_on:
+        if not user.texts_on:
             continue
         with translation.override(language_for(user)):
-            text = _short(f"{settings.UTILITY_NAME}: {body} {link or settings.PORTAL_BASE_URL}")
+            written = next(
+                (
+                    text
+                    for writer in TEXT_WRITERS
+                    if (
+                        text := writer(
+                            user=user, kind=kind, reference=reference, account_number=account_number
+                        )
+                    )
+                ),
+                None,
+            )
+            if written is None and user.pk not in wanted:
+                continue
+            text = _short(written or f"{settings.UTILITY_NAME}: {body} {link or settings.PORTAL_BASE_URL}")
+        row_reference = (WRITTEN_PREFIX + reference if written else reference)[:100]
         if morning is not None:
             TextMessage.objects.create(
                 number=user.mobile_number,
@@ -226,7 +255,7 @@ def text_send(
                 body=text,
                 status=TextMessage.Status.QUEUED,
                 send_after=morning,
-                reference=reference[:100],
+                reference=row_reference,
                 account_number=account_number[:32],
             )
             continue
@@ -235,7 +264,7 @@ def text_send(
             body=text,
             user=user,
             kind=kind,
-            reference=reference,
+            reference=row_reference,
             account_number=account_number,
         )
         sent += row.status == TextMessage.Status.SENT
@@ -266,9 +295,12 @@ def texts_send_queued(*, now: dt.datetime | None = None) -> int:
                 user is not None
                 and user.texts_on
                 and user.mobile_number == row.number
-                and NotificationPreference.objects.filter(
-                    user=user, kind=row.kind, text_enabled=True
-                ).exists()
+                and (
+                    row.reference.startswith(WRITTEN_PREFIX)
+                    or NotificationPreference.objects.filter(
+                        user=user, kind=row.kind, text_enabled=True
+                    ).exists()
+                )
             )
             if not still_wanted:
                 row.status = TextMessage.Status.SKIPPED

@@ -46,3 +46,9 @@ class AutopayConfig(AppConfig):
         from portal.crypto import register_reencryptor
 
         register_reencryptor("Bank account numbers", bank_numbers_reencrypt)
+
+        from accounts.texts import register_reply_handler, register_text_writer
+        from autopay.services.text_pay import bill_text, pay_reply
+
+        register_text_writer(bill_text)
+        register_reply_handler(pay_reply)

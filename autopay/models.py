@@ -18,6 +18,7 @@ class PaymentAuthorization(models.Model):
         BANK_AUTOPAY = "bank_autopay", _("Bank account autopay")
         BANK_PAYMENT = "bank_payment", _("One-time bank account payment")
         SCHEDULED_PAYMENT = "scheduled_payment", _("Scheduled payment")
+        PAY_BY_TEXT = "pay_by_text", _("Pay by text")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     service_account = models.ForeignKey(ServiceAccount, on_delete=models.PROTECT, related_name="+")
@@ -326,3 +327,67 @@ class ScheduledPayment(models.Model):
     @property
     def method_label(self) -> str:
         return str(self.card or self.bank_account)
+
+
+class PayByText(models.Model):
+    """A customer's standing choice to pay an account's bills by replying PAY to the bill's text,
+    with one saved card or bank account, under the authorization they accepted."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    service_account = models.ForeignKey(ServiceAccount, on_delete=models.CASCADE, related_name="+")
+    card = models.ForeignKey(SavedCard, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    bank_account = models.ForeignKey(
+        "BankAccount", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    authorization = models.ForeignKey(PaymentAuthorization, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "service_account"],
+                condition=Q(ended_at__isnull=True),
+                name="autopay_paybytext_one_per_login_account",
+            ),
+            models.CheckConstraint(
+                condition=Q(card__isnull=False, bank_account__isnull=True)
+                | Q(card__isnull=True, bank_account__isnull=False),
+                name="autopay_paybytext_one_method",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Pay by text for {self.service_account.account_number}"
+
+    @property
+    def method(self):
+        return self.card or self.bank_account
+
+
+class TextPayPrompt(models.Model):
+    """A bill's text that offered "reply PAY", and what the reply did: paid once, at most."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for a reply"
+        PAYING = "paying", "Being paid"
+        PAID = "paid", "Paid"
+        FAILED = "failed", "Payment failed"
+        NOTHING_DUE = "nothing_due", "Nothing due when the reply came"
+
+    pay_by_text = models.ForeignKey(PayByText, on_delete=models.CASCADE, related_name="prompts")
+    bill = models.ForeignKey("billing.Bill", on_delete=models.CASCADE, related_name="+")
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["pay_by_text", "bill"], name="autopay_textprompt_one_per_bill"),
+        ]
+
+    def __str__(self) -> str:
+        return f"PAY prompt for bill {self.bill_id}: {self.status}"

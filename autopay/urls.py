@@ -1,6 +1,6 @@
 from django.urls import path
 
-from autopay import views, views_methods, views_payments
+from autopay import views, views_methods, views_payments, views_text_pay
 
 urlpatterns = [
     path("service-accounts/<int:pk>/autopay/", views.autopay_manage, name="autopay_manage"),
@@ -16,6 +16,7 @@ urlpatterns = [
         views_payments.scheduled_payment_cancel_view,
         name="scheduled_payment_cancel",
     ),
+    path("service-accounts/<int:pk>/pay-by-text/", views_text_pay.pay_by_text, name="pay_by_text"),
     path("payment-methods/", views_methods.payment_methods, name="payment_methods"),
     path("payment-methods/remove/", views_methods.payment_method_remove_view, name="payment_method_remove"),
     path("autopay/card-setup/", views.autopay_card_setup, name="autopay_card_setup"),

@@ -163,7 +163,7 @@ NOT_STAFF = {
     "assistance_detail", "payment_plan", "certification_dispute", "moving_home", "moving_request",
     "moving_withdraw", "pay_by_bank", "bank_payment_done", "scheduled_payments", "scheduled_payment_cancel",
     "payment_methods", "payment_method_remove", "assistance_apply_discard", "assistance_documents_add",
-    "payment_plan_withdraw", "certification_dispute_document", "text_settings", "text_incoming",
+    "payment_plan_withdraw", "certification_dispute_document", "text_settings", "text_incoming", "pay_by_text",
 }  # fmt: skip
 ALLAUTH_PREFIXES = ("account_", "mfa_")
 

@@ -1,0 +1,245 @@
+"""Pay by text: a customer with a saved card or bank account turns it on for an account; each
+bill's text then says the amount and "reply PAY to pay with Visa ending 4242"; the reply pays
+once and texts back the confirmation number."""
+
+import datetime as dt
+import uuid
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from accounts.models import NotificationKind, ServiceAccount, User
+from autopay.models import BankAccount, PayByText, PaymentAuthorization, TextPayPrompt
+from autopay.services.bank_accounts import bank_payment_make
+from billing import stripe_gateway as gateway
+from billing.calendar import local_today
+from billing.models import Bill, Payment, SavedCard
+from billing.selectors import account_summary, saved_cards_usable
+from billing.services.payments import payment_intent_submit
+from portal.errors import ApplicationError
+from portal.i18n import local_date
+from portal.money import money
+
+PAY_WORDS = {"PAY", "PAGAR"}
+VERSION = "2026-12-02"
+
+
+def pay_by_text_terms(*, account_number: str) -> str:
+    """The authorization a customer accepts to turn pay by text on, in the active language."""
+    return _(
+        "I authorize %(utility)s, each time I reply PAY to its text about a bill of account %(number)s, to "
+        "charge the card or debit the bank account I chose above once, for the amount that text names (or the "
+        "amount then due, if less). A reply other than PAY pays nothing. I can turn pay by text off on this page "
+        "or by calling %(phone)s; replying STOP also stops it."
+    ) % {"utility": settings.UTILITY_NAME, "number": account_number, "phone": settings.UTILITY_PHONE}
+
+
+def pay_by_text_active(*, user: User, service_account: ServiceAccount) -> PayByText | None:
+    return (
+        PayByText.objects.filter(user=user, service_account=service_account, ended_at__isnull=True)
+        .select_related("card", "bank_account")
+        .first()
+    )
+
+
+def pay_by_text_start(
+    *,
+    user: User,
+    service_account: ServiceAccount,
+    card: SavedCard | None,
+    bank_account: BankAccount | None,
+    authorization: PaymentAuthorization,
+) -> PayByText:
+    if not user.texts_on:
+        raise ApplicationError(gettext_lazy("Confirm a mobile number for texts first (Login settings)."))
+    if (card is None) == (bank_account is None):
+        raise ApplicationError(gettext_lazy("Choose one saved card or bank account."))
+    if card is not None and not saved_cards_usable(user=user).filter(pk=card.pk).exists():
+        raise ApplicationError(gettext_lazy("Choose one of your own saved cards."))
+    if bank_account is not None and (bank_account.user_id != user.pk or not bank_account.usable):
+        raise ApplicationError(gettext_lazy("Choose one of your own bank accounts."))
+    with transaction.atomic():
+        PayByText.objects.filter(user=user, service_account=service_account, ended_at__isnull=True).update(
+            ended_at=timezone.now()
+        )
+        return PayByText.objects.create(
+            user=user,
+            service_account=service_account,
+            card=card,
+            bank_account=bank_account,
+            authorization=authorization,
+        )
+
+
+def pay_by_text_stop(*, user: User, service_account: ServiceAccount) -> bool:
+    return bool(
+        PayByText.objects.filter(user=user, service_account=service_account, ended_at__isnull=True).update(
+            ended_at=timezone.now()
+        )
+    )
+
+
+def bill_text(*, user: User, kind: str, reference: str, account_number: str) -> str | None:
+    """The bill-ready text for a login with pay by text on the bill's account: the amount, the
+    due date and "reply PAY". Records the offer (once per bill) that a PAY answers."""
+    if kind != NotificationKind.BILL_READY or not reference.startswith("bill:"):
+        return None
+    bill = Bill.objects.filter(pk=reference.split(":", 1)[1]).select_related("service_account").first()
+    if bill is None or bill.total_due <= 0:
+        return None
+    choice = pay_by_text_active(user=user, service_account=bill.service_account)
+    if choice is None or choice.method is None:
+        return None
+    TextPayPrompt.objects.get_or_create(pay_by_text=choice, bill=bill, defaults={"amount": bill.total_due})
+    return str(
+        format_lazy(
+            gettext_lazy(
+                "{utility}: your {month} bill for account {number} is {amount}, due {date}. Reply PAY to pay it "
+                "with {method}. {url}"
+            ),
+            utility=settings.UTILITY_NAME,
+            month=local_date(bill.period, "YEAR_MONTH_FORMAT"),
+            number=bill.service_account.account_number,
+            amount=money(bill.total_due),
+            date=local_date(bill.due_date, "MONTH_DAY_FORMAT"),
+            method=str(choice.method),
+            url=settings.PORTAL_BASE_URL,
+        )
+    )
+
+
+def _claim(user: User) -> tuple[TextPayPrompt | None, TextPayPrompt | None]:
+    """(the offer this PAY takes, claimed OPEN -> PAYING), or (None, the latest offer) when there
+    is none open: a second PAY finds the first one's."""
+    latest = (
+        TextPayPrompt.objects.filter(pay_by_text__user=user)
+        .select_related(
+            "pay_by_text__service_account", "pay_by_text__card", "pay_by_text__bank_account", "payment"
+        )
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if latest is None or latest.status != TextPayPrompt.Status.OPEN or latest.pay_by_text.ended_at:
+        return None, latest
+    claimed = TextPayPrompt.objects.filter(pk=latest.pk, status=TextPayPrompt.Status.OPEN).update(
+        status=TextPayPrompt.Status.PAYING, answered_at=timezone.now()
+    )
+    return (latest, latest) if claimed else (None, latest)
+
+
+def _already(prompt: TextPayPrompt | None) -> str:
+    if prompt is None or prompt.pay_by_text.ended_at:
+        return _("There is no bill to pay by text right now. Pay online at %(url)s") % {
+            "url": settings.PORTAL_BASE_URL
+        }
+    if prompt.status == TextPayPrompt.Status.PAID and prompt.payment is not None:
+        return _("This bill is already paid (confirmation %(number)s). Nothing more was charged.") % {
+            "number": prompt.payment.confirmation_number
+        }
+    if prompt.status == TextPayPrompt.Status.PAYING:
+        return _("Your payment is being made; we will text you when it is done. Nothing more was charged.")
+    return _("This bill can no longer be paid by text. Pay online at %(url)s") % {
+        "url": settings.PORTAL_BASE_URL
+    }
+
+
+def _card_pay(prompt: TextPayPrompt, amount: Decimal, today: dt.date) -> Payment:
+    choice = prompt.pay_by_text
+    card = choice.card
+    with transaction.atomic():
+        payment = Payment.objects.create(
+            service_account=choice.service_account,
+            amount=amount,
+            channel=Payment.Channel.ONLINE,
+            method=Payment.Method.CARD,
+            received_on=today,
+            created_by=choice.user,
+            receipt_email=choice.user.email,
+            stripe_customer_id=card.user.stripe_customer.customer_id,
+            stripe_payment_method_id=card.stripe_payment_method_id,
+            card_brand=card.brand,
+            card_last4=card.last4,
+        )
+        TextPayPrompt.objects.filter(pk=prompt.pk).update(payment=payment)
+    return payment_intent_submit(
+        payment=payment,
+        payment_method_id=card.stripe_payment_method_id,
+        off_session=True,
+        metadata={"text_prompt_id": str(prompt.pk)},
+    ).payment
+
+
+def pay_reply(*, user: User, word: str, text: str) -> str | None:
+    """A reply handler (accounts.texts): PAY pays the latest bill offered, once."""
+    if word not in PAY_WORDS:
+        return None
+    prompt, latest = _claim(user)
+    if prompt is None:
+        return _already(latest)
+    choice = prompt.pay_by_text
+    account = choice.service_account
+    today = local_today()
+    amount = min(prompt.amount, account_summary(service_account=account, as_of=today).amount_due)
+    if amount <= 0:
+        TextPayPrompt.objects.filter(pk=prompt.pk).update(status=TextPayPrompt.Status.NOTHING_DUE)
+        return _("Nothing is due on account %(number)s now, so nothing was charged.") % {
+            "number": account.account_number
+        }
+    try:
+        if choice.card_id:
+            payment = _card_pay(prompt, amount, today)
+        else:
+            payment = bank_payment_make(
+                client_token=uuid.uuid5(uuid.NAMESPACE_URL, f"text-prompt:{prompt.pk}"),
+                user=user,
+                service_account=account,
+                bank_account=choice.bank_account,
+                amount=amount,
+                today=today,
+                authorization=choice.authorization,
+            )
+            TextPayPrompt.objects.filter(pk=prompt.pk).update(payment=payment)
+    except ApplicationError as exc:
+        TextPayPrompt.objects.filter(pk=prompt.pk).update(status=TextPayPrompt.Status.FAILED)
+        return _("The payment could not be made: %(reason)s Nothing was charged. Pay online at %(url)s") % {
+            "reason": exc.message,
+            "url": settings.PORTAL_BASE_URL,
+        }
+    except gateway.GatewayError:
+        # Left PAYING with its payment: reconciliation settles it from Stripe's word. A second PAY
+        # finds it being paid and charges nothing.
+        return _(
+            "We could not hear back from the card processor, so the payment may still go through. Check your "
+            "account at %(url)s before paying again."
+        ) % {"url": settings.PORTAL_BASE_URL}
+    if payment.status in (Payment.Status.FAILED, Payment.Status.REQUIRES_ACTION):
+        TextPayPrompt.objects.filter(pk=prompt.pk).update(status=TextPayPrompt.Status.FAILED)
+        return _("Your card was declined: %(reason)s Nothing was charged. Pay online at %(url)s") % {
+            "reason": payment.failure_message or _("your bank asks to confirm it online."),
+            "url": settings.PORTAL_BASE_URL,
+        }
+    TextPayPrompt.objects.filter(pk=prompt.pk).update(status=TextPayPrompt.Status.PAID)
+    if payment.status == Payment.Status.PENDING and not choice.card_id:
+        return _(
+            "Thank you: %(amount)s from your %(method)s is on its way to account %(number)s, credited on %(date)s. "
+            "Confirmation %(confirmation)s."
+        ) % {
+            "amount": money(amount),
+            "method": str(choice.method),
+            "number": account.account_number,
+            "date": local_date(payment.received_on, "MONTH_DAY_FORMAT"),
+            "confirmation": payment.confirmation_number,
+        }
+    return _(
+        "Thank you: %(amount)s paid on account %(number)s with %(method)s. Confirmation %(confirmation)s."
+    ) % {
+        "amount": money(amount),
+        "number": account.account_number,
+        "method": str(choice.method),
+        "confirmation": payment.confirmation_number,
+    }
