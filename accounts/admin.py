@@ -5,7 +5,7 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied
 
-from accounts.models import AccountLink, AccountNote, EmailLog, ServiceAccount, User
+from accounts.models import AccountLink, AccountNote, EmailLog, ServiceAccount, TextMessage, User
 from accounts.services import (
     IDENTITY_FIELDS,
     service_account_save_by_staff,
@@ -165,3 +165,15 @@ class AccountNoteAdmin(ReadOnlyModelAdmin):
     list_filter = ["channel", ("follow_up_on", admin.DateFieldListFilter)]
     search_fields = ["^service_account__account_number", "text", "contact"]
     readonly_fields = [f.name for f in AccountNote._meta.fields]
+
+
+@admin.register(TextMessage)
+class TextMessageAdmin(ReadOnlyModelAdmin):
+    """Texts sent, waiting for the morning, skipped or received, read only."""
+
+    list_display = ["created_at", "direction", "account_number", "kind", "number", "status", "send_after"]
+    list_filter = ["direction", "status", "kind", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["^account_number", "number", "reference"]
+    search_help_text = (
+        "An account number (or its start), a mobile number (+15035550100), or what it was about."
+    )

@@ -49,7 +49,7 @@ CAPABILITIES: dict[str, list[str]] = {
     # Photo IDs and proof of income: only the people who review applications open them.
     "open applicants' documents": ["assistance.view_applicationdocument"],
     "read card processing records": ["billing.view_stripeevent"],
-    "read the email log": ["accounts.view_emaillog"],
+    "read the email and text message logs": ["accounts.view_emaillog", "accounts.view_textmessage"],
     "read the audit trail": ["portal.view_auditevent"],
     "serve customers": [
         "accounts.change_serviceaccount",
@@ -111,7 +111,7 @@ CLERKS = [
     "read customer accounts",
     "read assistance applications",
     "open applicants' documents",
-    "read the email log",
+    "read the email and text message logs",
     "serve customers",
     "review assistance applications",
     "decide assistance applications",
@@ -133,7 +133,7 @@ FINANCE = [
     "read customer accounts",
     "read assistance applications",
     "read card processing records",
-    "read the email log",
+    "read the email and text message logs",
     "read the audit trail",
     "resolve disputes",
     "refund card payments",

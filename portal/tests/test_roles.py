@@ -74,6 +74,7 @@ MODEL_PAGES = {
     "billing.glaccount": (FINANCE_SIDE, NOBODY, FINANCE_SIDE, NOBODY),  # one per role: renamed, not added
     "accounts.user": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "accounts.emaillog": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
+    "accounts.textmessage": (ALL_STAFF, NOBODY, NOBODY, NOBODY),
     "accounts.serviceaccount": (ALL_STAFF, NOBODY, CLERK_SIDE, NOBODY),
     "billing.rateschedule": (ALL_STAFF, FINANCE_SIDE, FINANCE_SIDE, FINANCE_SIDE),
     "billing.meterread": (ALL_STAFF, CLERK_SIDE, CLERK_SIDE, NOBODY),
