@@ -247,6 +247,7 @@ class NotificationKind(models.TextChoices):
     PAST_DUE = "past_due", _("My account is past due")
     PRECERTIFICATION = "precertification", _("Notice before certification to the tax roll")
     ASSISTANCE_STATUS = "assistance_status", _("My assistance application changed status")
+    HIGH_USAGE = "high_usage", _("My water use is much higher than usual, or may be a leak")
 
 
 class NotificationPreference(models.Model):

@@ -17,6 +17,7 @@ class Bar:
     height: float
     label: str
     value: str
+    marked: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,14 @@ def nice_ceiling(value: Decimal) -> Decimal:
     return 10 * power
 
 
-def bar_chart(points: list[tuple[str, Decimal, str]], *, tick_format=lambda v: f"{v:.0f}") -> Chart:
-    """One bar per (label, value, value as text); the axis from zero to the largest value."""
+def bar_chart(
+    points: list[tuple[str, Decimal, str]],
+    *,
+    tick_format=lambda v: f"{v:.0f}",
+    marked: frozenset[int] = frozenset(),
+) -> Chart:
+    """One bar per (label, value, value as text); the axis from zero to the largest value. The
+    bars at the `marked` positions are drawn apart (high water use)."""
     values = [max(value or Decimal(0), Decimal(0)) for _, value, _ in points]
     top = nice_ceiling(max(values + [Decimal(1)]))
     plot_height = HEIGHT - BOTTOM - TOP
@@ -55,13 +62,15 @@ def bar_chart(points: list[tuple[str, Decimal, str]], *, tick_format=lambda v: f
                 height=height,
                 label=label,
                 value=text,
+                marked=index in marked,
             )
         )
     ticks = [(HEIGHT - BOTTOM - plot_height * f, tick_format(float(top) * f)) for f in (0, 0.5, 1)]
     return Chart(width=WIDTH, height=HEIGHT, bars=bars, axis_y=HEIGHT - BOTTOM, ticks=ticks)
 
 
-def usage_chart(months: list[UsageMonth]) -> Chart:
+def usage_chart(months: list[UsageMonth], *, high: frozenset = frozenset()) -> Chart:
+    """The months' use; the months in `high` (service months with a high-use alert) marked."""
     return bar_chart(
         [
             (
@@ -70,5 +79,6 @@ def usage_chart(months: list[UsageMonth]) -> Chart:
                 "no read" if month.consumption_ccf is None else f"{month.consumption_ccf:g}",
             )
             for month in months
-        ]
+        ],
+        marked=frozenset(i for i, month in enumerate(months) if month.period in high),
     )

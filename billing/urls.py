@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing.views import moving, payments, reports, staff, staff_lockbox, staff_requests, statements
+from billing.views import moving, payments, reports, staff, staff_lockbox, staff_requests, statements, usage
 
 urlpatterns = [
     path("dashboard/", statements.dashboard, name="dashboard"),
@@ -10,6 +10,8 @@ urlpatterns = [
     path("service-accounts/<int:pk>/bills/<int:bill_pk>/pdf/", statements.bill_pdf_view, name="bill_pdf"),
     path("service-accounts/<int:pk>/transactions/", statements.transaction_list, name="transaction_list"),
     path("service-accounts/<int:pk>/paperless/", statements.paperless_update, name="paperless_update"),
+    path("service-accounts/<int:pk>/usage/", usage.usage_alerts, name="usage_alerts"),
+    path("staff/high-usage/", usage.staff_high_usage, name="staff_high_usage"),
     path("moving/", moving.moving_home, name="moving_home"),
     path("moving/<int:pk>/withdraw/", moving.moving_withdraw, name="moving_withdraw"),
     path("moving/<slug:kind>/", moving.moving_request, name="moving_request"),

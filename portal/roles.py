@@ -50,6 +50,7 @@ CAPABILITIES: dict[str, list[str]] = {
     "open applicants' documents": ["assistance.view_applicationdocument"],
     "read card processing records": ["billing.view_stripeevent"],
     "read the email and text message logs": ["accounts.view_emaillog", "accounts.view_textmessage"],
+    "read the high water use list": ["billing.view_usagealert"],
     "read the audit trail": ["portal.view_auditevent"],
     "serve customers": [
         "accounts.change_serviceaccount",
@@ -112,6 +113,7 @@ CLERKS = [
     "read assistance applications",
     "open applicants' documents",
     "read the email and text message logs",
+    "read the high water use list",
     "serve customers",
     "review assistance applications",
     "decide assistance applications",
@@ -134,6 +136,7 @@ FINANCE = [
     "read assistance applications",
     "read card processing records",
     "read the email and text message logs",
+    "read the high water use list",
     "read the audit trail",
     "resolve disputes",
     "refund card payments",

@@ -21,8 +21,12 @@ from billing.models.payments import (
     StripeEvent,
 )
 from billing.models.service_requests import ServiceRequest
+from billing.models.usage import IntervalRead, UsageAlert, UsageAlertSetting
 
 __all__ = [
+    "IntervalRead",
+    "UsageAlert",
+    "UsageAlertSetting",
     "Adjustment",
     "AdjustmentReason",
     "AccountService",

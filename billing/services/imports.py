@@ -4,6 +4,7 @@ Each checks the whole file first and reports every problem with its line number;
 file with no problems is written, in one transaction.
 """
 
+import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,7 +12,16 @@ from django.db import transaction
 
 from accounts.models import ServiceAccount
 from billing.calendar import parse_date, parse_period
-from billing.models import AccountService, Bill, BillLine, LedgerEntry, MeterRead, RateSchedule, Service
+from billing.models import (
+    AccountService,
+    Bill,
+    BillLine,
+    IntervalRead,
+    LedgerEntry,
+    MeterRead,
+    RateSchedule,
+    Service,
+)
 from billing.services.ledger import Posting, ledger_post
 from portal.csvimport import CsvImportError, CsvRow, ImportSummary, read_csv
 from portal.money import parse_money
@@ -351,4 +361,76 @@ def meter_reads_import(*, path: str | Path) -> ImportSummary:
         MeterRead.objects.bulk_create(to_create, batch_size=2000)
         MeterRead.objects.bulk_update(to_update, ["consumption_ccf"], batch_size=2000)
     result.created, result.updated = len(to_create), len(to_update)
+    # Each month just read: high use against the account's own history, told once.
+    from billing.services.usage_alerts import high_usage_alerts_send
+
+    high_usage_alerts_send(periods={key[1] for key in incoming})
+    return result
+
+
+# --- interval_reads.csv -------------------------------------------------------------------
+
+
+def interval_reads_import(*, path: str | Path) -> ImportSummary:
+    """Smart meters' reads, an interval (an hour, say) per row: account_number, starts_at (ISO
+    8601 with its UTC offset, like 2026-11-30T14:00:00-08:00) and gallons. All rows or none; then
+    the continuous-flow check for each account in the file."""
+    csv_file = read_csv(path, required=["account_number", "starts_at", "gallons"], optional=[])
+    errors: list[str] = []
+    accounts = _account_ids(csv_file.rows, errors)
+    incoming: dict[tuple[int, dt.datetime], tuple[int, Decimal]] = {}
+    for row in csv_file.rows:
+        problems = []
+        try:
+            starts = dt.datetime.fromisoformat(row["starts_at"])
+        except ValueError:
+            starts = None
+        if starts is None or starts.tzinfo is None:
+            problems.append(f"starts_at {row['starts_at']!r} is not a time like 2026-11-30T14:00:00-08:00")
+        gallons = _decimal(row["gallons"], places=2)
+        if gallons is None or gallons < 0 or gallons >= Decimal("100000000"):
+            problems.append(f"gallons {row['gallons']!r} is not a number of gallons like 12 or 12.5")
+        account_id = accounts.get(row["account_number"])
+        key = (account_id, starts)
+        if not problems and account_id and key in incoming:
+            problems.append(
+                f"{row['account_number']} {row['starts_at']} already appears on line {incoming[key][0]}"
+            )
+        errors.extend(f"line {row.line}: {p}" for p in problems)
+        if not problems and account_id:
+            incoming[key] = (row.line, gallons)
+    if errors:
+        raise CsvImportError(errors)
+    if not csv_file.rows:
+        raise CsvImportError(["the file has no interval read rows"])
+    existing = {
+        (r.service_account_id, r.starts_at): r
+        for r in IntervalRead.objects.filter(
+            service_account_id__in={k[0] for k in incoming},
+            starts_at__gte=min(k[1] for k in incoming),
+            starts_at__lte=max(k[1] for k in incoming),
+        )
+    }
+    result = ImportSummary(ignored_columns=csv_file.ignored_columns)
+    to_create, to_update = [], []
+    for key, (_line, gallons) in incoming.items():
+        read = existing.get(key)
+        if read is None:
+            to_create.append(IntervalRead(service_account_id=key[0], starts_at=key[1], gallons=gallons))
+        elif read.gallons != gallons:
+            read.gallons = gallons
+            to_update.append(read)
+        else:
+            result.unchanged += 1
+    with transaction.atomic():
+        IntervalRead.objects.bulk_create(to_create, batch_size=5000)
+        IntervalRead.objects.bulk_update(to_update, ["gallons"], batch_size=5000)
+    result.created, result.updated = len(to_create), len(to_update)
+    from billing.services.usage_alerts import continuous_flow_alerts_send
+
+    latest: dict[int, dt.datetime] = {}
+    for account_id, starts in incoming:
+        latest[account_id] = max(latest.get(account_id, starts), starts)
+    for account_id, last in latest.items():
+        continuous_flow_alerts_send(account_ids=[account_id], until=last + dt.timedelta(hours=1))
     return result

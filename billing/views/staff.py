@@ -275,7 +275,11 @@ class AdjustmentForm(forms.Form):
 @permission_required("billing.add_adjustment", raise_exception=True)
 def staff_adjustment(request, pk: int):
     account = get_object_or_404(ServiceAccount, pk=pk)
-    form = AdjustmentForm(request.POST or None, account=account, initial={"token": uuid.uuid4()})
+    # A link may fill the form in (the high-use list's "Leak credit"); nothing is posted until sent.
+    prefill = {
+        name: request.GET[name] for name in ("kind", "reason", "memo", "amount") if name in request.GET
+    }
+    form = AdjustmentForm(request.POST or None, account=account, initial={"token": uuid.uuid4(), **prefill})
     if request.method == "POST" and form.is_valid():
         try:
             adjustment = adjustment_request(service_account=account, by=request.user, **form.cleaned_data)

@@ -12,7 +12,7 @@ from accounts.selectors import service_account_get_for_user, service_account_lis
 from billing.calendar import add_months, local_today
 from billing.charts import usage_chart
 from billing.hooks import ACCOUNT_PAGE_SECTIONS
-from billing.models import AccountService, Bill, LedgerEntry, Service
+from billing.models import AccountService, Bill, LedgerEntry, Service, UsageAlert
 from billing.pdf import bill_pdf_cached
 from billing.selectors import (
     LEDGER_ROW_FIELDS,
@@ -74,6 +74,11 @@ def account_detail(request, pk: int):
     last_month = add_months(today.replace(day=1), -1)
     usage = water_usage_for_account(service_account=account, through=last_month) if takes_water else []
     billing = getattr(account, "billing", None)
+    high = frozenset(
+        UsageAlert.objects.filter(
+            service_account=account, kind=UsageAlert.Kind.HIGH_USE, period__in=[m.period for m in usage]
+        ).values_list("period", flat=True)
+    )
     return render(
         request,
         "billing/account_detail.html",
@@ -82,7 +87,8 @@ def account_detail(request, pk: int):
             "summary": summary,
             "services": services,
             "usage": usage,
-            "chart": usage_chart(usage) if usage else None,
+            "chart": usage_chart(usage, high=high) if usage else None,
+            "high_months": high,
             "recent_bills": bill_list_for_account(service_account=account)[:3],
             "paperless": bool(billing and billing.paperless),
             "today": today,
@@ -112,6 +118,9 @@ def bill_detail(request, pk: int, bill_pk: int):
             "bill": bill,
             "lines": bill.lines.all(),
             "statement": bill_statement(bill=bill),
+            "high_use": UsageAlert.objects.filter(
+                service_account_id=bill.service_account_id, kind=UsageAlert.Kind.HIGH_USE, period=bill.period
+            ).first(),
         },
     )
 
