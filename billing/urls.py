@@ -12,6 +12,12 @@ urlpatterns = [
     path("service-accounts/<int:pk>/paperless/", statements.paperless_update, name="paperless_update"),
     path("service-accounts/<int:pk>/usage/", usage.usage_alerts, name="usage_alerts"),
     path("staff/high-usage/", usage.staff_high_usage, name="staff_high_usage"),
+    path(
+        "service-accounts/<int:pk>/usage/download.<str:kind>",
+        usage.usage_download,
+        name="usage_download",
+    ),
+    path("staff/usage/download.<str:kind>", usage.staff_usage_download, name="staff_usage_download"),
     path("moving/", moving.moving_home, name="moving_home"),
     path("moving/<int:pk>/withdraw/", moving.moving_withdraw, name="moving_withdraw"),
     path("moving/<slug:kind>/", moving.moving_request, name="moving_request"),

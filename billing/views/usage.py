@@ -7,15 +7,18 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required, permission_required
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from accounts.models import ServiceAccount
 from accounts.selectors import service_account_get_for_user
 from billing.calendar import add_months, local_today, parse_period
 from billing.models import AdjustmentReason, UsageAlert, UsageAlertSetting
 from billing.services.usage_alerts import usage_setting
+from billing.services.usage_exports import usage_csv_stream, usage_espi_stream
 
 
 class UsageAlertForm(forms.ModelForm):
@@ -85,4 +88,51 @@ def staff_high_usage(request):
             if UsageAlertSetting.DEFAULT_MIN_CCF
             else Decimal(0),
         },
+    )
+
+
+def _download(stream, *, filename: str, content_type: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(stream, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+def usage_download(request, pk: int, kind: str):
+    """The customer's own account: monthly use and charges as CSV or Green Button XML."""
+    account = service_account_get_for_user(user=request.user, pk=pk)
+    if kind not in ("csv", "xml"):
+        raise Http404
+    if kind == "csv":
+        return _download(
+            usage_csv_stream(service_accounts=[account]),
+            filename=f"water-use-{account.account_number}.csv",
+            content_type="text/csv; charset=utf-8",
+        )
+    return _download(
+        usage_espi_stream(service_accounts=[account], title=f"Water use, account {account.account_number}"),
+        filename=f"green-button-{account.account_number}.xml",
+        content_type="application/atom+xml; charset=utf-8",
+    )
+
+
+@staff_member_required
+@permission_required("billing.view_meterread", raise_exception=True)
+def staff_usage_download(request, kind: str):
+    """Every account's monthly use and charges, streamed (constant memory however many accounts)."""
+    if kind not in ("csv", "xml"):
+        raise Http404
+    accounts = ServiceAccount.objects.order_by("account_number").iterator(chunk_size=500)
+    today = local_today()
+    if kind == "csv":
+        return _download(
+            usage_csv_stream(service_accounts=accounts),
+            filename=f"water-use-all-{today:%Y-%m-%d}.csv",
+            content_type="text/csv; charset=utf-8",
+        )
+    return _download(
+        usage_espi_stream(service_accounts=accounts, title="Water use, all accounts"),
+        filename=f"green-button-all-{today:%Y-%m-%d}.xml",
+        content_type="application/atom+xml; charset=utf-8",
     )

@@ -143,6 +143,7 @@ ROUTES = {
     "payment_plan_withdraw": lambda o: {"pk": o["account"].pk},
     "pay_by_text": lambda o: {"pk": o["account"].pk},
     "usage_alerts": lambda o: {"pk": o["account"].pk},
+    "usage_download": lambda o: {"pk": o["account"].pk, "kind": "xml"},
     "certification_dispute_document": lambda o: {"pk": o["dispute_document"].pk},
     "moving_withdraw": lambda o: {"pk": o["service_request"].pk},
     "certification_dispute": lambda o: {"pk": o["account"].pk, "certification_pk": o["certification"].pk},

@@ -119,6 +119,7 @@ STAFF_URLS = {
     "phone_payment_start": (CLERK_SIDE, lambda o: {}),
     "tax_lot": (ALL_STAFF, lambda o: {}),
     "staff_high_usage": (ALL_STAFF, lambda o: {}),
+    "staff_usage_download": (ALL_STAFF, lambda o: {"kind": "csv"}),
     "assistance_document": (CLERK_SIDE, lambda o: {"pk": o["document"].pk}),
     "staff_home": (ALL_STAFF, lambda o: {}),
     "staff_follow_ups": (ALL_STAFF, lambda o: {}),
@@ -165,7 +166,7 @@ NOT_STAFF = {
     "assistance_detail", "payment_plan", "certification_dispute", "moving_home", "moving_request",
     "moving_withdraw", "pay_by_bank", "bank_payment_done", "scheduled_payments", "scheduled_payment_cancel",
     "payment_methods", "payment_method_remove", "assistance_apply_discard", "assistance_documents_add",
-    "payment_plan_withdraw", "certification_dispute_document", "text_settings", "text_incoming", "pay_by_text", "usage_alerts",
+    "payment_plan_withdraw", "certification_dispute_document", "text_settings", "text_incoming", "pay_by_text", "usage_alerts", "usage_download",
 }  # fmt: skip
 ALLAUTH_PREFIXES = ("account_", "mfa_")
 
