@@ -391,3 +391,26 @@ def reply_logged(*, number: str, body: str, user: User | None) -> None:
         status=TextMessage.Status.SENT,
         sent_at=timezone.now(),
     )
+
+
+def text_receipt(*, users: Iterable[User], body, reference: str, account_number: str = "") -> int:
+    """A receipt the customer is waiting for (a payment by phone just made): to each login with
+    texts on, whatever the switches and the hour; `body` is written in each login's language."""
+    if not texts_configured():
+        return 0
+    sent = 0
+    for user in users:
+        if user is None or not user.texts_on:
+            continue
+        with translation.override(language_for(user)):
+            text = f"{settings.UTILITY_NAME}: {body}"
+        row = _deliver(
+            number=user.mobile_number,
+            body=text,
+            user=user,
+            kind="receipt",
+            reference=reference,
+            account_number=account_number,
+        )
+        sent += row.status == TextMessage.Status.SENT
+    return sent

@@ -194,6 +194,7 @@ RECEIPT_CHANNELS = [
     ("card_autopay", "Card autopay"),
     ("bank_online", "Bank account online"),
     ("phone", "Phone (clerk)"),
+    ("phone_line", "Phone line (automated)"),
     ("bank_draft", "Bank draft"),
     ("mail", "Mail"),
     ("lobby", "Lobby"),

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from billing.views import moving, payments, reports, staff, staff_lockbox, staff_requests, statements, usage
+from billing.views import (
+    moving,
+    payments,
+    reports,
+    staff,
+    staff_lockbox,
+    staff_requests,
+    statements,
+    usage,
+    voice,
+)
 
 urlpatterns = [
     path("dashboard/", statements.dashboard, name="dashboard"),
@@ -38,6 +48,15 @@ urlpatterns += [
     path("invoices/pay/card/", payments.invoice_pay, name="invoice_pay"),
     path("invoices/pay/start/", payments.payment_start_invoice, name="payment_start_invoice"),
     path("stripe/webhook/", payments.stripe_webhook, name="stripe_webhook"),
+    path("voice/", voice.start, name="phone_line_start"),
+    path("voice/language/", voice.language, name="phone_line_language"),
+    path("voice/account/", voice.account, name="phone_line_account"),
+    path("voice/zip/", voice.zip_code, name="phone_line_zip"),
+    path("voice/choice/", voice.choice, name="phone_line_choice"),
+    path("voice/amount/", voice.amount, name="phone_line_amount"),
+    path("voice/paid/", voice.paid, name="phone_line_paid"),
+    path("voice/retry/", voice.retry, name="phone_line_retry"),
+    path("voice/status/", voice.status, name="phone_line_status"),
 ]
 
 urlpatterns += [

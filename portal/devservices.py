@@ -161,7 +161,7 @@ STANDIN_FROM_NUMBER = "+15005550006"  # Twilio's magic number for a valid sender
 
 
 @contextmanager
-def twilio_standin(data_dir: Path):
+def twilio_standin(data_dir: Path, *, stripe_api_base: str = "", stripe_key: str = ""):
     data_dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     args = [
@@ -176,6 +176,10 @@ def twilio_standin(data_dir: Path):
         STANDIN_AUTH_TOKEN,
         "--log",
         str(data_dir / "texts.jsonl"),
+        "--stripe-api-base",
+        stripe_api_base,
+        "--stripe-key",
+        stripe_key,
     ]
 
     def answers() -> bool:
@@ -209,7 +213,13 @@ def start_services(stack: ExitStack, data_dir: Path, *, for_tests: bool) -> dict
         )
         log(f"localstripe ready at {base}")
     if not os.environ.get("TWILIO_AUTH_TOKEN"):
-        base = stack.enter_context(twilio_standin(data_dir / "twilio"))
+        base = stack.enter_context(
+            twilio_standin(
+                data_dir / "twilio",
+                stripe_api_base=env.get("STRIPE_API_BASE", os.environ.get("STRIPE_API_BASE", "")),
+                stripe_key=env.get("STRIPE_SECRET_KEY", os.environ.get("STRIPE_SECRET_KEY", "")),
+            )
+        )
         env.update(
             TWILIO_ACCOUNT_SID=STANDIN_ACCOUNT_SID,
             TWILIO_AUTH_TOKEN=STANDIN_AUTH_TOKEN,

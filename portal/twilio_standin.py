@@ -8,6 +8,13 @@
 - `POST /_standin/incoming` with `url`, `From` and `Body` (and optionally `MessageSid`) delivers an
   incoming text to the portal's webhook, form-encoded and signed with X-Twilio-Signature as Twilio
   signs (the twilio package's own RequestValidator), and answers with the portal's response.
+- `POST /_standin/call` replays a call to the portal's payment line as Twilio Voice makes it:
+  from the first webhook (`url`) it follows the TwiML, keys the caller's `keys` (a JSON list, one
+  per <Gather>), and at <Pay> does what Twilio's Stripe connector does, charging `card` through
+  the Stripe API (localstripe) and posting the result to the Pay action; `hang_up_at_pay` hangs
+  up there instead, and running out of keys hangs up at that <Gather>. Each request is signed as
+  Twilio signs; at the end the call-status callback (`status_url`) is told "completed". It
+  answers with what the caller heard.
 - `POST /_standin/reset` forgets every message.
 """
 
@@ -19,6 +26,7 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
+import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -28,8 +36,11 @@ INVALID_NUMBER = "+15005550001"
 
 
 class Store:
-    def __init__(self, account_sid: str, auth_token: str, log_path: str | None):
+    def __init__(
+        self, account_sid: str, auth_token: str, log_path: str | None, stripe_api_base="", stripe_key=""
+    ):
         self.account_sid, self.auth_token, self.log_path = account_sid, auth_token, log_path
+        self.stripe_api_base, self.stripe_key = stripe_api_base, stripe_key
         self.messages: list[dict] = []
         self.lock = threading.Lock()
 
@@ -74,6 +85,103 @@ def deliver_incoming(*, url: str, params: dict[str, str], auth_token: str) -> tu
         return error.code, error.read().decode()
 
 
+def _stripe(store: Store, path: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(  # noqa: S310 (the Stripe API base given at start, http or https)
+        store.stripe_api_base + path,
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {store.stripe_key}"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def pay_connector(store: Store, *, card: str, amount: str) -> dict[str, str]:
+    """What Twilio's Stripe connector does with the card a caller keys: a PaymentIntent confirmed
+    with it, and the parameters Twilio then posts to the <Pay> action."""
+    _, method = _stripe(
+        store,
+        "/v1/payment_methods",
+        {"type": "card", "card": {"number": card, "exp_month": "12", "exp_year": "2031", "cvc": "123"}},
+    )
+    cents = int(round(float(amount) * 100))
+    status, intent = _stripe(
+        store,
+        "/v1/payment_intents",
+        {"amount": cents, "currency": "usd", "payment_method": method.get("id"), "confirm": True},
+    )
+    if status == 200 and intent.get("status") == "succeeded":
+        return {
+            "Result": "success",
+            "PaymentConfirmationCode": intent["id"],
+            "PaymentCardNumber": "xxxx-xxxx-xxxx-" + card[-4:],
+            "PaymentCardType": "visa" if card.startswith("4") else "mastercard",
+            "ChargeAmount": amount,
+        }
+    error = intent.get("error") or intent.get("last_payment_error") or {}
+    return {
+        "Result": "payment-connector-error",
+        "PaymentError": error.get("decline_code") or error.get("code") or "declined",
+    }
+
+
+def call_replay(
+    store: Store, *, url: str, caller: str, keys: list[str], card: str, hang_up_at_pay: bool, status_url: str
+) -> dict:
+    base_params = {
+        "CallSid": "CA" + secrets.token_hex(16),
+        "AccountSid": store.account_sid,
+        "From": caller,
+        "To": "+15005550006",
+        "Direction": "inbound",
+        "CallStatus": "in-progress",
+    }
+    root_url = url.split("/voice/")[0]
+    keys = list(keys)
+    heard: list[str] = []
+    params = {**base_params, "CallStatus": "ringing"}
+    for _step in range(60):
+        status, body = deliver_incoming(url=url, params=params, auth_token=store.auth_token)
+        if status != 200:
+            heard.append(f"[HTTP {status}]")
+            break
+        next_url = None
+        for verb in ET.fromstring(body):  # noqa: S314 (the portal's own TwiML, from a local test server)
+            if verb.tag == "Say":
+                heard.append(verb.text or "")
+            elif verb.tag == "Gather":
+                heard.extend(say.text or "" for say in verb.findall("Say"))
+                if not keys:
+                    heard.append("[caller hung up]")
+                    break
+                next_url, params = root_url + verb.get("action"), {**base_params, "Digits": keys.pop(0)}
+                break
+            elif verb.tag == "Redirect":
+                next_url, params = root_url + (verb.text or ""), dict(base_params)
+                break
+            elif verb.tag == "Pay":
+                if hang_up_at_pay:
+                    heard.append("[caller hung up before the card]")
+                    break
+                result = pay_connector(store, card=card, amount=verb.get("chargeAmount"))
+                next_url, params = root_url + verb.get("action"), {**base_params, **result}
+                break
+            elif verb.tag == "Hangup":
+                heard.append("[call ended]")
+                break
+        if next_url is None:
+            break
+        url = next_url
+    if status_url:
+        deliver_incoming(
+            url=status_url, params={**base_params, "CallStatus": "completed"}, auth_token=store.auth_token
+        )
+    return {"sid": base_params["CallSid"], "heard": heard}
+
+
 def handler_for(store: Store):
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format, *args):  # quiet: tests and `make run` read the store instead
@@ -109,6 +217,19 @@ def handler_for(store: Store):
                 with store.lock:
                     store.messages.clear()
                 return self._reply(200, {"ok": True})
+            if self.path == "/_standin/call":
+                return self._reply(
+                    200,
+                    call_replay(
+                        store,
+                        url=form["url"],
+                        caller=form.get("From", "+15035550199"),
+                        keys=json.loads(form.get("keys", "[]")),
+                        card=form.get("card", "4242424242424242"),
+                        hang_up_at_pay=form.get("hang_up_at_pay") == "1",
+                        status_url=form.get("status_url", ""),
+                    ),
+                )
             if self.path == "/_standin/incoming":
                 url = form.pop("url")
                 params = {
@@ -149,8 +270,10 @@ def main() -> None:
     parser.add_argument("--account-sid", required=True)
     parser.add_argument("--auth-token", required=True)
     parser.add_argument("--log", help="append each text sent to this file (one JSON per line)")
+    parser.add_argument("--stripe-api-base", default="", help="where <Pay> charges cards (localstripe)")
+    parser.add_argument("--stripe-key", default="", help="the Stripe secret key <Pay>'s connector uses")
     args = parser.parse_args()
-    store = Store(args.account_sid, args.auth_token, args.log)
+    store = Store(args.account_sid, args.auth_token, args.log, args.stripe_api_base, args.stripe_key)
     ThreadingHTTPServer(("127.0.0.1", args.port), handler_for(store)).serve_forever()
 
 

@@ -107,6 +107,7 @@ class Payment(models.Model):
         ONLINE = "online", _("Online")
         QUICK_PAY = "quick_pay", _("Quick pay")
         PHONE = "phone", _("Phone (clerk)")
+        PHONE_LINE = "phone_line", _("Phone line (automated)")
         MAIL = "mail", _("Mail")
         LOBBY = "lobby", _("Lobby")
         DROP_BOX = "drop_box", _("Drop box")

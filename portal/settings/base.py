@@ -262,6 +262,8 @@ TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "")
+# The name of the Stripe connector installed in the Twilio console, for <Pay> on the phone line.
+TWILIO_PAY_CONNECTOR = os.environ.get("TWILIO_PAY_CONNECTOR", "Default")
 # No text is sent from TEXT_QUIET_START to TEXT_QUIET_END o'clock, local time: it waits for morning.
 TEXT_QUIET_START = int(os.environ.get("TEXT_QUIET_START", "21"))
 TEXT_QUIET_END = int(os.environ.get("TEXT_QUIET_END", "8"))

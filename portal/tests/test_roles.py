@@ -166,7 +166,9 @@ NOT_STAFF = {
     "assistance_detail", "payment_plan", "certification_dispute", "moving_home", "moving_request",
     "moving_withdraw", "pay_by_bank", "bank_payment_done", "scheduled_payments", "scheduled_payment_cancel",
     "payment_methods", "payment_method_remove", "assistance_apply_discard", "assistance_documents_add",
-    "payment_plan_withdraw", "certification_dispute_document", "text_settings", "text_incoming", "pay_by_text", "usage_alerts", "usage_download",
+    "payment_plan_withdraw", "certification_dispute_document", "text_settings", "text_incoming", "pay_by_text", "usage_alerts", "usage_download", "phone_line_start", "phone_line_language",
+    "phone_line_account", "phone_line_zip", "phone_line_choice", "phone_line_amount", "phone_line_paid",
+    "phone_line_retry", "phone_line_status",
 }  # fmt: skip
 ALLAUTH_PREFIXES = ("account_", "mfa_")
 
