@@ -21,8 +21,6 @@ from billing.models import Bill, MeterRead
 
 ATOM = "http://www.w3.org/2005/Atom"
 ESPI = "http://naesb.org/espi"
-ET.register_namespace("", ATOM)
-ET.register_namespace("espi", ESPI)
 
 # ESPI's codes (the enumerations of espi.xsd): the water service kind, potable water, cubic
 # feet, data per interval ("delta"), normal values, forward flow, US dollars.
@@ -199,22 +197,27 @@ def _account_entries(account: ServiceAccount, *, feed_id: str, updated: str) -> 
     ]
 
 
+def _xml(element: ET.Element) -> str:
+    # Each piece declares the namespaces it uses, so the feed is whole whatever prefixes other
+    # code has registered with ElementTree.
+    return ET.tostring(element, encoding="unicode")
+
+
 def usage_espi_stream(*, service_accounts: Iterable[ServiceAccount], title: str) -> Iterator[str]:
     """The Green Button feed a piece at a time: the feed's head, each account's entries, the end."""
     updated = timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     feed_id = f"{settings.PORTAL_BASE_URL}/{title}"
-    head = ET.Element(f"{{{ATOM}}}feed")
-    ET.SubElement(
-        head, f"{{{ATOM}}}id"
-    ).text = f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, feed_id + updated)}"
-    ET.SubElement(head, f"{{{ATOM}}}title").text = title
-    ET.SubElement(head, f"{{{ATOM}}}updated").text = updated
-    opening = ET.tostring(head, encoding="unicode")
-    # The feed element written open, its entries streamed into it, then closed.
-    yield '<?xml version="1.0" encoding="UTF-8"?>\n' + opening.replace("</feed>", "").replace(
-        "</ns0:feed>", ""
-    )
+    head = []
+    for tag, text in (
+        ("id", f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, feed_id + updated)}"),
+        ("title", title),
+        ("updated", updated),
+    ):
+        element = ET.Element(f"{{{ATOM}}}{tag}")
+        element.text = text
+        head.append(_xml(element))
+    yield f'<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="{ATOM}" xmlns:espi="{ESPI}">' + "".join(head)
     for account in service_accounts:
         for entry in _account_entries(account, feed_id=feed_id, updated=updated):
-            yield ET.tostring(entry, encoding="unicode")
+            yield _xml(entry)
     yield "</feed>\n"
