@@ -45,6 +45,16 @@ def register_reply_handler(handler: Callable) -> None:
         REPLY_HANDLERS.append(handler)
 
 
+# Each listener: (user=...) -> None, told when a login replies STOP (autopay ends pay by text:
+# its authorization says STOP stops it).
+STOP_LISTENERS: list[Callable] = []
+
+
+def register_stop_listener(listener: Callable) -> None:
+    if listener not in STOP_LISTENERS:
+        STOP_LISTENERS.append(listener)
+
+
 # Each writer: (user=..., kind=..., reference=..., account_number=...) -> the whole text, or None.
 # An app writes its own text of a kind for a login that asked it to (autopay's bill text that
 # offers "reply PAY"); such a text goes even with the kind's switch off, since the login turned
@@ -64,7 +74,8 @@ def mobile_normalize(text: str) -> str:
         number = phonenumbers.parse(text or "", "US")
     except phonenumbers.NumberParseException as exc:
         raise ApplicationError(_("Enter a mobile number like 503-555-0100.")) from exc
-    if not phonenumbers.is_valid_number(number):
+    # US (and other North American) numbers only: texts abroad cost more and invite abuse.
+    if number.country_code != 1 or not phonenumbers.is_valid_number(number):
         raise ApplicationError(_("Enter a mobile number like 503-555-0100."))
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
@@ -87,6 +98,17 @@ def _code_hash(user: User, number: str, code: str) -> str:
     ).hexdigest()
 
 
+def _count(key: str) -> int:
+    """One more in an hour's count; with the cache away, counted as over (no code goes)."""
+    try:
+        cache.add(key, 0, timeout=3600)
+        value = cache.incr(key)
+    except ValueError:  # expired between the two calls: a new hour
+        cache.set(key, 1, timeout=3600)
+        value = 1
+    return value if isinstance(value, int) else CODES_PER_HOUR + 1
+
+
 def mobile_code_send(*, user: User, number_typed: str) -> str:
     """Send a six-digit code to the number; the number is the login's once the code comes back."""
     if not texts_configured():
@@ -98,10 +120,10 @@ def mobile_code_send(*, user: User, number_typed: str) -> str:
         .exists()
     ):
         raise ApplicationError(_("This number is already confirmed for another login."))
-    sent_key = f"texts:codes-sent:{user.pk}"
-    cache.add(sent_key, 0, timeout=3600)
-    if cache.incr(sent_key) > CODES_PER_HOUR:
-        raise ApplicationError(_("Too many codes were sent in the last hour. Please try again later."))
+    # At most CODES_PER_HOUR codes an hour to a login, and to a number.
+    for sent_key in (f"texts:codes-sent:{user.pk}", f"texts:codes-to:{number}"):
+        if _count(sent_key) > CODES_PER_HOUR:
+            raise ApplicationError(_("Too many codes were sent in the last hour. Please try again later."))
     code = f"{secrets.randbelow(10**6):06d}"
     cache.set(
         _code_key(user),
@@ -117,7 +139,14 @@ def mobile_code_send(*, user: User, number_typed: str) -> str:
                 minutes=CODE_MINUTES,
             )
         )
-    _deliver(number=number, body=body, user=user, kind="confirm", reference=f"confirm:{user.pk}")
+    _deliver(
+        number=number,
+        body=body,
+        user=user,
+        kind="confirm",
+        reference=f"confirm:{user.pk}",
+        logged=body.replace(code, "******"),
+    )
     return number
 
 
@@ -175,10 +204,13 @@ def quiet_until(now: dt.datetime | None = None) -> dt.datetime | None:
     """The end of quiet hours when `now` falls in them (local time), else None."""
     local = timezone.localtime(now or timezone.now())
     start, end = settings.TEXT_QUIET_START, settings.TEXT_QUIET_END
-    if local.hour >= start or local.hour < end:
-        morning = local.replace(hour=end, minute=0, second=0, microsecond=0)
-        return morning if local.hour < end else morning + dt.timedelta(days=1)
-    return None
+    if start == end:
+        return None  # no quiet hours
+    quiet = (local.hour >= start or local.hour < end) if start > end else start <= local.hour < end
+    if not quiet:
+        return None
+    morning = local.replace(hour=end, minute=0, second=0, microsecond=0)
+    return morning if morning > local else morning + dt.timedelta(days=1)
 
 
 def _short(body: str) -> str:
@@ -187,15 +219,23 @@ def _short(body: str) -> str:
 
 
 def _deliver(
-    *, number: str, body: str, user: User | None, kind: str, reference: str, account_number: str = ""
+    *,
+    number: str,
+    body: str,
+    user: User | None,
+    kind: str,
+    reference: str,
+    account_number: str = "",
+    logged=None,
 ):
+    """Send now and log it; `logged` is what the log keeps when the text holds a secret (a code)."""
     body = _short(body)
     sent = message_send(to=number, body=body)
     return TextMessage.objects.create(
         number=number,
         user=user,
         kind=kind,
-        body=body,
+        body=_short(logged) if logged is not None else body,
         status=TextMessage.Status.FAILED if sent.error else TextMessage.Status.SENT,
         error=sent.error,
         provider_sid=sent.sid,
@@ -350,12 +390,15 @@ def text_received(*, sid: str, number: str, body: str) -> str | None:
     except IntegrityError:
         return None  # the same message delivered again
     words = (body or "").strip().upper().split()
-    word = words[0] if words else ""
+    # "Stop.", "pay!": the word without its punctuation.
+    word = "".join(ch for ch in words[0] if ch.isalnum()) if words else ""
     with translation.override(language_for(user) if user else settings.LANGUAGE_CODE):
         if word in STOP_WORDS:
             if user is not None:
                 User.objects.filter(pk=user.pk).update(texts_stopped_at=timezone.now())
                 NotificationPreference.objects.filter(user=user).update(text_enabled=False)
+                for listener in STOP_LISTENERS:
+                    listener(user=user)
             return str(
                 format_lazy(
                     _("You will get no more texts from {utility}. Reply START to get them again."),
@@ -372,8 +415,8 @@ def text_received(*, sid: str, number: str, body: str) -> str | None:
                     url=settings.PORTAL_BASE_URL,
                 )
             )
-        if word in HELP_WORDS or user is None:
-            return help_text()
+        if word in HELP_WORDS or user is None or user.texts_stopped_at:
+            return help_text()  # a stopped login's replies act on nothing until START
         for handler in REPLY_HANDLERS:
             reply = handler(user=user, word=word, text=body)
             if reply is not None:

@@ -47,8 +47,9 @@ class AutopayConfig(AppConfig):
 
         register_reencryptor("Bank account numbers", bank_numbers_reencrypt)
 
-        from accounts.texts import register_reply_handler, register_text_writer
-        from autopay.services.text_pay import bill_text, pay_reply
+        from accounts.texts import register_reply_handler, register_stop_listener, register_text_writer
+        from autopay.services.text_pay import bill_text, pay_by_text_stop_all, pay_reply
 
         register_text_writer(bill_text)
         register_reply_handler(pay_reply)
+        register_stop_listener(pay_by_text_stop_all)

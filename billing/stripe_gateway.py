@@ -296,6 +296,17 @@ def payment_intent_retrieve(intent_id: str) -> Intent:
     return _intent(_call(client().v1.payment_intents.retrieve, intent_id))
 
 
+def charge_payment_intent_id(charge_id: str) -> str:
+    """The PaymentIntent a charge belongs to (a connector may name the charge)."""
+    charge = _call(client().v1.charges.retrieve, charge_id).to_dict()
+    intent = charge.get("payment_intent")
+    if isinstance(intent, dict):
+        intent = intent.get("id")
+    if not intent:
+        raise GatewayError(f"Charge {charge_id} has no PaymentIntent.")
+    return intent
+
+
 def refund_create(*, payment_intent_id: str, amount_cents: int, idempotency_key: str) -> tuple[str, str]:
     refund = _call(
         client().v1.refunds.create,

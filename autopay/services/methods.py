@@ -6,7 +6,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from autopay.models import AutopayEnrollment, BankAccount, ScheduledPayment
+from autopay.models import AutopayEnrollment, BankAccount, PayByText, ScheduledPayment
 from autopay.services.enrollment import card_remove
 from billing.models import Payment, SavedCard
 from portal.errors import ApplicationError
@@ -27,6 +27,12 @@ def payment_method_uses(*, card: SavedCard | None = None, bank_account: BankAcco
         format_lazy(_("the payment scheduled for {date}"), date=local_date(day, "DATE_FORMAT"))
         for day in ScheduledPayment.objects.filter(**method, status="scheduled").values_list(
             "pay_on", flat=True
+        )
+    ]
+    uses += [
+        format_lazy(_("pay by text for account {number}"), number=number)
+        for number in PayByText.objects.filter(**method, ended_at__isnull=True).values_list(
+            "service_account__account_number", flat=True
         )
     ]
     if bank_account is not None:

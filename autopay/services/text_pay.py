@@ -7,6 +7,7 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -19,14 +20,16 @@ from autopay.services.bank_accounts import bank_payment_make
 from billing import stripe_gateway as gateway
 from billing.calendar import local_today
 from billing.models import Bill, Payment, SavedCard
-from billing.selectors import account_summary, saved_cards_usable
-from billing.services.payments import payment_intent_submit
+from billing.selectors import saved_cards_usable
+from billing.services.payments import account_payment_check, amount_owed, payment_intent_submit
 from portal.errors import ApplicationError
 from portal.i18n import local_date
 from portal.money import money
 
 PAY_WORDS = {"PAY", "PAGAR"}
 VERSION = "2026-12-02"
+# A bill's offer answers a PAY for this long (and only while it is the account's latest bill).
+OFFER_DAYS = 35
 
 
 def pay_by_text_terms(*, account_number: str) -> str:
@@ -76,6 +79,18 @@ def pay_by_text_start(
         )
 
 
+def pay_by_text_stop_all(*, user: User) -> None:
+    """A STOP reply ends pay by text on every account (its authorization says so)."""
+    PayByText.objects.filter(user=user, ended_at__isnull=True).update(ended_at=timezone.now())
+
+
+def method_usable(choice: PayByText) -> bool:
+    """The card is still saved and unexpired, or the bank account still usable."""
+    if choice.card_id:
+        return saved_cards_usable(user=choice.user).filter(pk=choice.card_id).exists()
+    return choice.bank_account is not None and choice.bank_account.usable
+
+
 def pay_by_text_stop(*, user: User, service_account: ServiceAccount) -> bool:
     return bool(
         PayByText.objects.filter(user=user, service_account=service_account, ended_at__isnull=True).update(
@@ -93,7 +108,7 @@ def bill_text(*, user: User, kind: str, reference: str, account_number: str) -> 
     if bill is None or bill.total_due <= 0:
         return None
     choice = pay_by_text_active(user=user, service_account=bill.service_account)
-    if choice is None or choice.method is None:
+    if choice is None or choice.method is None or not method_usable(choice):
         return None
     TextPayPrompt.objects.get_or_create(pay_by_text=choice, bill=bill, defaults={"amount": bill.total_due})
     return str(
@@ -113,26 +128,57 @@ def bill_text(*, user: User, kind: str, reference: str, account_number: str) -> 
     )
 
 
-def _claim(user: User) -> tuple[TextPayPrompt | None, TextPayPrompt | None]:
-    """(the offer this PAY takes, claimed OPEN -> PAYING), or (None, the latest offer) when there
-    is none open: a second PAY finds the first one's."""
-    latest = (
-        TextPayPrompt.objects.filter(pay_by_text__user=user)
-        .select_related(
-            "pay_by_text__service_account", "pay_by_text__card", "pay_by_text__bank_account", "payment"
-        )
-        .order_by("-created_at", "-pk")
+def _latest_bill_id(account_id: int) -> int | None:
+    return (
+        Bill.objects.filter(service_account_id=account_id)
+        .order_by("-period", "-pk")
+        .values_list("pk", flat=True)
         .first()
     )
-    if latest is None or latest.status != TextPayPrompt.Status.OPEN or latest.pay_by_text.ended_at:
-        return None, latest
-    claimed = TextPayPrompt.objects.filter(pk=latest.pk, status=TextPayPrompt.Status.OPEN).update(
-        status=TextPayPrompt.Status.PAYING, answered_at=timezone.now()
+
+
+def _claim(user: User) -> tuple[TextPayPrompt | None, TextPayPrompt | None]:
+    """(the offer this PAY takes, claimed OPEN -> PAYING), or (None, the latest offer) when none
+    is open: a second PAY finds the first one's. An offer answers only while it is recent, its
+    bill is still the account's latest and pay by text is still on."""
+    prompts = TextPayPrompt.objects.filter(pay_by_text__user=user).select_related(
+        "pay_by_text__service_account",
+        "pay_by_text__card",
+        "pay_by_text__bank_account",
+        "pay_by_text__user",
+        "payment",
     )
-    return (latest, latest) if claimed else (None, latest)
+    latest = prompts.order_by("-created_at", "-pk").first()
+    since = timezone.now() - dt.timedelta(days=OFFER_DAYS)
+    for offer in prompts.filter(
+        status=TextPayPrompt.Status.OPEN, created_at__gte=since, pay_by_text__ended_at__isnull=True
+    ).order_by("-created_at", "-pk"):
+        if offer.bill_id != _latest_bill_id(offer.pay_by_text.service_account_id):
+            continue
+        claimed = TextPayPrompt.objects.filter(pk=offer.pk, status=TextPayPrompt.Status.OPEN).update(
+            status=TextPayPrompt.Status.PAYING, answered_at=timezone.now()
+        )
+        if claimed:
+            return offer, offer
+    return None, latest
+
+
+def _settled(prompt: TextPayPrompt) -> TextPayPrompt:
+    """An offer left being paid (the card processor did not answer in time): settled from its
+    payment, which reconciliation has asked Stripe about since."""
+    if prompt.status == TextPayPrompt.Status.PAYING and prompt.payment is not None:
+        prompt.payment.refresh_from_db()
+        if prompt.payment.status == Payment.Status.SUCCEEDED:
+            prompt.status = TextPayPrompt.Status.PAID
+        elif prompt.payment.is_final:
+            prompt.status = TextPayPrompt.Status.FAILED
+        TextPayPrompt.objects.filter(pk=prompt.pk).update(status=prompt.status)
+    return prompt
 
 
 def _already(prompt: TextPayPrompt | None) -> str:
+    if prompt is not None:
+        prompt = _settled(prompt)
     if prompt is None or prompt.pay_by_text.ended_at:
         return _("There is no bill to pay by text right now. Pay online at %(url)s") % {
             "url": settings.PORTAL_BASE_URL
@@ -142,7 +188,9 @@ def _already(prompt: TextPayPrompt | None) -> str:
             "number": prompt.payment.confirmation_number
         }
     if prompt.status == TextPayPrompt.Status.PAYING:
-        return _("Your payment is being made; we will text you when it is done. Nothing more was charged.")
+        return _(
+            "Your payment is still being confirmed. Reply PAY again in a few minutes to see where it stands. Nothing more was charged."
+        )
     return _("This bill can no longer be paid by text. Pay online at %(url)s") % {
         "url": settings.PORTAL_BASE_URL
     }
@@ -184,13 +232,20 @@ def pay_reply(*, user: User, word: str, text: str) -> str | None:
     choice = prompt.pay_by_text
     account = choice.service_account
     today = local_today()
-    amount = min(prompt.amount, account_summary(service_account=account, as_of=today).amount_due)
+    # What is still owed, less bank payments on their way: never more than the text named.
+    amount = min(prompt.amount, amount_owed(service_account=account))
     if amount <= 0:
         TextPayPrompt.objects.filter(pk=prompt.pk).update(status=TextPayPrompt.Status.NOTHING_DUE)
         return _("Nothing is due on account %(number)s now, so nothing was charged.") % {
             "number": account.account_number
         }
+    if not method_usable(choice):
+        TextPayPrompt.objects.filter(pk=prompt.pk).update(status=TextPayPrompt.Status.FAILED)
+        return _(
+            "The card or bank account chosen for pay by text is no longer saved, so nothing was charged. Pay online at %(url)s"
+        ) % {"url": settings.PORTAL_BASE_URL}
     try:
+        account_payment_check(amount=amount, service_account=account)
         if choice.card_id:
             payment = _card_pay(prompt, amount, today)
         else:
@@ -204,8 +259,10 @@ def pay_reply(*, user: User, word: str, text: str) -> str | None:
                 authorization=choice.authorization,
             )
             TextPayPrompt.objects.filter(pk=prompt.pk).update(payment=payment)
-    except ApplicationError as exc:
+    except (ApplicationError, ObjectDoesNotExist) as exc:
         TextPayPrompt.objects.filter(pk=prompt.pk).update(status=TextPayPrompt.Status.FAILED)
+        if not isinstance(exc, ApplicationError):
+            exc = ApplicationError(_("the card could not be used."))
         return _("The payment could not be made: %(reason)s Nothing was charged. Pay online at %(url)s") % {
             "reason": exc.message,
             "url": settings.PORTAL_BASE_URL,

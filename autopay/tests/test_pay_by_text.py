@@ -3,15 +3,17 @@ reply pays once and texts the confirmation number; a second PAY or a PAY after p
 nothing and says so; a declined card pays nothing."""
 
 import datetime as dt
+import uuid
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.tests.factories import AccountLinkFactory, UserFactory
 from accounts.tests.test_texts import DAYTIME, NUMBER, confirmed, incoming, signed_post, standin, texts_to
 from autopay.models import PayByText, PaymentAuthorization, TextPayPrompt
-from billing.models import Payment
+from billing.models import Payment, SavedCard
 from billing.services.notices import bills_send_ready_notices
 from billing.tests.factories import BillFactory, post
 from billing.tests.stripe_browser import DECLINED_AT_CHARGE, VISA, saved_card
@@ -114,3 +116,55 @@ def test_pay_by_text_needs_a_confirmed_number_and_the_customers_own_method(clien
     page = client.get(reverse("pay_by_text", args=[mine.pk])).content.decode()
     assert "add and confirm a mobile number" in page
     assert client.get(reverse("pay_by_text", args=[account.pk])).status_code == 404
+
+
+def test_stop_ends_pay_by_text_and_a_removed_card_is_neither_offered_nor_charged(client, texting_customer):
+    user, account, bill = texting_customer
+    card = saved_card(user, VISA)
+    turn_on(client, account, f"card-{card.pk}")
+    bills_send_ready_notices(bill_ids=[bill.pk])
+
+    signed_post(client, incoming("Stop.", sid="SMstop"))  # with its period
+    reply = signed_post(client, incoming("PAY", sid="SMafterstop")).content.decode()
+
+    assert "Reply STOP to stop" in reply  # the help text: nothing acted on
+    assert not Payment.objects.exists()
+    assert not PayByText.objects.filter(ended_at__isnull=True).exists()  # STOP ended it
+
+    signed_post(client, incoming("START", sid="SMstart"))
+    turn_on(client, account, f"card-{card.pk}")
+    TextPayPrompt.objects.update(
+        status=TextPayPrompt.Status.OPEN, pay_by_text=PayByText.objects.get(ended_at=None)
+    )
+    SavedCard.objects.filter(pk=card.pk).update(removed_at=timezone.now())
+    reply = signed_post(client, incoming("PAY", sid="SMremoved")).content.decode()
+    assert "no longer saved" in reply and not Payment.objects.exists()
+
+
+def test_pay_never_charges_what_a_pending_bank_payment_already_pays(client, texting_customer):
+    from autopay.services.bank_accounts import bank_account_add, bank_payment_make
+
+    user, account, bill = texting_customer
+    card = saved_card(user, VISA)
+    turn_on(client, account, f"card-{card.pk}")
+    bills_send_ready_notices(bill_ids=[bill.pk])
+    bank = bank_account_add(
+        user=user,
+        holder_name="Pat",
+        routing_number="091000019",
+        account_number="1234567",
+        account_type="checking",
+    )
+    bank_payment_make(
+        client_token=uuid.uuid4(),
+        user=user,
+        service_account=account,
+        bank_account=bank,
+        amount=Decimal("40.00"),
+        today=D(2026, 12, 1),
+    )
+
+    reply = signed_post(client, incoming("PAY", sid="SMpending")).content.decode()
+
+    card_payment = Payment.objects.get(method=Payment.Method.CARD)
+    assert card_payment.amount == Decimal("5.10") and "$5.10 paid" in reply

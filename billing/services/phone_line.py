@@ -80,35 +80,68 @@ def amount_check(*, account: ServiceAccount, amount: Decimal) -> None:
     account_payment_check(amount=amount, service_account=account)
 
 
-def payment_record(
-    *, call: Call, account: ServiceAccount, intent_id: str, card_number: str, card_type: str
-) -> Payment:
-    """The payment Twilio's connector made, recorded and posted once: the call is its key, so
-    Twilio retrying the request finds it. Stripe is asked for the PaymentIntent before anything
-    posts; its amount must be the amount the caller agreed."""
-    token = uuid.uuid5(uuid.NAMESPACE_URL, f"twilio-call:{call.sid}")
-    payment = Payment.objects.filter(client_token=token).first()
+def _token(call: Call) -> uuid.UUID:
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"twilio-call:{call.sid}")
+
+
+def payment_prepare(*, call: Call, account: ServiceAccount, amount: Decimal) -> Payment:
+    """The call's payment, written before the card is asked for: whatever happens to the call's
+    state after, Twilio's result finds the account and the amount here. Another card after a
+    decline reuses it (with the amount now chosen)."""
+    payment, created = Payment.objects.get_or_create(
+        client_token=_token(call),
+        defaults={
+            "service_account": account,
+            "amount": amount,
+            "channel": Payment.Channel.PHONE_LINE,
+            "method": Payment.Method.CARD,
+            "received_on": _today(),
+            "receipt_email": account.email or _login_email(account),
+        },
+    )
+    if (
+        not created
+        and not payment.is_final
+        and not payment.stripe_payment_intent_id
+        and payment.amount != amount
+    ):
+        Payment.objects.filter(pk=payment.pk, stripe_payment_intent_id__isnull=True).update(amount=amount)
+        payment.refresh_from_db()
+    return payment
+
+
+def call_payment(call: Call) -> Payment | None:
+    return Payment.objects.filter(client_token=_token(call)).select_related("service_account").first()
+
+
+def payment_record(*, call: Call, confirmation_code: str, card_number: str, card_type: str) -> Payment:
+    """Twilio's connector charged the card: the PaymentIntent it names is asked of Stripe, and the
+    call's payment posts once (a retried request finds it settled). Twilio may name a charge
+    (ch_...) or a PaymentIntent (pi_...); a charge is followed to its PaymentIntent."""
+    payment = call_payment(call)
     if payment is None:
-        payment, _ = Payment.objects.get_or_create(
-            client_token=token,
-            defaults={
-                "service_account": account,
-                "amount": Decimal(call.amount),
-                "channel": Payment.Channel.PHONE_LINE,
-                "method": Payment.Method.CARD,
-                "received_on": _today(),
-                "stripe_payment_intent_id": intent_id or None,
-                "card_brand": (card_type or "")[:20],
-                "card_last4": digits(card_number)[-4:],
-                "receipt_email": account.email or _login_email(account),
-            },
-        )
-    if payment.stripe_payment_intent_id != intent_id:
-        raise ApplicationError("The payment Twilio names is not the one this call made.")
+        raise ApplicationError("This call has no payment.")
+    if payment.is_final:
+        return payment
+    if not confirmation_code.startswith(("pi_", "ch_")):
+        raise ApplicationError("Twilio named no payment.")
     try:
+        intent_id = (
+            gateway.charge_payment_intent_id(confirmation_code)
+            if confirmation_code.startswith("ch_")
+            else confirmation_code
+        )
+        Payment.objects.filter(pk=payment.pk, stripe_payment_intent_id__isnull=True).update(
+            stripe_payment_intent_id=intent_id,
+            card_brand=(card_type or "")[:20],
+            card_last4=digits(card_number)[-4:],
+        )
+        payment.refresh_from_db()
+        if payment.stripe_payment_intent_id != intent_id:
+            raise ApplicationError("The payment Twilio names is not the one this call made.")
         return payment_settle(payment=payment, intent=gateway.payment_intent_retrieve(intent_id))
     except gateway.GatewayError:
-        return payment  # pending: reconciliation asks Stripe again every 15 minutes
+        return payment  # pending with its PaymentIntent: reconciliation asks Stripe again
 
 
 def _today():

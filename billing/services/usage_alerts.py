@@ -22,13 +22,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind, ServiceAccount
 from accounts.notifications import email_send, users_for_account
-from billing.calendar import add_months
+from billing.calendar import add_months, local_today
 from billing.models import IntervalRead, MeterRead, UsageAlert, UsageAlertSetting
 from portal.i18n import local_date
 
 GALLONS_PER_CCF = Decimal("748")
 MIN_HISTORY_MONTHS = 3
 FLOW_HOURS = 24
+RECENT_MONTHS = 2
 
 LEAK_CHECKS = [
     _(
@@ -99,7 +100,9 @@ def high_usage_find(*, period: dt.date) -> list[tuple[int, Decimal, Decimal]]:
 def high_usage_alerts_send(*, periods) -> int:
     """Find high use for each month just imported and tell each account's logins, once."""
     sent = 0
-    for period in sorted({p.replace(day=1) for p in periods}):
+    # Only months just lived: a file of old history (a conversion, a correction) alarms no one.
+    recent = add_months(local_today().replace(day=1), -RECENT_MONTHS)
+    for period in sorted({p.replace(day=1) for p in periods if p >= recent}):
         for account_id, use, usual in high_usage_find(period=period):
             alert = _record(account_id, UsageAlert.Kind.HIGH_USE, period, use, usual)
             if alert is not None:

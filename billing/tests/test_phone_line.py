@@ -104,7 +104,8 @@ def test_a_declined_card_charges_nothing_and_offers_another(live_server, caller_
         "The card was not accepted, so nothing was charged." in heard
         and "Nothing was charged. Goodbye." in heard
     )
-    assert not Payment.objects.exists()
+    (payment,) = Payment.objects.all()  # written before the card was asked for; never charged
+    assert payment.status == Payment.Status.PENDING and payment.stripe_payment_intent_id is None
     assert not LedgerEntry.objects.filter(kind="payment").exists()
 
 
@@ -114,7 +115,8 @@ def test_a_hang_up_before_the_card_leaves_nothing(live_server, caller_account):
     result = call(live_server, ["1", number_keys(account), "97103", "1"], hang_up_at_pay=True)
 
     assert "[caller hung up before the card]" in result["heard"]
-    assert not Payment.objects.exists()
+    assert not Payment.objects.filter(stripe_payment_intent_id__isnull=False).exists()  # no card charged
+    assert not LedgerEntry.objects.filter(kind="payment").exists()
 
 
 def test_a_wrong_zip_code_three_times_ends_the_call(live_server, caller_account):
@@ -164,3 +166,58 @@ def test_the_line_is_answered_with_both_languages(client, live_server, caller_ac
         reverse("phone_line_start"), params, HTTP_X_TWILIO_SIGNATURE=signature
     ).content.decode()
     assert "press 1" in twiml and "oprima 2" in twiml and 'language="es-MX"' in twiml
+
+
+def test_the_result_posts_even_when_the_calls_state_is_gone(client, live_server, caller_account):
+    """Twilio's status callback (or a cache restart) may drop the call's state before the Pay
+    result arrives: the payment written before the card finds the account and the amount."""
+    from django.core.cache import cache
+
+    _, account = caller_account
+    result = call(live_server, ["1", number_keys(account), "97103", "1"], hang_up_at_pay=True)
+    cache.clear()
+    payment = Payment.objects.get()
+    intent = charge_like_twilio(payment.amount)
+    params = {
+        "CallSid": result["sid"],
+        "Result": "success",
+        "PaymentConfirmationCode": intent,
+        "PaymentCardNumber": "xxxx-xxxx-xxxx-4242",
+        "PaymentCardType": "visa",
+    }
+    url = settings.PORTAL_BASE_URL + reverse("phone_line_paid")
+    signature = RequestValidator(settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
+    client.post(reverse("phone_line_paid"), params, HTTP_X_TWILIO_SIGNATURE=signature)
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED and payment.stripe_payment_intent_id == intent
+
+
+def charge_like_twilio(amount) -> str:
+    """A PaymentIntent made and confirmed with a test card, as Twilio's Stripe connector makes one."""
+    import urllib.request
+
+    def stripe_post(path: str, body: dict) -> dict:
+        request = urllib.request.Request(
+            settings.STRIPE_API_BASE + path,
+            data=json.dumps(body).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {settings.STRIPE_SECRET_KEY}",
+            },
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (localstripe)
+            return json.loads(response.read())
+
+    method = stripe_post(
+        "/v1/payment_methods",
+        {
+            "type": "card",
+            "card": {"number": "4242424242424242", "exp_month": "12", "exp_year": "2031", "cvc": "123"},
+        },
+    )
+    intent = stripe_post(
+        "/v1/payment_intents",
+        {"amount": int(amount * 100), "currency": "usd", "payment_method": method["id"], "confirm": True},
+    )
+    return intent["id"]

@@ -20,6 +20,12 @@ pytestmark = pytest.mark.django_db
 D = dt.date
 
 
+@pytest.fixture(autouse=True)
+def early_december(time_machine):
+    """November's reads arrive in early December."""
+    time_machine.move_to(dt.datetime(2026, 12, 2, 18, tzinfo=dt.UTC), tick=True)
+
+
 @pytest.mark.parametrize(
     ("use", "usual", "high"),
     [
@@ -101,6 +107,13 @@ def test_the_customers_own_threshold_and_turning_alerts_off(client, tmp_path, wa
     assert UsageAlert.objects.get().consumption_ccf == Decimal("31.00")
     client.force_login(UserFactory())
     assert client.get(url).status_code == 404
+
+
+def test_a_file_of_old_months_alarms_no_one(tmp_path, water_customer):
+    _, account = water_customer
+    history(account, {"2024-08": "8.00", "2024-09": "8.00", "2024-10": "8.00"})
+    meter_reads_import(path=reads_file(tmp_path, [(account.account_number, "2024-11", "40.00")]))
+    assert not UsageAlert.objects.exists()  # a conversion's history, not news
 
 
 def test_too_little_history_makes_no_alert(tmp_path):

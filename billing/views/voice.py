@@ -22,6 +22,7 @@ from accounts.twilio_gateway import signature_valid
 from billing.calendar import local_today
 from billing.models import Payment
 from billing.selectors import account_summary
+from billing.services.payments import amount_owed
 from billing.services.phone_line import (
     MAX_TRIES,
     account_find,
@@ -29,7 +30,9 @@ from billing.services.phone_line import (
     amount_from_keys,
     call_end,
     call_get,
+    call_payment,
     digits,
+    payment_prepare,
     payment_record,
 )
 from portal.errors import ApplicationError
@@ -160,7 +163,7 @@ def zip_code(request, call, params):
 
 def _amount_menu(call, found: ServiceAccount, *, first: str = "") -> VoiceResponse:
     summary = account_summary(service_account=found, as_of=local_today())
-    due = summary.amount_due
+    due = amount_owed(service_account=found)  # less bank payments already on their way
     if due > 0 and summary.latest_bill:
         said = _("The amount due is %(amount)s, due %(date)s.") % {
             "amount": money(due),
@@ -184,8 +187,7 @@ def choice(request, call, params):
     if found is None:
         return _twiml(_account_question(call))
     if params.get("Digits") == "1":
-        due = account_summary(service_account=found, as_of=local_today()).amount_due
-        return _pay_or_refuse(call, found, due)
+        return _pay_or_refuse(call, found, amount_owed(service_account=found))
     if params.get("Digits") == "2":
         return _twiml(
             _ask(
@@ -217,6 +219,9 @@ def _pay_or_refuse(call, found: ServiceAccount, amount_: Decimal) -> HttpRespons
         return _twiml(_amount_menu(call, found, first=str(exc.message)))
     call.amount = f"{amount_:.2f}"
     call.save()
+    payment = payment_prepare(call=call, account=found, amount=amount_)
+    if payment.is_final:
+        return _goodbye(call, _("This call's payment is already made. Goodbye."))
     response = VoiceResponse()
     _say(
         response,
@@ -238,10 +243,11 @@ def _pay_or_refuse(call, found: ServiceAccount, amount_: Decimal) -> HttpRespons
 
 @twilio_only
 def paid(request, call, params):
-    found = ServiceAccount.objects.filter(pk=call.account_id).first()
-    if found is None or not call.amount:
+    payment = call_payment(call)
+    if payment is None:
         return _goodbye(call, _("We could not find this call's payment. Please call us. Goodbye."))
-    if params.get("Result") != "success":
+    found = payment.service_account
+    if params.get("Result") != "success" and not payment.is_final:
         return _twiml(
             _ask(
                 call,
@@ -255,8 +261,7 @@ def paid(request, call, params):
     try:
         payment = payment_record(
             call=call,
-            account=found,
-            intent_id=params.get("PaymentConfirmationCode", ""),
+            confirmation_code=params.get("PaymentConfirmationCode", ""),
             card_number=params.get("PaymentCardNumber", ""),
             card_type=params.get("PaymentCardType", ""),
         )
@@ -294,9 +299,9 @@ def paid(request, call, params):
 
 @twilio_only
 def retry(request, call, params):
-    found = ServiceAccount.objects.filter(pk=call.account_id).first()
-    if params.get("Digits") == "1" and found is not None and call.amount:
-        return _pay_or_refuse(call, found, Decimal(call.amount))
+    payment = call_payment(call)
+    if params.get("Digits") == "1" and payment is not None and not payment.is_final:
+        return _pay_or_refuse(call, payment.service_account, payment.amount)
     return _goodbye(call, _("Nothing was charged. Goodbye."))
 
 
