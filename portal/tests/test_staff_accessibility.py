@@ -42,6 +42,8 @@ def pages_for(user) -> list[str]:
     if user.has_perm("assistance.decide_paymentplan"):
         urls.append(reverse("staff_payment_plan", args=[first_account.pk]) + "?installments=3")
     urls.append(reverse("staff_service_requests"))
+    if user.has_perm("billing.view_usagealert"):
+        urls.append(reverse("staff_high_usage") + "?month=2026-11")
     urls.append(reverse("runs"))
     if user.has_perm("portal.start_runs"):
         from portal.runs import run_kinds_for
