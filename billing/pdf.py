@@ -16,7 +16,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from billing.layout import LAYOUT, remit_to_lines
-from billing.models import Bill
+from billing.models import Bill, UsageAlert
 from billing.scanline import scan_line
 from billing.selectors import bill_statement
 from portal.money import ZERO
@@ -69,6 +69,9 @@ def bill_pdf(*, bill: Bill) -> bytes:
                 amount=bill.total_due,
             ),
             "utility": utility_context(),
+            "high_use": UsageAlert.objects.filter(
+                service_account_id=bill.service_account_id, kind=UsageAlert.Kind.HIGH_USE, period=bill.period
+            ).first(),
         },
     )
     return html_to_pdf(html)

@@ -3,6 +3,7 @@ email (and text), the customer's own threshold, the staff's list with a leak cre
 away, and the month marked on the account page and the bill."""
 
 import datetime as dt
+import io
 from decimal import Decimal
 from pathlib import Path
 
@@ -161,6 +162,12 @@ def test_the_account_page_and_the_bill_mark_the_month(client, tmp_path, water_cu
     assert page.count("portal-chart__bar--marked") == 1 and "High use" in page
     bill_page = client.get(reverse("bill_detail", args=[account.pk, bill.pk])).content.decode()
     assert "High water use this month: 16.00 CCF, 160% of your usual." in bill_page
+    from pypdf import PdfReader
+
+    from billing.pdf import bill_pdf
+
+    printed = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(bill_pdf(bill=bill))).pages)
+    assert "High water use this month" in " ".join(printed.split())
 
 
 def intervals_file(tmp_path: Path, account, gallons: list[str], start: dt.datetime) -> Path:
