@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import io
 from decimal import Decimal
+from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
@@ -107,3 +108,37 @@ def test_a_customer_downloads_only_their_own_and_staff_download_every_account(cl
     path = tmp_path / "all.xml"
     path.write_bytes(body(client.get(reverse("staff_usage_download", args=["xml"]))))
     assert len(parse_feed(str(path))) == 2
+
+
+def shape(element) -> tuple:
+    """An element's name and its children's shapes, in order: the structure without the values."""
+    return (element.tag, tuple(shape(child) for child in element))
+
+
+def values(root, path: str) -> list[str]:
+    namespaces = {"atom": "http://www.w3.org/2005/Atom", "espi": "http://naesb.org/espi"}
+    return [e.text for e in root.iterfind(path, namespaces)]
+
+
+def test_green_button_xml_has_the_structure_and_codes_of_the_fixture(client, history):
+    """The fixture is written after the published Green Button sample feeds (see its header)."""
+    user, account = history
+    client.force_login(user)
+    fixture = ElementTree.parse(Path(__file__).parent / "fixtures" / "green_button_water.xml").getroot()  # noqa: S314
+
+    ours = ElementTree.fromstring(body(client.get(reverse("usage_download", args=[account.pk, "xml"]))))  # noqa: S314
+
+    assert shape(ours) == shape(fixture)
+    for path in (
+        ".//espi:ServiceCategory/espi:kind",
+        ".//espi:ReadingType/*",
+        ".//espi:IntervalReading/espi:value",
+        ".//espi:IntervalReading/espi:cost",
+        ".//espi:IntervalReading/espi:timePeriod/espi:duration",
+        ".//espi:IntervalReading/espi:timePeriod/espi:start",
+        ".//espi:IntervalBlock/espi:interval/*",
+    ):
+        assert values(ours, path) == values(fixture, path), path
+    assert values(ours, "atom:entry/atom:link[@rel='self']") == values(
+        fixture, "atom:entry/atom:link[@rel='self']"
+    )
