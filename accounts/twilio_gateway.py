@@ -56,3 +56,13 @@ def signature_valid(*, url: str, params: dict, signature: str) -> bool:
     if not settings.TWILIO_AUTH_TOKEN or not signature:
         return False
     return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(url, params, signature)
+
+
+def request_params_if_signed(request) -> dict | None:
+    """A webhook's form fields when Twilio signed it, else None. The address signed is the one
+    Twilio called: PORTAL_BASE_URL and the path, so a proxy in front changes nothing."""
+    url = settings.PORTAL_BASE_URL.rstrip("/") + request.get_full_path()
+    params = {key: request.POST.get(key) for key in request.POST}
+    if not signature_valid(url=url, params=params, signature=request.headers.get("X-Twilio-Signature", "")):
+        return None
+    return params

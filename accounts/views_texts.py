@@ -23,7 +23,7 @@ from accounts.texts import (
     text_switches,
     text_switches_set,
 )
-from accounts.twilio_gateway import signature_valid, texts_configured
+from accounts.twilio_gateway import request_params_if_signed, texts_configured
 from portal.errors import ApplicationError
 
 
@@ -113,11 +113,9 @@ def text_settings(request):
 def text_incoming(request):
     """Twilio's webhook for a text a customer sent: checked for Twilio's signature, acted on
     once, answered with TwiML."""
-    from django.conf import settings
 
-    url = settings.PORTAL_BASE_URL.rstrip("/") + request.get_full_path()
-    params = {key: request.POST.get(key) for key in request.POST}
-    if not signature_valid(url=url, params=params, signature=request.headers.get("X-Twilio-Signature", "")):
+    params = request_params_if_signed(request)
+    if params is None:
         return HttpResponseForbidden("Not signed by Twilio.")
     number, sid = params.get("From", ""), params.get("MessageSid", "")
     if not number or not sid:

@@ -29,7 +29,6 @@ def applications_open_for_accounts(*, accounts) -> QuerySet[AssistanceApplicatio
 def application_status_context(*, application: AssistanceApplication) -> dict:
     """What the status page tells the applicant: the typical wait, the credit expected from the
     income table, a clerk's request for documents, and how long documents are kept."""
-    from assistance.forms import DocumentAddForm
     from assistance.services.documents import typical_decision_days
     from assistance.services.eligibility import eligibility_check
     from billing.calendar import local_today
@@ -58,7 +57,6 @@ def application_status_context(*, application: AssistanceApplication) -> dict:
         "expected_credit": expected,
         "eligibility_known": known,
         "document_request": request,
-        "add_form": DocumentAddForm() if request else None,
         "documents": list(application.documents.all()),
         "retention_years": round(settings.ASSISTANCE_DOCUMENT_RETENTION_DAYS / 365),
     }

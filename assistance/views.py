@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, Http404, QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -46,6 +46,7 @@ from assistance.services.plans import (
 from billing.calendar import local_today
 from billing.selectors import account_past_due
 from portal.errors import ApplicationError
+from portal.uploads import private_file_response
 
 
 def assistance_home(request):
@@ -234,7 +235,9 @@ def apply_discard(request):
 @login_required
 def application_detail(request, pk: int):
     application = application_get_for_user(user=request.user, pk=pk)
-    return render(request, "assistance/detail.html", application_status_context(application=application))
+    context = application_status_context(application=application)
+    add_form = DocumentAddForm() if context["document_request"] else None
+    return render(request, "assistance/detail.html", {**context, "add_form": add_form})
 
 
 @login_required
@@ -278,10 +281,7 @@ def document(request, pk: int):
     )
     if not allowed or not doc.file:  # no file: deleted after the retention period
         raise Http404
-    response = FileResponse(doc.file.open("rb"), content_type=doc.content_type)
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(doc.file, content_type=doc.content_type)
 
 
 @login_required

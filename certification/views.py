@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required, permission_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -20,7 +20,7 @@ from certification.services.disputes import dispute_open, dispute_open_for
 from portal.errors import ApplicationError
 from portal.forms import DocumentField
 from portal.money import money
-from portal.uploads import UPLOAD_HELP
+from portal.uploads import UPLOAD_HELP, private_file_response
 
 
 class DisputeForm(forms.Form):
@@ -144,7 +144,4 @@ def dispute_document(request, pk: int):
     )
     if not allowed or not doc.file:
         raise Http404
-    response = FileResponse(doc.file.open("rb"), content_type=doc.content_type)
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return private_file_response(doc.file, content_type=doc.content_type)

@@ -28,6 +28,7 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from datetime import UTC, datetime
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from twilio.request_validator import RequestValidator
@@ -107,7 +108,7 @@ def pay_connector(store: Store, *, card: str, amount: str) -> dict[str, str]:
         "/v1/payment_methods",
         {"type": "card", "card": {"number": card, "exp_month": "12", "exp_year": "2031", "cvc": "123"}},
     )
-    cents = int(round(float(amount) * 100))
+    cents = int(Decimal(amount) * 100)  # <Pay>'s chargeAmount has two decimals
     status, intent = _stripe(
         store,
         "/v1/payment_intents",

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -137,3 +138,11 @@ def document_type(upload: UploadedFile) -> str:
 
 
 UPLOAD_HELP = _("A PDF, JPEG or PNG file of up to 10 MB.")
+
+
+def private_file_response(stored, *, content_type: str):
+    """A customer's document, decrypted, shown in the browser and never cached along the way."""
+    response = FileResponse(stored.open("rb"), content_type=content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -7,7 +7,6 @@ import uuid
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -17,11 +16,10 @@ from django.utils.translation import gettext_lazy
 from accounts.models import NotificationKind, ServiceAccount, User
 from autopay.models import BankAccount, PayByText, PaymentAuthorization, TextPayPrompt
 from autopay.services.bank_accounts import bank_payment_make
-from billing import stripe_gateway as gateway
 from billing.calendar import local_today
 from billing.models import Bill, Payment, SavedCard
 from billing.selectors import saved_cards_usable
-from billing.services.payments import account_payment_check, amount_owed, payment_intent_submit
+from billing.services.payments import account_payment_check, amount_owed, payment_with_saved_card
 from portal.errors import ApplicationError
 from portal.i18n import local_date
 from portal.money import money
@@ -196,30 +194,20 @@ def _already(prompt: TextPayPrompt | None) -> str:
     }
 
 
-def _card_pay(prompt: TextPayPrompt, amount: Decimal, today: dt.date) -> Payment:
+def _card_pay(prompt: TextPayPrompt, amount: Decimal) -> Payment:
+    """The saved-card payment the pay page makes, off-session and keyed by the offer: a PAY
+    handled twice charges once."""
     choice = prompt.pay_by_text
-    card = choice.card
-    with transaction.atomic():
-        payment = Payment.objects.create(
-            service_account=choice.service_account,
-            amount=amount,
-            channel=Payment.Channel.ONLINE,
-            method=Payment.Method.CARD,
-            received_on=today,
-            created_by=choice.user,
-            receipt_email=choice.user.email,
-            stripe_customer_id=card.user.stripe_customer.customer_id,
-            stripe_payment_method_id=card.stripe_payment_method_id,
-            card_brand=card.brand,
-            card_last4=card.last4,
-        )
-        TextPayPrompt.objects.filter(pk=prompt.pk).update(payment=payment)
-    return payment_intent_submit(
-        payment=payment,
-        payment_method_id=card.stripe_payment_method_id,
+    outcome = payment_with_saved_card(
+        client_token=uuid.uuid5(uuid.NAMESPACE_URL, f"text-prompt:{prompt.pk}"),
+        amount=amount,
+        user=choice.user,
+        service_account=choice.service_account,
+        card=choice.card,
         off_session=True,
-        metadata={"text_prompt_id": str(prompt.pk)},
-    ).payment
+    )
+    TextPayPrompt.objects.filter(pk=prompt.pk).update(payment=outcome.payment)
+    return outcome.payment
 
 
 def pay_reply(*, user: User, word: str, text: str) -> str | None:
@@ -247,7 +235,7 @@ def pay_reply(*, user: User, word: str, text: str) -> str | None:
     try:
         account_payment_check(amount=amount, service_account=account)
         if choice.card_id:
-            payment = _card_pay(prompt, amount, today)
+            payment = _card_pay(prompt, amount)
         else:
             payment = bank_payment_make(
                 client_token=uuid.uuid5(uuid.NAMESPACE_URL, f"text-prompt:{prompt.pk}"),
@@ -259,17 +247,15 @@ def pay_reply(*, user: User, word: str, text: str) -> str | None:
                 authorization=choice.authorization,
             )
             TextPayPrompt.objects.filter(pk=prompt.pk).update(payment=payment)
-    except (ApplicationError, ObjectDoesNotExist) as exc:
+    except ApplicationError as exc:
         TextPayPrompt.objects.filter(pk=prompt.pk).update(status=TextPayPrompt.Status.FAILED)
-        if not isinstance(exc, ApplicationError):
-            exc = ApplicationError(_("the card could not be used."))
         return _("The payment could not be made: %(reason)s Nothing was charged. Pay online at %(url)s") % {
             "reason": exc.message,
             "url": settings.PORTAL_BASE_URL,
         }
-    except gateway.GatewayError:
-        # Left PAYING with its payment: reconciliation settles it from Stripe's word. A second PAY
-        # finds it being paid and charges nothing.
+    if choice.card_id and payment.status == Payment.Status.PENDING:
+        # Stripe did not answer: left PAYING with its payment, which reconciliation settles from
+        # Stripe's word. A second PAY finds it being paid and charges nothing.
         return _(
             "We could not hear back from the card processor, so the payment may still go through. Check your "
             "account at %(url)s before paying again."

@@ -426,11 +426,11 @@ def interval_reads_import(*, path: str | Path) -> ImportSummary:
         IntervalRead.objects.bulk_create(to_create, batch_size=5000)
         IntervalRead.objects.bulk_update(to_update, ["gallons"], batch_size=5000)
     result.created, result.updated = len(to_create), len(to_update)
-    from billing.services.usage_alerts import continuous_flow_alerts_send
+    from billing.services.usage_alerts import continuous_flow_alert_send
 
     latest: dict[int, dt.datetime] = {}
     for account_id, starts in incoming:
         latest[account_id] = max(latest.get(account_id, starts), starts)
     for account_id, last in latest.items():
-        continuous_flow_alerts_send(account_ids=[account_id], until=last + dt.timedelta(hours=1))
+        continuous_flow_alert_send(service_account_id=account_id, until=last + dt.timedelta(hours=1))
     return result

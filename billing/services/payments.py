@@ -234,9 +234,11 @@ def payment_with_saved_card(
     user: User,
     service_account: ServiceAccount,
     card: SavedCard,
+    off_session: bool = False,
 ) -> ChargeOutcome:
     """Pay now with a card the login saved: one step, and the bank's own check (3-D Secure)
-    only if the bank asks for it on this payment.
+    only if the bank asks for it on this payment (`off_session`: the customer is not at a page,
+    as when paying by text, so a bank that asks declines).
 
     The same client_token finds the same payment, and only the request that claims it calls
     Stripe: a double click charges once. Caller must not hold a transaction.
@@ -283,7 +285,7 @@ def payment_with_saved_card(
         return ChargeOutcome(payment=payment)  # a double submit: the first request is charging
     try:
         return payment_intent_submit(
-            payment=payment, payment_method_id=card.stripe_payment_method_id, off_session=False
+            payment=payment, payment_method_id=card.stripe_payment_method_id, off_session=off_session
         )
     except gateway.GatewayError:
         # Stripe may or may not have charged: the claimed payment is finished by reconciliation

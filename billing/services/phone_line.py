@@ -19,9 +19,11 @@ from decimal import Decimal
 from django.core.cache import cache
 
 from accounts.models import ServiceAccount
+from accounts.notifications import users_for_account
 from billing import stripe_gateway as gateway
+from billing.calendar import local_today
 from billing.models import Payment
-from billing.services.payments import account_payment_check, payment_settle
+from billing.services.payments import payment_settle
 from portal.errors import ApplicationError
 
 CALL_SECONDS = 3600
@@ -76,10 +78,6 @@ def amount_from_keys(keys: str) -> Decimal | None:
     return (Decimal(keyed) / 100).quantize(Decimal("0.01"))
 
 
-def amount_check(*, account: ServiceAccount, amount: Decimal) -> None:
-    account_payment_check(amount=amount, service_account=account)
-
-
 def _token(call: Call) -> uuid.UUID:
     return uuid.uuid5(uuid.NAMESPACE_URL, f"twilio-call:{call.sid}")
 
@@ -95,8 +93,8 @@ def payment_prepare(*, call: Call, account: ServiceAccount, amount: Decimal) -> 
             "amount": amount,
             "channel": Payment.Channel.PHONE_LINE,
             "method": Payment.Method.CARD,
-            "received_on": _today(),
-            "receipt_email": account.email or _login_email(account),
+            "received_on": local_today(),
+            "receipt_email": _receipt_email(account),
         },
     )
     if (
@@ -144,14 +142,7 @@ def payment_record(*, call: Call, confirmation_code: str, card_number: str, card
         return payment  # pending with its PaymentIntent: reconciliation asks Stripe again
 
 
-def _today():
-    from billing.calendar import local_today
-
-    return local_today()
-
-
-def _login_email(account: ServiceAccount) -> str:
-    from accounts.notifications import users_for_account
-
+def _receipt_email(account: ServiceAccount) -> str:
+    """The account's own email, or its first linked login's."""
     users = users_for_account(service_account=account)
-    return users[0].email if users else ""
+    return account.email or (users[0].email if users else "")

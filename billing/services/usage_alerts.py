@@ -111,47 +111,34 @@ def high_usage_alerts_send(*, periods) -> int:
     return sent
 
 
-def continuous_flow_find(*, service_account_id: int, until: dt.datetime) -> bool:
-    """Whether the last FLOW_HOURS of interval reads before `until` are all above zero and
-    cover the whole span (a missing hour is not proof of flow)."""
-    since = until - dt.timedelta(hours=FLOW_HOURS)
+def continuous_flow_gallons(*, service_account_id: int, until: dt.datetime) -> Decimal | None:
+    """The gallons of the last FLOW_HOURS before `until` when every interval read in them is
+    above zero and they cover the whole span (a missing hour is not proof of flow); else None."""
     reads = list(
         IntervalRead.objects.filter(
-            service_account_id=service_account_id, starts_at__gte=since, starts_at__lt=until
+            service_account_id=service_account_id,
+            starts_at__gte=until - dt.timedelta(hours=FLOW_HOURS),
+            starts_at__lt=until,
         ).values_list("starts_at", "gallons")
     )
-    if not reads:
-        return False
     hours = {starts.replace(minute=0, second=0, microsecond=0) for starts, _ in reads}
-    return len(hours) >= FLOW_HOURS and all(gallons > 0 for _, gallons in reads)
+    if len(hours) < FLOW_HOURS or any(gallons <= 0 for _, gallons in reads):
+        return None
+    return sum((gallons for _, gallons in reads), Decimal("0"))
 
 
-def continuous_flow_alerts_send(*, account_ids, until: dt.datetime) -> int:
+def continuous_flow_alert_send(*, service_account_id: int, until: dt.datetime) -> bool:
     """After interval reads are imported: an alert (once a day per account) where water ran
-    without a stop for the last 24 hours."""
-    sent = 0
-    for account_id in account_ids:
-        if not continuous_flow_find(service_account_id=account_id, until=until):
-            continue
-        since = until - dt.timedelta(hours=FLOW_HOURS)
-        gallons = sum(
-            IntervalRead.objects.filter(
-                service_account_id=account_id, starts_at__gte=since, starts_at__lt=until
-            ).values_list("gallons", flat=True),
-            Decimal("0"),
-        )
-        day = dt.date.fromordinal(until.date().toordinal())
-        alert = _record(
-            account_id,
-            UsageAlert.Kind.CONTINUOUS_FLOW,
-            day,
-            (gallons / GALLONS_PER_CCF).quantize(Decimal("0.01")),
-            None,
-        )
-        if alert is not None:
-            _tell(alert)
-            sent += 1
-    return sent
+    without a stop for the 24 hours before `until`."""
+    gallons = continuous_flow_gallons(service_account_id=service_account_id, until=until)
+    if gallons is None:
+        return False
+    ccf = (gallons / GALLONS_PER_CCF).quantize(Decimal("0.01"))
+    alert = _record(service_account_id, UsageAlert.Kind.CONTINUOUS_FLOW, until.date(), ccf, None)
+    if alert is None:
+        return False
+    _tell(alert)
+    return True
 
 
 def _record(account_id, kind, period, use, usual) -> UsageAlert | None:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import ServiceAccount
 from billing.calendar import add_months
 from billing.models import Bill, MeterRead
+from billing.services.usage_alerts import GALLONS_PER_CCF
 
 ATOM = "http://www.w3.org/2005/Atom"
 ESPI = "http://naesb.org/espi"
@@ -42,7 +43,6 @@ CSV_COLUMNS = [
     "new_charges",
     "total_due",
 ]
-GALLONS_PER_CCF = Decimal("748")
 
 
 @dataclass(frozen=True)

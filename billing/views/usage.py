@@ -103,7 +103,16 @@ def _all_accounts(chunk: int = 500):
         last = rows[-1].pk
 
 
-def _download(stream, *, filename: str, content_type: str) -> StreamingHttpResponse:
+def _usage_download(kind: str, accounts, *, name: str, title: str) -> StreamingHttpResponse:
+    """CSV or Green Button XML of these accounts, streamed."""
+    if kind not in ("csv", "xml"):
+        raise Http404
+    if kind == "csv":
+        stream, content_type = usage_csv_stream(service_accounts=accounts), "text/csv; charset=utf-8"
+        filename = f"water-use-{name}.csv"
+    else:
+        stream = usage_espi_stream(service_accounts=accounts, title=title)
+        content_type, filename = "application/atom+xml; charset=utf-8", f"green-button-{name}.xml"
     response = StreamingHttpResponse(stream, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"
@@ -114,18 +123,8 @@ def _download(stream, *, filename: str, content_type: str) -> StreamingHttpRespo
 def usage_download(request, pk: int, kind: str):
     """The customer's own account: monthly use and charges as CSV or Green Button XML."""
     account = service_account_get_for_user(user=request.user, pk=pk)
-    if kind not in ("csv", "xml"):
-        raise Http404
-    if kind == "csv":
-        return _download(
-            usage_csv_stream(service_accounts=[account]),
-            filename=f"water-use-{account.account_number}.csv",
-            content_type="text/csv; charset=utf-8",
-        )
-    return _download(
-        usage_espi_stream(service_accounts=[account], title=f"Water use, account {account.account_number}"),
-        filename=f"green-button-{account.account_number}.xml",
-        content_type="application/atom+xml; charset=utf-8",
+    return _usage_download(
+        kind, [account], name=account.account_number, title=f"Water use, account {account.account_number}"
     )
 
 
@@ -133,18 +132,6 @@ def usage_download(request, pk: int, kind: str):
 @permission_required("billing.view_meterread", raise_exception=True)
 def staff_usage_download(request, kind: str):
     """Every account's monthly use and charges, streamed (constant memory however many accounts)."""
-    if kind not in ("csv", "xml"):
-        raise Http404
-    accounts = _all_accounts()
-    today = local_today()
-    if kind == "csv":
-        return _download(
-            usage_csv_stream(service_accounts=accounts),
-            filename=f"water-use-all-{today:%Y-%m-%d}.csv",
-            content_type="text/csv; charset=utf-8",
-        )
-    return _download(
-        usage_espi_stream(service_accounts=accounts, title="Water use, all accounts"),
-        filename=f"green-button-all-{today:%Y-%m-%d}.xml",
-        content_type="application/atom+xml; charset=utf-8",
+    return _usage_download(
+        kind, _all_accounts(), name=f"all-{local_today():%Y-%m-%d}", title="Water use, all accounts"
     )

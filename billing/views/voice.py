@@ -18,15 +18,14 @@ from twilio.twiml.voice_response import VoiceResponse
 from accounts.models import ServiceAccount
 from accounts.notifications import users_for_account
 from accounts.texts import text_receipt
-from accounts.twilio_gateway import signature_valid
+from accounts.twilio_gateway import request_params_if_signed
 from billing.calendar import local_today
 from billing.models import Payment
 from billing.selectors import account_summary
-from billing.services.payments import amount_owed
+from billing.services.payments import account_payment_check, amount_owed
 from billing.services.phone_line import (
     MAX_TRIES,
     account_find,
-    amount_check,
     amount_from_keys,
     call_end,
     call_get,
@@ -49,11 +48,8 @@ def twilio_only(view):
     @require_POST
     @wraps(view)
     def checked(request, *args, **kwargs):
-        url = settings.PORTAL_BASE_URL.rstrip("/") + request.get_full_path()
-        params = {key: request.POST.get(key) for key in request.POST}
-        if not signature_valid(
-            url=url, params=params, signature=request.headers.get("X-Twilio-Signature", "")
-        ):
+        params = request_params_if_signed(request)
+        if params is None:
             return HttpResponseForbidden("Not signed by Twilio.")
         call = call_get(params.get("CallSid", "") or "none")
         with translation.override(call.language):
@@ -214,7 +210,7 @@ def amount(request, call, params):
 
 def _pay_or_refuse(call, found: ServiceAccount, amount_: Decimal) -> HttpResponse:
     try:
-        amount_check(account=found, amount=amount_)
+        account_payment_check(amount=amount_, service_account=found)
     except ApplicationError as exc:
         return _twiml(_amount_menu(call, found, first=str(exc.message)))
     call.amount = f"{amount_:.2f}"
