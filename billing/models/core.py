@@ -3,7 +3,8 @@ from decimal import Decimal
 
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount
@@ -76,6 +77,15 @@ class LedgerEntry(models.Model):
         permissions = [("view_finance_reports", "Can read the finance reports and download them")]
         indexes = [
             models.Index(fields=["service_account", "posted_on"], name="billing_ledger_acct_posted"),
+            # The open items are read newest debit first (billing.selectors.ledger_positions).
+            models.Index(
+                F("service_account"),
+                Coalesce("due_date", "posted_on"),
+                F("posted_on"),
+                F("id"),
+                condition=Q(amount__gt=0),
+                name="billing_ledger_debits_order",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="billing_ledgerentry_amount_not_zero"),

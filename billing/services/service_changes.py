@@ -19,7 +19,7 @@ from accounts.models import NotificationKind, ServiceAccount, User
 from accounts.notifications import email_send, users_for_account
 from billing.calendar import add_months, local_today
 from billing.models import AccountService, Bill, BillLine, LedgerEntry, Service
-from billing.selectors import ledger_rows_for_account, open_items, past_due_total
+from billing.selectors import account_past_due
 from billing.services.bills import (
     SERVICE_ORDER,
     bill_line_amount,
@@ -302,7 +302,6 @@ def service_account_close(
         window = entries.filter(posted_on__lte=today).exclude(pk__in=before.values("pk"))
         paid = -(window.filter(amount__lt=0).aggregate(total=Sum("amount"))["total"] or ZERO)
         new = window.filter(amount__gt=0).aggregate(total=Sum("amount"))["total"] or ZERO
-        rows = ledger_rows_for_account(service_account_id=account.pk)
         bill = Bill.objects.create(
             service_account=account,
             period=stop_on.replace(day=1),
@@ -312,7 +311,7 @@ def service_account_close(
             payments_and_credits=paid,
             new_charges=new,
             total_due=previous - paid + new,
-            past_due_amount=past_due_total(open_items(rows, as_of=today), as_of=today),
+            past_due_amount=account_past_due(service_account=account, as_of=today),
             ledger_entry=charge,
             stopped_on=stop_on,
         )
