@@ -17,7 +17,7 @@ from django.db.models import Q
 
 from accounts.models import ServiceAccount
 from billing.models import LedgerEntry
-from billing.selectors import LEDGER_ROW_FIELDS, LedgerRow, aging_buckets, open_items
+from billing.selectors import LedgerPosition, aging_buckets, ledger_positions
 from portal.money import ZERO, format_money
 from portal.spreadsheets import text_cell, xlsx_table
 
@@ -101,36 +101,31 @@ class AgingReport:
         return sum(self.totals, ZERO)
 
 
-def account_aging_row(rows: list[LedgerRow], *, as_of: dt.date) -> tuple[Decimal, ...]:
-    """The five buckets of one account's ledger rows as of the date."""
-    posted = [r for r in rows if r.posted_on <= as_of]
-    items = open_items(posted, as_of=as_of)
-    buckets = aging_buckets(items, as_of=as_of)
-    unapplied = sum((r.amount for r in posted), ZERO) - sum((i.unpaid for i in items), ZERO)
+def account_aging_row(position: LedgerPosition, *, as_of: dt.date) -> tuple[Decimal, ...]:
+    """The five buckets of one account's balance and open items as of the date."""
+    buckets = aging_buckets(position.open_items, as_of=as_of)
+    unapplied = position.balance - sum((i.unpaid for i in position.open_items), ZERO)
     buckets["current"] += unapplied  # zero, or credit no charge has taken yet (negative)
     return tuple(buckets[key] for key in BUCKET_KEYS)
 
 
 def aging_report(*, as_of: dt.date) -> AgingReport:
-    """One row per account whose total as of the date is not zero, by account number."""
+    """One row per account whose total as of the date is not zero, by account number.
+
+    Every account with a ledger row has a balance row; an account's buckets are all zero exactly
+    when its balance is (open items add up to a positive balance, credit is a negative one)."""
     report = AgingReport(as_of=as_of)
     accounts = list(
-        ServiceAccount.objects.filter(ledger_entries__posted_on__lte=as_of)
-        .distinct()
+        ServiceAccount.objects.filter(billing__isnull=False)
         .order_by("account_number")
         .values_list("pk", "account_number", "customer_name")
     )
     for start in range(0, len(accounts), AGING_CHUNK):
         chunk = accounts[start : start + AGING_CHUNK]
-        ledger: dict[int, list[LedgerRow]] = {pk: [] for pk, _, _ in chunk}
-        for values in LedgerEntry.objects.filter(
-            service_account_id__in=list(ledger), posted_on__lte=as_of
-        ).values_list("service_account_id", *LEDGER_ROW_FIELDS):
-            ledger[values[0]].append(LedgerRow(*values[1:]))
+        positions = ledger_positions(account_ids=[pk for pk, _, _ in chunk], as_of=as_of)
         for pk, number, name in chunk:
-            buckets = account_aging_row(ledger[pk], as_of=as_of)
-            if any(buckets):
-                report.rows.append(AgingRow(pk, number, name, buckets))
+            if positions[pk].balance:
+                report.rows.append(AgingRow(pk, number, name, account_aging_row(positions[pk], as_of=as_of)))
     return report
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -152,25 +152,39 @@ LEFT JOIN LATERAL (
 # The newest debits of each account, in open-item order, with what their reversals left of them.
 # A positive row that names another row of the account (a returned payment) changes that row,
 # not the open debits; one whose row is not there (a reversal of a reversal) is a debit itself.
+# Each account's balance (the one given, or the kept one as of the day) and its newest debits in
+# open-item order, with what their reversals left of them, for the accounts that owe. A positive
+# row that names another row of the account (a returned payment) changes that row, not the open
+# debits; one whose row is not there (a reversal of a reversal) is a debit itself.
 NEWEST_DEBITS_SQL = """
-SELECT a.id, d.id, d.kind, d.amount + COALESCE(r.total, 0), d.posted_on, d.due_date
-FROM unnest(%(ids)s::bigint[]) AS a(id)
-CROSS JOIN LATERAL (
+WITH acct AS (
+    SELECT a.id, COALESCE(a.given, COALESCE(b.balance, 0) - COALESCE(later.total, 0)) AS balance
+    FROM unnest(%(ids)s::bigint[], %(given)s::numeric[]) AS a(id, given)
+    LEFT JOIN billing_billingaccount b ON b.service_account_id = a.id
+    LEFT JOIN LATERAL (
+        SELECT SUM(l.amount) AS total FROM billing_ledgerentry l
+        WHERE a.given IS NULL AND l.service_account_id = a.id AND l.posted_on > %(as_of)s
+    ) later ON true
+)
+SELECT acct.id, acct.balance, d.id, d.kind, d.amount + COALESCE(r.total, 0), d.posted_on, d.due_date
+FROM acct
+LEFT JOIN LATERAL (
     SELECT e.id, e.kind, e.amount, e.posted_on, e.due_date, e.reverses_id
     FROM billing_ledgerentry e
-    WHERE e.service_account_id = a.id AND e.amount > 0 AND e.posted_on <= %(as_of)s {created}
+    WHERE acct.balance > 0 AND e.service_account_id = acct.id AND e.amount > 0
+        AND e.posted_on <= %(as_of)s {created}
     ORDER BY COALESCE(e.due_date, e.posted_on) DESC, e.posted_on DESC, e.id DESC
     LIMIT %(limit)s
-) d
+) d ON true
 LEFT JOIN LATERAL (
     SELECT SUM(x.amount) AS total FROM billing_ledgerentry x
-    WHERE x.reverses_id = d.id AND x.service_account_id = a.id AND x.posted_on <= %(as_of)s {created_x}
+    WHERE x.reverses_id = d.id AND x.service_account_id = acct.id AND x.posted_on <= %(as_of)s {created_x}
 ) r ON d.reverses_id IS NULL
 LEFT JOIN billing_ledgerentry o
-    ON o.id = d.reverses_id AND o.service_account_id = a.id AND o.reverses_id IS NULL
+    ON o.id = d.reverses_id AND o.service_account_id = acct.id AND o.reverses_id IS NULL
     AND o.posted_on <= %(as_of)s {created_o}
-WHERE d.reverses_id IS NULL OR o.id IS NULL
-ORDER BY a.id, COALESCE(d.due_date, d.posted_on) DESC, d.posted_on DESC, d.id DESC
+WHERE d.id IS NULL OR d.reverses_id IS NULL OR o.id IS NULL
+ORDER BY acct.id, COALESCE(d.due_date, d.posted_on) DESC, d.posted_on DESC, d.id DESC
 """
 
 
@@ -206,10 +220,7 @@ def ledger_positions(
     from django.db import connection
 
     ids = list(dict.fromkeys(account_ids))
-    if balances is None:
-        balances = balances_as_of(account_ids=ids, as_of=as_of)
-    positions = {pk: LedgerPosition(balance=balances.get(pk, ZERO), open_items=[]) for pk in ids}
-    owing = [pk for pk in ids if positions[pk].balance > 0]
+    given = balances or {}
     created = {"created": "", "created_x": "", "created_o": ""}
     if created_by is not None:
         created = {
@@ -217,18 +228,32 @@ def ledger_positions(
             for name, alias in (("created", "e"), ("created_x", "x"), ("created_o", "o"))
         }
     sql = NEWEST_DEBITS_SQL.format(**created)
-    # Most owing accounts owe one or two bills: read a few debits each, and read again, without
-    # a limit, only the accounts whose few did not cover their balance.
-    limit = 4
+    positions: dict[int, LedgerPosition] = {}
+    # One query: the balances and, for the accounts that owe, a few newest debits each (most owe
+    # one or two bills). Only the accounts whose few did not cover their balance are read again,
+    # without a limit.
+    owing, limit = ids, 4
     while owing:
+        balance: dict[int, Decimal] = {}
         debits: dict[int, list[tuple]] = {pk: [] for pk in owing}
         with connection.cursor() as cursor:
-            cursor.execute(sql, {"ids": owing, "as_of": as_of, "limit": limit, "created_by": created_by})
-            for row in cursor.fetchall():
-                debits[row[0]].append(row[1:])
+            cursor.execute(
+                sql,
+                {
+                    "ids": owing,
+                    "given": [given.get(pk) for pk in owing],
+                    "as_of": as_of,
+                    "limit": limit,
+                    "created_by": created_by,
+                },
+            )
+            for account_id, account_balance, *debit in cursor.fetchall():
+                balance[account_id] = account_balance
+                if debit[0] is not None:
+                    debits[account_id].append(debit)
         short = []
         for pk in owing:
-            items = _newest_open(debits[pk], balance=positions[pk].balance)
+            items = _newest_open(debits[pk], balance=balance[pk]) if balance[pk] > 0 else []
             if items is None and limit is not None:
                 short.append(pk)
                 continue
@@ -236,7 +261,7 @@ def ledger_positions(
                 # All debits do not cover the balance: only a payment reversed beyond itself
                 # does that (posting refuses it). The whole ledger then decides.
                 items = _open_items_full(pk, as_of=as_of, created_by=created_by)
-            positions[pk] = LedgerPosition(balance=positions[pk].balance, open_items=items)
+            positions[pk] = LedgerPosition(balance=balance[pk], open_items=items)
         owing, limit = short, None
     return positions
 
@@ -448,21 +473,15 @@ class BillStatement:
 
 
 def bill_statement(*, bill: Bill) -> BillStatement:
-    # The ledger as the bill run saw it: rows posted later with an earlier date (a lockbox check,
-    # a late sweep) are not part of this bill.
-    entries = list(
-        LedgerEntry.objects.filter(
-            service_account_id=bill.service_account_id,
-            posted_on__lte=bill.issued_on,
-            created_at__lte=bill.created_at,
-        )
-        .order_by("posted_on", "id")
-        .values_list(*LEDGER_ROW_FIELDS, "description")
+    """From the ledger as the bill run saw it: rows dated after the issue, or written after the bill
+    with an earlier date (a lockbox check, a late sweep), are not part of this bill. The bill's
+    total is the balance the run saw, so its open items are read from the newest debits."""
+    seen = LedgerEntry.objects.filter(
+        service_account_id=bill.service_account_id,
+        posted_on__lte=bill.issued_on,
+        created_at__lte=bill.created_at,
     )
-    rows = [LedgerRow(*values[:-1]) for values in entries]
-    descriptions = {values[0]: values[-1] for values in entries}
-    payments = [r for r in rows if r.kind == LedgerEntry.Kind.PAYMENT and r.amount < 0]
-    last = payments[-1] if payments else None
+    last = seen.filter(kind=LedgerEntry.Kind.PAYMENT, amount__lt=0).order_by("-posted_on", "-id").first()
     previous = (
         Bill.objects.filter(service_account_id=bill.service_account_id, period__lt=bill.period)
         .order_by("-period")
@@ -470,27 +489,48 @@ def bill_statement(*, bill: Bill) -> BillStatement:
         .first()
     )
     since = previous or bill.period - dt.timedelta(days=1)  # as the bill run counts it
-    transfers = [r for r in rows if r.kind == LedgerEntry.Kind.TAX_ROLL_TRANSFER]
+    position = ledger_positions(
+        account_ids=[bill.service_account_id],
+        as_of=bill.issued_on,
+        balances={bill.service_account_id: bill.total_due},
+        created_by=bill.created_at,
+    )[bill.service_account_id]
+    overdue = [item for item in position.open_items if days_past_due(item.due_date, bill.issued_on) > 0]
+    descriptions = (
+        dict(
+            LedgerEntry.objects.filter(pk__in=[i.entry_id for i in overdue]).values_list("pk", "description")
+        )
+        if overdue
+        else {}
+    )
     past_due = [
         PastDueLine(
             description=ledger_description(kind=item.kind, description=descriptions.get(item.entry_id, "")),
             due_date=item.due_date,
             unpaid=item.unpaid,
         )
-        for item in open_items(rows, as_of=bill.issued_on)
-        if days_past_due(item.due_date, bill.issued_on) > 0
+        for item in overdue
     ]
-    transferred = -sum((r.amount for r in transfers if since < r.posted_on), ZERO)
+    transfers = list(
+        seen.filter(kind=LedgerEntry.Kind.TAX_ROLL_TRANSFER).values_list("pk", "amount", "posted_on")
+    )
+    transferred = -sum((amount for _, amount, posted_on in transfers if since < posted_on), ZERO)
     # A withdrawn or lowered certification reverses (part of) its transfer: that part is owed here again.
-    transfer_ids = {r.id for r in transfers}
-    returned = sum((r.amount for r in rows if r.reverses_id in transfer_ids), ZERO)
+    returned = ZERO
+    if transfers:
+        returned = (
+            seen.filter(reverses_id__in=[pk for pk, _, _ in transfers]).aggregate(total=Sum("amount"))[
+                "total"
+            ]
+            or ZERO
+        )
     return BillStatement(
         last_payment_amount=-last.amount if last else None,
         last_payment_on=last.posted_on if last else None,
         past_due=past_due,
         payments_and_credits=bill.payments_and_credits - transferred,
         transferred_to_tax_roll=transferred,
-        certified_total=-sum((r.amount for r in transfers), ZERO) - returned,
+        certified_total=-sum((amount for _, amount, _ in transfers), ZERO) - returned,
     )
 
 

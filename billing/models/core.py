@@ -86,6 +86,12 @@ class LedgerEntry(models.Model):
                 condition=Q(amount__gt=0),
                 name="billing_ledger_debits_order",
             ),
+            # A bill's certified total reads the account's transfers to the tax roll alone.
+            models.Index(
+                fields=["service_account"],
+                condition=Q(kind="tax_roll_transfer"),
+                name="billing_ledger_acct_transfers",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="billing_ledgerentry_amount_not_zero"),

@@ -1,5 +1,3 @@
-from collections import defaultdict
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -12,17 +10,15 @@ from accounts.selectors import service_account_get_for_user, service_account_lis
 from billing.calendar import add_months, local_today
 from billing.charts import usage_chart
 from billing.hooks import ACCOUNT_PAGE_SECTIONS
-from billing.models import AccountService, Bill, LedgerEntry, Service, UsageAlert
+from billing.models import AccountService, Bill, Service, UsageAlert
 from billing.pdf import bill_pdf_cached
 from billing.selectors import (
-    LEDGER_ROW_FIELDS,
-    LedgerRow,
     account_summary,
     bill_get_for_user,
     bill_list_for_account,
     bill_statement,
     ledger_entries_for_account,
-    open_items,
+    ledger_positions,
     past_due_total,
     water_usage_for_account,
 )
@@ -36,11 +32,7 @@ def dashboard(request):
     today = local_today()
     accounts = list(service_account_list_for_user(user=request.user).select_related("billing"))
     ids = [a.pk for a in accounts]
-    rows = defaultdict(list)
-    for values in LedgerEntry.objects.filter(service_account_id__in=ids).values_list(
-        "service_account_id", *LEDGER_ROW_FIELDS
-    ):
-        rows[values[0]].append(LedgerRow(*values[1:]))
+    positions = ledger_positions(account_ids=ids, as_of=today)
     latest = {
         bill.service_account_id: bill
         for bill in Bill.objects.filter(service_account_id__in=ids)
@@ -49,14 +41,14 @@ def dashboard(request):
     }
     cards = []
     for account in accounts:
-        balance = sum((r.amount for r in rows[account.pk] if r.posted_on <= today), ZERO)
+        balance = positions[account.pk].balance
         cards.append(
             {
                 "account": account,
                 "balance": balance,
                 "amount_due": max(balance, ZERO),
                 "credit": max(-balance, ZERO),
-                "past_due": past_due_total(open_items(rows[account.pk], as_of=today), as_of=today),
+                "past_due": past_due_total(positions[account.pk].open_items, as_of=today),
                 "latest_bill": latest.get(account.pk),
             }
         )

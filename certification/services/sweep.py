@@ -13,7 +13,7 @@ from accounts.models import ServiceAccount
 from assistance.selectors import accounts_with_plan_in_good_standing
 from billing.calendar import local_today
 from billing.models import LedgerEntry
-from billing.selectors import OpenItem, open_items
+from billing.selectors import OpenItem, ledger_positions
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
 from certification.models import Certification, CertifiedItem
 from portal.errors import ApplicationError
@@ -21,6 +21,7 @@ from portal.money import ZERO
 
 CUTOFF_MONTH_DAY = (6, 20)
 DAYS_PAST_DUE = 60
+CANDIDATE_CHUNK = 5000  # accounts read at a time by the first cut
 
 
 def cutoff_date(year: int) -> dt.date:
@@ -63,39 +64,18 @@ class SweepResult:
         return sum((c.amount for c in self.certified), ZERO)
 
 
-# Oldest-first application of payments and credits, in SQL, for every account at once: the
-# unpaid part of each charge is min(net, max(0, running total of charges - credits)). A quick
-# first cut only: each account it finds is then checked exactly, in Python, under its lock.
-DELINQUENT_SQL = """
-WITH reversed AS (
-    SELECT reverses_id, SUM(amount) AS amount FROM billing_ledgerentry
-    WHERE reverses_id IS NOT NULL AND posted_on <= %(cutoff)s GROUP BY reverses_id
-), base AS (
-    SELECT l.id, l.service_account_id AS account, l.amount, l.amount + COALESCE(r.amount, 0) AS net,
-           COALESCE(l.due_date, l.posted_on) AS due, l.posted_on
-    FROM billing_ledgerentry l LEFT JOIN reversed r ON r.reverses_id = l.id
-    WHERE l.posted_on <= %(cutoff)s AND l.reverses_id IS NULL
-), credits AS (
-    SELECT account, SUM(CASE WHEN net < 0 THEN -net ELSE 0 END) AS total FROM base GROUP BY account
-), debits AS (
-    SELECT account, net, due, SUM(net) OVER (PARTITION BY account ORDER BY due, posted_on, id) AS running
-    FROM base WHERE net > 0
-)
-SELECT d.account FROM debits d LEFT JOIN credits c ON c.account = d.account
-WHERE d.due <= %(latest)s
-GROUP BY d.account
-HAVING SUM(LEAST(d.net, GREATEST(0, d.running - COALESCE(c.total, 0)))) > 0
-ORDER BY d.account
-"""
-
-
 def _candidate_ids(year: int) -> list[int]:
-    """Accounts with unpaid charges due on or before April 20 as of June 20."""
-    from django.db import connection
+    """Accounts with unpaid charges due on or before April 20 as of June 20: a first cut, each
+    account then checked again under its lock."""
+    from billing.models import BillingAccount
 
-    with connection.cursor() as cursor:
-        cursor.execute(DELINQUENT_SQL, {"cutoff": cutoff_date(year), "latest": latest_due_date(year)})
-        return [row[0] for row in cursor.fetchall()]
+    ids = list(BillingAccount.objects.order_by("pk").values_list("pk", flat=True))
+    candidates = []
+    for start in range(0, len(ids), CANDIDATE_CHUNK):
+        chunk = ids[start : start + CANDIDATE_CHUNK]
+        positions = ledger_positions(account_ids=chunk, as_of=cutoff_date(year))
+        candidates += [pk for pk in chunk if delinquent_items(positions[pk].open_items, year=year)]
+    return candidates
 
 
 def certification_sweep(*, year: int, dry_run: bool = False, today: dt.date | None = None) -> SweepResult:
@@ -136,10 +116,6 @@ def certification_sweep(*, year: int, dry_run: bool = False, today: dt.date | No
 def _certify_chunk(account_ids: list[int], *, year: int, dry_run: bool) -> list[Candidate]:
     """Certify a chunk of accounts in one short transaction, with their balance rows locked (the
     lock every posting takes: a payment racing the sweep lands wholly before or after it)."""
-    from collections import defaultdict
-
-    from billing.selectors import LEDGER_ROW_FIELDS, LedgerRow
-
     with transaction.atomic():
         billing_accounts_lock(service_account_ids=account_ids)
         done = set(
@@ -147,17 +123,13 @@ def _certify_chunk(account_ids: list[int], *, year: int, dry_run: bool) -> list[
                 "service_account_id", flat=True
             )
         )
-        rows = defaultdict(list)
-        for values in LedgerEntry.objects.filter(service_account_id__in=account_ids).values_list(
-            "service_account_id", *LEDGER_ROW_FIELDS
-        ):
-            rows[values[0]].append(LedgerRow(*values[1:]))
+        positions = ledger_positions(account_ids=account_ids, as_of=cutoff_date(year))
         accounts = ServiceAccount.objects.in_bulk(account_ids)
         candidates = []
         for account_id in account_ids:
             if account_id in done:
                 continue
-            items = delinquent_items(open_items(rows[account_id], as_of=cutoff_date(year)), year=year)
+            items = delinquent_items(positions[account_id].open_items, year=year)
             if items:
                 candidates.append(Candidate(service_account=accounts[account_id], items=items))
         if dry_run or not candidates:
