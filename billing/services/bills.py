@@ -16,7 +16,7 @@ from accounts.models import ServiceAccount
 from billing.calendar import add_months, due_date_for_period, local_today
 from billing.hooks import BILL_NOTE_PROVIDERS
 from billing.models import AccountService, Bill, LedgerEntry, MeterRead, RateSchedule, Service
-from billing.selectors import LEDGER_ROW_FIELDS, LedgerRow, open_items, past_due_total
+from billing.selectors import LEDGER_ROW_FIELDS, LedgerRow, ledger_positions, past_due_total
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
 from portal.db import copy_rows, sequence_next_values
 from portal.errors import ApplicationError
@@ -177,6 +177,26 @@ def bills_run_chunk(
     return result
 
 
+ROWS_SINCE_SQL = """
+SELECT l.service_account_id, {fields}, l.description
+FROM unnest(%(ids)s::bigint[], %(since)s::date[]) AS a(id, since)
+JOIN billing_ledgerentry l ON l.service_account_id = a.id AND l.posted_on > a.since
+ORDER BY l.service_account_id, l.posted_on, l.id
+"""
+
+
+def _rows_since_last_bill(account_ids: list[int], previous_issue: dict[int, dt.date], *, default: dt.date):
+    """Each account's ledger rows dated after its last bill's issue (or `default`), oldest first."""
+    from django.db import connection
+
+    sql = ROWS_SINCE_SQL.format(fields=", ".join(f"l.{name}" for name in LEDGER_ROW_FIELDS))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql, {"ids": account_ids, "since": [previous_issue.get(pk, default) for pk in account_ids]}
+        )
+        yield from cursor.fetchall()
+
+
 @transaction.atomic
 def _bill_chunk(
     account_ids: list[int],
@@ -224,14 +244,15 @@ def _bill_chunk(
         .distinct("service_account_id")
         .values_list("service_account_id", "issued_on")
     )
-    history: dict[int, list[tuple[LedgerRow, str]]] = defaultdict(list)
-    for values in LedgerEntry.objects.filter(service_account_id__in=account_ids).values_list(
-        "service_account_id", *LEDGER_ROW_FIELDS, "description"
-    ):
-        history[values[0]].append((LedgerRow(*values[1:-1]), values[-1]))
+    # Only the rows since each account's last bill, its kept balance and its newest debits are read:
+    # the cost of a bill does not grow with the years of history behind it.
+    first_bill_since = period - dt.timedelta(days=1)
+    window: dict[int, list[tuple[LedgerRow, str]]] = defaultdict(list)
+    for values in _rows_since_last_bill(account_ids, previous_issue, default=first_bill_since):
+        window[values[0]].append((LedgerRow(*values[1:-1]), values[-1]))
+    positions = ledger_positions(account_ids=account_ids, as_of=issued_on)
 
     due_date = due_date_for_period(period)
-    first_bill_since = period - dt.timedelta(days=1)
     drafts = []
     for pk in account_ids:
         taken = services.get(pk)
@@ -267,12 +288,11 @@ def _bill_chunk(
                 )
             )
         service_total = sum((line.amount for line in lines), ZERO)
-        since = previous_issue.get(pk, first_bill_since)
-        rows = history.get(pk, [])
-        balance_as_of_since = sum((r.amount for r, _ in rows if r.posted_on <= since), ZERO)
-        window = [(r, text) for r, text in rows if since < r.posted_on <= issued_on]
-        payments_and_credits = -sum((r.amount for r, _ in window if r.amount < 0), ZERO)
-        for row, text in window:
+        since_rows = window.get(pk, [])
+        recent = [(r, text) for r, text in since_rows if r.posted_on <= issued_on]
+        balance_as_of_since = positions[pk].balance - sum((r.amount for r, _ in recent), ZERO)
+        payments_and_credits = -sum((r.amount for r, _ in recent if r.amount < 0), ZERO)
+        for row, text in recent:
             if row.amount > 0:
                 label = LedgerEntry.Kind(row.kind).label
                 lines.append(
@@ -283,7 +303,7 @@ def _bill_chunk(
                     )
                 )
         new_charges = sum((line.amount for line in lines), ZERO)
-        past_due = past_due_total(open_items([r for r, _ in rows], as_of=issued_on), as_of=issued_on)
+        past_due = past_due_total(positions[pk].open_items, as_of=issued_on)
         bill = Bill(
             service_account_id=pk,
             period=period,

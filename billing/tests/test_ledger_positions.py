@@ -9,16 +9,20 @@ from decimal import Decimal
 import pytest
 
 from accounts.tests.factories import ServiceAccountFactory
-from billing.calendar import add_months
-from billing.models import LedgerEntry
+from billing.calendar import add_months, days_past_due
+from billing.models import Bill, LedgerEntry
 from billing.selectors import (
     LEDGER_ROW_FIELDS,
     LedgerRow,
     account_summary,
+    bill_statement,
     ledger_positions,
     open_items,
+    past_due_total,
 )
+from billing.services.bills import bills_run
 from billing.services.ledger import Posting, ledger_post, ledger_reverse
+from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -173,3 +177,54 @@ def test_a_long_unpaid_history_is_read_in_full_when_the_first_rows_do_not_cover_
     assert (position.balance, position.open_items) == full_ledger([account.pk], as_of=as_of)[account.pk]
     summary = account_summary(service_account=account, as_of=as_of)
     assert summary.open_items == position.open_items and summary.balance == position.balance
+
+
+def statement_from_the_whole_ledger(bill):
+    """A bill's figures and past-due lines from every row the run could see."""
+    rows = [
+        LedgerRow(*values)
+        for values in LedgerEntry.objects.filter(
+            service_account_id=bill.service_account_id, created_at__lte=bill.created_at
+        ).values_list(*LEDGER_ROW_FIELDS)
+    ]
+    previous = (
+        Bill.objects.filter(service_account_id=bill.service_account_id, period__lt=bill.period)
+        .order_by("-period")
+        .values_list("issued_on", flat=True)
+        .first()
+    ) or bill.period - dt.timedelta(days=1)
+    items = open_items(rows, as_of=bill.issued_on)
+    return {
+        "previous_balance": sum((r.amount for r in rows if r.posted_on <= previous), Decimal("0")),
+        "total_due": sum((r.amount for r in rows if r.posted_on <= bill.issued_on), Decimal("0")),
+        "past_due_amount": past_due_total(items, as_of=bill.issued_on),
+        "past_due_lines": [
+            (i.due_date, i.unpaid) for i in items if days_past_due(i.due_date, bill.issued_on) > 0
+        ],
+    }
+
+
+def test_bills_and_their_statements_equal_what_the_whole_ledger_gives():
+    """The bill run reads only the rows since the last bill and the newest debits; its previous
+    balance, total and past due, and the bill page's past-due lines, are the whole ledger's."""
+    rng = random.Random(5)
+    RateScheduleFactory(effective_date=dt.date(2020, 1, 1))
+    accounts = [AccountServiceFactory().service_account for _ in range(30)]
+    for account in accounts:
+        generate_history(account, rng, months=rng.choice([3, 13, 40]))
+    for period in [dt.date(2026, 8, 1), dt.date(2026, 9, 1)]:
+        result = bills_run(period=period, issued_on=add_months(period, 1), notify=False)
+        assert result.created == len(accounts)
+    checked = 0
+    for bill in Bill.objects.filter(service_account__in=accounts):
+        expected = statement_from_the_whole_ledger(bill)
+        statement = bill_statement(bill=bill)
+        got = {
+            "previous_balance": bill.previous_balance,
+            "total_due": bill.total_due,
+            "past_due_amount": bill.past_due_amount,
+            "past_due_lines": [(line.due_date, line.unpaid) for line in statement.past_due],
+        }
+        assert got == expected, bill.service_account.account_number
+        checked += bool(expected["past_due_lines"])
+    assert checked > 5
