@@ -1,5 +1,6 @@
-"""The benchmark utility, written set-based in SQL: N accounts with 13 months of bills' charges
-and payments (one account in ten stops paying in February, so it is delinquent by June 20)."""
+"""The benchmark utility, written set-based in SQL: N accounts with some months of bills' charges
+and payments ending with July 2026 (13 by default; one account in ten stops paying in February
+2026, so it is delinquent by June 20)."""
 
 import datetime as dt
 from decimal import Decimal
@@ -8,12 +9,21 @@ from django.db import connection, transaction
 
 from billing.models import RateSchedule, Service
 
-HISTORY_START = dt.date(2025, 7, 1)  # first service month of history
 MONTHS = 13  # service months 2025-07 .. 2026-07
 NEXT_PERIOD = dt.date(2026, 8, 1)  # the month the bill-run benchmark bills
+STOPS_PAYING = 7  # the last months a delinquent account has not paid (service months 2026-01 on)
 
 
-def build(accounts: int) -> None:
+def reset() -> None:
+    """Empty the benchmark's tables, to build again with another history."""
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE accounts_serviceaccount, billing_rateschedule RESTART IDENTITY CASCADE")
+
+
+def build(accounts: int, months: int = MONTHS) -> None:
+    from billing.calendar import add_months
+
+    start = add_months(NEXT_PERIOD, -months)  # first service month of history
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             """
@@ -63,7 +73,7 @@ def build(accounts: int) -> None:
                    'Bill', 'bench:c:' || a.id || ':' || m, now()
             FROM accounts_serviceaccount a, generate_series(0, %(months)s - 1) AS m
             """,
-            {"start": HISTORY_START, "months": MONTHS},
+            {"start": start, "months": months},
         )
         cursor.execute(
             """
@@ -73,9 +83,9 @@ def build(accounts: int) -> None:
                    (%(start)s::date + make_interval(months => m + 1, days => 14))::date,
                    'Payment', 'bench:p:' || a.id || ':' || m, now()
             FROM accounts_serviceaccount a, generate_series(0, %(months)s - 1) AS m
-            WHERE NOT (a.id %% 10 = 0 AND m >= 6)
+            WHERE NOT (a.id %% 10 = 0 AND m >= %(months)s - %(stops)s)
             """,
-            {"start": HISTORY_START, "months": MONTHS},
+            {"start": start, "months": months, "stops": STOPS_PAYING},
         )
         cursor.execute(
             """
