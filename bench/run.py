@@ -568,8 +568,8 @@ def main() -> int:
         for key, name, fn in [
             ("cert", "certification", lambda: bench_certification(args.accounts)),
             ("aging", "aging", lambda: bench_aging(args.accounts)),
-            ("pages", "pages", bench_pages),
             ("bill", "bill_run", lambda: bench_bill_run(args.accounts)),
+            ("pages", "pages", bench_pages),  # after the bill run: the bill page shows its bill
         ]:
             if key in only:
                 figures[name] = fn()

@@ -5,7 +5,6 @@ number; only a file with no problems is written, in one transaction.
 """
 
 import csv
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -47,58 +46,116 @@ class CsvFile:
     columns: list[str] = field(default_factory=list)  # the header, as given
 
 
+class CsvStream:
+    """A CSV file read row by row, in constant memory: the header is checked when it is opened;
+    iterating yields (line number, stripped values in header order) and skips blank lines.
+
+    Problems found while iterating (a row with too many values, a quoting error) go to `problems`
+    as (line, message) and iteration goes on where it can, so one pass reports every problem. Use as a context
+    manager, so the file is closed.
+    """
+
+    def __init__(self, path: str | Path, *, required: list[str], optional: list[str]):
+        self.path = path
+        self.problems: list[tuple[int, str]] = []
+        try:
+            # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
+            self._handle = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 (closed by __exit__)
+        except OSError as exc:
+            raise CsvImportError([f"cannot open {path}: {exc.strerror}"]) from exc
+        self._physical_line = 0
+        self._reader = csv.reader(self._lines())
+        try:
+            header = self._next_row()
+        except BaseException:
+            self._handle.close()
+            raise
+        if not header or not any(cell.strip() for cell in header):
+            self._handle.close()
+            raise CsvImportError(["line 1: the header row is missing"])
+        self.columns = [cell.strip() for cell in header]
+        errors = []
+        seen = set()
+        for name in self.columns:
+            if name in seen:
+                errors.append(f"line 1: column {name!r} appears twice")
+            seen.add(name)
+        missing = [name for name in required if name not in seen]
+        if missing:
+            errors.append(f"line 1: missing required column(s): {', '.join(missing)}")
+        if errors:
+            self._handle.close()
+            raise CsvImportError(errors)
+        known = set(required) | set(optional)
+        self.ignored_columns = [name for name in self.columns if name not in known]
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"line {line}: {text}" for line, text in self.problems]
+
+    def index(self, column: str) -> int | None:
+        """Where a column sits in each row, or None when the file does not have it."""
+        return self.columns.index(column) if column in self.columns else None
+
+    def _lines(self):
+        try:
+            for text in self._handle:
+                self._physical_line += 1
+                if "\x00" in text:
+                    # PostgreSQL cannot store it, and no real export holds one: a binary file or a bad save.
+                    raise CsvImportError(
+                        [f"line {self._physical_line}: a NUL character; the file is not plain CSV text"]
+                    )
+                yield text
+        except UnicodeDecodeError as exc:
+            raise CsvImportError(["the file is not UTF-8 text; save it as CSV UTF-8"]) from exc
+
+    def _next_row(self):
+        try:
+            return next(self._reader, None)
+        except csv.Error as exc:
+            raise CsvImportError([f"line 1: {exc}"]) from exc
+
+    def __iter__(self):
+        width = len(self.columns)
+        reader = self._reader
+        while True:
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                self.problems.append((reader.line_num, str(exc)))
+                return
+            if not any(cells) or not any(cell.strip() for cell in cells):
+                continue
+            if len(cells) > width:
+                self.problems.append((reader.line_num, f"{len(cells)} values for {width} columns"))
+                continue
+            values = [cell.strip() for cell in cells]
+            if len(values) < width:
+                values += [""] * (width - len(values))
+            yield reader.line_num, values
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._handle.close()
+
+
 def read_csv(path: str | Path, *, required: list[str], optional: list[str]) -> CsvFile:
-    """Read a UTF-8 CSV with a header row. Values are stripped; blank lines are skipped.
+    """Read a whole UTF-8 CSV with a header row (for the small files: rates, services). Values
+    are stripped; blank lines are skipped.
 
     Raises CsvImportError for a file that cannot be read as the expected table.
     Checking the values is the caller's work.
     """
-    try:
-        # utf-8-sig: spreadsheets often start a CSV with a byte-order mark.
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            text = handle.read()
-    except UnicodeDecodeError as exc:
-        raise CsvImportError(["the file is not UTF-8 text; save it as CSV UTF-8"]) from exc
-    except OSError as exc:
-        raise CsvImportError([f"cannot open {path}: {exc.strerror}"]) from exc
-    if "\x00" in text:
-        # PostgreSQL cannot store it, and no real export holds one: a binary file or a bad save.
-        line = text.count("\n", 0, text.index("\x00")) + 1
-        raise CsvImportError([f"line {line}: a NUL character; the file is not plain CSV text"])
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise CsvImportError([f"line 1: {exc}"]) from exc
-    if not header or not any(cell.strip() for cell in header):
-        raise CsvImportError(["line 1: the header row is missing"])
-    header = [cell.strip() for cell in header]
-    errors = []
-    seen = set()
-    for name in header:
-        if name in seen:
-            errors.append(f"line 1: column {name!r} appears twice")
-        seen.add(name)
-    missing = [name for name in required if name not in seen]
-    if missing:
-        errors.append(f"line 1: missing required column(s): {', '.join(missing)}")
-    if errors:
-        raise CsvImportError(errors)
-
-    rows = []
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if len(cells) > len(header):
-                errors.append(f"line {line}: {len(cells)} values for {len(header)} columns")
-                continue
-            values = {name: cell.strip() for name, cell in zip(header, cells, strict=False)}
-            rows.append(CsvRow(line=line, values=values))
-    except csv.Error as exc:
-        errors.append(f"line {reader.line_num}: {exc}")
-    if errors:
-        raise CsvImportError(errors)
-    known = set(required) | set(optional)
-    return CsvFile(rows=rows, ignored_columns=[name for name in header if name not in known], columns=header)
+    with CsvStream(path, required=required, optional=optional) as stream:
+        rows = [
+            CsvRow(line=line, values=dict(zip(stream.columns, values, strict=True)))
+            for line, values in stream
+        ]
+    if stream.errors:
+        raise CsvImportError(stream.errors)
+    return CsvFile(rows=rows, ignored_columns=stream.ignored_columns, columns=stream.columns)

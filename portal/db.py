@@ -2,6 +2,7 @@
 
 import csv
 import io
+import itertools
 
 from django.db import connection
 
@@ -18,23 +19,46 @@ def record_id(text) -> int | None:
     return int(text)
 
 
+class _CsvText:
+    """Rows as CSV text, written as COPY reads it: a few thousand rows in memory at a time,
+    however many there are."""
+
+    def __init__(self, rows):
+        self._rows = iter(rows)
+        self._buffer = io.StringIO()
+        self._writer = csv.writer(self._buffer)
+        self._pending = ""
+        self.count = 0
+
+    def _more(self) -> bool:
+        for row in itertools.islice(self._rows, 2000):
+            self._writer.writerow(["\\N" if value is None else value for value in row])
+            self.count += 1
+        text = self._buffer.getvalue()
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._pending += text
+        return bool(text)
+
+    def read(self, size: int = -1) -> str:
+        while (size < 0 or len(self._pending) < size) and self._more():
+            pass
+        if size < 0:
+            size = len(self._pending)
+        text, self._pending = self._pending[:size], self._pending[size:]
+        return text
+
+
 def copy_rows(table: str, columns: list[str], rows) -> int:
-    """Insert many rows with PostgreSQL's COPY: for large runs (the bill run's lines), it is many
-    times faster than INSERT. Runs inside the caller's transaction."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    count = 0
-    for row in rows:
-        writer.writerow(["\\N" if value is None else value for value in row])
-        count += 1
-    if not count:
-        return 0
-    buffer.seek(0)
+    """Insert rows with PostgreSQL's COPY: many times faster than INSERT, and streamed, so a
+    generator of millions of rows takes no more memory than a few thousand. Runs inside the
+    caller's transaction; returns how many rows went in."""
+    text = _CsvText(rows)
     with connection.cursor() as cursor:
         cursor.cursor.copy_expert(
-            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", buffer
+            f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", text, size=65536
         )
-    return count
+    return text.count
 
 
 def sequence_next_values(table: str, count: int) -> list[int]:
@@ -46,3 +70,19 @@ def sequence_next_values(table: str, count: int) -> list[int]:
             "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
         )
         return [row[0] for row in cursor.fetchall()]
+
+
+def staging_table(name: str, columns: list[tuple[str, str]] | None = None, *, query: str = "") -> str:
+    """A temporary table for one import's rows (COPYed in, checked set-based, then written),
+    dropped when the caller's transaction ends: `columns` as (name, PostgreSQL type) pairs, or the
+    rows of `query`."""
+    if query:
+        create = f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}"
+    else:
+        shape = ", ".join(f"{column} {kind}" for column, kind in columns or [])
+        create = f"CREATE TEMP TABLE {name} ({shape}) ON COMMIT DROP"
+    with connection.cursor() as cursor:
+        # An earlier import in the same outer transaction (a test's) may have left one.
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+        cursor.execute(create)
+    return name

@@ -5,10 +5,11 @@ file with no problems is written, in one transaction.
 """
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from accounts.models import ServiceAccount
 from billing.calendar import parse_date, parse_period
@@ -22,8 +23,9 @@ from billing.models import (
     RateSchedule,
     Service,
 )
-from billing.services.ledger import Posting, ledger_post
-from portal.csvimport import CsvImportError, CsvRow, ImportSummary, read_csv
+from billing.services.ledger import ledger_post_staged
+from portal.csvimport import CsvImportError, CsvRow, CsvStream, ImportSummary, read_csv
+from portal.db import copy_rows, staging_table
 from portal.money import parse_money
 
 
@@ -63,93 +65,137 @@ TRANSACTION_KINDS = {
 }
 
 
+TRANSACTION_STAGING = [
+    ("line", "integer"),
+    ("ok", "boolean"),  # no problem found on the row itself (its account is checked in SQL)
+    ("ref", "text"),
+    ("account_number", "text"),
+    ("kind", "text"),
+    ("amount", "numeric(12, 2)"),  # signed, as posted
+    ("posted_on", "date"),
+    ("due_date", "date"),
+    ("description", "text"),
+]
+
+# Problems found in SQL, each as (line, order among the line's problems, message).
+TRANSACTION_CHECKS_SQL = """
+SELECT s.line, 0, 'account_number ' || s.account_number || ' does not exist'
+FROM import_transactions s
+WHERE s.account_number <> ''
+  AND NOT EXISTS (SELECT 1 FROM accounts_serviceaccount a WHERE a.account_number = s.account_number)
+UNION ALL
+SELECT line, 1, 'ref ' || ref || ' already appears on line ' || first
+FROM (SELECT line, ref, min(line) OVER (PARTITION BY ref) AS first FROM import_transactions WHERE ref <> '') d
+WHERE line > first
+UNION ALL
+SELECT s.line, 9, 'ref ' || s.ref || ' was imported before with other values; '
+                  || 'the ledger cannot be edited, so post a correcting row with a new ref'
+FROM import_transactions s
+JOIN accounts_serviceaccount a ON a.account_number = s.account_number
+JOIN billing_ledgerentry e ON e.source_key = 'import:' || s.ref
+WHERE s.ok AND (e.service_account_id, e.kind, e.amount, e.posted_on, e.due_date)
+      IS DISTINCT FROM (a.id, s.kind, s.amount, s.posted_on, s.due_date)
+"""
+
+TRANSACTIONS_TO_POST_SQL = """
+SELECT a.id AS service_account_id, s.kind, s.amount, s.posted_on, s.due_date, s.description,
+       'import:' || s.ref AS source_key
+FROM import_transactions s JOIN accounts_serviceaccount a ON a.account_number = s.account_number
+"""
+
+
 def transactions_import(*, path: str | Path) -> ImportSummary:
     """Append ledger history from transactions.csv. Idempotent by `ref`; all rows or none.
 
     A ref imported before with the same values is left as it is; with other values it is
     an error, because the ledger cannot be edited (post a correction instead).
+
+    The file is streamed: each row is checked on its own as it is read and COPYed into a staging
+    table, then the checks that need the other rows (accounts, repeated refs, refs imported
+    before) run set-based in SQL, so a file of millions of rows takes constant memory.
     """
     required = ["ref", "account_number", "date", "kind", "amount"]
-    csv_file = read_csv(path, required=required, optional=["due_date", "description"])
-    errors: list[str] = []
-    accounts = _account_ids(csv_file.rows, errors)
-    seen: dict[str, int] = {}
-    postings: list[tuple[int, Posting]] = []
-    for row in csv_file.rows:
-        problems = []
-        ref = row["ref"]
-        if not ref:
-            problems.append("ref is required")
-        elif ref in seen:
-            problems.append(f"ref {ref} already appears on line {seen[ref]}")
-        else:
-            seen[ref] = row.line
-        if len(ref) > 100:
-            problems.append("ref is longer than 100 characters")
-        posted_on = parse_date(row["date"])
-        if posted_on is None:
-            problems.append(f"date {row['date']!r} is not a date like 2026-07-01")
-        kind = TRANSACTION_KINDS.get(row["kind"])
-        if kind is None:
-            problems.append(f"kind {row['kind']!r} is not one of: {', '.join(TRANSACTION_KINDS)}")
-        amount = parse_money(row["amount"])
-        if amount is None or amount <= 0:
-            problems.append(
-                f"amount {row['amount']!r} is not a positive amount with two decimals, like 45.10"
-            )
-        due_date = None
-        if row["due_date"]:
-            due_date = parse_date(row["due_date"])
-            if due_date is None:
-                problems.append(f"due_date {row['due_date']!r} is not a date like 2026-07-20")
-        elif kind is not None and kind[1] > 0:
-            problems.append(f"due_date is required for a {row['kind']}")
-        if len(row["description"]) > 200:
-            problems.append("description is longer than 200 characters")
-        errors.extend(f"line {row.line}: {p}" for p in problems)
-        if not problems and row["account_number"] in accounts:
-            kind_value, sign = kind
-            postings.append(
-                (
-                    row.line,
-                    Posting(
-                        service_account_id=accounts[row["account_number"]],
-                        kind=kind_value,
-                        amount=amount * sign,
-                        posted_on=posted_on,
-                        due_date=due_date if sign > 0 else None,
-                        description=row["description"],
-                        source_key=f"import:{ref}",
-                    ),
-                )
-            )
-    existing = {
-        e.source_key: e
-        for e in LedgerEntry.objects.filter(source_key__in=[p.source_key for _, p in postings])
-    }
-    for line, posting in postings:
-        entry = existing.get(posting.source_key)
-        if entry and (
-            entry.service_account_id,
-            entry.kind,
-            entry.amount,
-            entry.posted_on,
-            entry.due_date,
-        ) != (posting.service_account_id, posting.kind, posting.amount, posting.posted_on, posting.due_date):
-            errors.append(
-                f"line {line}: ref {posting.source_key[7:]} was imported before with other values; "
-                "the ledger cannot be edited, so post a correcting row with a new ref"
-            )
-    if errors:
-        raise CsvImportError(errors)
-    if not csv_file.rows:
-        raise CsvImportError(["the file has no transaction rows"])
-    new = [p for _, p in postings if p.source_key not in existing]
-    with transaction.atomic():
-        added = ledger_post(postings=new)
-    return ImportSummary(
-        created=len(added), unchanged=len(postings) - len(added), ignored_columns=csv_file.ignored_columns
+    with (
+        transaction.atomic(),
+        CsvStream(path, required=required, optional=["due_date", "description"]) as stream,
+    ):
+        problems: list[tuple[int, int, str]] = []
+        staging = staging_table("import_transactions", TRANSACTION_STAGING)
+        rows = copy_rows(
+            staging, [name for name, _ in TRANSACTION_STAGING], _transaction_rows(stream, problems)
+        )
+        problems += [(line, 0, problem) for line, problem in stream.problems]
+        with connection.cursor() as cursor:
+            cursor.execute(TRANSACTION_CHECKS_SQL)
+            problems += cursor.fetchall()
+        if problems:
+            problems.sort(key=lambda problem: problem[:2])  # by line; a line's problems as found
+            raise CsvImportError([f"line {line}: {text}" for line, _, text in problems])
+        if not rows:
+            raise CsvImportError(["the file has no transaction rows"])
+        added = ledger_post_staged(table=staging_table("import_postings", query=TRANSACTIONS_TO_POST_SQL))
+    return ImportSummary(created=added, unchanged=rows - added, ignored_columns=stream.ignored_columns)
+
+
+def _transaction_rows(stream: CsvStream, problems: list):
+    """Each row of transactions.csv checked on its own, for the staging table: problems are added
+    to `problems` as (line, order, message) and the row is still staged, for the checks across
+    rows."""
+    ref_at, account_at, date_at, kind_at, amount_at = (
+        stream.index(name) for name in ("ref", "account_number", "date", "kind", "amount")
     )
+    due_at, description_at = stream.index("due_date"), stream.index("description")
+    # Dates and amounts repeat across a file's rows: each text is parsed once.
+    dates = functools.lru_cache(maxsize=100_000)(parse_date)
+    amounts = functools.lru_cache(maxsize=100_000)(parse_money)
+    for line, values in stream:
+        if not values[account_at]:
+            problems.append((line, 0, "account_number is required"))
+        found = []
+        ref, number, kind_text, amount_text = (
+            values[ref_at],
+            values[account_at],
+            values[kind_at],
+            values[amount_at],
+        )
+        due_text = values[due_at] if due_at is not None else ""
+        description = values[description_at] if description_at is not None else ""
+        if not ref:
+            found.append("ref is required")
+        if len(ref) > 100:
+            found.append("ref is longer than 100 characters")
+        posted_on = dates(values[date_at])
+        if posted_on is None:
+            found.append(f"date {values[date_at]!r} is not a date like 2026-07-01")
+        kind = TRANSACTION_KINDS.get(kind_text)
+        if kind is None:
+            found.append(f"kind {kind_text!r} is not one of: {', '.join(TRANSACTION_KINDS)}")
+        amount = amounts(amount_text)
+        if amount is None or amount <= 0:
+            found.append(f"amount {amount_text!r} is not a positive amount with two decimals, like 45.10")
+            amount = None
+        due_date = None
+        if due_text:
+            due_date = dates(due_text)
+            if due_date is None:
+                found.append(f"due_date {due_text!r} is not a date like 2026-07-20")
+        elif kind is not None and kind[1] > 0:
+            found.append(f"due_date is required for a {kind_text}")
+        if len(description) > 200:
+            found.append("description is longer than 200 characters")
+        problems.extend((line, 2, problem) for problem in found)
+        kind_value, sign = kind or ("", 1)
+        yield (
+            line,
+            not found and bool(number),
+            ref,
+            number,
+            kind_value,
+            amount * sign if amount is not None else None,
+            posted_on,
+            due_date if sign > 0 else None,
+            description,
+        )
 
 
 # --- rates.csv ----------------------------------------------------------------------------

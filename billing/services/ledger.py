@@ -93,6 +93,48 @@ def ledger_post(*, postings: Sequence[Posting]) -> list[LedgerEntry]:
     return entries
 
 
+POST_STAGED_SQL = """
+WITH added AS (
+    INSERT INTO billing_ledgerentry
+        (service_account_id, kind, amount, posted_on, due_date, description, source_key, created_at)
+    SELECT s.service_account_id, s.kind, s.amount, s.posted_on, s.due_date, left(s.description, 200),
+           s.source_key, now()
+    FROM {table} s
+    WHERE NOT EXISTS (SELECT 1 FROM billing_ledgerentry e WHERE e.source_key = s.source_key)
+    ORDER BY s.service_account_id, s.posted_on, s.source_key
+    RETURNING service_account_id, amount
+), moved AS (
+    UPDATE billing_billingaccount b SET balance = b.balance + d.delta, updated_at = now()
+    FROM (SELECT service_account_id, sum(amount) AS delta FROM added GROUP BY service_account_id) d
+    WHERE b.service_account_id = d.service_account_id
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM moved)
+"""
+
+
+def ledger_post_staged(*, table: str) -> int:
+    """Append the rows of a staging table (service_account_id, kind, signed amount, posted_on,
+    due_date, description, source_key, each source_key once) and move the balances with them,
+    set-based: what ledger_post does for an import of millions of rows. The same rules hold: the
+    accounts' balance rows are locked in primary-key order first, and a source_key already in the
+    ledger is skipped. Returns how many rows were added. The caller holds a transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_billingaccount (service_account_id, balance, paperless, updated_at) "  # noqa: S608
+            f"SELECT DISTINCT service_account_id, 0, false, now() FROM {table} "
+            "ON CONFLICT (service_account_id) DO NOTHING"
+        )
+        cursor.execute(
+            "SELECT service_account_id FROM billing_billingaccount "  # noqa: S608
+            f"WHERE service_account_id IN (SELECT service_account_id FROM {table}) "
+            "ORDER BY service_account_id FOR NO KEY UPDATE"
+        )
+        cursor.execute(POST_STAGED_SQL.format(table=table))
+        added, _ = cursor.fetchone()
+    return added
+
+
 def _balances_add(deltas: dict[int, Decimal]) -> None:
     """Move many balances in one statement (the rows are locked by the caller)."""
     if not deltas:

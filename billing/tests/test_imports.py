@@ -184,3 +184,84 @@ def test_meter_reads_for_an_account_without_water_are_refused(tmp_path, account,
     assert "line 2: account 100234-01 does not take water service" in err
     assert "line 3: period '07/2026' is not a month" in err
     assert "consumption_ccf 'x'" in err
+
+
+def long_history(accounts, rows: int) -> tuple[str, dict[int, Decimal]]:
+    """transactions.csv with `rows` rows spread over `accounts` (charges and payments, some
+    quoted descriptions with commas), and the balance each account should end with."""
+    lines, balances = [TX_HEADER], {a.pk: Decimal("0") for a in accounts}
+    for n in range(rows):
+        account = accounts[n % len(accounts)]
+        day = D(2021, 1, 1) + dt.timedelta(days=n // 7)
+        if n % 3:
+            amount = Decimal(10 + n % 90) + Decimal(n % 100) / 100
+            lines.append(
+                f'R{n},{account.account_number},{day},charge,{amount},{day + dt.timedelta(days=20)},"Bill, {day}"\n'
+            )
+            balances[account.pk] += amount
+        else:
+            lines.append(f"R{n},{account.account_number},{day},payment,25.00,,\n")
+            balances[account.pk] -= Decimal("25.00")
+    return "".join(lines), balances
+
+
+def test_a_long_file_is_streamed_in_and_reimporting_it_adds_nothing(tmp_path, account):
+    from billing.services.imports import transactions_import
+
+    accounts = [account, ServiceAccountFactory(), ServiceAccountFactory()]
+    text, balances = long_history(accounts, 12_000)  # several COPY blocks
+    path = write(tmp_path, text)
+
+    first = transactions_import(path=path)
+    again = transactions_import(path=path)
+
+    assert (first.created, first.unchanged) == (12_000, 0)
+    assert (again.created, again.unchanged) == (0, 12_000)
+    assert LedgerEntry.objects.count() == 12_000
+    for pk, expected in balances.items():
+        assert BillingAccount.objects.get(pk=pk).balance == expected
+    assert LedgerEntry.objects.get(source_key="import:R1").description == f"Bill, {D(2021, 1, 1)}"
+
+
+def test_a_long_file_reports_every_problem_in_line_order_and_writes_nothing(tmp_path, account):
+    from billing.services.imports import transactions_import
+    from portal.csvimport import CsvImportError
+
+    text, _ = long_history([account], 9_000)
+    lines = text.splitlines(keepends=True)
+    lines[8_000] = f"R5,{account.account_number},2026-01-02,charge,1.00,2026-01-20,\n"  # R5 is on line 7
+    lines[8_500] = "R8499,100234-01,2026-01-02,payment,1.00,,,extra\n"
+    lines[3] = "R2,100234-01,2026-02-30,charge,1.00,2026-03-20,\n"
+    lines[6_000] = "R5999,000000-00,2026-01-02,payment,1.00,,\n"
+    lines.insert(100, "\n")  # a blank line is skipped, and counts as a line
+    path = write(tmp_path, "".join(lines))
+
+    with pytest.raises(CsvImportError) as caught:
+        transactions_import(path=path)
+
+    assert caught.value.errors == [
+        "line 4: date '2026-02-30' is not a date like 2026-07-01",
+        "line 6002: account_number 000000-00 does not exist",
+        "line 8002: ref R5 already appears on line 7",
+        "line 8502: 8 values for 7 columns",
+    ]
+    assert not LedgerEntry.objects.exists()
+    assert not BillingAccount.objects.filter(balance__gt=0).exists()
+
+
+def test_a_ref_imported_before_with_other_values_is_found_among_many(tmp_path, account):
+    from billing.services.imports import transactions_import
+    from portal.csvimport import CsvImportError
+
+    text, _ = long_history([account], 3_000)
+    transactions_import(path=write(tmp_path, text))
+    changed = text.splitlines(keepends=True)
+    changed[2003] = changed[2003].replace(",charge,", ",late_fee,")  # the row of R2002, now another kind
+    with pytest.raises(CsvImportError) as caught:
+        transactions_import(path=write(tmp_path, "".join(changed), "again.csv"))
+
+    assert caught.value.errors == [
+        "line 2004: ref R2002 was imported before with other values; the ledger cannot be edited, "
+        "so post a correcting row with a new ref"
+    ]
+    assert LedgerEntry.objects.count() == 3_000
