@@ -149,9 +149,6 @@ LEFT JOIN LATERAL (
 ) later ON true
 """
 
-# The newest debits of each account, in open-item order, with what their reversals left of them.
-# A positive row that names another row of the account (a returned payment) changes that row,
-# not the open debits; one whose row is not there (a reversal of a reversal) is a debit itself.
 # Each account's balance (the one given, or the kept one as of the day) and its newest debits in
 # open-item order, with what their reversals left of them, for the accounts that owe. A positive
 # row that names another row of the account (a returned payment) changes that row, not the open
@@ -180,12 +177,17 @@ LEFT JOIN LATERAL (
     SELECT SUM(x.amount) AS total FROM billing_ledgerentry x
     WHERE x.reverses_id = d.id AND x.service_account_id = acct.id AND x.posted_on <= %(as_of)s {created_x}
 ) r ON d.reverses_id IS NULL
-LEFT JOIN billing_ledgerentry o
-    ON o.id = d.reverses_id AND o.service_account_id = acct.id AND o.reverses_id IS NULL
-    AND o.posted_on <= %(as_of)s {created_o}
-WHERE d.id IS NULL OR d.reverses_id IS NULL OR o.id IS NULL
+WHERE d.id IS NULL OR d.reverses_id IS NULL OR NOT EXISTS (
+    -- Looked up by its id, row by row: a join here would make the planner scan the whole ledger.
+    SELECT 1 FROM billing_ledgerentry o
+    WHERE o.id = d.reverses_id AND o.service_account_id = acct.id AND o.reverses_id IS NULL
+        AND o.posted_on <= %(as_of)s {created_o}
+)
 ORDER BY acct.id, COALESCE(d.due_date, d.posted_on) DESC, d.posted_on DESC, d.id DESC
 """
+
+
+DEBITS_READ = (4, 32, 256, None)  # newest debits read per owing account, in turn
 
 
 @dataclass(frozen=True)
@@ -231,9 +233,10 @@ def ledger_positions(
     positions: dict[int, LedgerPosition] = {}
     # One query: the balances and, for the accounts that owe, a few newest debits each (most owe
     # one or two bills). Only the accounts whose few did not cover their balance are read again,
-    # without a limit.
-    owing, limit = ids, 4
+    # with more (a year behind, then years), so even those do not read all their history.
+    owing, limits = ids, iter(DEBITS_READ)
     while owing:
+        limit = next(limits)
         balance: dict[int, Decimal] = {}
         debits: dict[int, list[tuple]] = {pk: [] for pk in owing}
         with connection.cursor() as cursor:
@@ -262,7 +265,7 @@ def ledger_positions(
                 # does that (posting refuses it). The whole ledger then decides.
                 items = _open_items_full(pk, as_of=as_of, created_by=created_by)
             positions[pk] = LedgerPosition(balance=balance[pk], open_items=items)
-        owing, limit = short, None
+        owing = short
     return positions
 
 
