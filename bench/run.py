@@ -414,6 +414,76 @@ def bench_seed_demo(accounts: int) -> dict:
     }
 
 
+IMPORT_TARGETS = {"rows_per_second": 100_000, "again_rows_per_second": 200_000, "peak_mb": 300}
+
+
+def transactions_file(path: Path, *, accounts: int, rows: int) -> None:
+    """transactions.csv of `rows` rows over the benchmark's accounts: bills and payments dated
+    after its history, a ref each."""
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("ref,account_number,date,kind,amount,due_date,description\n")
+        start = dt.date(2026, 9, 1)
+        for n in range(rows):
+            account = f"{n % accounts + 1:07d}-01"
+            day = start + dt.timedelta(days=(n // accounts) % 3650)
+            if n % 2:
+                handle.write(f"bench-{n},{account},{day},payment,{40 + n % 60}.25,,\n")
+            else:
+                due = day + dt.timedelta(days=20)
+                handle.write(f"bench-{n},{account},{day},charge,{40 + n % 60}.25,{due},Converted bill\n")
+
+
+def run_measured(args: list[str]) -> tuple[float, int, str]:
+    """A manage.py command in a process of its own: (seconds, peak memory in MB, its output)."""
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "portal.settings.test"}
+    code = (
+        "import resource, sys, runpy; sys.argv = ['manage.py', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_path('manage.py', run_name='__main__')\n"
+        "finally:\n    print('peak_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    )
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=3600,
+    )
+    seconds = time.perf_counter() - started
+    peak = [line for line in done.stderr.splitlines() if line.startswith("peak_kb")]
+    if done.returncode != 0 or not peak:
+        raise RuntimeError(f"{' '.join(args)} failed: {done.stderr[-2000:]}")
+    return seconds, int(peak[-1].split()[1]) // 1024, done.stdout
+
+
+def bench_imports(accounts: int, rows: int) -> dict:
+    """import_transactions of a generated file of `rows` rows, then the same file again."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "transactions.csv"
+        transactions_file(path, accounts=accounts, rows=rows)
+        size_mb = path.stat().st_size // 2**20
+        seconds, peak, output = run_measured(["import_transactions", str(path)])
+        again_seconds, again_peak, again_output = run_measured(["import_transactions", str(path)])
+    figures = {
+        "rows": rows,
+        "file_mb": size_mb,
+        "seconds": round(seconds, 1),
+        "rows_per_second": round(rows / seconds),
+        "peak_mb": peak,
+        "again_seconds": round(again_seconds, 1),
+        "again_rows_per_second": round(rows / again_seconds),
+        "again_peak_mb": again_peak,
+        "output": output.strip().splitlines()[-1:] + again_output.strip().splitlines()[-1:],
+    }
+    figures["met"] = (
+        figures["rows_per_second"] >= IMPORT_TARGETS["rows_per_second"]
+        and figures["again_rows_per_second"] >= IMPORT_TARGETS["again_rows_per_second"]
+        and max(peak, again_peak) <= IMPORT_TARGETS["peak_mb"]
+    )
+    return figures
+
+
 def bench_make_test() -> dict:
     started = time.perf_counter()
     done = subprocess.run(
@@ -521,6 +591,14 @@ def write(results: dict) -> None:
                 lines.append(
                     f"| web: {name}, {load} ({measured['users']} users, {measured['think_seconds']} s between pages, {w['gunicorn_workers']} gunicorn workers) | {e['requests_per_second']} req/s, p50 {e['p50_ms']:.0f} ms, p95 {e['p95_ms']:.0f} ms, p99 {e['p99_ms']:.0f} ms ({e['failures']} failures) | | {target} | {met} |"
                 )
+    i = results.get("imports")
+    if i:
+        lines.append(
+            f"| import_transactions, {i['rows']:,} rows ({i['file_mb']} MB) | {i['seconds']} s ({i['rows_per_second']:,} rows/s), peak {i['peak_mb']} MB | COPY: 125,000–775,000 rows/s | ≥ 100,000 rows/s, ≤ 300 MB | {yes(i['rows_per_second'] >= 100_000 and i['peak_mb'] <= 300)} |"
+        )
+        lines.append(
+            f"| import_transactions, the same file again | {i['again_seconds']} s ({i['again_rows_per_second']:,} rows/s), peak {i['again_peak_mb']} MB | | ≥ 200,000 rows/s, ≤ 300 MB | {yes(i['again_rows_per_second'] >= 200_000 and i['again_peak_mb'] <= 300)} |"
+        )
     s = results.get("seed_demo")
     if s:
         lines.append(
@@ -541,7 +619,8 @@ def main() -> int:
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--autopay-enrollments", type=int, default=10_000)
     parser.add_argument("--web-seconds", type=int, default=40)
-    parser.add_argument("--only", default="bill,cert,aging,pages,autopay,web,seed,test")
+    parser.add_argument("--import-rows", type=int, default=5_000_000)
+    parser.add_argument("--only", default="bill,cert,aging,pages,autopay,web,imports,seed,test")
     parser.add_argument(
         "--history-months",
         default="13,61",
@@ -581,6 +660,7 @@ def main() -> int:
     for key, name, fn in [
         ("web", "web", lambda: bench_web(50, args.web_seconds)),
         ("autopay", "autopay", lambda: bench_autopay(args.autopay_enrollments)),
+        ("imports", "imports", lambda: bench_imports(args.accounts, args.import_rows)),
         ("test", "make_test", bench_make_test),
         ("seed", "seed_demo", lambda: bench_seed_demo(args.accounts)),
     ]:

@@ -15,11 +15,9 @@ from accounts.models import ServiceAccount
 from billing.calendar import parse_date, parse_period
 from billing.models import (
     AccountService,
-    Bill,
     BillLine,
     IntervalRead,
     LedgerEntry,
-    MeterRead,
     RateSchedule,
     Service,
 )
@@ -340,78 +338,124 @@ def services_import(*, path: str | Path) -> ImportSummary:
 # --- meter_reads.csv ----------------------------------------------------------------------
 
 
+METER_READ_STAGING = [
+    ("line", "integer"),
+    ("ok", "boolean"),
+    ("account_number", "text"),
+    ("period", "date"),
+    ("consumption_ccf", "numeric(10, 2)"),
+]
+
+# The checks across rows, as (line, order among the line's problems, message), over the staged
+# rows joined to their accounts (m.account_id is null for an unknown number).
+METER_READ_CHECKS_SQL = """
+WITH m AS (
+    SELECT s.*, a.id AS account_id,
+           EXISTS (SELECT 1 FROM billing_accountservice x
+                   WHERE x.service_account_id = a.id AND x.service = %(water)s) AS water
+    FROM import_meter_reads s LEFT JOIN accounts_serviceaccount a ON a.account_number = s.account_number
+), fine AS (
+    SELECT m.*, min(line) OVER (PARTITION BY account_id, period) AS first
+    FROM m WHERE ok AND account_id IS NOT NULL AND water
+)
+SELECT line, 0, 'account_number ' || account_number || ' does not exist'
+FROM m WHERE account_number <> '' AND account_id IS NULL
+UNION ALL
+SELECT line, 3, 'account ' || account_number || ' does not take water service'
+FROM m WHERE account_id IS NOT NULL AND NOT water
+UNION ALL
+SELECT line, 4, account_number || ' ' || to_char(period, 'YYYY-MM') || ' already appears on line ' || first
+FROM fine WHERE line > first
+UNION ALL
+SELECT f.line, 5, to_char(f.period, 'YYYY-MM') || ' was billed with ' || r.consumption_ccf
+                  || ' CCF and cannot change; a clerk can post an adjustment instead'
+FROM fine f
+JOIN billing_meterread r ON r.service_account_id = f.account_id AND r.period = f.period
+WHERE f.line = f.first AND r.consumption_ccf <> f.consumption_ccf
+  AND EXISTS (SELECT 1 FROM billing_bill b WHERE b.service_account_id = f.account_id AND b.period = f.period)
+"""
+
+METER_READS_WRITE_SQL = """
+WITH incoming AS (
+    SELECT a.id AS account_id, s.period, s.consumption_ccf
+    FROM import_meter_reads s JOIN accounts_serviceaccount a ON a.account_number = s.account_number
+), counted AS (
+    SELECT count(*) FILTER (WHERE r.id IS NULL) AS created,
+           count(*) FILTER (WHERE r.consumption_ccf <> i.consumption_ccf) AS updated,
+           count(*) FILTER (WHERE r.consumption_ccf = i.consumption_ccf) AS unchanged
+    FROM incoming i
+    LEFT JOIN billing_meterread r ON r.service_account_id = i.account_id AND r.period = i.period
+), written AS (
+    INSERT INTO billing_meterread (service_account_id, period, consumption_ccf)
+    SELECT account_id, period, consumption_ccf FROM incoming
+    ON CONFLICT (service_account_id, period) DO UPDATE SET consumption_ccf = EXCLUDED.consumption_ccf
+    WHERE billing_meterread.consumption_ccf <> EXCLUDED.consumption_ccf
+    RETURNING 1
+)
+SELECT created, updated, unchanged, (SELECT count(*) FROM written) FROM counted
+"""
+
+
 def meter_reads_import(*, path: str | Path) -> ImportSummary:
-    """Water use per account and service month. A month already billed cannot change."""
-    csv_file = read_csv(path, required=["account_number", "period", "consumption_ccf"], optional=[])
-    errors: list[str] = []
-    accounts = _account_ids(csv_file.rows, errors)
-    water = set(
-        AccountService.objects.filter(
-            service_account_id__in=accounts.values(), service=Service.WATER
-        ).values_list("service_account_id", flat=True)
-    )
-    incoming: dict[tuple[int, object], tuple[int, Decimal]] = {}
-    for row in csv_file.rows:
-        problems = []
-        period = parse_period(row["period"])
-        if period is None:
-            problems.append(f"period {row['period']!r} is not a month like 2026-10")
-        consumption = _decimal(row["consumption_ccf"], places=2)
-        if consumption is None or consumption < 0:
-            problems.append(
-                f"consumption_ccf {row['consumption_ccf']!r} is not a number of CCF like 7 or 7.25"
-            )
-        elif consumption >= Decimal("100000000"):
-            problems.append(f"consumption_ccf {row['consumption_ccf']!r} is too large")
-        account_id = accounts.get(row["account_number"])
-        if account_id and account_id not in water:
-            problems.append(f"account {row['account_number']} does not take water service")
-        key = (account_id, period)
-        if not problems and account_id and key in incoming:
-            problems.append(
-                f"{row['account_number']} {row['period']} already appears on line {incoming[key][0]}"
-            )
-        errors.extend(f"line {row.line}: {p}" for p in problems)
-        if not problems and account_id:
-            incoming[key] = (row.line, consumption)
-    existing = {
-        (r.service_account_id, r.period): r
-        for r in MeterRead.objects.filter(service_account_id__in={k[0] for k in incoming})
-    }
-    billed = set(
-        Bill.objects.filter(service_account_id__in={k[0] for k in incoming}).values_list(
-            "service_account_id", "period"
+    """Water use per account and service month. A month already billed cannot change.
+
+    Streamed like transactions_import: rows checked as read into a staging table, the checks
+    across rows in SQL, then one upsert."""
+    with (
+        transaction.atomic(),
+        CsvStream(path, required=["account_number", "period", "consumption_ccf"], optional=[]) as stream,
+    ):
+        problems: list[tuple[int, int, str]] = []
+        staging = staging_table("import_meter_reads", METER_READ_STAGING)
+        rows = copy_rows(
+            staging, [name for name, _ in METER_READ_STAGING], _meter_read_rows(stream, problems)
         )
-    )
-    to_create, to_update = [], []
-    result = ImportSummary(ignored_columns=csv_file.ignored_columns)
-    for key, (line, consumption) in incoming.items():
-        read = existing.get(key)
-        if read is None:
-            to_create.append(MeterRead(service_account_id=key[0], period=key[1], consumption_ccf=consumption))
-        elif read.consumption_ccf != consumption:
-            if key in billed:
-                errors.append(
-                    f"line {line}: {key[1]:%Y-%m} was billed with {read.consumption_ccf} CCF and "
-                    "cannot change; a clerk can post an adjustment instead"
-                )
-            read.consumption_ccf = consumption
-            to_update.append(read)
-        else:
-            result.unchanged += 1
-    if errors:
-        raise CsvImportError(errors)
-    if not csv_file.rows:
-        raise CsvImportError(["the file has no meter read rows"])
-    with transaction.atomic():
-        MeterRead.objects.bulk_create(to_create, batch_size=2000)
-        MeterRead.objects.bulk_update(to_update, ["consumption_ccf"], batch_size=2000)
-    result.created, result.updated = len(to_create), len(to_update)
+        problems += [(line, 0, problem) for line, problem in stream.problems]
+        with connection.cursor() as cursor:
+            cursor.execute(METER_READ_CHECKS_SQL, {"water": Service.WATER.value})
+            problems += cursor.fetchall()
+        if problems:
+            problems.sort(key=lambda problem: problem[:2])  # by line; a line's problems as found
+            raise CsvImportError([f"line {line}: {text}" for line, _, text in problems])
+        if not rows:
+            raise CsvImportError(["the file has no meter read rows"])
+        with connection.cursor() as cursor:
+            cursor.execute(METER_READS_WRITE_SQL)
+            created, updated, unchanged, _ = cursor.fetchone()
+            cursor.execute(f"SELECT DISTINCT period FROM {staging}")  # noqa: S608
+            periods = {period for (period,) in cursor.fetchall()}
     # Each month just read: high use against the account's own history, told once.
     from billing.services.usage_alerts import high_usage_alerts_send
 
-    high_usage_alerts_send(periods={key[1] for key in incoming})
-    return result
+    high_usage_alerts_send(periods=periods)
+    return ImportSummary(
+        created=created, updated=updated, unchanged=unchanged, ignored_columns=stream.ignored_columns
+    )
+
+
+def _meter_read_rows(stream: CsvStream, problems: list):
+    """Each row of meter_reads.csv checked on its own, for the staging table."""
+    account_at, period_at, consumption_at = (
+        stream.index(name) for name in ("account_number", "period", "consumption_ccf")
+    )
+    periods = functools.lru_cache(maxsize=10_000)(parse_period)
+    for line, values in stream:
+        number, period_text, consumption_text = values[account_at], values[period_at], values[consumption_at]
+        if not number:
+            problems.append((line, 0, "account_number is required"))
+        found = []
+        period = periods(period_text)
+        if period is None:
+            found.append(f"period {period_text!r} is not a month like 2026-10")
+        consumption = _decimal(consumption_text, places=2)
+        if consumption is None or consumption < 0:
+            found.append(f"consumption_ccf {consumption_text!r} is not a number of CCF like 7 or 7.25")
+            consumption = None
+        elif consumption >= Decimal("100000000"):
+            found.append(f"consumption_ccf {consumption_text!r} is too large")
+            consumption = None
+        problems.extend((line, 2, problem) for problem in found)
+        yield line, not found and bool(number), number, period, consumption
 
 
 # --- interval_reads.csv -------------------------------------------------------------------

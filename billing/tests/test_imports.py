@@ -265,3 +265,54 @@ def test_a_ref_imported_before_with_other_values_is_found_among_many(tmp_path, a
         "so post a correcting row with a new ref"
     ]
     assert LedgerEntry.objects.count() == 3_000
+
+
+def test_meter_reads_are_created_updated_or_left_and_every_problem_is_reported(tmp_path, account, capsys):
+    from billing.services.imports import meter_reads_import
+    from portal.csvimport import CsvImportError
+
+    others = [ServiceAccountFactory() for _ in range(3)]
+    for water in [account, *others]:
+        AccountServiceFactory(service_account=water, service=Service.WATER)
+    header = "account_number,period,consumption_ccf\n"
+    months = [f"20{20 + m // 12}-{m % 12 + 1:02d}" for m in range(60)]
+    rows = [
+        f"{a.account_number},{month},{n % 17}.5\n"
+        for n, (a, month) in enumerate((a, m) for a in others for m in months)
+    ]
+    first = meter_reads_import(path=write(tmp_path, header + "".join(rows)))
+    rows[10] = rows[10].replace(".5", ".75")  # one month read again, corrected
+    again = meter_reads_import(
+        path=write(tmp_path, header + "".join(rows) + "100234-01,2026-07,3\n", "b.csv")
+    )
+
+    assert (first.created, first.updated, first.unchanged) == (180, 0, 0)
+    assert (again.created, again.updated, again.unchanged) == (1, 1, 179)
+    assert MeterRead.objects.count() == 181
+    assert MeterRead.objects.get(service_account=others[0], period=D(2020, 11, 1)).consumption_ccf == Decimal(
+        "10.75"
+    )
+
+    sewer_only = ServiceAccountFactory()
+    bad = (
+        header
+        + "".join(rows[:5])
+        + (
+            f"{sewer_only.account_number},2026-07,1\n"  # line 7
+            f"{others[1].account_number},2020-02,8\n"  # line 8: 2020-02 of others[1] is on line 64
+            "999999-99,2026-13,-1\n"  # line 9
+            f"{others[0].account_number},2026-03,7.255\n"  # line 10
+        )
+    )
+    with pytest.raises(CsvImportError) as caught:
+        meter_reads_import(path=write(tmp_path, bad + "".join(rows[60:65]), "c.csv"))
+
+    assert caught.value.errors == [
+        f"line 7: account {sewer_only.account_number} does not take water service",
+        "line 9: account_number 999999-99 does not exist",
+        "line 9: period '2026-13' is not a month like 2026-10",
+        "line 9: consumption_ccf '-1' is not a number of CCF like 7 or 7.25",
+        "line 10: consumption_ccf '7.255' is not a number of CCF like 7 or 7.25",
+        f"line 12: {others[1].account_number} 2020-02 already appears on line 8",
+    ]
+    assert MeterRead.objects.count() == 181
