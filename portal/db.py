@@ -29,8 +29,17 @@ class _CsvText:
         self._writer = csv.writer(self._buffer)
         self._pending = ""
         self.count = 0
+        self.error: Exception | None = None
 
     def _more(self) -> bool:
+        try:
+            return self._write_some()
+        except Exception as exc:
+            # Raised to the caller after COPY ends: psycopg2 would turn it into a database error.
+            self.error = exc
+            return False
+
+    def _write_some(self) -> bool:
         for row in itertools.islice(self._rows, 2000):
             self._writer.writerow(["\\N" if value is None else value for value in row])
             self.count += 1
@@ -58,6 +67,8 @@ def copy_rows(table: str, columns: list[str], rows) -> int:
         cursor.cursor.copy_expert(
             f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv, NULL '\\N')", text, size=65536
         )
+    if text.error is not None:
+        raise text.error  # the rows COPYed so far go with the caller's transaction
     return text.count
 
 

@@ -253,6 +253,7 @@ def _bill_chunk(
     positions = ledger_positions(account_ids=account_ids, as_of=issued_on)
 
     due_date = due_date_for_period(period)
+    labels = {service.value: str(service.label) for service in Service}  # translated once a chunk
     drafts = []
     for pk in account_ids:
         taken = services.get(pk)
@@ -270,7 +271,7 @@ def _bill_chunk(
             consumption = reads.get(pk) if service == Service.WATER else None
             lines.append(
                 Line(
-                    description=f"{Service(service).label} service, {served}",
+                    description=f"{labels[service]} service, {served}",
                     amount=bill_line_amount(
                         units=units,
                         schedule=schedule,

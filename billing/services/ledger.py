@@ -6,14 +6,13 @@ balance never misses a row. Blocks stay short and never call Stripe.
 """
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
 
-from billing.models import BillingAccount, LedgerEntry
+from billing.models import LedgerEntry
 from portal.errors import ApplicationError
 from portal.money import ZERO
 
@@ -34,10 +33,13 @@ class Posting:
 
 def billing_accounts_ensure(*, service_account_ids: Iterable[int]) -> None:
     """Make sure each service account has its BillingAccount row (the row we lock)."""
-    wanted = set(service_account_ids)
-    missing = wanted - set(BillingAccount.objects.filter(pk__in=wanted).values_list("pk", flat=True))
-    rows = [BillingAccount(service_account_id=pk) for pk in missing]
-    BillingAccount.objects.bulk_create(rows, ignore_conflicts=True, batch_size=2000)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO billing_billingaccount (service_account_id, balance, paperless, updated_at) "
+            "SELECT id, 0, false, now() FROM unnest(%s::bigint[]) AS id "
+            "ON CONFLICT (service_account_id) DO NOTHING",
+            [sorted(set(service_account_ids))],
+        )
 
 
 def billing_accounts_lock(*, service_account_ids: Iterable[int]) -> list[int]:
@@ -45,19 +47,53 @@ def billing_accounts_lock(*, service_account_ids: Iterable[int]) -> list[int]:
     ids = sorted(set(service_account_ids))
     billing_accounts_ensure(service_account_ids=ids)
     # NO KEY UPDATE: blocks other postings to these accounts, not inserts that reference them.
-    return list(
-        BillingAccount.objects.select_for_update(no_key=True)
-        .filter(pk__in=ids)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
+    # Plain SQL with an array: a chunk of a run locks hundreds at once.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT service_account_id FROM billing_billingaccount WHERE service_account_id = ANY(%s) "
+            "ORDER BY service_account_id FOR NO KEY UPDATE",
+            [ids],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
+
+
+# Each row's created_at is the moment it is written (clock_timestamp(), not the transaction's
+# start): a bill reads the ledger "as it stood when it was made" by it.
+LEDGER_COLUMNS = [
+    "service_account_id",
+    "kind",
+    "amount",
+    "posted_on",
+    "due_date",
+    "description",
+    "source_key",
+    "reverses_id",
+]
+
+POST_SQL = """
+WITH added AS (
+    INSERT INTO billing_ledgerentry ({columns}, created_at)
+    SELECT {columns}, clock_timestamp()
+    FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::date[], %s::date[], %s::text[], %s::text[],
+                %s::bigint[]) AS v({columns})
+    ON CONFLICT (source_key) DO NOTHING
+    RETURNING id, {columns}, created_at
+), moved AS (
+    UPDATE billing_billingaccount b SET balance = b.balance + d.delta, updated_at = now()
+    FROM (SELECT service_account_id, sum(amount) AS delta FROM added GROUP BY service_account_id) d
+    WHERE b.service_account_id = d.service_account_id
+    RETURNING 1
+)
+SELECT * FROM added
+""".format(columns=", ".join(LEDGER_COLUMNS))  # noqa: S608 (column names, not input)
 
 
 def ledger_post(*, postings: Sequence[Posting]) -> list[LedgerEntry]:
     """Append ledger rows and move the balances with them, in one transaction.
 
     Safe to replay: a posting whose source_key is already in the ledger is skipped, and
-    only the rows actually added are returned. The caller may hold a transaction.
+    only the rows actually added are returned, in the order given. The caller may hold a
+    transaction.
     """
     if not postings:
         return []
@@ -66,31 +102,27 @@ def ledger_post(*, postings: Sequence[Posting]) -> list[LedgerEntry]:
         raise ApplicationError("The same source key appears twice in one posting.")
     with transaction.atomic():
         billing_accounts_lock(service_account_ids=[p.service_account_id for p in postings])
-        # Checked after taking the locks: a concurrent replay of the same postings has
-        # either committed (and is seen here) or waits for us.
-        existing = set(LedgerEntry.objects.filter(source_key__in=keys).values_list("source_key", flat=True))
-        new = [p for p in postings if p.source_key not in existing]
-        entries = LedgerEntry.objects.bulk_create(
-            [
-                LedgerEntry(
-                    service_account_id=p.service_account_id,
-                    kind=p.kind,
-                    amount=p.amount,
-                    posted_on=p.posted_on,
-                    due_date=p.due_date,
-                    description=p.description[:200],
-                    source_key=p.source_key,
-                    reverses_id=p.reverses_id,
-                )
-                for p in new
-            ],
-            batch_size=2000,
-        )
-        deltas: dict[int, Decimal] = defaultdict(lambda: ZERO)
-        for p in new:
-            deltas[p.service_account_id] += p.amount
-        _balances_add(deltas)
-    return entries
+        # After taking the locks: a concurrent replay of the same postings has either committed
+        # (and its rows are skipped here) or waits for us. Rows and balances in one statement.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                POST_SQL,
+                [
+                    [p.service_account_id for p in postings],
+                    [p.kind for p in postings],
+                    [p.amount for p in postings],
+                    [p.posted_on for p in postings],
+                    [p.due_date for p in postings],
+                    [p.description[:200] for p in postings],
+                    keys,
+                    [p.reverses_id for p in postings],
+                ],
+            )
+            names = [column.name for column in cursor.description]
+            rows = cursor.fetchall()
+    order = {key: n for n, key in enumerate(keys)}
+    entries = [LedgerEntry.from_db("default", names, row) for row in rows]
+    return sorted(entries, key=lambda entry: order[entry.source_key])
 
 
 POST_STAGED_SQL = """
@@ -98,7 +130,7 @@ WITH added AS (
     INSERT INTO billing_ledgerentry
         (service_account_id, kind, amount, posted_on, due_date, description, source_key, created_at)
     SELECT s.service_account_id, s.kind, s.amount, s.posted_on, s.due_date, left(s.description, 200),
-           s.source_key, now()
+           s.source_key, clock_timestamp()
     FROM {table} s
     WHERE NOT EXISTS (SELECT 1 FROM billing_ledgerentry e WHERE e.source_key = s.source_key)
     ORDER BY s.service_account_id, s.posted_on, s.source_key
@@ -133,21 +165,6 @@ def ledger_post_staged(*, table: str) -> int:
         cursor.execute(POST_STAGED_SQL.format(table=table))
         added, _ = cursor.fetchone()
     return added
-
-
-def _balances_add(deltas: dict[int, Decimal]) -> None:
-    """Move many balances in one statement (the rows are locked by the caller)."""
-    if not deltas:
-        return
-    items = sorted(deltas.items())
-    values = ", ".join(["(%s, %s::numeric)"] * len(items))
-    params = [value for item in items for value in item]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE billing_billingaccount AS b SET balance = b.balance + v.delta, updated_at = now() "  # noqa: S608
-            f"FROM (VALUES {values}) AS v(id, delta) WHERE b.service_account_id = v.id",
-            params,
-        )
 
 
 def ledger_reverse(
