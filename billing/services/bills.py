@@ -8,14 +8,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from accounts.models import ServiceAccount
 from billing.calendar import add_months, due_date_for_period, local_today
 from billing.hooks import BILL_NOTE_PROVIDERS
-from billing.models import AccountService, Bill, LedgerEntry, MeterRead, RateSchedule, Service
+from billing.models import AccountService, Bill, LedgerEntry, RateSchedule, Service
 from billing.selectors import LEDGER_ROW_FIELDS, LedgerRow, ledger_positions, past_due_total
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
 from portal.db import copy_rows, sequence_next_values
@@ -187,7 +187,6 @@ ORDER BY l.service_account_id, l.posted_on, l.id
 
 def _rows_since_last_bill(account_ids: list[int], previous_issue: dict[int, dt.date], *, default: dt.date):
     """Each account's ledger rows dated after its last bill's issue (or `default`), oldest first."""
-    from django.db import connection
 
     sql = ROWS_SINCE_SQL.format(fields=", ".join(f"l.{name}" for name in LEDGER_ROW_FIELDS))
     with connection.cursor() as cursor:
@@ -195,6 +194,25 @@ def _rows_since_last_bill(account_ids: list[int], previous_issue: dict[int, dt.d
             sql, {"ids": account_ids, "since": [previous_issue.get(pk, default) for pk in account_ids]}
         )
         yield from cursor.fetchall()
+
+
+CHUNK_ACCOUNTS_SQL = """
+SELECT a.id, a.account_number, a.service_starts_on, r.consumption_ccf, previous.issued_on,
+       EXISTS (SELECT 1 FROM billing_bill b WHERE b.service_account_id = a.id AND b.period = %(period)s)
+FROM accounts_serviceaccount a
+LEFT JOIN billing_meterread r ON r.service_account_id = a.id AND r.period = %(period)s
+LEFT JOIN LATERAL (
+    SELECT b.issued_on FROM billing_bill b
+    WHERE b.service_account_id = a.id AND b.period < %(period)s
+    ORDER BY b.period DESC LIMIT 1
+) previous ON true
+WHERE a.id = ANY(%(ids)s) AND a.status = %(active)s
+ORDER BY a.id
+"""
+
+CHUNK_SERVICES_SQL = """
+SELECT service_account_id, service, units FROM billing_accountservice WHERE service_account_id = ANY(%s)
+"""
 
 
 @transaction.atomic
@@ -208,42 +226,25 @@ def _bill_chunk(
     notify: bool,
 ) -> None:
     billing_accounts_lock(service_account_ids=account_ids)
-    # Closed since the candidates were listed (a final bill under way): never billed again.
-    account_ids = list(
-        ServiceAccount.objects.filter(pk__in=account_ids, status=ServiceAccount.Status.ACTIVE).values_list(
-            "pk", flat=True
+    # One read of what each account's bill needs; accounts closed since the candidates were
+    # listed (a final bill under way) are not in it, so never billed again.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CHUNK_ACCOUNTS_SQL, {"ids": account_ids, "period": period, "active": ServiceAccount.Status.ACTIVE}
         )
-    )
-    already = set(
-        Bill.objects.filter(service_account_id__in=account_ids, period=period).values_list(
-            "service_account_id", flat=True
-        )
-    )
-    result.already_billed += len(already)
-    account_ids = [pk for pk in account_ids if pk not in already]
-    numbers = dict(ServiceAccount.objects.filter(pk__in=account_ids).values_list("pk", "account_number"))
-    services: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
-    for pk, service, units in AccountService.objects.filter(service_account_id__in=account_ids).values_list(
-        "service_account_id", "service", "units"
-    ):
-        services[pk].append((service, units))
+        accounts = cursor.fetchall()
+        cursor.execute(CHUNK_SERVICES_SQL, [account_ids])
+        services: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
+        for pk, service, units in cursor.fetchall():
+            services[pk].append((service, units))
+    result.already_billed += sum(1 for *_, billed in accounts if billed)
+    accounts = [row for row in accounts if not row[-1]]
+    account_ids = [row[0] for row in accounts]
+    numbers = {pk: number for pk, number, *_ in accounts}
     # Accounts whose service started after the month's first day: the first bill counts the days.
-    starts = dict(
-        ServiceAccount.objects.filter(pk__in=account_ids, service_starts_on__gt=period).values_list(
-            "pk", "service_starts_on"
-        )
-    )
-    reads = dict(
-        MeterRead.objects.filter(service_account_id__in=account_ids, period=period).values_list(
-            "service_account_id", "consumption_ccf"
-        )
-    )
-    previous_issue = dict(
-        Bill.objects.filter(service_account_id__in=account_ids, period__lt=period)
-        .order_by("service_account_id", "-period")
-        .distinct("service_account_id")
-        .values_list("service_account_id", "issued_on")
-    )
+    starts = {pk: starts_on for pk, _, starts_on, *_ in accounts if starts_on and starts_on > period}
+    reads = {pk: read for pk, _, _, read, *_ in accounts if read is not None}
+    previous_issue = {pk: issued for pk, _, _, _, issued, _ in accounts if issued is not None}
     # Only the rows since each account's last bill, its kept balance and its newest debits are read:
     # the cost of a bill does not grow with the years of history behind it.
     first_bill_since = period - dt.timedelta(days=1)
