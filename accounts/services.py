@@ -5,7 +5,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -14,7 +14,8 @@ from accounts.models import ACCESS_CODE_LENGTH, AccountLink, ServiceAccount, Use
 from accounts.notifications import LOGIN, email_send, users_for_account
 from accounts.selectors import account_number_key, service_account_find_by_number
 from portal.audit import audit_record
-from portal.csvimport import CsvImportError, ImportSummary, read_csv
+from portal.csvimport import CsvImportError, CsvRow, CsvStream, ImportSummary
+from portal.db import copy_rows, staging_table
 from portal.errors import ApplicationError
 from portal.i18n import local_date
 
@@ -129,8 +130,8 @@ ACCOUNT_FIELDS = ACCOUNT_COLUMNS_REQUIRED + ACCOUNT_COLUMNS_OPTIONAL
 IDENTITY_FIELDS = ("account_number", "tax_lot", "customer_name")
 
 
-def _account_row_values(row, errors: list[str]) -> dict | None:
-    """Check one accounts.csv row; append its problems to errors."""
+def _account_row_values(row) -> tuple[dict, list[str]]:
+    """One accounts.csv row's values (state and status written the one way) and its problems."""
     values = {name: row[name] for name in ACCOUNT_FIELDS}
     values["status"] = values["status"].lower() or ServiceAccount.Status.ACTIVE
     values["service_state"] = values["service_state"].upper() or settings.UTILITY_STATE
@@ -165,79 +166,103 @@ def _account_row_values(row, errors: list[str]) -> dict | None:
             validate_email(values["email"])
         except ValidationError:
             problems.append(f"email {values['email']!r} is not a valid email address")
-    errors.extend(f"line {row.line}: {problem}" for problem in problems)
-    return None if problems else values
+    return values, problems
+
+
+ACCOUNT_STAGING = [("line", "integer"), ("ok", "boolean"), ("access_code", "text")] + [
+    (name, "text") for name in ACCOUNT_FIELDS
+]
+
+# Rows whose account_number appeared on an earlier line, as (line, order, message).
+ACCOUNT_REPEATS_SQL = """
+SELECT line, 1, 'account_number ' || account_number || ' already appears on line ' || first
+FROM (SELECT line, account_number, min(line) OVER (PARTITION BY account_number) AS first
+      FROM import_accounts WHERE account_number <> '') numbered
+WHERE line > first
+"""
 
 
 def service_accounts_import(*, path: str | Path) -> ImportSummary:
-    """Upsert service accounts from accounts.csv (INTERFACES.md): all rows or none.
+    """Upsert service accounts from accounts.csv: all rows or none.
 
     Every problem is reported with its line number before anything is written. A second
-    import of the same file finds every row unchanged and writes nothing.
+    import of the same file finds every row unchanged and writes nothing. The file is streamed:
+    each row is checked as it is read and COPYed to a staging table; repeated numbers are found
+    and the accounts written set-based in SQL.
     """
-    csv_file = read_csv(path, required=ACCOUNT_COLUMNS_REQUIRED, optional=ACCOUNT_COLUMNS_OPTIONAL)
-    errors: list[str] = []
-    first_line: dict[str, int] = {}
-    incoming: dict[str, dict] = {}
-    for row in csv_file.rows:
-        values = _account_row_values(row, errors)
-        number = row["account_number"]
-        if number:
-            if number in first_line:
-                errors.append(
-                    f"line {row.line}: account_number {number} already appears on line {first_line[number]}"
-                )
-                continue
-            first_line[number] = row.line
-        if values is not None:
-            incoming[number] = values
-    if errors:
-        raise CsvImportError(errors)
-    if not incoming:
-        raise CsvImportError(["the file has no account rows"])
-
-    summary = ImportSummary(ignored_columns=csv_file.ignored_columns)
-    with transaction.atomic():
-        # Lock the rows being updated so a concurrent import cannot interleave with this one.
-        existing = {
-            account.account_number: account
-            for account in ServiceAccount.objects.select_for_update().filter(
-                account_number__in=list(incoming)
-            )
-        }
-        to_create, to_update = [], []
-        for number, values in incoming.items():
-            account = existing.get(number)
-            if account is None:
-                to_create.append(ServiceAccount(**values))
-                continue
-            # The columns added later (state, mailing address) change an account only when the file
-            # has them: an older export must not erase what a clerk typed in.
+    with (
+        transaction.atomic(),
+        CsvStream(path, required=ACCOUNT_COLUMNS_REQUIRED, optional=ACCOUNT_COLUMNS_OPTIONAL) as stream,
+    ):
+        problems: list[tuple[int, int, str]] = []
+        staging = staging_table("import_accounts", ACCOUNT_STAGING)
+        copy_rows(staging, [name for name, _ in ACCOUNT_STAGING], _account_rows(stream, problems))
+        problems += [(line, 0, problem) for line, problem in stream.problems]
+        with connection.cursor() as cursor:
+            cursor.execute(ACCOUNT_REPEATS_SQL)
+            problems += cursor.fetchall()
+            if problems:
+                problems.sort(key=lambda problem: problem[:2])  # by line; a line's problems as found
+                raise CsvImportError([f"line {line}: {text}" for line, _, text in problems])
+            cursor.execute(f"SELECT count(*) FROM {staging}")  # noqa: S608
+            if not cursor.fetchone()[0]:
+                raise CsvImportError(["the file has no account rows"])
+            # The columns added later (state, mailing address) change an account only when the
+            # file has them: an older export must not erase what a clerk typed in.
             compared = [
-                name for name in ACCOUNT_FIELDS if name not in NEWER_COLUMNS or name in csv_file.columns
+                name for name in ACCOUNT_FIELDS if name not in NEWER_COLUMNS or name in stream.columns
             ]
-            changed = [name for name in compared if getattr(account, name) != values[name]]
-            identity = {
-                name: [getattr(account, name), values[name]] for name in changed if name in IDENTITY_FIELDS
-            }
-            if identity:
-                # Who the account is changed by file: kept in the audit trail like a supervisor's edit.
-                _audit_identity(account=account, by=None, changes=identity, account_number=number)
-            if changed:
-                for name in changed:
-                    setattr(account, name, values[name])
-                account.updated_at = timezone.now()  # bulk_update skips auto_now
-                to_update.append(account)
-            else:
-                summary.unchanged += 1
-        ServiceAccount.objects.bulk_create(to_create, batch_size=2000)
-        if to_update:
-            ServiceAccount.objects.bulk_update(
-                to_update, fields=ACCOUNT_FIELDS + ["updated_at"], batch_size=2000
-            )
-        summary.created = len(to_create)
-        summary.updated = len(to_update)
-    return summary
+            return _accounts_write(cursor, staging, compared, ignored=stream.ignored_columns)
+
+
+def _account_rows(stream: CsvStream, problems: list):
+    """Each accounts.csv row checked on its own, for the staging table."""
+    for line, cells in stream:
+        values, found = _account_row_values(
+            CsvRow(line=line, values=dict(zip(stream.columns, cells, strict=True)))
+        )
+        problems.extend((line, 0, problem) for problem in found)
+        yield [line, not found, access_code_new(), *(values[name] for name in ACCOUNT_FIELDS)]
+
+
+def _accounts_write(cursor, staging: str, compared: list[str], *, ignored: list[str]) -> ImportSummary:
+    """Lock the accounts the file updates, audit changes to who they are, then update the
+    changed ones and create the new ones, each in one statement."""
+    differs = " OR ".join(f"a.{name} IS DISTINCT FROM s.{name}" for name in compared)
+    cursor.execute(
+        "SELECT count(*) FROM (SELECT a.id FROM accounts_serviceaccount a "  # noqa: S608
+        f"JOIN {staging} s USING (account_number) ORDER BY a.id FOR UPDATE OF a) locked"
+    )
+    (existing,) = cursor.fetchone()
+    identity = [name for name in IDENTITY_FIELDS if name in compared and name != "account_number"]
+    cursor.execute(
+        f"SELECT a.id, {', '.join(f'a.{n}, s.{n}' for n in identity)} "  # noqa: S608
+        f"FROM accounts_serviceaccount a JOIN {staging} s USING (account_number) "
+        f"WHERE {' OR '.join(f'a.{n} IS DISTINCT FROM s.{n}' for n in identity)}"
+    )
+    for row in cursor.fetchall():
+        changes = {
+            name: [row[1 + 2 * n], row[2 + 2 * n]]
+            for n, name in enumerate(identity)
+            if row[1 + 2 * n] != row[2 + 2 * n]
+        }
+        # Who the account is changed by file: kept in the audit trail like a supervisor's edit.
+        account = ServiceAccount.objects.get(pk=row[0])
+        _audit_identity(account=account, by=None, changes=changes, account_number=account.account_number)
+    cursor.execute(
+        f"UPDATE accounts_serviceaccount a SET {', '.join(f'{n} = s.{n}' for n in compared)}, "  # noqa: S608
+        f"updated_at = now() FROM {staging} s WHERE a.account_number = s.account_number AND ({differs})"
+    )
+    updated = cursor.rowcount
+    columns = ", ".join(ACCOUNT_FIELDS)
+    cursor.execute(
+        f"INSERT INTO accounts_serviceaccount ({columns}, access_code, created_at, updated_at) "  # noqa: S608
+        f"SELECT {columns}, access_code, now(), now() FROM {staging} s "
+        "WHERE NOT EXISTS (SELECT 1 FROM accounts_serviceaccount a WHERE a.account_number = s.account_number)"
+    )
+    return ImportSummary(
+        created=cursor.rowcount, updated=updated, unchanged=existing - updated, ignored_columns=ignored
+    )
 
 
 def service_account_save_by_staff(*, account: ServiceAccount, by: User, changed: list[str]) -> ServiceAccount:

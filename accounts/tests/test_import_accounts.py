@@ -234,3 +234,24 @@ def test_a_clerk_saving_half_a_mailing_address_is_told_which_fields_are_missing(
     assert response.content.decode().count("Needed for a mailing address") == 2  # city and ZIP code
     account.refresh_from_db()
     assert account.mailing_address == ""
+
+
+def test_a_long_file_creates_updates_and_leaves_each_account_as_written(tmp_path):
+    from accounts.services import service_accounts_import
+
+    def rows(name_of):
+        return HEADER + "".join(
+            f"{n:06d}-01,{name_of(n)},{n} Main St,Oregon City,97045,2S2E{n:08d},,,\n" for n in range(1, 6001)
+        )
+
+    first = service_accounts_import(path=write(tmp_path, rows(lambda n: f"Customer {n}")))
+    again = service_accounts_import(
+        path=write(tmp_path, rows(lambda n: f"Renamed {n}" if n % 1000 == 0 else f"Customer {n}"), "b.csv")
+    )
+
+    assert (first.created, first.updated, first.unchanged) == (6000, 0, 0)
+    assert (again.created, again.updated, again.unchanged) == (0, 6, 5994)
+    assert ServiceAccount.objects.get(account_number="003000-01").customer_name == "Renamed 3000"
+    assert ServiceAccount.objects.get(account_number="003001-01").customer_name == "Customer 3001"
+    codes = set(ServiceAccount.objects.values_list("access_code", flat=True))
+    assert len(codes) == 6000 and all(codes)  # each account its own code to link a login with
