@@ -19,6 +19,15 @@ def record_id(text) -> int | None:
     return int(text)
 
 
+NULL_MARK = "\\N"  # how copy_rows writes None; COPY reads it as NULL only unquoted
+
+
+def _quoted(value) -> str:
+    if value is None:
+        return NULL_MARK
+    return '"' + str(value).replace('"', '""') + '"'
+
+
 class _CsvText:
     """Rows as CSV text, written as COPY reads it: a few thousand rows in memory at a time,
     however many there are."""
@@ -41,7 +50,12 @@ class _CsvText:
 
     def _write_some(self) -> bool:
         for row in itertools.islice(self._rows, 2000):
-            self._writer.writerow(["\\N" if value is None else value for value in row])
+            if NULL_MARK in row:
+                # A cell that reads \N (some exports write it for "nothing") must stay text: quoted,
+                # COPY does not take it for NULL.
+                self._buffer.write(",".join(_quoted(value) for value in row) + "\r\n")
+            else:
+                self._writer.writerow([NULL_MARK if value is None else value for value in row])
             self.count += 1
         text = self._buffer.getvalue()
         self._buffer.seek(0)

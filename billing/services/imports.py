@@ -93,11 +93,13 @@ JOIN accounts_serviceaccount a ON a.account_number = s.account_number
 JOIN billing_ledgerentry e ON e.source_key = 'import:' || s.ref
 WHERE s.ok AND (e.service_account_id, e.kind, e.amount, e.posted_on, e.due_date)
       IS DISTINCT FROM (a.id, s.kind, s.amount, s.posted_on, s.due_date)
+  -- A ref repeated in the file is reported once, as repeated.
+  AND NOT EXISTS (SELECT 1 FROM import_transactions p WHERE p.ref = s.ref AND p.line < s.line)
 """
 
 TRANSACTIONS_TO_POST_SQL = """
 SELECT a.id AS service_account_id, s.kind, s.amount, s.posted_on, s.due_date, s.description,
-       'import:' || s.ref AS source_key
+       'import:' || s.ref AS source_key, s.line AS ordinal
 FROM import_transactions s JOIN accounts_serviceaccount a ON a.account_number = s.account_number
 """
 

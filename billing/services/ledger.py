@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
+from django.utils import timezone
 
 from billing.models import LedgerEntry
 from portal.errors import ApplicationError
@@ -57,8 +58,8 @@ def billing_accounts_lock(*, service_account_ids: Iterable[int]) -> list[int]:
         return [pk for (pk,) in cursor.fetchall()]
 
 
-# Each row's created_at is the moment it is written (clock_timestamp(), not the transaction's
-# start): a bill reads the ledger "as it stood when it was made" by it.
+# Each row's created_at is the application's clock at the posting, as a bill's is: a bill reads
+# the ledger "as it stood when it was made" by comparing the two.
 LEDGER_COLUMNS = [
     "service_account_id",
     "kind",
@@ -73,7 +74,7 @@ LEDGER_COLUMNS = [
 POST_SQL = """
 WITH added AS (
     INSERT INTO billing_ledgerentry ({columns}, created_at)
-    SELECT {columns}, clock_timestamp()
+    SELECT {columns}, %s
     FROM unnest(%s::bigint[], %s::text[], %s::numeric[], %s::date[], %s::date[], %s::text[], %s::text[],
                 %s::bigint[]) AS v({columns})
     ON CONFLICT (source_key) DO NOTHING
@@ -108,6 +109,7 @@ def ledger_post(*, postings: Sequence[Posting]) -> list[LedgerEntry]:
             cursor.execute(
                 POST_SQL,
                 [
+                    timezone.now(),
                     [p.service_account_id for p in postings],
                     [p.kind for p in postings],
                     [p.amount for p in postings],
@@ -130,10 +132,11 @@ WITH added AS (
     INSERT INTO billing_ledgerentry
         (service_account_id, kind, amount, posted_on, due_date, description, source_key, created_at)
     SELECT s.service_account_id, s.kind, s.amount, s.posted_on, s.due_date, left(s.description, 200),
-           s.source_key, clock_timestamp()
+           s.source_key, %(now)s
     FROM {table} s
     WHERE NOT EXISTS (SELECT 1 FROM billing_ledgerentry e WHERE e.source_key = s.source_key)
-    ORDER BY s.service_account_id, s.posted_on, s.source_key
+    ORDER BY s.ordinal
+    ON CONFLICT (source_key) DO NOTHING
     RETURNING service_account_id, amount
 ), moved AS (
     UPDATE billing_billingaccount b SET balance = b.balance + d.delta, updated_at = now()
@@ -147,7 +150,8 @@ SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM moved)
 
 def ledger_post_staged(*, table: str) -> int:
     """Append the rows of a staging table (service_account_id, kind, signed amount, posted_on,
-    due_date, description, source_key, each source_key once) and move the balances with them,
+    due_date, description, source_key, each source_key once, and ordinal: the order the rows
+    are written in, as a file's line number) and move the balances with them,
     set-based: what ledger_post does for an import of millions of rows. The same rules hold: the
     accounts' balance rows are locked in primary-key order first, and a source_key already in the
     ledger is skipped. Returns how many rows were added. The caller holds a transaction."""
@@ -155,14 +159,15 @@ def ledger_post_staged(*, table: str) -> int:
         cursor.execute(
             "INSERT INTO billing_billingaccount (service_account_id, balance, paperless, updated_at) "  # noqa: S608
             f"SELECT DISTINCT service_account_id, 0, false, now() FROM {table} "
-            "ON CONFLICT (service_account_id) DO NOTHING"
+            # In key order, as the locks are taken: two imports creating rows never deadlock.
+            "ORDER BY service_account_id ON CONFLICT (service_account_id) DO NOTHING"
         )
         cursor.execute(
-            "SELECT service_account_id FROM billing_billingaccount "  # noqa: S608
+            "SELECT count(*) FROM (SELECT service_account_id FROM billing_billingaccount "  # noqa: S608
             f"WHERE service_account_id IN (SELECT service_account_id FROM {table}) "
-            "ORDER BY service_account_id FOR NO KEY UPDATE"
+            "ORDER BY service_account_id FOR NO KEY UPDATE) locked"
         )
-        cursor.execute(POST_STAGED_SQL.format(table=table))
+        cursor.execute(POST_STAGED_SQL.format(table=table), {"now": timezone.now()})
         added, _ = cursor.fetchone()
     return added
 

@@ -316,3 +316,53 @@ def test_meter_reads_are_created_updated_or_left_and_every_problem_is_reported(t
         f"line 12: {others[1].account_number} 2020-02 already appears on line 8",
     ]
     assert MeterRead.objects.count() == 181
+
+
+def test_a_cell_reading_backslash_n_is_text_not_nothing(tmp_path, account):
+    from billing.services.imports import transactions_import
+    from portal.csvimport import CsvImportError
+
+    with pytest.raises(CsvImportError) as caught:
+        transactions_import(
+            path=write(
+                tmp_path,
+                TX_HEADER + "T1,\\N,2026-06-01,charge,45.10,2026-06-20,\\N\n"
+                "T2,100234-01,2026-06-01,payment,5.00,,\\N\n",
+            )
+        )
+
+    assert caught.value.errors == ["line 2: account_number \\N does not exist"]
+    transactions_import(
+        path=write(tmp_path, TX_HEADER + "T2,100234-01,2026-06-01,payment,5.00,,\\N\n", "b.csv")
+    )
+    assert LedgerEntry.objects.get(source_key="import:T2").description == "\\N"
+
+
+def test_a_ref_repeated_with_other_values_is_reported_once_as_repeated(tmp_path, account):
+    from billing.services.imports import transactions_import
+    from portal.csvimport import CsvImportError
+
+    transactions_import(
+        path=write(tmp_path, TX_HEADER + "R1,100234-01,2026-06-01,charge,45.10,2026-06-20,\n")
+    )
+    with pytest.raises(CsvImportError) as caught:
+        transactions_import(
+            path=write(
+                tmp_path,
+                TX_HEADER + "R1,100234-01,2026-06-01,charge,45.10,2026-06-20,\n"
+                "R1,100234-01,2026-06-01,charge,99.00,2026-06-20,\n",
+                "b.csv",
+            )
+        )
+
+    assert caught.value.errors == ["line 3: ref R1 already appears on line 2"]
+
+
+def test_imported_rows_are_written_in_the_files_order(tmp_path, account):
+    from billing.services.imports import transactions_import
+
+    rows = [f"T-{n},100234-01,2026-06-01,charge,1.00,2026-06-20,\n" for n in (10, 9, 30, 2)]
+    transactions_import(path=write(tmp_path, TX_HEADER + "".join(rows)))
+
+    written = LedgerEntry.objects.order_by("pk").values_list("source_key", flat=True)
+    assert list(written) == ["import:T-10", "import:T-9", "import:T-30", "import:T-2"]

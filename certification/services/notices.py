@@ -20,7 +20,7 @@ from billing.calendar import days_past_due, local_today
 from billing.layout import LAYOUT
 from billing.models import LedgerEntry
 from billing.pdf import return_stub, utility_context
-from billing.selectors import OpenItem, ledger_description, open_items_for_accounts, past_due_total
+from billing.selectors import OpenItem, ledger_description, owing_open_items, past_due_total
 from certification.models import Notice
 from certification.services.sweep import cutoff_date, latest_due_date
 from portal.i18n import local_date
@@ -80,14 +80,6 @@ class NoticeRun:
     letters: list[Letter] = field(default_factory=list)
     batch_file: Path | None = None
     already: int = 0
-
-
-def _accounts_with_debits_due_before(day: dt.date) -> list[int]:
-    return list(
-        LedgerEntry.objects.filter(amount__gt=0, due_date__lt=day)
-        .values_list("service_account_id", flat=True)
-        .distinct()
-    )
 
 
 def _print_batch(run: NoticeRun, *, title: str, name: str, today: dt.date) -> None:
@@ -205,7 +197,7 @@ def notices_past_due(*, as_of: dt.date) -> NoticeRun:
     run = NoticeRun(kind=Notice.Kind.PAST_DUE)
     if settings.COLLECTION_PATH != "certify":
         return run
-    items = open_items_for_accounts(account_ids=_accounts_with_debits_due_before(as_of), as_of=as_of)
+    items = owing_open_items(as_of=as_of)
     accounts = ServiceAccount.objects.in_bulk(list(items))
     for account_id in sorted(items, key=lambda pk: accounts[pk].account_number):
         past_due = past_due_total(items[account_id], as_of=as_of)
@@ -257,10 +249,7 @@ def notices_precertification(*, year: int, today: dt.date | None = None) -> Noti
     """In April: every account with unpaid charges that would be certified if still unpaid on June 20."""
     today = today or local_today()
     run = NoticeRun(kind=Notice.Kind.PRECERTIFICATION)
-    items = open_items_for_accounts(
-        account_ids=_accounts_with_debits_due_before(latest_due_date(year) + dt.timedelta(days=1)),
-        as_of=today,
-    )
+    items = owing_open_items(as_of=today)
     accounts = ServiceAccount.objects.in_bulk(list(items))
     fee = Decimal(settings.CERTIFICATION_PROCESSING_FEE)
     for account_id in sorted(items, key=lambda pk: accounts[pk].account_number):

@@ -13,7 +13,7 @@ from accounts.models import ServiceAccount
 from assistance.selectors import accounts_with_plan_in_good_standing
 from billing.calendar import local_today
 from billing.models import LedgerEntry
-from billing.selectors import OpenItem, ledger_positions
+from billing.selectors import OpenItem, ledger_positions, owing_open_items
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
 from certification.models import Certification, CertifiedItem
 from portal.errors import ApplicationError
@@ -21,7 +21,6 @@ from portal.money import ZERO
 
 CUTOFF_MONTH_DAY = (6, 20)
 DAYS_PAST_DUE = 60
-CANDIDATE_CHUNK = 5000  # accounts read at a time by the first cut
 
 
 def cutoff_date(year: int) -> dt.date:
@@ -67,15 +66,8 @@ class SweepResult:
 def _candidate_ids(year: int) -> list[int]:
     """Accounts with unpaid charges due on or before April 20 as of June 20: a first cut, each
     account then checked again under its lock."""
-    from billing.models import BillingAccount
-
-    ids = list(BillingAccount.objects.order_by("pk").values_list("pk", flat=True))
-    candidates = []
-    for start in range(0, len(ids), CANDIDATE_CHUNK):
-        chunk = ids[start : start + CANDIDATE_CHUNK]
-        positions = ledger_positions(account_ids=chunk, as_of=cutoff_date(year))
-        candidates += [pk for pk in chunk if delinquent_items(positions[pk].open_items, year=year)]
-    return candidates
+    owing = owing_open_items(as_of=cutoff_date(year))
+    return [pk for pk, items in owing.items() if delinquent_items(items, year=year)]
 
 
 def certification_sweep(*, year: int, dry_run: bool = False, today: dt.date | None = None) -> SweepResult:
