@@ -187,7 +187,9 @@ ORDER BY acct.id, COALESCE(d.due_date, d.posted_on) DESC, d.posted_on DESC, d.id
 """
 
 
-DEBITS_READ = (4, 32, 256, None)  # newest debits read per owing account, in turn
+# Newest debits read per owing account, in turn: doubling, so an account is read at most about
+# twice as far back as it owes (a fixed big step would read further for every account that owes).
+DEBITS_READ = (4, 8, 16, 32, 64, 128, 256, None)
 
 
 @dataclass(frozen=True)
@@ -233,7 +235,7 @@ def ledger_positions(
     positions: dict[int, LedgerPosition] = {}
     # One query: the balances and, for the accounts that owe, a few newest debits each (most owe
     # one or two bills). Only the accounts whose few did not cover their balance are read again,
-    # with more (a year behind, then years), so even those do not read all their history.
+    # with twice as many each time, so even those do not read all their history.
     owing, limits = ids, iter(DEBITS_READ)
     while owing:
         limit = next(limits)
