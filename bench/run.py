@@ -542,8 +542,13 @@ def write(results: dict) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
     previous = RESULTS / "latest.json"
     if previous.exists():
-        # A partial run (--only) keeps the other benchmarks' latest figures.
-        results = {**json.loads(previous.read_text()), **results}
+        # A partial run (--only) keeps the other benchmarks' latest figures, per history too.
+        old = json.loads(previous.read_text())
+        histories = old.get("by_history", {})
+        for months, figures in results.get("by_history", {}).items():
+            histories[months] = {**histories.get(months, {}), **figures}
+        results = {**old, **results, "by_history": histories}
+        results["history_months"] = sorted(int(months) for months in histories)
     (RESULTS / "latest.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
     lines = [
         f"# Benchmarks, {results['date']}",
