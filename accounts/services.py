@@ -14,8 +14,7 @@ from accounts.models import ACCESS_CODE_LENGTH, AccountLink, ServiceAccount, Use
 from accounts.notifications import LOGIN, email_send, users_for_account
 from accounts.selectors import account_number_key, service_account_find_by_number
 from portal.audit import audit_record
-from portal.csvimport import CsvImportError, CsvRow, CsvStream, ImportSummary
-from portal.db import copy_rows, staging_table
+from portal.csvimport import CsvRow, CsvStream, ImportSummary, csv_stage
 from portal.errors import ApplicationError
 from portal.i18n import local_date
 
@@ -195,24 +194,22 @@ def service_accounts_import(*, path: str | Path) -> ImportSummary:
         CsvStream(path, required=ACCOUNT_COLUMNS_REQUIRED, optional=ACCOUNT_COLUMNS_OPTIONAL) as stream,
     ):
         problems: list[tuple[int, int, str]] = []
-        staging = staging_table("import_accounts", ACCOUNT_STAGING)
-        copy_rows(staging, [name for name, _ in ACCOUNT_STAGING], _account_rows(stream, problems))
-        problems += [(line, 0, problem) for line, problem in stream.problems]
+        csv_stage(
+            stream,
+            table="import_accounts",
+            columns=ACCOUNT_STAGING,
+            rows=_account_rows(stream, problems),
+            problems=problems,
+            checks_sql=ACCOUNT_REPEATS_SQL,
+            empty="the file has no account rows",
+        )
         with connection.cursor() as cursor:
-            cursor.execute(ACCOUNT_REPEATS_SQL)
-            problems += cursor.fetchall()
-            if problems:
-                problems.sort(key=lambda problem: problem[:2])  # by line; a line's problems as found
-                raise CsvImportError([f"line {line}: {text}" for line, _, text in problems])
-            cursor.execute(f"SELECT count(*) FROM {staging}")  # noqa: S608
-            if not cursor.fetchone()[0]:
-                raise CsvImportError(["the file has no account rows"])
             # The columns added later (state, mailing address) change an account only when the
             # file has them: an older export must not erase what a clerk typed in.
             compared = [
                 name for name in ACCOUNT_FIELDS if name not in NEWER_COLUMNS or name in stream.columns
             ]
-            return _accounts_write(cursor, staging, compared, ignored=stream.ignored_columns)
+            return _accounts_write(cursor, "import_accounts", compared, ignored=stream.ignored_columns)
 
 
 def _account_rows(stream: CsvStream, problems: list):

@@ -22,8 +22,8 @@ from billing.models import (
     Service,
 )
 from billing.services.ledger import ledger_post_staged
-from portal.csvimport import CsvImportError, CsvRow, CsvStream, ImportSummary, read_csv
-from portal.db import copy_rows, staging_table
+from portal.csvimport import CsvImportError, CsvRow, CsvStream, ImportSummary, csv_stage, read_csv
+from portal.db import staging_table
 from portal.money import parse_money
 
 
@@ -120,19 +120,15 @@ def transactions_import(*, path: str | Path) -> ImportSummary:
         CsvStream(path, required=required, optional=["due_date", "description"]) as stream,
     ):
         problems: list[tuple[int, int, str]] = []
-        staging = staging_table("import_transactions", TRANSACTION_STAGING)
-        rows = copy_rows(
-            staging, [name for name, _ in TRANSACTION_STAGING], _transaction_rows(stream, problems)
+        rows = csv_stage(
+            stream,
+            table="import_transactions",
+            columns=TRANSACTION_STAGING,
+            rows=_transaction_rows(stream, problems),
+            problems=problems,
+            checks_sql=TRANSACTION_CHECKS_SQL,
+            empty="the file has no transaction rows",
         )
-        problems += [(line, 0, problem) for line, problem in stream.problems]
-        with connection.cursor() as cursor:
-            cursor.execute(TRANSACTION_CHECKS_SQL)
-            problems += cursor.fetchall()
-        if problems:
-            problems.sort(key=lambda problem: problem[:2])  # by line; a line's problems as found
-            raise CsvImportError([f"line {line}: {text}" for line, _, text in problems])
-        if not rows:
-            raise CsvImportError(["the file has no transaction rows"])
         added = ledger_post_staged(table=staging_table("import_postings", query=TRANSACTIONS_TO_POST_SQL))
     return ImportSummary(created=added, unchanged=rows - added, ignored_columns=stream.ignored_columns)
 
@@ -408,23 +404,20 @@ def meter_reads_import(*, path: str | Path) -> ImportSummary:
         CsvStream(path, required=["account_number", "period", "consumption_ccf"], optional=[]) as stream,
     ):
         problems: list[tuple[int, int, str]] = []
-        staging = staging_table("import_meter_reads", METER_READ_STAGING)
-        rows = copy_rows(
-            staging, [name for name, _ in METER_READ_STAGING], _meter_read_rows(stream, problems)
+        csv_stage(
+            stream,
+            table="import_meter_reads",
+            columns=METER_READ_STAGING,
+            rows=_meter_read_rows(stream, problems),
+            problems=problems,
+            checks_sql=METER_READ_CHECKS_SQL,
+            params={"water": Service.WATER.value},
+            empty="the file has no meter read rows",
         )
-        problems += [(line, 0, problem) for line, problem in stream.problems]
-        with connection.cursor() as cursor:
-            cursor.execute(METER_READ_CHECKS_SQL, {"water": Service.WATER.value})
-            problems += cursor.fetchall()
-        if problems:
-            problems.sort(key=lambda problem: problem[:2])  # by line; a line's problems as found
-            raise CsvImportError([f"line {line}: {text}" for line, _, text in problems])
-        if not rows:
-            raise CsvImportError(["the file has no meter read rows"])
         with connection.cursor() as cursor:
             cursor.execute(METER_READS_WRITE_SQL)
             created, updated, unchanged, _ = cursor.fetchone()
-            cursor.execute(f"SELECT DISTINCT period FROM {staging}")  # noqa: S608
+            cursor.execute("SELECT DISTINCT period FROM import_meter_reads")
             periods = {period for (period,) in cursor.fetchall()}
     # Each month just read: high use against the account's own history, told once.
     from billing.services.usage_alerts import high_usage_alerts_send

@@ -156,17 +156,8 @@ def ledger_post_staged(*, table: str) -> int:
     accounts' balance rows are locked in primary-key order first, and a source_key already in the
     ledger is skipped. Returns how many rows were added. The caller holds a transaction."""
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO billing_billingaccount (service_account_id, balance, paperless, updated_at) "  # noqa: S608
-            f"SELECT DISTINCT service_account_id, 0, false, now() FROM {table} "
-            # In key order, as the locks are taken: two imports creating rows never deadlock.
-            "ORDER BY service_account_id ON CONFLICT (service_account_id) DO NOTHING"
-        )
-        cursor.execute(
-            "SELECT count(*) FROM (SELECT service_account_id FROM billing_billingaccount "  # noqa: S608
-            f"WHERE service_account_id IN (SELECT service_account_id FROM {table}) "
-            "ORDER BY service_account_id FOR NO KEY UPDATE) locked"
-        )
+        cursor.execute(f"SELECT DISTINCT service_account_id FROM {table}")  # noqa: S608
+        billing_accounts_lock(service_account_ids=[pk for (pk,) in cursor.fetchall()])
         cursor.execute(POST_STAGED_SQL.format(table=table), {"now": timezone.now()})
         added, _ = cursor.fetchone()
     return added
