@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from assistance.models import AssistanceApplication, PaymentPlan
+from portal.db import id_list
 
 
 def application_list_for_user(*, user: User) -> QuerySet[AssistanceApplication]:
@@ -67,7 +68,7 @@ def accounts_with_plan_in_good_standing(*, account_ids, as_of: dt.date) -> set[i
     from assistance.services.plans import plan_in_good_standing
 
     plans = PaymentPlan.objects.filter(
-        service_account_id__in=list(account_ids), status=PaymentPlan.Status.ACTIVE
+        service_account_id__in=id_list(account_ids), status=PaymentPlan.Status.ACTIVE
     )
     return {plan.service_account_id for plan in plans if plan_in_good_standing(plan=plan, as_of=as_of)}
 
@@ -78,7 +79,7 @@ def accounts_holding_door_hanger_fees(*, account_ids) -> set[int]:
         return set()
     return set(
         AssistanceApplication.objects.filter(
-            service_account_id__in=list(account_ids), status__in=AssistanceApplication.OPEN_STATUSES
+            service_account_id__in=id_list(account_ids), status__in=AssistanceApplication.OPEN_STATUSES
         ).values_list("service_account_id", flat=True)
     )
 
@@ -89,7 +90,7 @@ def payment_plan_bill_notes(*, account_ids, period: dt.date, issued_on: dt.date)
 
     notes: dict[int, list[str]] = {}
     for plan in PaymentPlan.objects.filter(
-        service_account_id__in=list(account_ids), status=PaymentPlan.Status.ACTIVE
+        service_account_id__in=id_list(account_ids), status=PaymentPlan.Status.ACTIVE
     ):
         schedule = plan_schedule(total=plan.total, installments=plan.installments, starts_on=plan.starts_on)
         upcoming = next((i for i in schedule if i.due_date >= issued_on), None)

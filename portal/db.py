@@ -5,6 +5,7 @@ import io
 import itertools
 
 from django.db import connection
+from django.db.models.expressions import RawSQL
 
 BIGINT_MAX = 2**63 - 1
 
@@ -17,6 +18,12 @@ def record_id(text) -> int | None:
     if not (text.isascii() and text.isdigit()) or int(text) > BIGINT_MAX:
         return None
     return int(text)
+
+
+def id_list(ids) -> RawSQL:
+    """Ids for a `field__in=` lookup as one array parameter: a chunk of thousands of ids costs
+    Django and PostgreSQL one value to handle, not thousands of placeholders."""
+    return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
 
 
 NULL_MARK = "\\N"  # how copy_rows writes None; COPY reads it as NULL only unquoted
@@ -97,10 +104,12 @@ def sequence_next_values(table: str, count: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def staging_table(name: str, columns: list[tuple[str, str]] | None = None, *, query: str = "") -> str:
+def staging_table(
+    name: str, columns: list[tuple[str, str]] | None = None, *, query: str = "", params=None
+) -> str:
     """A temporary table for one import's rows (COPYed in, checked set-based, then written),
     dropped when the caller's transaction ends: `columns` as (name, PostgreSQL type) pairs, or the
-    rows of `query`."""
+    rows of `query` (with `params`)."""
     if query:
         create = f"CREATE TEMP TABLE {name} ON COMMIT DROP AS {query}"
     else:
@@ -109,5 +118,5 @@ def staging_table(name: str, columns: list[tuple[str, str]] | None = None, *, qu
     with connection.cursor() as cursor:
         # An earlier import in the same outer transaction (a test's) may have left one.
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
-        cursor.execute(create)
+        cursor.execute(create, params)
     return name

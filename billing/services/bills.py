@@ -16,14 +16,17 @@ from accounts.models import ServiceAccount
 from billing.calendar import add_months, due_date_for_period, local_today
 from billing.hooks import BILL_NOTE_PROVIDERS
 from billing.models import AccountService, Bill, LedgerEntry, RateSchedule, Service
-from billing.selectors import LEDGER_ROW_FIELDS, LedgerRow, ledger_positions, past_due_total
-from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
-from portal.db import copy_rows, sequence_next_values
+from billing.selectors import ledger_positions, past_due_total
+from billing.services.ledger import billing_accounts_lock, ledger_post_staged
+from portal.db import staging_table
 from portal.errors import ApplicationError
-from portal.money import ZERO, quantize_money
+from portal.money import quantize_money
 from portal.outbox import outbox_enqueue
 
 SERVICE_ORDER = [Service.SEWER, Service.SURFACE_WATER, Service.WATER]
+# Accounts billed per transaction: big enough that a chunk's fixed cost is small beside its rows,
+# small enough that a payment posted meanwhile waits for the chunk's locks about a second at most.
+BILL_CHUNK = 5000
 
 
 @dataclass
@@ -78,32 +81,19 @@ def service_month_label(month: dt.date, *, first: dt.date | None = None, last: d
     return f"{month:%B} {start}-{start + days - 1}, {month:%Y} ({days} of {days_in_month} days)"
 
 
-class Line(NamedTuple):
-    """A bill line before it is written (the run COPYs them: no model instances)."""
-
-    description: str
-    amount: Decimal
-    service: str = ""
-    units: Decimal | None = None
-    monthly_charge_per_unit: Decimal | None = None
-    consumption_ccf: Decimal | None = None
-    charge_per_ccf: Decimal | None = None
-    rate_schedule_id: int | None = None
-    ledger_entry_id: int | None = None
-    served_from: dt.date | None = None
-    served_to: dt.date | None = None
-
-
-def bill_candidates(*, period: dt.date) -> list[int]:
-    """Active accounts that take a service and have no bill for the month yet."""
-    return list(
+def _candidates(*, period: dt.date):
+    return (
         ServiceAccount.objects.filter(status=ServiceAccount.Status.ACTIVE)
         .filter(Exists(AccountService.objects.filter(service_account=OuterRef("pk"))))
         .exclude(service_starts_on__gte=add_months(period, 1))  # not served yet in that month
         .exclude(Exists(Bill.objects.filter(service_account=OuterRef("pk"), period=period)))
-        .order_by("pk")
         .values_list("pk", flat=True)
     )
+
+
+def bill_candidates(*, period: dt.date) -> list[int]:
+    """Active accounts that take a service and have no bill for the month yet."""
+    return list(_candidates(period=period).order_by("pk"))
 
 
 def bills_run(
@@ -111,7 +101,7 @@ def bills_run(
     period: dt.date,
     issued_on: dt.date | None = None,
     notify: bool = True,
-    chunk_size: int = 500,
+    chunk_size: int = BILL_CHUNK,
     progress: Callable[[int], None] | None = None,
     fan_out: bool = False,
 ) -> BillRunResult:
@@ -131,7 +121,7 @@ def bills_run(
     rates = rates_in_force(period=period)
     candidates = bill_candidates(period=period)
     needed = set(
-        AccountService.objects.filter(service_account_id__in=candidates)
+        AccountService.objects.filter(service_account_id__in=_candidates(period=period))
         .values_list("service", flat=True)
         .distinct()
     )
@@ -177,28 +167,15 @@ def bills_run_chunk(
     return result
 
 
-ROWS_SINCE_SQL = """
-SELECT l.service_account_id, {fields}, l.description
-FROM unnest(%(ids)s::bigint[], %(since)s::date[]) AS a(id, since)
-JOIN billing_ledgerentry l ON l.service_account_id = a.id AND l.posted_on > a.since
-ORDER BY l.service_account_id, l.posted_on, l.id
-"""
-
-
-def _rows_since_last_bill(account_ids: list[int], previous_issue: dict[int, dt.date], *, default: dt.date):
-    """Each account's ledger rows dated after its last bill's issue (or `default`), oldest first."""
-
-    sql = ROWS_SINCE_SQL.format(fields=", ".join(f"l.{name}" for name in LEDGER_ROW_FIELDS))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql, {"ids": account_ids, "since": [previous_issue.get(pk, default) for pk in account_ids]}
-        )
-        yield from cursor.fetchall()
-
-
+# What the run needs to know of each account of a chunk: billed for the month already, takes a
+# service, takes water without the month's read, and the day its last bill was issued.
 CHUNK_ACCOUNTS_SQL = """
-SELECT a.id, a.account_number, a.service_starts_on, r.consumption_ccf, previous.issued_on,
-       EXISTS (SELECT 1 FROM billing_bill b WHERE b.service_account_id = a.id AND b.period = %(period)s)
+SELECT a.id, a.account_number, a.service_starts_on, previous.issued_on,
+       EXISTS (SELECT 1 FROM billing_bill b WHERE b.service_account_id = a.id AND b.period = %(period)s),
+       EXISTS (SELECT 1 FROM billing_accountservice s WHERE s.service_account_id = a.id),
+       r.consumption_ccf IS NULL AND EXISTS (
+           SELECT 1 FROM billing_accountservice s WHERE s.service_account_id = a.id AND s.service = %(water)s
+       )
 FROM accounts_serviceaccount a
 LEFT JOIN billing_meterread r ON r.service_account_id = a.id AND r.period = %(period)s
 LEFT JOIN LATERAL (
@@ -210,9 +187,119 @@ WHERE a.id = ANY(%(ids)s) AND a.status = %(active)s
 ORDER BY a.id
 """
 
-CHUNK_SERVICES_SQL = """
-SELECT service_account_id, service, units FROM billing_accountservice WHERE service_account_id = ANY(%s)
+# Every line of the chunk's bills, and the ledger rows each bill counts, in one table: the
+# services (units x rate x share of the month served, plus CCF x rate for water, rounded half up
+# to cents), then the rows dated since the account's last bill (only the debits become lines).
+DRAFT_LINES_SQL = """
+WITH draft AS (
+    SELECT * FROM unnest(%(ids)s::bigint[], %(since)s::date[], %(days)s::int[], %(served)s::text[],
+                         %(served_from)s::date[], %(served_to)s::date[])
+        AS d(account_id, since, days, served, served_from, served_to)
+), rate AS (
+    SELECT * FROM unnest(%(services)s::text[], %(ranks)s::int[], %(rate_ids)s::bigint[],
+                         %(monthly)s::numeric[], %(per_ccf)s::numeric[], %(labels)s::text[])
+        AS r(service, rank, rate_id, monthly, per_ccf, label)
+), kind AS (
+    SELECT * FROM unnest(%(kinds)s::text[], %(kind_labels)s::text[]) AS k(kind, label)
+)
+SELECT d.account_id, 0 AS part, r.rank, NULL::date AS posted_on, s.id AS sort_id,
+       left(r.label || ' service, ' || d.served, 200) AS description, s.service, s.units,
+       r.monthly AS monthly_charge_per_unit, m.consumption_ccf,
+       CASE WHEN m.consumption_ccf IS NOT NULL THEN r.per_ccf END AS charge_per_ccf,
+       r.rate_id AS rate_schedule_id, NULL::bigint AS ledger_entry_id,
+       round(s.units * r.monthly * d.days / %(days_in_month)s + COALESCE(m.consumption_ccf * r.per_ccf, 0), 2)
+           AS amount,
+       d.served_from, d.served_to
+FROM draft d
+-- "= ANY" as well: the chunk's rows are looked up by index, never a scan of every account's.
+JOIN billing_accountservice s ON s.service_account_id = d.account_id AND s.service_account_id = ANY(%(ids)s)
+JOIN rate r ON r.service = s.service
+LEFT JOIN billing_meterread m
+    ON s.service = %(water)s AND m.service_account_id = d.account_id AND m.period = %(period)s
+        AND m.service_account_id = ANY(%(ids)s)
+UNION ALL
+SELECT d.account_id, 1, 0, l.posted_on, l.id,
+       left(COALESCE(NULLIF(l.description, ''), k.label) || ' (posted ' || to_char(l.posted_on, 'MM/DD/YYYY') || ')',
+            200),
+       '', NULL, NULL, NULL, NULL, NULL, l.id, l.amount, NULL, NULL
+FROM draft d
+CROSS JOIN LATERAL (
+    -- Each account's rows since its last bill, read by index; OFFSET 0 keeps the planner from
+    -- turning this into a join that reads the whole ledger.
+    SELECT l.id, l.kind, l.amount, l.posted_on, l.description FROM billing_ledgerentry l
+    WHERE l.service_account_id = d.account_id AND l.posted_on > d.since AND l.posted_on <= %(issued_on)s
+    OFFSET 0
+) l
+LEFT JOIN kind k ON k.kind = l.kind
 """
+
+# What the lines add up to, per account: the services' total (the month's charge) and, of the rows
+# since the last bill, their total, the payments and credits, and the debits billed again.
+LINE_TOTALS = """
+SELECT account_id,
+       sum(amount) FILTER (WHERE part = 0) AS services,
+       sum(amount) FILTER (WHERE part = 1) AS recent,
+       sum(amount) FILTER (WHERE part = 1 AND amount < 0) AS credits,
+       sum(amount) FILTER (WHERE part = 0 OR amount > 0) AS new_charges
+FROM bill_draft_line GROUP BY account_id
+"""
+
+# The services' total is the month's charge: one per account and month, ever (its source key), so
+# a replayed run posts nothing.
+DRAFT_CHARGES_SQL = f"""
+SELECT x.account_id AS service_account_id, %(kind)s::text AS kind, x.services AS amount,
+       %(issued_on)s::date AS posted_on, %(due_date)s::date AS due_date, %(description)s::text AS description,
+       'bill:' || x.account_id || ':' || %(month)s AS source_key, x.account_id AS ordinal
+FROM ({LINE_TOTALS}) x WHERE x.services > 0
+"""  # noqa: S608 (a constant query)
+
+# The balance as of the issue day less the rows since the last bill is the previous balance.
+BILLS_INSERT_SQL = f"""
+INSERT INTO billing_bill
+    (service_account_id, period, issued_on, due_date, previous_balance, payments_and_credits, new_charges,
+     total_due, past_due_amount, ledger_entry_id, notes, created_at)
+SELECT f.account_id, %(period)s, %(issued_on)s, %(due_date)s, f.previous_balance, f.payments_and_credits,
+       f.new_charges, f.previous_balance - f.payments_and_credits + f.new_charges, f.past_due,
+       -- The month's charge, looked up by its key row by row (a join would scan the ledger).
+       CASE WHEN f.services > 0 THEN (
+           SELECT e.id FROM billing_ledgerentry e WHERE e.source_key = 'bill:' || f.account_id || ':' || %(month)s
+       ) END,
+       f.notes, %(now)s
+FROM (
+    SELECT d.account_id, d.balance - COALESCE(x.recent, 0) AS previous_balance,
+           -COALESCE(x.credits, 0) AS payments_and_credits, COALESCE(x.new_charges, 0) AS new_charges,
+           d.past_due, d.notes, x.services
+    FROM unnest(%(ids)s::bigint[], %(balances)s::numeric[], %(past_due)s::numeric[], %(notes)s::text[])
+        AS d(account_id, balance, past_due, notes)
+    LEFT JOIN ({LINE_TOTALS}) x ON x.account_id = d.account_id
+) f
+ORDER BY f.account_id
+RETURNING id, service_account_id
+"""  # noqa: S608 (a constant query)
+
+LINES_INSERT_SQL = """
+INSERT INTO billing_billline
+    (bill_id, position, description, service, units, monthly_charge_per_unit, consumption_ccf, charge_per_ccf,
+     rate_schedule_id, ledger_entry_id, amount, served_from, served_to)
+SELECT b.id,
+       row_number() OVER (PARTITION BY l.account_id ORDER BY l.part, l.rank, l.posted_on, l.sort_id),
+       l.description, l.service, l.units, l.monthly_charge_per_unit, l.consumption_ccf, l.charge_per_ccf,
+       l.rate_schedule_id, l.ledger_entry_id, l.amount, l.served_from, l.served_to
+FROM bill_draft_line l
+JOIN unnest(%s::bigint[], %s::bigint[]) AS b(id, account_id) ON b.account_id = l.account_id
+WHERE l.part = 0 OR l.amount > 0
+"""
+
+
+class _Billable(NamedTuple):
+    """An account of a chunk that gets a bill, and what Python works out for it."""
+
+    account_id: int
+    since: dt.date  # rows dated after this day are new on this bill
+    starts_on: dt.date | None  # service began during the month: the bill counts the days
+    balance: Decimal  # as of the issue day
+    past_due: Decimal
+    notes: str
 
 
 @transaction.atomic
@@ -225,204 +312,134 @@ def _bill_chunk(
     result: BillRunResult,
     notify: bool,
 ) -> None:
+    """Bill a chunk of accounts, set-based: the lines, figures, charges, bills and their lines are
+    worked out and written by a few statements for the whole chunk, whatever its size."""
     billing_accounts_lock(service_account_ids=account_ids)
-    # One read of what each account's bill needs; accounts closed since the candidates were
-    # listed (a final bill under way) are not in it, so never billed again.
+    billable = _chunk_billable(account_ids, period=period, issued_on=issued_on, result=result)
+    if not billable:
+        return
+    due_date = due_date_for_period(period)
+    _draft_lines(billable, period=period, issued_on=issued_on, rates=rates)
+    month = f"{period:%Y-%m}"
+    staging_table(
+        "bill_charge",
+        query=DRAFT_CHARGES_SQL,
+        params={
+            "kind": LedgerEntry.Kind.CHARGE,
+            "issued_on": issued_on,
+            "due_date": due_date,
+            "description": f"Bill for {period:%B %Y}",
+            "month": month,
+        },
+    )
+    ledger_post_staged(table="bill_charge")
     with connection.cursor() as cursor:
         cursor.execute(
-            CHUNK_ACCOUNTS_SQL, {"ids": account_ids, "period": period, "active": ServiceAccount.Status.ACTIVE}
+            BILLS_INSERT_SQL,
+            {
+                "ids": [a.account_id for a in billable],
+                "balances": [a.balance for a in billable],
+                "past_due": [a.past_due for a in billable],
+                "notes": [a.notes for a in billable],
+                "month": month,
+                "period": period,
+                "issued_on": issued_on,
+                "due_date": due_date,
+                "now": timezone.now(),
+            },
         )
-        accounts = cursor.fetchall()
-        cursor.execute(CHUNK_SERVICES_SQL, [account_ids])
-        services: dict[int, list[tuple[str, Decimal]]] = defaultdict(list)
-        for pk, service, units in cursor.fetchall():
-            services[pk].append((service, units))
-    result.already_billed += sum(1 for *_, billed in accounts if billed)
-    accounts = [row for row in accounts if not row[-1]]
-    account_ids = [row[0] for row in accounts]
-    numbers = {pk: number for pk, number, *_ in accounts}
-    # Accounts whose service started after the month's first day: the first bill counts the days.
-    starts = {pk: starts_on for pk, _, starts_on, *_ in accounts if starts_on and starts_on > period}
-    reads = {pk: read for pk, _, _, read, *_ in accounts if read is not None}
-    previous_issue = {pk: issued for pk, _, _, _, issued, _ in accounts if issued is not None}
-    # Only the rows since each account's last bill, its kept balance and its newest debits are read:
-    # the cost of a bill does not grow with the years of history behind it.
-    first_bill_since = period - dt.timedelta(days=1)
-    window: dict[int, list[tuple[LedgerRow, str]]] = defaultdict(list)
-    for values in _rows_since_last_bill(account_ids, previous_issue, default=first_bill_since):
-        window[values[0]].append((LedgerRow(*values[1:-1]), values[-1]))
-    positions = ledger_positions(account_ids=account_ids, as_of=issued_on)
+        bills = sorted(cursor.fetchall(), key=lambda row: row[1])  # in account order
+        bill_ids = [pk for pk, _ in bills]
+        cursor.execute(LINES_INSERT_SQL, [bill_ids, [account_id for _, account_id in bills]])
+    result.created += len(bill_ids)
+    result.bill_ids.extend(bill_ids)
+    if notify:
+        # Owed to the queue with the bills themselves: with Redis down, the emails wait (outbox).
+        outbox_enqueue("billing.tasks.bills_notify_ready", [bill_ids], items=len(bill_ids))
 
-    due_date = due_date_for_period(period)
-    labels = {service.value: str(service.label) for service in Service}  # translated once a chunk
-    drafts = []
-    for pk in account_ids:
-        taken = services.get(pk)
-        if not taken:
-            continue
-        if any(service == Service.WATER for service, _ in taken) and pk not in reads:
-            result.missing_reads.append(numbers[pk])
-            continue
-        lines = []
-        first_day = starts.get(pk)
-        days, days_in_month = days_served(period, first=first_day)
-        served = service_month_label(period, first=first_day)
-        for service, units in sorted(taken, key=lambda s: SERVICE_ORDER.index(s[0])):
-            schedule = rates[service]
-            consumption = reads.get(pk) if service == Service.WATER else None
-            lines.append(
-                Line(
-                    description=f"{labels[service]} service, {served}",
-                    amount=bill_line_amount(
-                        units=units,
-                        schedule=schedule,
-                        consumption_ccf=consumption,
-                        share=Decimal(days) / Decimal(days_in_month),
-                    ),
-                    service=service,
-                    units=units,
-                    monthly_charge_per_unit=schedule.monthly_charge_per_unit,
-                    consumption_ccf=consumption,
-                    charge_per_ccf=schedule.charge_per_ccf if consumption is not None else None,
-                    rate_schedule_id=schedule.pk,
-                    served_from=first_day,
-                    served_to=period.replace(day=days_in_month) if first_day else None,
-                )
-            )
-        service_total = sum((line.amount for line in lines), ZERO)
-        since_rows = window.get(pk, [])
-        recent = [(r, text) for r, text in since_rows if r.posted_on <= issued_on]
-        balance_as_of_since = positions[pk].balance - sum((r.amount for r, _ in recent), ZERO)
-        payments_and_credits = -sum((r.amount for r, _ in recent if r.amount < 0), ZERO)
-        for row, text in recent:
-            if row.amount > 0:
-                label = LedgerEntry.Kind(row.kind).label
-                lines.append(
-                    Line(
-                        description=f"{text or label} (posted {row.posted_on:%m/%d/%Y})",
-                        amount=row.amount,
-                        ledger_entry_id=row.id,
-                    )
-                )
-        new_charges = sum((line.amount for line in lines), ZERO)
-        past_due = past_due_total(positions[pk].open_items, as_of=issued_on)
-        bill = Bill(
-            service_account_id=pk,
-            period=period,
-            issued_on=issued_on,
-            due_date=due_date,
-            previous_balance=balance_as_of_since,
-            payments_and_credits=payments_and_credits,
-            new_charges=new_charges,
-            total_due=balance_as_of_since - payments_and_credits + new_charges,
-            past_due_amount=past_due,
-        )
-        drafts.append((bill, lines, service_total))
 
-    postings = [
-        Posting(
-            service_account_id=bill.service_account_id,
-            kind=LedgerEntry.Kind.CHARGE,
-            amount=service_total,
-            posted_on=issued_on,
-            due_date=due_date,
-            description=f"Bill for {period:%B %Y}",
-            # One charge per account and month, ever: a replayed run posts nothing.
-            source_key=f"bill:{bill.service_account_id}:{period:%Y-%m}",
+def _chunk_billable(
+    account_ids: list[int], *, period: dt.date, issued_on: dt.date, result: BillRunResult
+) -> list[_Billable]:
+    """The chunk's accounts to bill now, with their balance, past-due amount and notes; accounts
+    billed already, without a service or without the month's water read are counted in `result`.
+    Accounts closed since the candidates were listed (a final bill under way) are left out, so
+    never billed again."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            CHUNK_ACCOUNTS_SQL,
+            {
+                "ids": account_ids,
+                "period": period,
+                "water": Service.WATER,
+                "active": ServiceAccount.Status.ACTIVE,
+            },
         )
-        for bill, _, service_total in drafts
-        if service_total > 0
-    ]
-    entries = {e.service_account_id: e for e in ledger_post(postings=postings)}
+        rows = cursor.fetchall()
+    ready = []
+    for pk, number, starts_on, last_issued, billed, takes_service, missing_read in rows:
+        if billed:
+            result.already_billed += 1
+        elif missing_read:
+            result.missing_reads.append(number)
+        elif takes_service:
+            ready.append((pk, starts_on, last_issued))
+    ids = [pk for pk, _, _ in ready]
+    # The kept balance and the newest debits only: a bill's cost does not grow with the history.
+    positions = ledger_positions(account_ids=ids, as_of=issued_on)
     notes: dict[int, list[str]] = defaultdict(list)
     for provider in BILL_NOTE_PROVIDERS:
-        for account_id, lines in provider(
-            account_ids=account_ids, period=period, issued_on=issued_on
-        ).items():
+        for account_id, lines in provider(account_ids=ids, period=period, issued_on=issued_on).items():
             notes[account_id] += lines
-    bills = [bill for bill, _, _ in drafts]
-    # Bills are COPYed too, with ids taken from their sequence first so the lines can refer to them.
-    for bill, pk in zip(bills, sequence_next_values("billing_bill", len(bills)), strict=True):
-        bill.pk = pk
-        bill.ledger_entry = entries.get(bill.service_account_id)
-        bill.notes = "\n".join(notes.get(bill.service_account_id, []))
-    now = timezone.now()
-    copy_rows(
-        "billing_bill",
-        [
-            "id",
-            "service_account_id",
-            "period",
-            "issued_on",
-            "due_date",
-            "previous_balance",
-            "payments_and_credits",
-            "new_charges",
-            "total_due",
-            "past_due_amount",
-            "ledger_entry_id",
-            "notes",
-            "created_at",
-        ],
-        (
-            [
-                bill.pk,
-                bill.service_account_id,
-                bill.period,
-                bill.issued_on,
-                bill.due_date,
-                bill.previous_balance,
-                bill.payments_and_credits,
-                bill.new_charges,
-                bill.total_due,
-                bill.past_due_amount,
-                bill.ledger_entry_id,
-                bill.notes,
-                now.isoformat(),
-            ]
-            for bill in bills
-        ),
+    first_bill_since = period - dt.timedelta(days=1)
+    return [
+        _Billable(
+            account_id=pk,
+            since=last_issued or first_bill_since,
+            starts_on=starts_on if starts_on and starts_on > period else None,
+            balance=positions[pk].balance,
+            past_due=past_due_total(positions[pk].open_items, as_of=issued_on),
+            notes="\n".join(notes.get(pk, [])),
+        )
+        for pk, starts_on, last_issued in ready
+    ]
+
+
+def _draft_lines(
+    billable: list[_Billable], *, period: dt.date, issued_on: dt.date, rates: dict[str, RateSchedule]
+) -> None:
+    """Stage every line of the chunk's bills (bill_draft_line)."""
+    days_in_month = calendar.monthrange(period.year, period.month)[1]
+    served = {}  # the few days service can have begun on, labelled once each
+    for account in billable:
+        if account.starts_on not in served:
+            served[account.starts_on] = (
+                days_served(period, first=account.starts_on)[0],
+                service_month_label(period, first=account.starts_on),
+            )
+    schedules = [(SERVICE_ORDER.index(service), schedule) for service, schedule in rates.items()]
+    staging_table(
+        "bill_draft_line",
+        query=DRAFT_LINES_SQL,
+        params={
+            "ids": [a.account_id for a in billable],
+            "since": [a.since for a in billable],
+            "days": [served[a.starts_on][0] for a in billable],
+            "served": [served[a.starts_on][1] for a in billable],
+            "served_from": [a.starts_on for a in billable],
+            "served_to": [period.replace(day=days_in_month) if a.starts_on else None for a in billable],
+            # Labels translated once a chunk, in the language the run speaks.
+            "services": [schedule.service for _, schedule in schedules],
+            "ranks": [rank for rank, _ in schedules],
+            "rate_ids": [schedule.pk for _, schedule in schedules],
+            "monthly": [schedule.monthly_charge_per_unit for _, schedule in schedules],
+            "per_ccf": [schedule.charge_per_ccf for _, schedule in schedules],
+            "labels": [str(Service(schedule.service).label) for _, schedule in schedules],
+            "kinds": [kind.value for kind in LedgerEntry.Kind],
+            "kind_labels": [str(kind.label) for kind in LedgerEntry.Kind],
+            "days_in_month": days_in_month,
+            "water": Service.WATER,
+            "period": period,
+            "issued_on": issued_on,
+        },
     )
-    # Lines are the bulk of the rows a bill run writes: COPY them.
-    copy_rows(
-        "billing_billline",
-        [
-            "bill_id",
-            "position",
-            "description",
-            "service",
-            "units",
-            "monthly_charge_per_unit",
-            "consumption_ccf",
-            "charge_per_ccf",
-            "rate_schedule_id",
-            "ledger_entry_id",
-            "amount",
-            "served_from",
-            "served_to",
-        ],
-        (
-            [
-                bill.pk,
-                position,
-                line.description[:200],
-                line.service,
-                line.units,
-                line.monthly_charge_per_unit,
-                line.consumption_ccf,
-                line.charge_per_ccf,
-                line.rate_schedule_id,
-                line.ledger_entry_id,
-                line.amount,
-                line.served_from,
-                line.served_to,
-            ]
-            for bill, (_, lines, _) in zip(bills, drafts, strict=True)
-            for position, line in enumerate(lines, start=1)
-        ),
-    )
-    result.created += len(bills)
-    result.bill_ids.extend(bill.pk for bill in bills)
-    if notify and bills:
-        # Owed to the queue with the bills themselves: with Redis down, the emails wait (outbox).
-        outbox_enqueue("billing.tasks.bills_notify_ready", [[bill.pk for bill in bills]], items=len(bills))

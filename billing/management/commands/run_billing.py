@@ -3,7 +3,7 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from billing.calendar import parse_date, parse_period
-from billing.services.bills import bill_candidates, bills_run
+from billing.services.bills import BILL_CHUNK, bill_candidates, bills_run
 from portal.errors import ApplicationError
 from portal.outbox import outbox_waiting
 
@@ -15,7 +15,9 @@ class Command(BaseCommand):
         parser.add_argument("--period", required=True, help="the service month, YYYY-MM")
         parser.add_argument("--issue-date", help="the bills' issue date, YYYY-MM-DD (default: today)")
         parser.add_argument("--no-email", action="store_true", help="do not send bill-ready emails")
-        parser.add_argument("--chunk-size", type=int, default=500, help="accounts per transaction")
+        parser.add_argument(
+            "--chunk-size", type=int, default=BILL_CHUNK, help=f"accounts per transaction ({BILL_CHUNK})"
+        )
         parser.add_argument(
             "--fan-out",
             action="store_true",
