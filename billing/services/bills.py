@@ -167,22 +167,25 @@ def bills_run_chunk(
     return result
 
 
-# What the run needs to know of each account of a chunk: billed for the month already, takes a
-# service, takes water without the month's read, and the day its last bill was issued.
+# What the run needs to know of each account of a chunk: the day its last bill was issued, whether
+# it is billed for the month already, takes a service, takes water without the month's read. Every
+# table is read for the chunk's ids only ("= ANY"): else the planner reads every account's rows, each
+# chunk, and a run's cost grows with the square of the accounts.
 CHUNK_ACCOUNTS_SQL = """
-SELECT a.id, a.account_number, a.service_starts_on, previous.issued_on,
-       EXISTS (SELECT 1 FROM billing_bill b WHERE b.service_account_id = a.id AND b.period = %(period)s),
-       EXISTS (SELECT 1 FROM billing_accountservice s WHERE s.service_account_id = a.id),
-       r.consumption_ccf IS NULL AND EXISTS (
-           SELECT 1 FROM billing_accountservice s WHERE s.service_account_id = a.id AND s.service = %(water)s
-       )
+SELECT a.id, a.account_number, a.service_starts_on,
+       (SELECT b.issued_on FROM billing_bill b
+        WHERE b.service_account_id = a.id AND b.period < %(period)s ORDER BY b.period DESC LIMIT 1),
+       billed.id IS NOT NULL, s.service_account_id IS NOT NULL,
+       COALESCE(s.water, false) AND r.consumption_ccf IS NULL
 FROM accounts_serviceaccount a
-LEFT JOIN billing_meterread r ON r.service_account_id = a.id AND r.period = %(period)s
-LEFT JOIN LATERAL (
-    SELECT b.issued_on FROM billing_bill b
-    WHERE b.service_account_id = a.id AND b.period < %(period)s
-    ORDER BY b.period DESC LIMIT 1
-) previous ON true
+LEFT JOIN billing_bill billed
+    ON billed.service_account_id = a.id AND billed.period = %(period)s AND billed.service_account_id = ANY(%(ids)s)
+LEFT JOIN (
+    SELECT service_account_id, bool_or(service = %(water)s) AS water FROM billing_accountservice
+    WHERE service_account_id = ANY(%(ids)s) GROUP BY service_account_id
+) s ON s.service_account_id = a.id
+LEFT JOIN billing_meterread r
+    ON r.service_account_id = a.id AND r.period = %(period)s AND r.service_account_id = ANY(%(ids)s)
 WHERE a.id = ANY(%(ids)s) AND a.status = %(active)s
 ORDER BY a.id
 """
@@ -332,7 +335,7 @@ def _bill_chunk(
             "month": month,
         },
     )
-    ledger_post_staged(table="bill_charge")
+    ledger_post_staged(table="bill_charge", locked=True)
     with connection.cursor() as cursor:
         cursor.execute(
             BILLS_INSERT_SQL,

@@ -141,23 +141,28 @@ WITH added AS (
 ), moved AS (
     UPDATE billing_billingaccount b SET balance = b.balance + d.delta, updated_at = now()
     FROM (SELECT service_account_id, sum(amount) AS delta FROM added GROUP BY service_account_id) d
+    -- The staged accounts as an array, so their balance rows are found by index: a join the
+    -- planner may answer by reading every balance row, each chunk of a run.
     WHERE b.service_account_id = d.service_account_id
+        AND b.service_account_id = ANY(ARRAY(SELECT DISTINCT service_account_id FROM {table}))
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM moved)
 """
 
 
-def ledger_post_staged(*, table: str) -> int:
+def ledger_post_staged(*, table: str, locked: bool = False) -> int:
     """Append the rows of a staging table (service_account_id, kind, signed amount, posted_on,
     due_date, description, source_key, each source_key once, and ordinal: the order the rows
     are written in, as a file's line number) and move the balances with them,
     set-based: what ledger_post does for an import of millions of rows. The same rules hold: the
     accounts' balance rows are locked in primary-key order first, and a source_key already in the
-    ledger is skipped. Returns how many rows were added. The caller holds a transaction."""
+    ledger is skipped. Returns how many rows were added. The caller holds a transaction, and with
+    `locked`, the balance rows of every account in the table (a bill run locks its chunk first)."""
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT DISTINCT service_account_id FROM {table}")  # noqa: S608
-        billing_accounts_lock(service_account_ids=[pk for (pk,) in cursor.fetchall()])
+        if not locked:
+            cursor.execute(f"SELECT DISTINCT service_account_id FROM {table}")  # noqa: S608
+            billing_accounts_lock(service_account_ids=[pk for (pk,) in cursor.fetchall()])
         cursor.execute(POST_STAGED_SQL.format(table=table), {"now": timezone.now()})
         added, _ = cursor.fetchone()
     return added
