@@ -168,27 +168,28 @@ def csv_stage(
     columns: list[tuple[str, str]],
     rows,
     problems: list[tuple[int, int, str]],
-    checks_sql: str,
+    checks_sql: str = "",
     params: dict | None = None,
-    empty: str,
+    empty: str = "",
 ) -> int:
     """The streamed imports' first half: COPY the rows (each checked on its own by the `rows`
     generator, which adds to `problems`) into a staging table, run the checks across rows
-    (`checks_sql` gives (line, order, message) rows), and raise every problem in line order, or
-    `empty` when the file has no rows. Returns how many rows were staged. The caller holds the
-    transaction the staging table lives in."""
+    (`checks_sql`, if any, gives (line, order, message) rows), and raise every problem in line
+    order, or `empty` (if given) when the file has no rows. Returns how many rows were staged. The
+    caller holds the transaction the staging table lives in."""
     from django.db import connection
 
     from portal.db import copy_rows, staging_table
 
     count = copy_rows(staging_table(table, columns), [name for name, _ in columns], rows)
     problems += [(line, 0, text) for line, text in stream.problems]
-    with connection.cursor() as cursor:
-        cursor.execute(checks_sql, params)
-        problems += cursor.fetchall()
+    if checks_sql:
+        with connection.cursor() as cursor:
+            cursor.execute(checks_sql, params)
+            problems += cursor.fetchall()
     if problems:
         problems.sort(key=lambda problem: problem[:2])  # by line; a line's problems as found
         raise CsvImportError([f"line {line}: {text}" for line, _, text in problems])
-    if not count:
+    if not count and empty:
         raise CsvImportError([empty])
     return count

@@ -120,3 +120,28 @@ def staging_table(
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
         cursor.execute(create, params)
     return name
+
+
+def insert_values(model, given: dict[str, str]) -> tuple[list[str], list[str], dict]:
+    """The column list and SELECT expressions of an `INSERT ... SELECT` of `model` rows: the
+    expressions `given` by column name, and each other column's model default (the current time
+    for auto_now fields) as a parameter: a set-based insert misses none that Django would set.
+    Returns (columns, expressions, params)."""
+    from django.utils import timezone
+
+    now = timezone.now()
+    columns, expressions, params = [], [], {}
+    for field in model._meta.concrete_fields:
+        if field.primary_key and field.column not in given:
+            continue
+        columns.append(field.column)
+        if field.column in given:
+            expressions.append(given[field.column])
+            continue
+        name = f"default_{field.column}"
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            params[name] = now
+        else:
+            params[name] = field.get_db_prep_save(field.get_default(), connection)
+        expressions.append(f"%({name})s")
+    return columns, expressions, params

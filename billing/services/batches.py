@@ -6,18 +6,20 @@ from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
 from accounts.models import ServiceAccount, User
-from accounts.selectors import service_account_find_by_number
+from accounts.selectors import account_number_key
 from billing.calendar import parse_date
 from billing.models import LedgerEntry, LockboxException, Payment, PaymentBatch
+from billing.models.payments import CONFIRMATION_ALPHABET
 from billing.scanline import scan_line_read
-from billing.services.ledger import Posting, ledger_post
+from billing.services.ledger import ledger_post_staged
 from portal.audit import audit_record
-from portal.csvimport import CsvImportError, read_csv
+from portal.csvimport import CsvImportError, CsvStream, csv_stage
+from portal.db import insert_values, staging_table
 from portal.errors import ApplicationError
 from portal.money import ZERO, parse_money
 
@@ -66,38 +68,63 @@ def payment_batch_post_refusal(
     return None
 
 
+# A batch's payments as ledger postings, for ledger_post_staged: "Mail payment, check 1234".
+BATCH_POSTINGS_SQL = """
+SELECT p.service_account_id, %(kind)s::text AS kind, -p.amount AS amount, p.received_on AS posted_on,
+       NULL::date AS due_date,
+       COALESCE(c.label, p.channel) || ' payment'
+           || CASE WHEN p.check_number <> '' THEN ', check ' || p.check_number ELSE '' END AS description,
+       'payment:' || p.id AS source_key, p.id AS ordinal
+FROM billing_payment p
+LEFT JOIN unnest(%(channels)s::text[], %(labels)s::text[]) AS c(channel, label) ON c.channel = p.channel
+WHERE p.batch_id = %(batch)s
+"""
+
+# Each payment linked to its ledger row, looked up by key row by row (a join would read the ledger).
+BATCH_SETTLE_SQL = """
+UPDATE billing_payment p
+SET ledger_entry_id = (SELECT e.id FROM billing_ledgerentry e WHERE e.source_key = 'payment:' || p.id),
+    status = %(succeeded)s, settled_at = %(now)s, updated_at = %(now)s
+WHERE p.batch_id = %(batch)s
+"""
+
+
 def payment_batch_post(*, batch: PaymentBatch, user: User | None, imported: bool = False) -> PaymentBatch:
     """Post every payment of the batch to the ledger, only when count and total match the control
     and the login may post it (`payment_batch_post_refusal`).
 
     All or none, in one transaction with the batch row and its payments locked: a batch posts once.
+    Set-based, so a lockbox file of any size posts in a few statements.
     """
     with transaction.atomic():
         batch = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
-        payments = list(batch.payments.select_for_update().order_by("pk"))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*), COALESCE(sum(amount), 0) FROM "
+                "(SELECT amount FROM billing_payment WHERE batch_id = %s ORDER BY id FOR UPDATE) p",
+                [batch.pk],
+            )
+            count, total = cursor.fetchone()
         refusal = payment_batch_post_refusal(batch=batch, user=user, imported=imported)
         if refusal:
             raise ApplicationError(refusal)
-        count, total = len(payments), sum((p.amount for p in payments), ZERO)
-        postings = [
-            Posting(
-                service_account_id=p.service_account_id,
-                kind=LedgerEntry.Kind.PAYMENT,
-                amount=-p.amount,
-                posted_on=p.received_on,
-                description=f"{p.get_channel_display()} payment"
-                + (f", check {p.check_number}" if p.check_number else ""),
-                source_key=f"payment:{p.pk}",
-            )
-            for p in payments
-        ]
-        entries = {e.source_key: e for e in ledger_post(postings=postings)}
         now = timezone.now()
-        for p in payments:
-            p.ledger_entry = entries.get(f"payment:{p.pk}")
-            p.status = Payment.Status.SUCCEEDED
-            p.settled_at = now
-        Payment.objects.bulk_update(payments, ["ledger_entry", "status", "settled_at"])
+        ledger_post_staged(
+            table=staging_table(
+                "batch_postings",
+                query=BATCH_POSTINGS_SQL,
+                params={
+                    "kind": LedgerEntry.Kind.PAYMENT,
+                    "channels": [channel.value for channel in Payment.Channel],
+                    "labels": [str(channel.label) for channel in Payment.Channel],
+                    "batch": batch.pk,
+                },
+            )
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                BATCH_SETTLE_SQL, {"succeeded": Payment.Status.SUCCEEDED, "now": now, "batch": batch.pk}
+            )
         batch.status = PaymentBatch.Status.POSTED
         batch.posted_by = user
         batch.posted_at = now
@@ -146,10 +173,88 @@ class LockboxResult:
     exceptions: list[str] = field(default_factory=list)
 
 
-def _scan_line_said(text: str) -> str:
-    if not text:
-        return "(blank)"
-    return f"(scan line {text.strip()!r} {'reads but matches no account' if scan_line_read(text) else 'does not read'})"
+LOCKBOX_STAGING = [
+    ("line", "integer"),
+    ("account_number", "text"),
+    ("scan_line", "text"),
+    ("scan_key", "text"),  # the account key the scan line reads as, when it reads
+    ("check_number", "text"),
+    ("amount", "numeric(12,2)"),
+    ("paid_on", "date"),
+]
+
+# Each row with the account its number names and the one its scan line names (by the same key
+# as service_account_find_by_number, through its index).
+LOCKBOX_MATCH_SQL = """
+SELECT s.*, typed.id AS typed_id, scanned.id AS scanned_id
+FROM lockbox_rows s
+LEFT JOIN accounts_serviceaccount typed ON s.account_number <> '' AND typed.account_number = s.account_number
+LEFT JOIN LATERAL (
+    SELECT a.id FROM accounts_serviceaccount a
+    WHERE s.scan_key IS NOT NULL AND upper(replace(a.account_number, '-', '')) = s.scan_key
+    ORDER BY a.id LIMIT 1
+) scanned ON true
+"""
+
+# Rows for a clerk: the number and the scan line name different accounts, or no account is found.
+LOCKBOX_HELD_SQL = """
+SELECT line, account_number, scan_line, scan_key IS NOT NULL, check_number, amount, paid_on,
+       scanned_id IS NOT NULL AND typed_id IS NOT NULL
+FROM lockbox_matched
+WHERE (scanned_id IS NOT NULL AND typed_id IS NOT NULL AND typed_id <> scanned_id)
+   OR (typed_id IS NULL AND scanned_id IS NULL)
+ORDER BY line
+"""
+
+LOCKBOX_POSTED = """
+FROM lockbox_matched
+WHERE COALESCE(typed_id, scanned_id) IS NOT NULL AND (scanned_id IS NULL OR typed_id IS NULL OR typed_id = scanned_id)
+"""
+
+CONFIRMATION_CHARACTERS = 9
+
+
+def _confirmation_sql() -> str:
+    """A payment's confirmation number drawn in SQL as new_confirmation_number draws it in Python:
+    "P" and nine characters of CONFIRMATION_ALPHABET, each from a random byte of its own
+    (gen_random_uuid, a strong random source; the alphabet has 32 characters, so a byte modulo 32
+    picks each evenly)."""
+    picks = " || ".join(
+        "substr(%(alphabet)s, get_byte(uuid_send(gen_random_uuid()), 0) %% 32 + 1, 1)"
+        for _ in range(CONFIRMATION_CHARACTERS)
+    )
+    return f"'P' || {picks}"
+
+
+def _lockbox_rows(stream: CsvStream, problems: list):
+    """Each row of a lockbox file checked on its own, for the staging table."""
+    account_at, amount_at, check_at, date_at = (
+        stream.index(name) for name in ("account_number", "amount", "check_number", "date")
+    )
+    scan_at = stream.index("scan_line")
+    for line, values in stream:
+        amount, paid_on = parse_money(values[amount_at]), parse_date(values[date_at])
+        if amount is None or amount <= 0:
+            problems.append((line, 0, f"amount {values[amount_at]!r} is not a positive amount like 45.10"))
+            amount = None
+        if paid_on is None:
+            problems.append((line, 1, f"date {values[date_at]!r} is not a date like 2026-07-01"))
+        scan_line = values[scan_at] if scan_at is not None else ""
+        read = scan_line_read(scan_line) if scan_line else None
+        yield (
+            line,
+            values[account_at],
+            scan_line,
+            account_number_key(read[0]) if read else None,
+            values[check_at],
+            amount,
+            paid_on,
+        )
+
+
+def _file_digest(path: str | Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResult:
@@ -160,112 +265,131 @@ def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResu
     check digit must match). Rows that match an account are posted as one lockbox batch; rows
     that match no account are listed as exceptions for a clerk (and not posted). A file is
     imported once.
+
+    The file is streamed into a staging table and matched, held and posted set-based, so a file of
+    any size takes the same memory (only the list of exceptions grows with them).
     """
-    raw = Path(path).read_bytes() if Path(path).is_file() else b""
-    csv_file = read_csv(
-        path, required=["account_number", "amount", "check_number", "date"], optional=["scan_line"]
-    )
-    digest = hashlib.sha256(raw).hexdigest()
-    note = f"lockbox file {digest[:16]}"
-    if PaymentBatch.objects.filter(kind=PaymentBatch.Kind.LOCKBOX, note=note).exists():
-        raise CsvImportError(["this lockbox file was imported before; nothing was imported"])
-    errors, rows = [], []
-    numbers = {row["account_number"] for row in csv_file.rows}
-    accounts = dict(
-        ServiceAccount.objects.filter(account_number__in=numbers).values_list("account_number", "pk")
-    )
-    # The scan line, when the bank's machine read one, names the account too: it stands in for a
-    # blank or unknown number, and a row whose number and scan line disagree waits for a clerk.
-    disagree: set[int] = set()
-    for row in csv_file.rows:
-        if not row["scan_line"]:
-            continue
-        read = scan_line_read(row["scan_line"])
-        found = service_account_find_by_number(number=read[0]) if read else None
-        if found is None:
-            continue
-        typed = row["account_number"]
-        if typed and typed in accounts and accounts[typed] != found.pk:
-            disagree.add(row.line)
-        elif not typed or typed not in accounts:
-            row.values["account_number"] = found.account_number
-            accounts[found.account_number] = found.pk
-    result = LockboxResult(batch=None)
-    held = []  # rows for a clerk: kept as LockboxException, shown on the staff home
-    for row in csv_file.rows:
-        amount = parse_money(row["amount"])
-        paid_on = parse_date(row["date"])
-        problems = []
-        if amount is None or amount <= 0:
-            problems.append(f"amount {row['amount']!r} is not a positive amount like 45.10")
-        if paid_on is None:
-            problems.append(f"date {row['date']!r} is not a date like 2026-07-01")
-        if problems:
-            errors.extend(f"line {row.line}: {p}" for p in problems)
-        elif row.line in disagree:
-            reason = (
-                f"account {row['account_number']} and scan line {row['scan_line']!r} name different accounts"
-            )
-            result.exceptions.append(
-                f"line {row.line}: {reason}: check {row['check_number']} for ${amount:,.2f} dated {paid_on}"
-            )
-            held.append((row, amount, paid_on, reason))
-        elif row["account_number"] not in accounts:
-            reason = f"account {row['account_number'] or _scan_line_said(row['scan_line'])} not found"
-            result.exceptions.append(
-                f"line {row.line}: {reason}: check {row['check_number']} for ${amount:,.2f} dated {paid_on}"
-            )
-            held.append((row, amount, paid_on, reason))
-        else:
-            rows.append((accounts[row["account_number"]], amount, row["check_number"][:32], paid_on))
-    if errors:
-        raise CsvImportError(errors)
-    LockboxException.objects.bulk_create(
-        [
-            LockboxException(
-                file_digest=digest[:16],
-                line=row.line,
-                account_text=(row["account_number"] or row["scan_line"] or "")[:200],
-                check_number=row["check_number"][:32],
-                amount=amount,
-                paid_on=paid_on,
-                reason=reason[:300],
-            )
-            for row, amount, paid_on, reason in held
-        ],
-        ignore_conflicts=True,
-    )
-    if not rows:
-        return result
-    with transaction.atomic():
+    with (
+        transaction.atomic(),
+        CsvStream(
+            path, required=["account_number", "amount", "check_number", "date"], optional=["scan_line"]
+        ) as stream,
+    ):
+        digest = _file_digest(path)
+        note = f"lockbox file {digest[:16]}"
+        if PaymentBatch.objects.filter(kind=PaymentBatch.Kind.LOCKBOX, note=note).exists():
+            raise CsvImportError(["this lockbox file was imported before; nothing was imported"])
+        problems: list[tuple[int, int, str]] = []
+        csv_stage(
+            stream,
+            table="lockbox_rows",
+            columns=LOCKBOX_STAGING,
+            rows=_lockbox_rows(stream, problems),
+            problems=problems,
+        )
+        staging_table("lockbox_matched", query=LOCKBOX_MATCH_SQL)
+        result = LockboxResult(batch=None)
+        _lockbox_hold(result, digest=digest)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*), COALESCE(sum(amount), 0), max(paid_on) {LOCKBOX_POSTED}")  # noqa: S608
+            count, total, deposit_date = cursor.fetchone()
+        if not count:
+            return result
         batch = PaymentBatch.objects.create(
             kind=PaymentBatch.Kind.LOCKBOX,
-            deposit_date=max(r[3] for r in rows),
-            control_total=sum((r[1] for r in rows), ZERO),
-            control_count=len(rows),
+            deposit_date=deposit_date,
+            control_total=total,
+            control_count=count,
             note=note,
             created_by=user,
         )
-        Payment.objects.bulk_create(
-            [
-                Payment(
-                    service_account_id=account_id,
-                    amount=amount,
-                    channel=Payment.Channel.LOCKBOX,
-                    method=Payment.Method.CHECK,
-                    check_number=check,
-                    received_on=paid_on,
-                    batch=batch,
-                    created_by=user,
-                )
-                for account_id, amount, check, paid_on in rows
-            ]
-        )
+        _lockbox_payments(batch, user=user)
         payment_batch_post(batch=batch, user=user, imported=True)
     result.batch = batch
-    result.posted = len(rows)
-    result.total = batch.control_total
+    result.posted = count
+    result.total = total
     return result
+
+
+def _lockbox_hold(result: LockboxResult, *, digest: str) -> None:
+    """Keep the rows a clerk must resolve (LockboxException, shown on the staff home) and list them."""
+    held = []
+    with connection.cursor() as cursor:
+        cursor.execute(LOCKBOX_HELD_SQL)
+        for line, number, scan_line, reads, check, amount, paid_on, disagree in cursor.fetchall():
+            if disagree:
+                reason = f"account {number} and scan line {scan_line!r} name different accounts"
+            elif number:
+                reason = f"account {number} not found"
+            elif not scan_line:
+                reason = "account (blank) not found"
+            else:
+                said = "reads but matches no account" if reads else "does not read"
+                reason = f"account (scan line {scan_line.strip()!r} {said}) not found"
+            result.exceptions.append(
+                f"line {line}: {reason}: check {check} for ${amount:,.2f} dated {paid_on}"
+            )
+            held.append(
+                LockboxException(
+                    file_digest=digest[:16],
+                    line=line,
+                    account_text=(number or scan_line or "")[:200],
+                    check_number=check[:32],
+                    amount=amount,
+                    paid_on=paid_on,
+                    reason=reason[:300],
+                )
+            )
+    LockboxException.objects.bulk_create(held, batch_size=5000, ignore_conflicts=True)
+
+
+def _lockbox_payments(batch: PaymentBatch, *, user: User | None) -> None:
+    """The matched rows as the batch's check payments, in the file's order, each with its own
+    confirmation number (drawn again for the rare one already taken)."""
+    columns, expressions, params = insert_values(
+        Payment,
+        {
+            "service_account_id": "COALESCE(typed_id, scanned_id)",
+            "amount": "amount",
+            "channel": "%(channel)s",
+            "method": "%(method)s",
+            "check_number": "left(check_number, 32)",
+            "received_on": "paid_on",
+            "batch_id": "%(batch)s",
+            "created_by_id": "%(user)s",
+            "confirmation_number": "confirmation",
+        },
+    )
+    params.update(
+        channel=Payment.Channel.LOCKBOX,
+        method=Payment.Method.CHECK,
+        batch=batch.pk,
+        user=user.pk if user else None,
+        alphabet=CONFIRMATION_ALPHABET,
+    )
+    draw = _confirmation_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE lockbox_payments ON COMMIT DROP AS SELECT *, {draw} AS confirmation "  # noqa: S608
+            f"{LOCKBOX_POSTED}",
+            params,
+        )
+        while True:
+            # A number some payment has, or two rows drew alike: draw those again.
+            cursor.execute(
+                f"UPDATE lockbox_payments r SET confirmation = {draw} FROM ("  # noqa: S608
+                "  SELECT line, row_number() OVER (PARTITION BY confirmation ORDER BY line) AS n FROM lockbox_payments"
+                ") d WHERE d.line = r.line AND (d.n > 1 OR EXISTS ("
+                "  SELECT 1 FROM billing_payment p WHERE p.confirmation_number = r.confirmation))",
+                params,
+            )
+            if not cursor.rowcount:
+                break
+        cursor.execute(
+            f"INSERT INTO billing_payment ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {', '.join(expressions)} FROM lockbox_payments ORDER BY line",
+            params,
+        )
 
 
 def lockbox_exception_post(*, exception: LockboxException, account: ServiceAccount, by: User) -> Payment:

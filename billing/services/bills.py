@@ -50,15 +50,18 @@ def rates_in_force(*, period: dt.date) -> dict[str, RateSchedule]:
     return {schedule.service: schedule for schedule in schedules}
 
 
-def bill_line_amount(
-    *, units: Decimal, schedule: RateSchedule, consumption_ccf: Decimal | None, share: Decimal = Decimal("1")
-) -> Decimal:
-    """units × monthly charge per unit (× the share of the month served) + CCF × charge per CCF
-    (water), rounded to cents half up."""
-    amount = units * schedule.monthly_charge_per_unit * share
+def bill_line_amount(*, units: Decimal, schedule: RateSchedule, consumption_ccf: Decimal | None) -> Decimal:
+    """units × monthly charge per unit + CCF × charge per CCF (water), rounded to cents half up."""
+    amount = units * schedule.monthly_charge_per_unit
     if consumption_ccf is not None:
         amount += consumption_ccf * schedule.charge_per_ccf
     return quantize_money(amount)
+
+
+def prorated_charge(*, units: Decimal, schedule: RateSchedule, days: int, days_in_month: int) -> Decimal:
+    """The monthly charge for the days served, rounded to cents half up: multiplied before it is
+    divided, so an amount that is exactly half a cent rounds up (the bill run's SQL does the same)."""
+    return quantize_money(units * schedule.monthly_charge_per_unit * days / days_in_month)
 
 
 def days_served(
@@ -168,20 +171,23 @@ def bills_run_chunk(
 
 
 # What the run needs to know of each account of a chunk: the day its last bill was issued, whether
-# it is billed for the month already, takes a service, takes water without the month's read. Every
-# table is read for the chunk's ids only ("= ANY"): else the planner reads every account's rows, each
-# chunk, and a run's cost grows with the square of the accounts.
+# it is billed for the month already, takes a service, takes water without the month's read, takes
+# a service with no rate in force. Every table is read for the chunk's ids only ("= ANY"): else the
+# planner reads every account's rows, each chunk, and a run's cost grows with the square of the
+# accounts.
 CHUNK_ACCOUNTS_SQL = """
 SELECT a.id, a.account_number, a.service_starts_on,
        (SELECT b.issued_on FROM billing_bill b
         WHERE b.service_account_id = a.id AND b.period < %(period)s ORDER BY b.period DESC LIMIT 1),
        billed.id IS NOT NULL, s.service_account_id IS NOT NULL,
-       COALESCE(s.water, false) AND r.consumption_ccf IS NULL
+       COALESCE(s.water, false) AND r.consumption_ccf IS NULL, COALESCE(s.unrated, false)
 FROM accounts_serviceaccount a
 LEFT JOIN billing_bill billed
     ON billed.service_account_id = a.id AND billed.period = %(period)s AND billed.service_account_id = ANY(%(ids)s)
 LEFT JOIN (
-    SELECT service_account_id, bool_or(service = %(water)s) AS water FROM billing_accountservice
+    SELECT service_account_id, bool_or(service = %(water)s) AS water,
+           bool_or(NOT service = ANY(%(rated)s::text[])) AS unrated
+    FROM billing_accountservice
     WHERE service_account_id = ANY(%(ids)s) GROUP BY service_account_id
 ) s ON s.service_account_id = a.id
 LEFT JOIN billing_meterread r
@@ -318,7 +324,7 @@ def _bill_chunk(
     """Bill a chunk of accounts, set-based: the lines, figures, charges, bills and their lines are
     worked out and written by a few statements for the whole chunk, whatever its size."""
     billing_accounts_lock(service_account_ids=account_ids)
-    billable = _chunk_billable(account_ids, period=period, issued_on=issued_on, result=result)
+    billable = _chunk_billable(account_ids, period=period, issued_on=issued_on, rates=rates, result=result)
     if not billable:
         return
     due_date = due_date_for_period(period)
@@ -362,7 +368,12 @@ def _bill_chunk(
 
 
 def _chunk_billable(
-    account_ids: list[int], *, period: dt.date, issued_on: dt.date, result: BillRunResult
+    account_ids: list[int],
+    *,
+    period: dt.date,
+    issued_on: dt.date,
+    rates: dict[str, RateSchedule],
+    result: BillRunResult,
 ) -> list[_Billable]:
     """The chunk's accounts to bill now, with their balance, past-due amount and notes; accounts
     billed already, without a service or without the month's water read are counted in `result`.
@@ -376,11 +387,18 @@ def _chunk_billable(
                 "period": period,
                 "water": Service.WATER,
                 "active": ServiceAccount.Status.ACTIVE,
+                "rated": list(rates),
             },
         )
         rows = cursor.fetchall()
     ready = []
-    for pk, number, starts_on, last_issued, billed, takes_service, missing_read in rows:
+    for pk, number, starts_on, last_issued, billed, takes_service, missing_read, unrated in rows:
+        if unrated:
+            # A service added since the run checked its rates: never a bill that leaves it out.
+            raise ApplicationError(
+                f"Account {number} takes a service with no rate in force for {period:%Y-%m}; import rates "
+                "first. This chunk was not billed."
+            )
         if billed:
             result.already_billed += 1
         elif missing_read:

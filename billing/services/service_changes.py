@@ -24,6 +24,7 @@ from billing.services.bills import (
     SERVICE_ORDER,
     bill_line_amount,
     days_served,
+    prorated_charge,
     rates_in_force,
     service_month_label,
 )
@@ -31,7 +32,7 @@ from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
 from portal.audit import audit_record
 from portal.errors import ApplicationError
 from portal.i18n import local_date
-from portal.money import ZERO, money, quantize_money
+from portal.money import ZERO, money
 
 FINAL_BILL_DUE_DAYS = 20
 
@@ -185,7 +186,6 @@ def _final_lines(
     while month <= last_month:
         rates = rates_in_force(period=month)
         days, days_in_month = days_served(month, first=started_on, last=stop_on)
-        share = Decimal(days) / Decimal(days_in_month)
         first_day = started_on if started_on and started_on.replace(day=1) == month else month
         for item in sorted(taken, key=lambda s: SERVICE_ORDER.index(s.service)):
             schedule = rates.get(item.service)
@@ -194,7 +194,9 @@ def _final_lines(
                     f"No {Service(item.service).label.lower()} rate is in force for {month:%Y-%m}."
                 )
             consumption = final_read if item.service == Service.WATER and month == last_month else None
-            monthly = quantize_money(item.units * schedule.monthly_charge_per_unit * share)
+            monthly = prorated_charge(
+                units=item.units, schedule=schedule, days=days, days_in_month=days_in_month
+            )
             amount = monthly + (
                 bill_line_amount(units=Decimal("0"), schedule=schedule, consumption_ccf=consumption)
                 if consumption

@@ -182,3 +182,39 @@ def test_run_billing_command_reports_and_rejects_bad_input(rates, capsys):
     ):
         with pytest.raises(CommandError):
             call_command("run_billing", *args)
+
+
+def test_a_part_month_that_comes_to_exactly_half_a_cent_rounds_up_on_the_bill_and_the_final_bill():
+    # 13 of June's 30 days at 20.25 a month is 8.775 exactly: 8.78, half up, both ways of billing.
+    RateScheduleFactory(
+        service=Service.SEWER, effective_date=D(2026, 1, 1), monthly_charge_per_unit=Decimal("20.25")
+    )
+    from billing.services.bills import prorated_charge, rates_in_force
+
+    schedule = rates_in_force(period=D(2026, 6, 1))[Service.SEWER]
+    account = sewer_account(service_account=ServiceAccountFactory(service_starts_on=D(2026, 6, 18)))
+
+    bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)
+
+    line = Bill.objects.get(service_account=account).lines.get()
+    assert line.amount == Decimal("8.78")
+    assert line.description == "Sewer service, June 18-30, 2026 (13 of 30 days)"
+    assert prorated_charge(units=Decimal("1"), schedule=schedule, days=13, days_in_month=30) == Decimal(
+        "8.78"
+    )
+
+
+def test_a_chunk_with_a_service_that_has_no_rate_is_refused_and_bills_nobody(rates):
+    # Added after the run checked its rates (a chunk waiting for a worker): refused, not left off.
+    billed = sewer_account()
+    surface = AccountServiceFactory(service=Service.SURFACE_WATER).service_account
+    from billing.services.bills import bills_run_chunk
+
+    with pytest.raises(
+        ApplicationError, match=f"Account {surface.account_number} takes a service with no rate"
+    ):
+        bills_run_chunk(
+            account_ids=[billed.pk, surface.pk], period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False
+        )
+
+    assert not Bill.objects.exists() and not LedgerEntry.objects.exists()
