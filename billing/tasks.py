@@ -1,6 +1,10 @@
+import logging
+
 from celery import shared_task
 
 from billing.calendar import add_months, local_today
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(acks_late=True)
@@ -49,6 +53,21 @@ def payment_after_success(payment_id: int) -> None:
     payment = Payment.objects.get(pk=payment_id)
     payment_keep_card(payment=payment)
     payment_send_receipt(payment=payment)
+
+
+@shared_task(acks_late=True)
+def payments_after_success(payment_ids: list[int]) -> None:
+    """payment_after_success for the payments settled together (an autopay chunk). One that fails
+    does not hold up the others' receipts; the reconciliation finishes it later."""
+    failed = None
+    for payment_id in payment_ids:
+        try:
+            payment_after_success(payment_id)
+        except Exception as exc:  # noqa: BLE001 (raised again below, after the rest)
+            logger.warning("After-payment work failed for payment %s", payment_id)
+            failed = failed or exc
+    if failed is not None:
+        raise failed
 
 
 @shared_task(acks_late=True)

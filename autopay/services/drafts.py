@@ -4,16 +4,21 @@ Safety: a draft row is unique per (enrollment or agreement, billing period), so 
 run, a second worker or a re-run after a crash finds the row instead of drafting again. The
 row is claimed (SCHEDULED/RETRY -> CHARGING) in a short transaction; Stripe is called after
 it commits, with an idempotency key derived from the row and attempt.
+
+A chunk's card enrollments are claimed in one such transaction and their payments settled in
+another, with one Stripe call each in between: the run's own work per enrollment is a share of
+a few statements, not a dozen queries beside each charge. A claim a stopped run left behind is
+finished by the next run with the same idempotency key (Stripe answers with the first charge).
 """
 
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -21,13 +26,21 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
-from autopay.models import AutopayDraft, AutopayEnrollment, BankAccount, BankDraftAgreement
+from autopay.models import AutopayDraft, AutopayEnrollment, BankAccount, BankDraftAgreement, BankPayment
 from autopay.services.bank_accounts import bank_payment_record, first_debit_date
 from autopay.services.enrollment import card_expires_before
 from billing import stripe_gateway as gateway
 from billing.calendar import add_months, banking_day_on_or_after, local_today
-from billing.models import Bill, BillingAccount, LedgerEntry, Payment
-from billing.services.payments import payment_intent_submit
+from billing.models import Bill, Payment
+from billing.services.payments import (
+    ChargeOutcome,
+    payment_declined,
+    payment_intent_create,
+    payment_intent_submit,
+    payment_refresh,
+    payments_settle,
+)
+from portal.errors import ApplicationError
 from portal.i18n import lazy_lower, local_date
 from portal.money import ZERO, money
 from portal.outbox import outbox_enqueue
@@ -132,29 +145,48 @@ def bank_draft_date(*, due_date: dt.date) -> dt.date:
     return banking_day_on_or_after(due_date.replace(day=settings.BANK_DRAFT_DAY))
 
 
+# What autopay_amount needs of each (account, bill): the bill's total, the payments and credits
+# since it was issued, the kept balance, and the bank payments the customer made that have not
+# settled yet. Each read by index for the accounts given only.
+AMOUNTS_SQL = f"""
+SELECT x.account_id, x.period, b.total_due,
+       COALESCE((SELECT sum(l.amount) FROM billing_ledgerentry l
+                 WHERE l.service_account_id = x.account_id AND l.posted_on > b.issued_on AND l.amount < 0), 0),
+       COALESCE((SELECT a.balance FROM billing_billingaccount a WHERE a.service_account_id = x.account_id), 0),
+       COALESCE((SELECT sum(p.amount) FROM billing_payment p
+                 WHERE p.service_account_id = x.account_id AND p.method = %(bank)s AND p.status = %(pending)s
+                     AND EXISTS (SELECT 1 FROM {BankPayment._meta.db_table} d WHERE d.payment_id = p.id)), 0)
+FROM unnest(%(accounts)s::bigint[], %(periods)s::date[]) AS x(account_id, period)
+JOIN billing_bill b ON b.service_account_id = x.account_id AND b.period = x.period
+"""  # noqa: S608 (a model's table name)
+
+
+def autopay_amounts(*, bills: list[tuple[int, dt.date]]) -> dict[tuple[int, dt.date], Decimal]:
+    """autopay_amount of many (account, bill's service month) pairs in one query; a pair with no
+    bill is left out."""
+    if not bills:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            AMOUNTS_SQL,
+            {
+                "accounts": [account for account, _period in bills],
+                "periods": [period for _account, period in bills],
+                "bank": Payment.Method.BANK,
+                "pending": Payment.Status.PENDING,
+            },
+        )
+        return {
+            (account, period): max(min(total_due + since, balance) - pending, ZERO)
+            for account, period, total_due, since, balance, pending in cursor.fetchall()
+        }
+
+
 def autopay_amount(*, service_account_id: int, bill: Bill) -> Decimal:
     """What is due on the latest bill less payments and credits since, never more than the
-    balance (certified charges have left it) and never below zero."""
-    since = (
-        LedgerEntry.objects.filter(
-            service_account_id=service_account_id, posted_on__gt=bill.issued_on, amount__lt=0
-        ).aggregate(total=Sum("amount"))["total"]
-        or ZERO
-    )
-    balance = (
-        BillingAccount.objects.filter(pk=service_account_id).values_list("balance", flat=True).first() or ZERO
-    )
-    # A bank payment the customer made that has not settled yet counts as paid.
-    pending = (
-        Payment.objects.filter(
-            service_account_id=service_account_id,
-            method=Payment.Method.BANK,
-            status=Payment.Status.PENDING,
-            bank_debit__isnull=False,
-        ).aggregate(total=Sum("amount"))["total"]
-        or ZERO
-    )
-    return max(min(bill.total_due + since, balance) - pending, ZERO)
+    balance (certified charges have left it) and never below zero; a bank payment the customer
+    made that has not settled yet counts as paid."""
+    return autopay_amounts(bills=[(service_account_id, bill.period)])[(service_account_id, bill.period)]
 
 
 def _latest_bills(account_ids: list[int], on: dt.date) -> dict[int, Bill]:
@@ -301,27 +333,24 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
                 and stale
             ):
                 payment = draft.payment
-                # Claimed long ago, and the process stopped before Stripe answered: finish it with
-                # the same idempotency key (real Stripe returns the first answer). A fresh claim
-                # belongs to a run still at work, and is left to it.
-                if payment.status == Payment.Status.PENDING and not payment.stripe_payment_intent_id:
+                # Claimed long ago, and the process stopped: finish it, from the PaymentIntent
+                # Stripe answered with when one was kept, else asking with the same idempotency
+                # key. A fresh claim belongs to a run still at work, and is left to it.
+                if payment.status == Payment.Status.PENDING:
                     AutopayDraft.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
                     return draft, False
+                if payment.status == Payment.Status.SUCCEEDED:
+                    # Stripe charged it and a webhook or the reconciliation settled the payment
+                    # after the run stopped: the draft is done.
+                    AutopayDraft.objects.filter(pk=draft.pk).update(
+                        status=AutopayDraft.Status.SUCCEEDED, failure_message=""
+                    )
             return None, False
         bill = Bill.objects.get(service_account_id=due.service_account_id, period=due.period)
         amount = autopay_amount(service_account_id=due.service_account_id, bill=bill)
         draft.amount = amount
-        if amount < Decimal("0.50"):  # Stripe's smallest charge; nothing meaningful is due
-            draft.status = AutopayDraft.Status.SKIPPED
-            draft.save(update_fields=["amount", "status", "updated_at"])
-            return None, True
-        maximum = draft.enrollment.max_amount if draft.enrollment_id else None
-        if maximum is not None and amount > maximum:
-            # The customer set a ceiling: nothing is charged, and they are told to pay it themselves.
-            draft.status = AutopayDraft.Status.OVER_MAXIMUM
-            draft.failure_message = f"{amount} is above the maximum of {maximum}"
+        if _claim_refused(draft, amount=amount):
             draft.save(update_fields=["amount", "status", "failure_message", "updated_at"])
-            transaction.on_commit(lambda: _over_maximum_email(draft))
             return None, True
         draft.attempts += 1
         if draft.enrollment_id and draft.enrollment.bank_account_id:
@@ -332,20 +361,10 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
                 draft.save(update_fields=["amount", "attempts", "status", "failure_message", "updated_at"])
                 return None, False
         elif draft.enrollment_id:
-            enrollment = draft.enrollment
-            draft.payment = Payment.objects.create(
-                service_account_id=due.service_account_id,
-                amount=amount,
-                channel=Payment.Channel.AUTOPAY,
-                method=Payment.Method.CARD,
-                received_on=on,
-                created_by=enrollment.user,
-                receipt_email=enrollment.user.email,
-                stripe_customer_id=enrollment.card.user.stripe_customer.customer_id,
-                stripe_payment_method_id=enrollment.card.stripe_payment_method_id,
-                card_brand=enrollment.card.brand,
-                card_last4=enrollment.card.last4,
+            draft.payment = _card_payment(
+                draft.enrollment, service_account_id=due.service_account_id, amount=amount, on=on
             )
+            draft.payment.save()
         else:
             draft.payment = Payment.objects.create(
                 service_account_id=due.service_account_id,
@@ -423,12 +442,21 @@ def autopay_draft(*, due: Due, on: dt.date) -> RunResult:
         # Bank drafts go to the bank in the NACHA file for their date (export_nacha).
         result.bank_scheduled += 1
         return result
-    outcome = payment_intent_submit(
-        payment=draft.payment,
-        payment_method_id=draft.payment.stripe_payment_method_id,
-        off_session=True,
-        metadata={"autopay_draft_id": str(draft.pk)},
-    )
+    if draft.payment.stripe_payment_intent_id:
+        # A run that stopped had asked Stripe, and kept the PaymentIntent it answered with: settle
+        # from that one, never a second charge (the database, not Stripe's idempotency keys,
+        # guards against double charges).
+        payment = payment_refresh(payment=draft.payment)
+        if payment.status == Payment.Status.PENDING:
+            return result  # still processing at Stripe: the reconciliation settles it
+        outcome = ChargeOutcome(payment=payment, message=payment.failure_message)
+    else:
+        outcome = payment_intent_submit(
+            payment=draft.payment,
+            payment_method_id=draft.payment.stripe_payment_method_id,
+            off_session=True,
+            metadata={"autopay_draft_id": str(draft.pk)},
+        )
     payment = outcome.payment
     if payment.status == Payment.Status.SUCCEEDED:
         AutopayDraft.objects.filter(pk=draft.pk).update(
@@ -541,13 +569,215 @@ def autopay_run(*, on: dt.date, chunk_size: int = 100, fan_out: bool = False) ->
 
 
 def autopay_draft_many(*, due: list[Due], on: dt.date) -> RunResult:
+    """Draft a chunk. Card enrollments are claimed together, charged one Stripe call each and
+    settled together: a few queries for the whole chunk beside the Stripe calls. Agreements, bank
+    accounts and drafts a stopped run left claimed go one by one (autopay_draft)."""
     result = RunResult()
-    for item in due:
+    claimed, one_by_one, claims = _claim_cards([item for item in due if item.enrollment_id], on)
+    result.merge(claims)
+    result.merge(_charge_cards(claimed, on))
+    for item in one_by_one + [item for item in due if not item.enrollment_id]:
         try:
             result.merge(autopay_draft(due=item, on=on))
         except gateway.GatewayError as exc:
             # Stripe unreachable: the draft stays claimed and is finished by the next run.
             result.errors.append(f"{item.service_account_id}: {exc}")
+    return result
+
+
+def _claim_cards(items: list[Due], on: dt.date) -> tuple[list[AutopayDraft], list[Due], RunResult]:
+    """_claim for a chunk of enrollments, in one transaction: the enrollments locked first, then
+    their drafts (each in key order, as _claim takes them one at a time), amounts read at once,
+    payments and drafts written in bulk. Returns the drafts to charge, the items for the one-by-one
+    path (bank accounts, claims a stopped run left) and the count of those skipped."""
+    result, claimed, one_by_one = RunResult(), [], []
+    # Only card enrollments are locked here: bank accounts go one by one, so a chunk never holds
+    # the enrollments a bank account's change or return waits on. An enrollment's second draft
+    # in the chunk (a retry of an older bill) also goes one by one, after the first is settled:
+    # its amount must count that payment.
+    by_card = set(
+        AutopayEnrollment.objects.filter(
+            pk__in={item.enrollment_id for item in items},
+            bank_account__isnull=True,
+            card__user__stripe_customer__isnull=False,
+        ).values_list("pk", flat=True)
+    )
+    batch = []
+    for item in items:
+        if item.enrollment_id in by_card:
+            by_card.discard(item.enrollment_id)
+            batch.append(item)
+        else:
+            one_by_one.append(item)
+    if not batch:
+        return claimed, one_by_one, result
+    with transaction.atomic():
+        enrollments = {
+            e.pk: e
+            for e in AutopayEnrollment.objects.select_for_update(of=("self",))
+            .select_related("user", "card__user__stripe_customer")
+            .filter(pk__in={item.enrollment_id for item in batch}, status=AutopayEnrollment.Status.ACTIVE)
+            .order_by("pk")
+        }
+        cards = []
+        for item in batch:
+            enrollment = enrollments.get(item.enrollment_id)
+            if enrollment is None:
+                result.skipped += 1  # cancelled since it was found due
+            elif enrollment.bank_account_id or enrollment.card is None:
+                one_by_one.append(item)  # changed to a bank account a moment ago
+            else:
+                cards.append((item, enrollment))
+        drafts = _drafts_locked(cards)
+        amounts = autopay_amounts(bills=[(item.service_account_id, item.period) for item, _e in cards])
+        changed, now = [], timezone.now()
+        for item, enrollment in cards:
+            draft = drafts[(enrollment.pk, item.period)]
+            draft.enrollment = enrollment
+            if draft.status == AutopayDraft.Status.RETRY and draft.retry_on and draft.retry_on > on:
+                continue
+            amount = amounts.get((item.service_account_id, item.period))
+            if (
+                draft.status not in (AutopayDraft.Status.SCHEDULED, AutopayDraft.Status.RETRY)
+                or amount is None
+            ):
+                one_by_one.append(item)  # _claim decides, as it always has
+                continue
+            changed.append(draft)
+            draft.amount, draft.updated_at = amount, now
+            if _claim_refused(draft, amount=amount):
+                result.skipped += 1
+                continue
+            draft.attempts += 1
+            draft.status = AutopayDraft.Status.CHARGING
+            draft.payment = _card_payment(
+                enrollment, service_account_id=item.service_account_id, amount=amount, on=on
+            )
+            claimed.append(draft)
+        Payment.objects.bulk_create([draft.payment for draft in claimed])
+        for draft in claimed:
+            draft.payment = draft.payment  # its id, given by the insert
+        AutopayDraft.objects.bulk_update(
+            changed, ["amount", "attempts", "payment", "status", "failure_message", "updated_at"]
+        )
+    return claimed, one_by_one, result
+
+
+def _drafts_locked(cards: list[tuple[Due, AutopayEnrollment]]) -> dict[tuple[int, dt.date], AutopayDraft]:
+    """The chunk's draft rows, made where missing (a row per enrollment and month, so a second run
+    finds it) and locked in key order."""
+    AutopayDraft.objects.bulk_create(
+        [
+            AutopayDraft(
+                enrollment_id=enrollment.pk,
+                period=item.period,
+                service_account_id=item.service_account_id,
+                draft_date=item.draft_date,
+            )
+            for item, enrollment in cards
+        ],
+        ignore_conflicts=True,
+    )
+    wanted = {(enrollment.pk, item.period) for item, enrollment in cards}
+    return {
+        (draft.enrollment_id, draft.period): draft
+        for draft in AutopayDraft.objects.select_for_update()
+        .filter(
+            enrollment_id__in={pk for pk, _period in wanted}, period__in={period for _pk, period in wanted}
+        )
+        .order_by("pk")
+        if (draft.enrollment_id, draft.period) in wanted
+    }
+
+
+def _claim_refused(draft: AutopayDraft, *, amount: Decimal) -> bool:
+    """Nothing meaningful is due (skipped), or more than the customer's ceiling (they are told)."""
+    if amount < Decimal("0.50"):  # Stripe's smallest charge
+        draft.status = AutopayDraft.Status.SKIPPED
+        return True
+    maximum = draft.enrollment.max_amount if draft.enrollment_id else None
+    if maximum is not None and amount > maximum:
+        draft.status = AutopayDraft.Status.OVER_MAXIMUM
+        draft.failure_message = f"{amount} is above the maximum of {maximum}"
+        transaction.on_commit(functools.partial(_over_maximum_email, draft))
+        return True
+    return False
+
+
+def _card_payment(enrollment: AutopayEnrollment, *, service_account_id: int, amount: Decimal, on: dt.date):
+    return Payment(
+        service_account_id=service_account_id,
+        amount=amount,
+        channel=Payment.Channel.AUTOPAY,
+        method=Payment.Method.CARD,
+        received_on=on,
+        created_by=enrollment.user,
+        receipt_email=enrollment.user.email,
+        stripe_customer_id=enrollment.card.user.stripe_customer.customer_id,
+        stripe_payment_method_id=enrollment.card.stripe_payment_method_id,
+        card_brand=enrollment.card.brand,
+        card_last4=enrollment.card.last4,
+    )
+
+
+def _charge_cards(claimed: list[AutopayDraft], on: dt.date) -> RunResult:
+    """One Stripe call per claimed draft (the idempotency key is the payment's: a call repeated
+    after a crash gets Stripe's first answer), then the chunk's payments settled together."""
+    result = RunResult(drafted=len(claimed))
+    charged = []
+    for draft in claimed:
+        try:
+            intent = payment_intent_create(
+                payment=draft.payment,
+                payment_method_id=draft.payment.stripe_payment_method_id,
+                off_session=True,
+                metadata={"autopay_draft_id": str(draft.pk)},
+            )
+        except gateway.CardDeclined as exc:
+            outcome = payment_declined(payment=draft.payment, exc=exc)
+            _draft_failed(draft, message=outcome.message, code=outcome.code, on=on)
+            result.failed += 1
+            continue
+        except gateway.GatewayError as exc:
+            # Stripe may or may not have charged: the draft stays claimed for the next run, which
+            # asks again with the same key.
+            result.errors.append(f"{draft.service_account_id}: {exc}")
+            continue
+        # Kept at once, one statement: should the run stop before the chunk is settled, the next
+        # settles from this PaymentIntent instead of asking Stripe to charge again.
+        Payment.objects.filter(pk=draft.payment.pk, stripe_payment_intent_id__isnull=True).update(
+            stripe_payment_intent_id=intent.id
+        )
+        draft.payment.stripe_payment_intent_id = intent.id
+        charged.append((draft, intent))
+    if not charged:
+        return result
+    pairs = [(draft.payment, intent) for draft, intent in charged]
+    try:
+        payments = payments_settle(settled=pairs)
+    except ApplicationError:
+        # One payment Stripe charged another amount for: the others are settled alone, and that
+        # one waits for staff (its draft stays claimed).
+        payments = []
+        for (draft, _intent), pair in zip(charged, pairs, strict=True):
+            try:
+                payments += payments_settle(settled=[pair])
+            except ApplicationError as exc:
+                result.errors.append(f"{draft.service_account_id}: {exc}")
+                payments.append(None)
+    succeeded = [
+        draft.pk
+        for (draft, _intent), payment in zip(charged, payments, strict=True)
+        if payment is not None and payment.status == Payment.Status.SUCCEEDED
+    ]
+    AutopayDraft.objects.filter(pk__in=succeeded).update(
+        status=AutopayDraft.Status.SUCCEEDED, failure_message=""
+    )
+    result.succeeded += len(succeeded)
+    for (draft, _intent), payment in zip(charged, payments, strict=True):
+        if payment is not None and payment.status != Payment.Status.SUCCEEDED:
+            _draft_failed(draft, message=payment.failure_message, code="", on=on)
+            result.failed += 1
     return result
 
 

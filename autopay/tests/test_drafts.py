@@ -331,3 +331,141 @@ def test_a_bill_above_the_maximum_is_said_on_the_page_and_in_the_reminder(billed
 
     assert "more than the maximum of $10.00" in mail.outbox[0].body
     assert "we will charge" not in mail.outbox[0].body
+
+
+def more_enrollments(user, card, count: int) -> list:
+    """`count` more sewer accounts of the same customer, each on autopay with the same card."""
+    accounts = []
+    for _n in range(count):
+        account = AccountLinkFactory(user=user).service_account
+        AccountServiceFactory(service_account=account, service=Service.SEWER)
+        autopay_enroll(user=user, service_account=account, card=card, draft_day=5)
+        accounts.append(account)
+    return accounts
+
+
+@pytest.fixture
+def receipts_queued():
+    """Receipts go to Redis for the workers, as in production, instead of running in the run."""
+    from portal.celery import app
+
+    app.conf.task_always_eager = False
+    yield
+    app.conf.task_always_eager = True
+
+
+@pytest.mark.parametrize("more", [2, 9])
+def test_a_chunk_of_cards_costs_the_same_queries_however_many_it_holds(
+    billed_customer, receipts_queued, more
+):
+    from django.test.utils import CaptureQueriesContext
+
+    user, card = billed_customer["user"], billed_customer["card"]
+    accounts = [billed_customer["account"], *more_enrollments(user, card, more)]
+    bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)  # the new accounts' bills
+
+    with CaptureQueriesContext(connection) as queries:
+        result = autopay_run(on=D(2026, 7, 5))
+
+    assert (result.drafted, result.succeeded, result.failed) == (more + 1, more + 1, 0)
+    assert all(balance(account) == Decimal("0.00") for account in accounts)
+    drafts = AutopayDraft.objects.all()
+    assert {(d.status, d.amount, d.attempts) for d in drafts} == {("succeeded", Decimal("48.50"), 1)}
+    for draft in drafts:
+        assert draft.payment.status == "succeeded" and draft.payment.ledger_entry.amount == Decimal("-48.50")
+        assert draft.payment.stripe_payment_intent_id
+        assert len(stripe_browser.payment_intents_for("autopay_draft_id", str(draft.pk))) == 1
+    # A fixed number of statements for the chunk, and one per card beside its Stripe call (the
+    # PaymentIntent kept as Stripe answers): 33 for 3 cards, 40 for 10.
+    assert len(queries) == 30 + len(accounts), [q["sql"][:80] for q in queries]
+    kept = [
+        q for q in queries if q["sql"].startswith('UPDATE "billing_payment" SET "stripe_payment_intent_id"')
+    ]
+    assert len(kept) == len(accounts)
+
+
+def test_a_chunk_mixing_declined_over_maximum_cancelled_and_paid_cards_treats_each_as_alone(billed_customer):
+    user, card = billed_customer["user"], billed_customer["card"]
+    declined_account, over_account, cancelled_account, paid_account = more_enrollments(user, card, 4)
+    bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)
+    declining = saved_card(user, "4000000000000341")
+    autopay_change(
+        enrollment=AutopayEnrollment.objects.get(service_account=declined_account),
+        user=user,
+        card=declining,
+        draft_day=5,
+        max_amount=None,
+    )
+    autopay_change(
+        enrollment=AutopayEnrollment.objects.get(service_account=over_account),
+        user=user,
+        card=card,
+        draft_day=5,
+        max_amount=Decimal("20.00"),
+    )
+    autopay_cancel(enrollment=AutopayEnrollment.objects.get(service_account=cancelled_account), user=user)
+    post(paid_account, "payment", "48.50", D(2026, 7, 2))
+    mail.outbox.clear()
+
+    result = autopay_run(on=D(2026, 7, 5))
+
+    assert (result.drafted, result.succeeded, result.failed, result.skipped) == (2, 1, 1, 2)
+    status = {d.service_account_id: d.status for d in AutopayDraft.objects.all()}
+    assert status == {
+        billed_customer["account"].pk: "succeeded",
+        declined_account.pk: "retry",
+        over_account.pk: "over_max",
+        paid_account.pk: "skipped",
+    }
+    assert balance(billed_customer["account"]) == Decimal("0.00")
+    assert balance(declined_account) == balance(over_account) == Decimal("48.50")
+    subjects = sorted(m.subject for m in mail.outbox)
+    assert subjects[0].startswith("Autopay did not pay account") and len(subjects) == 3
+
+
+def test_a_retry_and_a_newer_bill_drafted_the_same_day_charge_what_is_owed_once(billed_customer):
+    user, account, enrollment = (
+        billed_customer["user"],
+        billed_customer["account"],
+        billed_customer["enrollment"],
+    )
+    declining = saved_card(user, "4000000000000341")
+    autopay_change(enrollment=enrollment, user=user, card=declining, draft_day=5, max_amount=None)
+    autopay_run(on=D(2026, 7, 5))  # declined: June's second try is set for a later day
+    AutopayDraft.objects.update(retry_on=D(2026, 8, 5))  # the day July's bill drafts too
+    bills_run(period=D(2026, 7, 1), issued_on=D(2026, 8, 1), notify=False)  # $97.00 due: June's too
+    autopay_change(
+        enrollment=enrollment, user=user, card=billed_customer["card"], draft_day=5, max_amount=None
+    )
+
+    result = autopay_run(on=D(2026, 8, 5))
+
+    charged = Payment.objects.filter(channel="autopay", status="succeeded")
+    assert [p.amount for p in charged] == [Decimal("97.00")]  # July's bill, which carries June's
+    assert balance(account) == Decimal("0.00")
+    status = dict(AutopayDraft.objects.values_list("period", "status"))
+    assert status == {D(2026, 6, 1): "skipped", D(2026, 7, 1): "succeeded"}
+    assert (result.succeeded, result.skipped) == (1, 1)
+
+
+def test_a_claim_left_by_a_stopped_run_whose_payment_was_settled_meanwhile_is_closed(
+    billed_customer, time_machine
+):
+    from autopay.services.drafts import _claim_cards, autopay_due
+    from billing.services.payments import payment_intent_submit
+
+    # The run claims the draft and stops before Stripe is called; the reconciliation, asking
+    # Stripe with the payment's key, charges and settles it.
+    (claimed,), _rest, _result = _claim_cards(autopay_due(on=D(2026, 7, 5)), D(2026, 7, 5))
+    payment = claimed.payment
+    payment_intent_submit(
+        payment=payment, payment_method_id=payment.stripe_payment_method_id, off_session=True
+    )
+    time_machine.move_to(dt.datetime(2026, 7, 5, 19, tzinfo=dt.UTC))
+
+    result = autopay_run(on=D(2026, 7, 5))
+
+    draft = AutopayDraft.objects.get()
+    assert (draft.status, result.drafted) == ("succeeded", 0)
+    assert Payment.objects.get() == payment and balance(billed_customer["account"]) == Decimal("0.00")
+    assert len(stripe_browser.payment_intents_for("payment_id", str(payment.pk))) == 1

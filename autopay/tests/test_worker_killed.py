@@ -12,7 +12,7 @@ from accounts.tests.factories import AccountLinkFactory, UserFactory
 from autopay.models import AutopayDraft
 from autopay.services.drafts import CHARGING_STALE_AFTER, autopay_run
 from autopay.services.enrollment import autopay_enroll, card_save, card_setup_start
-from billing.models import Service
+from billing.models import Payment, Service
 from billing.services.bills import bills_run
 from billing.tests import stripe_browser
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
@@ -47,12 +47,14 @@ def test_worker_killed_mid_run_then_run_again_drafts_everyone_once(tmp_path):
             autopay_run(on=dt.date(2026, 7, 5), fan_out=True, chunk_size=ENROLLMENTS)
         finally:
             app.conf.task_always_eager = True
-        some_paid = wait_for(lambda: AutopayDraft.objects.filter(status="succeeded").count() >= 3, timeout=60)
+        # Killed once Stripe has charged some of the chunk (each PaymentIntent is kept as Stripe
+        # answers) and before the chunk is settled.
+        charged = Payment.objects.filter(channel="autopay", stripe_payment_intent_id__isnull=False)
+        some_paid = wait_for(lambda: charged.count() >= 3, timeout=60)
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=10)
     assert some_paid, (tmp_path / "worker.log").read_text()[-2000:]
-    paid_before = AutopayDraft.objects.filter(status="succeeded").count()
-    assert paid_before < ENROLLMENTS, "the worker finished before it could be killed"
+    assert charged.count() < ENROLLMENTS, "the worker finished before it could be killed"
 
     # Later (a claim left by the dead worker is stale by then), the run again.
     import time_machine
@@ -63,6 +65,7 @@ def test_worker_killed_mid_run_then_run_again_drafts_everyone_once(tmp_path):
     drafts = list(AutopayDraft.objects.all())
     assert len(drafts) == ENROLLMENTS
     assert all(d.status == "succeeded" for d in drafts)
+    assert Payment.objects.filter(status="succeeded").count() == ENROLLMENTS
     for draft in drafts:
         assert len(stripe_browser.payment_intents_for("autopay_draft_id", str(draft.pk))) == 1, draft.pk
     assert settings.STRIPE_MAX_REQUESTS_PER_SECOND > 4  # this process was not slowed

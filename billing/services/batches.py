@@ -277,6 +277,9 @@ def lockbox_import(*, path: str | Path, user: User | None = None) -> LockboxResu
     ):
         digest = _file_digest(path)
         note = f"lockbox file {digest[:16]}"
+        with connection.cursor() as cursor:
+            # The same file imported twice at once: the second waits here, then finds the first.
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [note])
         if PaymentBatch.objects.filter(kind=PaymentBatch.Kind.LOCKBOX, note=note).exists():
             raise CsvImportError(["this lockbox file was imported before; nothing was imported"])
         problems: list[tuple[int, int, str]] = []
@@ -368,12 +371,10 @@ def _lockbox_payments(batch: PaymentBatch, *, user: User | None) -> None:
         alphabet=CONFIRMATION_ALPHABET,
     )
     draw = _confirmation_sql()
+    staging_table(
+        "lockbox_payments", query=f"SELECT *, {draw} AS confirmation {LOCKBOX_POSTED}", params=params
+    )
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE lockbox_payments ON COMMIT DROP AS SELECT *, {draw} AS confirmation "  # noqa: S608
-            f"{LOCKBOX_POSTED}",
-            params,
-        )
         while True:
             # A number some payment has, or two rows drew alike: draw those again.
             cursor.execute(

@@ -305,26 +305,11 @@ def payment_intent_submit(
     Caller must not hold a transaction, and must have claimed the payment.
     """
     try:
-        intent = gateway.payment_intent_create(
-            amount_cents=payment.amount_cents,
-            customer_id=payment.stripe_customer_id,
-            payment_method_id=payment_method_id,
-            idempotency_key=payment.idempotency_key,
-            metadata={
-                "payment_id": str(payment.pk),
-                "confirmation_number": payment.confirmation_number,
-                **(metadata or {}),
-            },
-            off_session=off_session,
+        intent = payment_intent_create(
+            payment=payment, payment_method_id=payment_method_id, off_session=off_session, metadata=metadata
         )
     except gateway.CardDeclined as exc:
-        Payment.objects.filter(pk=payment.pk).exclude(status=Payment.Status.SUCCEEDED).update(
-            status=Payment.Status.FAILED,
-            failure_message=exc.message,
-            stripe_payment_intent_id=exc.payment_intent_id,
-        )
-        payment.refresh_from_db()
-        return ChargeOutcome(payment=payment, message=exc.message, code=exc.code)
+        return payment_declined(payment=payment, exc=exc)
     Payment.objects.filter(pk=payment.pk, stripe_payment_intent_id__isnull=True).update(
         stripe_payment_intent_id=intent.id
     )
@@ -333,6 +318,36 @@ def payment_intent_submit(
     if intent.needs_action:
         return ChargeOutcome(payment=payment, client_secret=intent.client_secret)
     return ChargeOutcome(payment=payment, message=payment.failure_message)
+
+
+def payment_intent_create(
+    *, payment: Payment, payment_method_id: str, off_session: bool, metadata: dict[str, str] | None = None
+) -> gateway.Intent:
+    """Stripe's PaymentIntent for a claimed payment, under the payment's idempotency key: asked
+    twice, Stripe answers with the first. Raises gateway.CardDeclined and gateway.GatewayError."""
+    return gateway.payment_intent_create(
+        amount_cents=payment.amount_cents,
+        customer_id=payment.stripe_customer_id,
+        payment_method_id=payment_method_id,
+        idempotency_key=payment.idempotency_key,
+        metadata={
+            "payment_id": str(payment.pk),
+            "confirmation_number": payment.confirmation_number,
+            **(metadata or {}),
+        },
+        off_session=off_session,
+    )
+
+
+def payment_declined(*, payment: Payment, exc: gateway.CardDeclined) -> ChargeOutcome:
+    """Record a declined card on the payment (never over one that succeeded meanwhile)."""
+    Payment.objects.filter(pk=payment.pk).exclude(status=Payment.Status.SUCCEEDED).update(
+        status=Payment.Status.FAILED,
+        failure_message=exc.message,
+        stripe_payment_intent_id=exc.payment_intent_id,
+    )
+    payment.refresh_from_db()
+    return ChargeOutcome(payment=payment, message=exc.message, code=exc.code)
 
 
 def payment_refresh(*, payment: Payment) -> Payment:
@@ -346,25 +361,54 @@ def payment_refresh(*, payment: Payment) -> Payment:
 
 def payment_settle(*, payment: Payment, intent: gateway.Intent) -> Payment:
     """Record what Stripe says of the payment's intent; post it to the ledger once if it succeeded."""
+    return payments_settle(settled=[(payment, intent)])[0]
+
+
+def payments_settle(*, settled: list[tuple[Payment, gateway.Intent]]) -> list[Payment]:
+    """payment_settle for many payments at once (an autopay chunk): in one transaction, with the
+    payments locked in key order, the succeeded ones posted to the ledger together. Returns the
+    payments as they stand, in the order given."""
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.is_final:
-            return payment
-        if intent.succeeded:
-            if intent.amount_cents != payment.amount_cents:
-                raise ApplicationError(
-                    f"Stripe charged {intent.amount_cents} cents for payment {payment.pk}."
+        locked = {
+            p.pk: p
+            for p in Payment.objects.select_for_update()
+            .filter(pk__in=[payment.pk for payment, _ in settled])
+            .order_by("pk")
+        }
+        succeeded = []
+        for payment, intent in settled:
+            payment = locked[payment.pk]
+            if payment.is_final:
+                continue
+            fresh = payment.stripe_payment_intent_id is None
+            if fresh:
+                payment.stripe_payment_intent_id = intent.id
+            if intent.succeeded:
+                if intent.amount_cents != payment.amount_cents:
+                    raise ApplicationError(
+                        f"Stripe charged {intent.amount_cents} cents for payment {payment.pk}."
+                    )
+                succeeded.append(payment)
+            elif intent.needs_action:
+                payment.status = Payment.Status.REQUIRES_ACTION
+                payment.save(update_fields=["status", "stripe_payment_intent_id", "updated_at"])
+            elif intent.failed:
+                payment.status = Payment.Status.FAILED
+                payment.failure_message = gateway.decline_message(intent.error_code)
+                payment.settled_at = timezone.now()
+                payment.save(
+                    update_fields=[
+                        "status",
+                        "failure_message",
+                        "settled_at",
+                        "stripe_payment_intent_id",
+                        "updated_at",
+                    ]
                 )
-            _post_succeeded(payment)
-        elif intent.needs_action:
-            payment.status = Payment.Status.REQUIRES_ACTION
-            payment.save(update_fields=["status", "updated_at"])
-        elif intent.failed:
-            payment.status = Payment.Status.FAILED
-            payment.failure_message = gateway.decline_message(intent.error_code)
-            payment.settled_at = timezone.now()
-            payment.save(update_fields=["status", "failure_message", "settled_at", "updated_at"])
-    return payment
+            elif fresh:  # still processing: the intent is kept, for the reconciliation
+                payment.save(update_fields=["stripe_payment_intent_id", "updated_at"])
+        _post_succeeded(succeeded)
+    return [locked[payment.pk] for payment, _ in settled]
 
 
 def payment_settle_offline(*, payment: Payment) -> Payment:
@@ -373,40 +417,55 @@ def payment_settle_offline(*, payment: Payment) -> Payment:
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if payment.status != Payment.Status.SUCCEEDED:
-            _post_succeeded(payment)
+            _post_succeeded([payment])
     return payment
 
 
-def _post_succeeded(payment: Payment) -> None:
-    """Within the caller's transaction, with the payment row locked."""
-    if payment.service_account_id:
-        what = (
-            f"{payment.card_brand.title()} ending {payment.card_last4}"
-            if payment.card_last4
-            else payment.get_method_display()
+def _post_succeeded(payments: list[Payment]) -> None:
+    """Within the caller's transaction, with the payment rows locked: post each to the ledger
+    (one row per payment, ever), mark it succeeded, and owe its receipt to the queue."""
+    if not payments:
+        return
+    postings = [
+        Posting(
+            service_account_id=payment.service_account_id,
+            kind=LedgerEntry.Kind.PAYMENT,
+            amount=-payment.amount,
+            posted_on=payment.received_on,
+            description=f"Payment {payment.confirmation_number}, {_paid_with(payment)}",
+            source_key=f"payment:{payment.pk}",
         )
-        posted = ledger_post(
-            postings=[
-                Posting(
-                    service_account_id=payment.service_account_id,
-                    kind=LedgerEntry.Kind.PAYMENT,
-                    amount=-payment.amount,
-                    posted_on=payment.received_on,
-                    description=f"Payment {payment.confirmation_number}, {what}",
-                    # One ledger row per payment, ever.
-                    source_key=f"payment:{payment.pk}",
-                )
-            ]
+        for payment in payments
+        if payment.service_account_id
+    ]
+    entries = {entry.source_key: entry for entry in ledger_post(postings=postings)}
+    replayed = [p.source_key for p in postings if p.source_key not in entries]
+    if replayed:
+        entries.update(
+            (entry.source_key, entry) for entry in LedgerEntry.objects.filter(source_key__in=replayed)
         )
-        payment.ledger_entry = (
-            posted[0] if posted else LedgerEntry.objects.get(source_key=f"payment:{payment.pk}")
-        )
-    payment.status = Payment.Status.SUCCEEDED
-    payment.settled_at = timezone.now()
-    payment.failure_message = ""
-    payment.save(update_fields=["status", "settled_at", "failure_message", "ledger_entry", "updated_at"])
-    # The receipt is owed to the queue with the payment: with Redis down it waits (portal.outbox).
-    outbox_enqueue("billing.tasks.payment_after_success", [payment.pk])
+    now = timezone.now()
+    for payment in payments:
+        if payment.service_account_id:
+            payment.ledger_entry = entries[f"payment:{payment.pk}"]
+        payment.status = Payment.Status.SUCCEEDED
+        payment.settled_at = now
+        payment.failure_message = ""
+        payment.updated_at = now
+    Payment.objects.bulk_update(
+        payments,
+        ["status", "settled_at", "failure_message", "ledger_entry", "stripe_payment_intent_id", "updated_at"],
+    )
+    # The receipts are owed to the queue with the payments: with Redis down they wait (portal.outbox).
+    outbox_enqueue(
+        "billing.tasks.payments_after_success", [[payment.pk for payment in payments]], items=len(payments)
+    )
+
+
+def _paid_with(payment: Payment) -> str:
+    if payment.card_last4:
+        return f"{payment.card_brand.title()} ending {payment.card_last4}"
+    return str(payment.get_method_display())
 
 
 def payment_keep_card(*, payment: Payment) -> SavedCard | None:
