@@ -6,9 +6,11 @@ row is claimed (SCHEDULED/RETRY -> CHARGING) in a short transaction; Stripe is c
 it commits, with an idempotency key derived from the row and attempt.
 
 A chunk's card enrollments are claimed in one such transaction and their payments settled in
-another, with one Stripe call each in between: the run's own work per enrollment is a share of
-a few statements, not a dozen queries beside each charge. A claim a stopped run left behind is
-finished by the next run with the same idempotency key (Stripe answers with the first charge).
+another, with one Stripe call each in between, its PaymentIntent kept the moment Stripe answers:
+the run's own work per enrollment is one statement and a share of a few, not a dozen queries
+beside each charge. A claim a stopped run left behind is finished by the next run: from the kept
+PaymentIntent when there is one (the database guards against a second charge; Stripe's
+idempotency keys expire after a day), else asking Stripe with the same idempotency key.
 """
 
 import datetime as dt
@@ -721,8 +723,9 @@ def _card_payment(enrollment: AutopayEnrollment, *, service_account_id: int, amo
 
 
 def _charge_cards(claimed: list[AutopayDraft], on: dt.date) -> RunResult:
-    """One Stripe call per claimed draft (the idempotency key is the payment's: a call repeated
-    after a crash gets Stripe's first answer), then the chunk's payments settled together."""
+    """One Stripe call per claimed draft, its PaymentIntent kept as soon as Stripe answers (a run
+    that stops before the chunk is settled leaves the next one a PaymentIntent to settle from, not
+    a charge to make again), then the chunk's payments settled together."""
     result = RunResult(drafted=len(claimed))
     charged = []
     for draft in claimed:
