@@ -145,3 +145,31 @@ def insert_values(model, given: dict[str, str]) -> tuple[list[str], list[str], d
             params[name] = field.get_db_prep_save(field.get_default(), connection)
         expressions.append(f"%({name})s")
     return columns, expressions, params
+
+
+def rows_update(model, objects, fields: list[str]) -> int:
+    """Save `fields` of many model instances in one `UPDATE ... FROM unnest(...)`: what Django's
+    bulk_update does, without the CASE per row and field it builds (a quarter of a second for a
+    hundred rows of six fields). Returns how many rows changed."""
+    objects = list(objects)
+    if not objects:
+        return 0
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    pk = meta.pk
+    arrays = [[obj.pk for obj in objects]] + [
+        [field.get_db_prep_save(getattr(obj, field.attname), connection) for obj in objects]
+        for field in columns
+    ]
+    types = [pk.rel_db_type(connection)] + [
+        field.rel_db_type(connection) if field.is_relation else field.db_type(connection) for field in columns
+    ]
+    names = [pk.column] + [field.column for field in columns]
+    # The model's own table, column names and types: nothing from input.
+    assignments = ", ".join(f"{name} = v.{name}" for name in names[1:])
+    arrays_sql = ", ".join(f"%s::{kind}[]" for kind in types)
+    sql = f"UPDATE {meta.db_table} t SET {assignments} FROM unnest({arrays_sql}) AS v({', '.join(names)}) "  # noqa: S608
+    sql += f"WHERE t.{pk.column} = v.{pk.column}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, arrays)
+        return cursor.rowcount

@@ -42,6 +42,7 @@ from billing.services.payments import (
     payment_refresh,
     payments_settle,
 )
+from portal.db import rows_update
 from portal.errors import ApplicationError
 from portal.i18n import lazy_lower, local_date
 from portal.money import ZERO, money
@@ -659,8 +660,10 @@ def _claim_cards(items: list[Due], on: dt.date) -> tuple[list[AutopayDraft], lis
         Payment.objects.bulk_create([draft.payment for draft in claimed])
         for draft in claimed:
             draft.payment = draft.payment  # its id, given by the insert
-        AutopayDraft.objects.bulk_update(
-            changed, ["amount", "attempts", "payment", "status", "failure_message", "updated_at"]
+        rows_update(
+            AutopayDraft,
+            changed,
+            ["amount", "attempts", "payment", "status", "failure_message", "updated_at"],
         )
     return claimed, one_by_one, result
 

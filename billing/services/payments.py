@@ -29,6 +29,7 @@ from billing.calendar import local_today
 from billing.models import BillingAccount, Invoice, LedgerEntry, Payment, SavedCard, StripeCustomer
 from billing.services.ledger import Posting, ledger_post
 from portal.audit import audit_record
+from portal.db import rows_update
 from portal.errors import ApplicationError
 from portal.money import ZERO, money
 from portal.outbox import outbox_enqueue
@@ -452,7 +453,8 @@ def _post_succeeded(payments: list[Payment]) -> None:
         payment.settled_at = now
         payment.failure_message = ""
         payment.updated_at = now
-    Payment.objects.bulk_update(
+    rows_update(
+        Payment,
         payments,
         ["status", "settled_at", "failure_message", "ledger_entry", "stripe_payment_intent_id", "updated_at"],
     )
