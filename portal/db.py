@@ -93,17 +93,6 @@ def copy_rows(table: str, columns: list[str], rows) -> int:
     return text.count
 
 
-def sequence_next_values(table: str, count: int) -> list[int]:
-    """`count` ids from the table's id sequence, for rows about to be COPYed with their ids."""
-    if not count:
-        return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, count]
-        )
-        return [row[0] for row in cursor.fetchall()]
-
-
 def staging_table(
     name: str, columns: list[tuple[str, str]] | None = None, *, query: str = "", params=None
 ) -> str:
