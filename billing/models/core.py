@@ -55,19 +55,19 @@ class LedgerEntry(models.Model):
     DEBIT_KINDS = (Kind.CHARGE, Kind.LATE_FEE, Kind.DOOR_HANGER_FEE)
     CREDIT_KINDS = (Kind.PAYMENT, Kind.CREDIT, Kind.TAX_ROLL_TRANSFER)
 
+    # The indexes below lead with the account: a second index of it alone would only slow writes.
     service_account = models.ForeignKey(
-        ServiceAccount, on_delete=models.PROTECT, related_name="ledger_entries"
+        ServiceAccount, on_delete=models.PROTECT, related_name="ledger_entries", db_index=False
     )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = models.DecimalField(max_digits=12, decimal_places=2)
     posted_on = models.DateField()
     due_date = models.DateField(null=True, blank=True)
     description = models.CharField(max_length=200, blank=True)
-    source_key = models.CharField(
-        max_length=120, unique=True, help_text="Where the row came from; a replay is a no-op."
-    )
+    # Unique (see Meta.constraints), by one index that serves lookups and prefix searches alike.
+    source_key = models.CharField(max_length=120, help_text="Where the row came from; a replay is a no-op.")
     reverses = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals"
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversals", db_index=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -92,8 +92,17 @@ class LedgerEntry(models.Model):
                 condition=Q(kind="tax_roll_transfer"),
                 name="billing_ledger_acct_transfers",
             ),
+            # Few rows reverse another: the index holds those alone.
+            models.Index(
+                fields=["reverses"], condition=Q(reverses__isnull=False), name="billing_ledger_reversals"
+            ),
         ]
         constraints = [
+            # varchar_pattern_ops: the same index finds a key and the keys that start with a prefix
+            # (the reports' "adjustment:"), where Django's unique=True would write two indexes per row.
+            models.UniqueConstraint(
+                fields=["source_key"], name="billing_ledger_source_key", opclasses=["varchar_pattern_ops"]
+            ),
             models.CheckConstraint(condition=~Q(amount=0), name="billing_ledgerentry_amount_not_zero"),
             models.CheckConstraint(
                 condition=~Q(kind__in=["charge", "late_fee", "door_hanger_fee"])
