@@ -46,6 +46,7 @@ manage: install
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 test: install browser lint
 	$(BIN)/python -m portal.devservices exec -- $(BIN)/python manage.py makemigrations --check --dry-run

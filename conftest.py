@@ -4,7 +4,7 @@ import os
 # then refuse database access from the test itself.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-pytest_plugins = ["portal.tests.browser"]
+pytest_plugins = ["kernel.testing.browser"]
 
 
 import pytest  # noqa: E402
@@ -32,10 +32,10 @@ def _language_reset():
 @pytest.fixture(autouse=True)
 def _queue_believed_up():
     """A test that took the broker down leaves this process waiting a minute before trying it
-    again (portal.outbox); the next test starts with it believed up."""
-    import portal.outbox
+    again (kernel.outbox); the next test starts with it believed up."""
+    import kernel.outbox
 
-    portal.outbox._broker_down_until = 0.0
+    kernel.outbox._broker_down_until = 0.0
     yield
 
 

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.shortcuts import resolve_url
 
 from accounts.notifications import email_deliver_prepared
-from portal.security import client_ip
+from kernel.security import client_ip
 
 
 def mail_context(context: dict) -> dict:

@@ -11,8 +11,8 @@ from accounts.services import (
     service_account_save_by_staff,
     service_accounts_new_access_codes,
 )
-from portal.adminkit import LabelledTabularInline, ReadOnlyModelAdmin
-from portal.errors import ApplicationError
+from kernel.adminkit import LabelledTabularInline, ReadOnlyModelAdmin
+from kernel.errors import ApplicationError
 
 
 class AccountLinkInline(LabelledTabularInline):

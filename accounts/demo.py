@@ -5,9 +5,9 @@ import random
 from allauth.account.models import EmailAddress
 from django.contrib.auth.models import Group
 
+from accounts.demo_logins import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
 from accounts.models import AccountLink, ServiceAccount, User
-from portal.demo import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
-from portal.roles import roles_setup
+from accounts.roles import roles_setup
 
 STREETS = [
     "Beavercreek Rd",

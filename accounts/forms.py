@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.notification_kinds import notification_kind_choices
+
 
 class LinkServiceAccountForm(forms.Form):
     account_number = forms.CharField(
@@ -35,13 +37,12 @@ class NotificationPreferencesForm(forms.Form):
 
     def __init__(self, *args, switches: dict[str, bool], **kwargs):
         super().__init__(*args, **kwargs)
-        from accounts.models import NotificationKind
 
-        for kind in NotificationKind:
-            self.fields[kind.value] = forms.BooleanField(
-                label=kind.label,
+        for kind, label in notification_kind_choices():
+            self.fields[kind] = forms.BooleanField(
+                label=label,
                 required=False,
-                initial=switches.get(kind.value, True),
+                initial=switches.get(kind, True),
                 widget=forms.CheckboxInput(attrs={"class": "usa-checkbox__input"}),
             )
 

@@ -8,6 +8,8 @@ from django.db import models
 from django.db.models.functions import Lower, Replace, Upper
 from django.utils.translation import gettext_lazy as _
 
+from accounts.notification_kinds import notification_kind_choices
+
 zip_validator = RegexValidator(r"^\d{5}$", "Enter a 5-digit ZIP code.")
 
 # Access codes leave out letters and digits read alike (0/O, 1/I/L) and are read in any case.
@@ -236,25 +238,13 @@ class AccountLink(models.Model):
         return f"{self.user} → {self.service_account.account_number}"
 
 
-class NotificationKind(models.TextChoices):
-    """The kinds of email a customer can switch off, each on its own. All start at yes."""
-
-    BILL_READY = "bill_ready", _("My bill is ready")
-    PAYMENT_RECEIVED = "payment_received", _("A payment was received")
-    AUTOPAY_SCHEDULED = "autopay_scheduled", _("An autopay draft is coming up")
-    AUTOPAY_CHANGED = "autopay_changed", _("Autopay was set up or cancelled")
-    PAYMENT_FAILED = "payment_failed", _("A payment failed")
-    PAST_DUE = "past_due", _("My account is past due")
-    PRECERTIFICATION = "precertification", _("Notice before certification to the tax roll")
-    ASSISTANCE_STATUS = "assistance_status", _("My assistance application changed status")
-    HIGH_USAGE = "high_usage", _("My water use is much higher than usual, or may be a leak")
-
-
 class NotificationPreference(models.Model):
     """One switch per kind of email for a login. A missing row means every switch is on."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notification_preferences")
-    kind = models.CharField(max_length=30, choices=NotificationKind.choices)
+    kind = models.CharField(
+        max_length=30, choices=notification_kind_choices
+    )  # registered by the sending apps
     enabled = models.BooleanField(default=True)
     # The same notice by text message: off until the customer turns it on.
     text_enabled = models.BooleanField(default=False)

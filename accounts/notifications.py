@@ -14,8 +14,9 @@ from django.core.mail import EmailMessage, EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from accounts.models import EmailLog, NotificationKind, NotificationPreference, ServiceAccount, User
-from portal.i18n import language_for, language_for_code
+from accounts.models import EmailLog, NotificationPreference, ServiceAccount, User
+from accounts.notification_kinds import notification_kinds
+from kernel.i18n import language_for, language_for_code
 
 logger = logging.getLogger(__name__)
 
@@ -26,11 +27,11 @@ LOGIN = "login"
 def notification_switches(*, user: User) -> dict[str, bool]:
     """Every kind with its switch; yes unless the customer turned it off."""
     stored = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "enabled"))
-    return {kind: stored.get(kind, True) for kind in NotificationKind.values}
+    return {kind: stored.get(kind, True) for kind in notification_kinds()}
 
 
 def notification_switches_set(*, user: User, enabled: dict[str, bool]) -> None:
-    for kind in NotificationKind.values:
+    for kind in notification_kinds():
         NotificationPreference.objects.update_or_create(
             user=user, kind=kind, defaults={"enabled": bool(enabled.get(kind, False))}
         )
@@ -106,7 +107,7 @@ def email_send(
 
     Each login gets it in its own language (User.language); an address typed in for this one
     purpose gets the language active when it is sent. `subject` and any text in `context` may
-    be lazy (gettext_lazy, format_lazy, portal.i18n.local_date): they are written per language.
+    be lazy (gettext_lazy, format_lazy, kernel.i18n.local_date): they are written per language.
     """
     if str(context.get("link", "")).startswith("/"):  # a path alone is a dead link in a mail program
         context = {**context, "link": settings.PORTAL_BASE_URL + context["link"]}
@@ -164,7 +165,7 @@ def email_send(
             == "sent"
         ):
             sent += 1
-    if kind in NotificationKind.values:
+    if kind in notification_kinds():
         # The same notice by text, to the logins that turned texts on for it (all start off).
         from accounts.texts import text_send
 

@@ -13,10 +13,10 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import ACCESS_CODE_LENGTH, AccountLink, ServiceAccount, User, access_code_new
 from accounts.notifications import LOGIN, email_send, users_for_account
 from accounts.selectors import account_number_key, service_account_find_by_number
-from portal.audit import audit_record
-from portal.csvimport import CsvRow, CsvStream, ImportSummary, csv_stage
-from portal.errors import ApplicationError
-from portal.i18n import local_date
+from kernel.audit import audit_record
+from kernel.csvimport import CsvRow, CsvStream, ImportSummary, csv_stage
+from kernel.errors import ApplicationError
+from kernel.i18n import local_date
 
 LINK_MISMATCH_MESSAGE = _(
     "Those details do not match our records. Check the account number, service ZIP code and access code "

@@ -21,10 +21,11 @@ from django.utils import timezone, translation
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind, NotificationPreference, TextMessage, User
+from accounts.models import NotificationPreference, TextMessage, User
+from accounts.notification_kinds import notification_kinds
 from accounts.twilio_gateway import message_send, texts_configured
-from portal.errors import ApplicationError
-from portal.i18n import language_for
+from kernel.errors import ApplicationError
+from kernel.i18n import language_for
 
 CODE_MINUTES = 10
 CODE_ATTEMPTS = 5
@@ -188,13 +189,13 @@ def mobile_remove(*, user: User) -> None:
 
 def text_switches(*, user: User) -> dict[str, bool]:
     stored = dict(NotificationPreference.objects.filter(user=user).values_list("kind", "text_enabled"))
-    return {kind: stored.get(kind, False) for kind in NotificationKind.values}
+    return {kind: stored.get(kind, False) for kind in notification_kinds()}
 
 
 def text_switches_set(*, user: User, enabled: dict[str, bool]) -> None:
     if not user.texts_on and any(enabled.values()):
         raise ApplicationError(_("Confirm a mobile number first; then choose your texts."))
-    for kind in NotificationKind.values:
+    for kind in notification_kinds():
         NotificationPreference.objects.update_or_create(
             user=user, kind=kind, defaults={"text_enabled": bool(enabled.get(kind, False))}
         )

@@ -3,7 +3,6 @@ from django.urls import path
 from accounts import views, views_texts
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("login-settings/", views.login_settings, name="login_settings"),
     path("notifications/", views.notification_preferences, name="notification_preferences"),
     path("texts/", views_texts.text_settings, name="text_settings"),

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
@@ -17,15 +18,9 @@ from accounts.services import (
     service_account_link,
     service_account_unlink,
 )
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 LINK_RATE_GROUP = "service-account-link"
-
-
-def home(request):
-    if request.user.is_authenticated:
-        return redirect("dashboard")
-    return render(request, "accounts/home.html")
 
 
 def _typed_account(group, request) -> str:
@@ -80,7 +75,12 @@ def service_account_link_view(request):
                 )
                 % {"minutes": minutes, "phone": settings.UTILITY_PHONE},
             )
-            return render(request, "accounts/link.html", {"form": form}, status=429)
+            return render(
+                request,
+                "accounts/link.html",
+                {"form": form, "cancel_url": resolve_url(settings.LOGIN_REDIRECT_URL)},
+                status=429,
+            )
         if form.is_valid():
             try:
                 account, created = service_account_link(
@@ -105,8 +105,10 @@ def service_account_link_view(request):
                         _("Account %(number)s was already linked to your login.")
                         % {"number": account.account_number},
                     )
-                return redirect("dashboard")
-    return render(request, "accounts/link.html", {"form": form})
+                return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(
+        request, "accounts/link.html", {"form": form, "cancel_url": resolve_url(settings.LOGIN_REDIRECT_URL)}
+    )
 
 
 @login_required
@@ -123,8 +125,10 @@ def service_account_unlink_view(request, pk: int):
             )
             % {"number": account.account_number},
         )
-        return redirect("dashboard")
-    return render(request, "accounts/unlink_confirm.html", {"account": account})
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(
+        request, "accounts/unlink_confirm.html", {"account": account, "back_url": _account_url(account)}
+    )
 
 
 @login_required
@@ -158,5 +162,14 @@ def contact_details(request, pk: int):
             messages.success(request, _("Your contact details are saved."))
         else:
             messages.info(request, _("Nothing changed."))
-        return redirect("service_account_detail", pk=account.pk)
-    return render(request, "accounts/contact_details.html", {"account": account, "form": form})
+        return redirect(settings.SERVICE_ACCOUNT_URL, pk=account.pk)
+    return render(
+        request,
+        "accounts/contact_details.html",
+        {"account": account, "form": form, "back_url": _account_url(account)},
+    )
+
+
+def _account_url(account) -> str:
+    """The account's own page: billing's, named in settings, so this app need not know it."""
+    return reverse(settings.SERVICE_ACCOUNT_URL, args=[account.pk])

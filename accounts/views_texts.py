@@ -11,7 +11,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
-from accounts.models import NotificationKind, User
+from accounts.models import User
+from accounts.notification_kinds import notification_kind_choices
 from accounts.texts import (
     mobile_code_confirm,
     mobile_code_send,
@@ -24,7 +25,7 @@ from accounts.texts import (
     text_switches_set,
 )
 from accounts.twilio_gateway import request_params_if_signed, texts_configured
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 class MobileForm(forms.Form):
@@ -48,7 +49,7 @@ class CodeForm(forms.Form):
 class TextSwitchesForm(forms.Form):
     def __init__(self, *args, switches: dict[str, bool], **kwargs):
         super().__init__(*args, **kwargs)
-        for kind, label in NotificationKind.choices:
+        for kind, label in notification_kind_choices():
             self.fields[kind] = forms.BooleanField(
                 label=label, required=False, initial=switches.get(kind, False)
             )

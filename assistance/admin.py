@@ -26,8 +26,8 @@ from assistance.services.applications import (
 )
 from assistance.services.documents import documents_request
 from assistance.services.plans import plan_decide
-from portal.adminkit import LabelledTabularInline, label_date_and_time
-from portal.errors import ApplicationError
+from kernel.adminkit import LabelledTabularInline, label_date_and_time
+from kernel.errors import ApplicationError
 
 
 @admin.register(IncomeGuideline)

@@ -6,6 +6,7 @@ class AssistanceConfig(AppConfig):
     verbose_name = "Bill assistance"
 
     def ready(self):
+        from assistance import notification_kinds  # noqa: F401 (registers the kinds of email it sends)
         from assistance.selectors import payment_plan_bill_notes
         from billing.hooks import register_bill_notes
 
@@ -33,9 +34,14 @@ class AssistanceConfig(AppConfig):
         register_account_page_section(account_page_section)
 
         from assistance.services.documents import documents_reencrypt
-        from portal.crypto import register_reencryptor
+        from kernel.crypto import register_reencryptor
 
         register_reencryptor("Assistance documents", documents_reencrypt)
+
+        from assistance.selectors import past_due_help
+        from billing.hooks import register_past_due_help
+
+        register_past_due_help(past_due_help)
 
         from assistance.reports import register as register_reports
 

@@ -2,8 +2,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from assistance.models import ApplicationDocument, AssistanceApplication, IncomeSource
-from portal.forms import AmountField, DocumentField
-from portal.uploads import UPLOAD_HELP
+from kernel.forms import AmountField, DocumentField
+from kernel.uploads import UPLOAD_HELP
 
 
 class EligibilityForm(forms.Form):

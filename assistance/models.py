@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount
 from billing.models import LedgerEntry
-from portal.uploads import private_storage
+from kernel.uploads import private_storage
 
 __all__ = ["private_storage"]  # named by the first migration
 

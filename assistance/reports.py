@@ -7,7 +7,7 @@ from django.utils import timezone
 from assistance.models import AssistanceApplication
 from billing.models import LedgerEntry
 from billing.reports import TableReport, TableReportKind, table_report_register
-from portal.money import ZERO
+from kernel.money import ZERO
 
 
 def assistance_credits_report(*, year: int) -> TableReport:

@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from assistance.models import AssistanceApplication, PaymentPlan
-from portal.db import id_list
+from kernel.db import id_list
 
 
 def application_list_for_user(*, user: User) -> QuerySet[AssistanceApplication]:
@@ -33,7 +33,7 @@ def application_status_context(*, application: AssistanceApplication) -> dict:
     from assistance.services.documents import typical_decision_days
     from assistance.services.eligibility import eligibility_check
     from billing.calendar import local_today
-    from portal.errors import ApplicationError
+    from kernel.errors import ApplicationError
 
     expected, known = None, False
     if application.is_open:
@@ -190,7 +190,7 @@ def application_case(*, application) -> ApplicationCase:
     from billing.calendar import local_today
     from billing.models import LedgerEntry
     from billing.selectors import account_summary, ledger_description
-    from portal.errors import ApplicationError
+    from kernel.errors import ApplicationError
 
     today = local_today()
     summary = account_summary(service_account=application.service_account, as_of=today)
@@ -291,4 +291,15 @@ def account_page_section(*, service_account, today, user) -> dict:
             "application": application,
             "own_application": bool(application and application.applicant_id == user.pk),
         },
+    }
+
+
+def past_due_help() -> dict:
+    """The link billing's pages and bill email give a customer behind on a bill."""
+    from django.urls import reverse
+    from django.utils.translation import gettext_lazy
+
+    return {
+        "label": gettext_lazy("Behind? Bill assistance and payment plans"),
+        "path": reverse("assistance_home"),
     }

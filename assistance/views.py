@@ -45,8 +45,8 @@ from assistance.services.plans import (
 )
 from billing.calendar import local_today
 from billing.selectors import account_past_due
-from portal.errors import ApplicationError
-from portal.uploads import private_file_response
+from kernel.errors import ApplicationError
+from kernel.uploads import private_file_response
 
 
 def assistance_home(request):

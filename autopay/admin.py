@@ -15,8 +15,8 @@ from autopay.services.enrollment import (
     bank_agreement_record,
     bank_agreement_validate,
 )
-from portal.adminkit import ReadOnlyModelAdmin
-from portal.errors import ApplicationError
+from kernel.adminkit import ReadOnlyModelAdmin
+from kernel.errors import ApplicationError
 
 
 class TypedOnceInput(forms.TextInput):

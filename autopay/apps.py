@@ -6,6 +6,7 @@ class AutopayConfig(AppConfig):
     verbose_name = "Autopay"
 
     def ready(self):
+        from autopay import notification_kinds  # noqa: F401 (registers the kinds of email it sends)
         from autopay.selectors import staff_account_flags, staff_queues
         from autopay.services.enrollment import autopay_transfer
         from billing.hooks import (
@@ -43,7 +44,7 @@ class AutopayConfig(AppConfig):
         register_login_settings_links(login_settings_links)
 
         from autopay.services.bank import bank_numbers_reencrypt
-        from portal.crypto import register_reencryptor
+        from kernel.crypto import register_reencryptor
 
         register_reencryptor("Bank account numbers", bank_numbers_reencrypt)
 

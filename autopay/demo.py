@@ -7,7 +7,7 @@ from autopay.models import AutopayEnrollment, BankDraftAgreement
 from autopay.services.enrollment import bank_agreement_record, card_save, card_setup_start
 from billing import stripe_gateway as gateway
 from billing.calendar import add_months
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 def seed(*, users: dict, today: dt.date, stdout=None, **context) -> dict:

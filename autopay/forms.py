@@ -9,9 +9,9 @@ from autopay.models import BankAccount, BankDraftAgreement
 from autopay.services.bank_accounts import bank_accounts_usable
 from autopay.services.enrollment import aba_routing_number_valid
 from billing.selectors import saved_cards_usable
-from portal.db import record_id
-from portal.i18n import local_date
-from portal.money import parse_money_typed
+from kernel.db import record_id
+from kernel.i18n import local_date
+from kernel.money import parse_money_typed
 
 DAYS = list(range(1, 29))
 

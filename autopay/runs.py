@@ -1,10 +1,10 @@
-"""The NACHA file of a day's bank drafts, started from the staff pages (portal.runs)."""
+"""The NACHA file of a day's bank drafts, started from the staff pages (kernel.runs)."""
 
 from django import forms
 
 from autopay.services.bank import NoDrafts, nacha_export
 from billing.calendar import parse_date
-from portal.runs import RunFile, RunKind, RunOutcome, run_folder, run_kind_register
+from kernel.runs import RunFile, RunKind, RunOutcome, run_folder, run_kind_register
 
 
 class NachaForm(forms.Form):

@@ -11,7 +11,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from autopay.models import PaymentAuthorization
-from portal.security import client_ip
+from kernel.security import client_ip
 
 CARD_AUTOPAY_VERSION = "2026-12-01b"
 

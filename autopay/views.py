@@ -31,8 +31,8 @@ from autopay.terms import authorization_record, autopay_terms
 from billing import stripe_gateway as gateway
 from billing.calendar import DUE_DAY, local_today
 from billing.selectors import saved_cards_usable
-from portal.errors import ApplicationError
-from portal.i18n import local_date
+from kernel.errors import ApplicationError
+from kernel.i18n import local_date
 
 
 def _ask_password_again(request) -> None:

@@ -19,9 +19,9 @@ from autopay.services.bank_accounts import bank_account_add, first_debit_date
 from autopay.services.methods import payment_method_remove, payment_method_uses
 from billing.calendar import local_today
 from billing.selectors import saved_cards_usable
-from portal.db import record_id
-from portal.errors import ApplicationError
-from portal.i18n import local_date
+from kernel.db import record_id
+from kernel.errors import ApplicationError
+from kernel.i18n import local_date
 
 
 def _next(request) -> str | None:

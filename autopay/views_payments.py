@@ -30,10 +30,10 @@ from autopay.terms import (
 from billing.calendar import local_today
 from billing.models import Payment
 from billing.services.payments import MINIMUM_PAYMENT, amount_owed, payment_limit
-from portal.db import record_id
-from portal.errors import ApplicationError
-from portal.i18n import local_date
-from portal.money import money
+from kernel.db import record_id
+from kernel.errors import ApplicationError
+from kernel.i18n import local_date
+from kernel.money import money
 
 
 def _bank_account_for(request, data, authorization):

@@ -20,7 +20,7 @@ from autopay.services.text_pay import (
 )
 from autopay.terms import authorization_record
 from billing.selectors import saved_cards_usable
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 class PayByTextForm(forms.Form):

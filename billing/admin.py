@@ -39,9 +39,9 @@ from billing.services.refunds import (
     refund_decline,
     refundable_amount,
 )
-from portal.adminkit import LabelledInlineFormSet, LabelledTabularInline, ReadOnlyModelAdmin
-from portal.audit import audit_record
-from portal.errors import ApplicationError
+from kernel.adminkit import LabelledInlineFormSet, LabelledTabularInline, ReadOnlyModelAdmin
+from kernel.audit import audit_record
+from kernel.errors import ApplicationError
 
 
 class AccountServiceInline(LabelledTabularInline):

@@ -91,3 +91,27 @@ PAY_PAGE_LINKS: list[Callable] = []
 def register_pay_page_links(provider: Callable) -> None:
     if provider not in PAY_PAGE_LINKS:
         PAY_PAGE_LINKS.append(provider)
+
+
+# Each provider: () -> {"label": ..., "path": ...}: where a customer behind on a bill finds help
+# (bill assistance and payment plans), linked from the dashboard, the bill page and the bill email.
+PAST_DUE_HELP: list[Callable] = []
+
+
+def register_past_due_help(provider: Callable) -> None:
+    if provider not in PAST_DUE_HELP:
+        PAST_DUE_HELP.append(provider)
+
+
+def past_due_help() -> list[dict]:
+    return [provider() for provider in PAST_DUE_HELP]
+
+
+# Each provider: (user=...) -> [{"label": ..., "url": ...}, ...]: pages of an app built on billing
+# listed on the staff home for those whose role may open them (the tax lots).
+STAFF_HOME_LINKS: list[Callable] = []
+
+
+def register_staff_home_links(provider: Callable) -> None:
+    if provider not in STAFF_HOME_LINKS:
+        STAFF_HOME_LINKS.append(provider)

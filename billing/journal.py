@@ -26,7 +26,7 @@ from django.db.models import Sum
 
 from billing.models import BillLine, GLAccount, LedgerEntry
 from billing.reports import TableReport
-from portal.money import ZERO
+from kernel.money import ZERO
 
 Role = GLAccount.Role
 SERVICE_REVENUE = {

@@ -19,8 +19,8 @@ from billing.layout import LAYOUT, remit_to_lines
 from billing.models import Bill, UsageAlert
 from billing.scanline import scan_line
 from billing.selectors import bill_statement
-from portal.money import ZERO
-from portal.pdf import html_to_pdf
+from kernel.money import ZERO
+from kernel.pdf import html_to_pdf
 
 
 def utility_context() -> dict:

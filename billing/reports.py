@@ -18,8 +18,8 @@ from django.db.models import Q
 from accounts.models import ServiceAccount
 from billing.models import LedgerEntry
 from billing.selectors import LedgerPosition, aging_buckets, ledger_positions
-from portal.money import ZERO, format_money
-from portal.spreadsheets import text_cell, xlsx_table
+from kernel.money import ZERO, format_money
+from kernel.spreadsheets import text_cell, xlsx_table
 
 AGING_COLUMNS = ["account_number", "current", "days_1_30", "days_31_60", "days_61_90", "over_90", "total"]
 BUCKET_KEYS = ["current", "1-30", "31-60", "61-90", "over 90"]

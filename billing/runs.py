@@ -1,4 +1,4 @@
-"""The bill run, started from the staff pages (portal.runs): the bills of a service month, then
+"""The bill run, started from the staff pages (kernel.runs): the bills of a service month, then
 the print-and-mail vendor's bill file, kept with the run."""
 
 from django import forms
@@ -6,7 +6,7 @@ from django import forms
 from billing.calendar import add_months, local_today, parse_period
 from billing.services.bills import bill_candidates, bills_run
 from billing.services.exports import bills_export_csv
-from portal.runs import RunFile, RunKind, RunOutcome, run_folder, run_kind_register
+from kernel.runs import RunFile, RunKind, RunOutcome, run_folder, run_kind_register
 
 
 class BillRunForm(forms.Form):

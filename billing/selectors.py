@@ -15,8 +15,8 @@ from accounts.models import ServiceAccount, User
 from accounts.selectors import service_account_get_for_user
 from billing.calendar import add_months, days_past_due
 from billing.models import Bill, LedgerEntry, MeterRead, SavedCard
-from portal.i18n import local_date
-from portal.money import ZERO
+from kernel.i18n import local_date
+from kernel.money import ZERO
 
 AGING_BUCKETS = ["current", "1-30", "31-60", "61-90", "over 90"]
 

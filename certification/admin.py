@@ -13,8 +13,8 @@ from billing.calendar import parse_year
 from certification.models import Certification, CertifiedItem, Dispute, DisputeDocument, Notice
 from certification.services.disputes import dispute_resolve
 from certification.services.exports import certification_export
-from portal.adminkit import LabelledTabularInline, ReadOnlyModelAdmin
-from portal.errors import ApplicationError
+from kernel.adminkit import LabelledTabularInline, ReadOnlyModelAdmin
+from kernel.errors import ApplicationError
 
 
 class CertifiedItemInline(LabelledTabularInline):

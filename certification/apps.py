@@ -7,6 +7,7 @@ class CertificationConfig(AppConfig):
 
     def ready(self):
         from billing.hooks import register_account_page_section
+        from certification import notification_kinds  # noqa: F401 (registers the kinds of email it sends)
         from certification.selectors import account_page_section
 
         register_account_page_section(account_page_section)
@@ -16,6 +17,11 @@ class CertificationConfig(AppConfig):
 
         register_staff_account_flags(staff_account_flags)
         register_staff_queues(staff_queues)
+
+        from billing.hooks import register_staff_home_links
+        from certification.selectors import staff_home_links
+
+        register_staff_home_links(staff_home_links)
 
         from certification.runs import register as register_runs
 
@@ -31,6 +37,6 @@ class CertificationConfig(AppConfig):
         register_finance_figures(finance_figures)
 
         from certification.services.disputes import dispute_documents_reencrypt
-        from portal.crypto import register_reencryptor
+        from kernel.crypto import register_reencryptor
 
         register_reencryptor("Dispute documents", dispute_documents_reencrypt)

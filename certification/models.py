@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import ServiceAccount
 from billing.models import LedgerEntry
-from portal.uploads import private_storage
+from kernel.uploads import private_storage
 
 
 class Certification(models.Model):

@@ -1,4 +1,4 @@
-"""Notices and the certification sweep, started from the staff pages (portal.runs). The sweep is
+"""Notices and the certification sweep, started from the staff pages (kernel.runs). The sweep is
 run dry first: its page shows the list and totals, and offers to certify for real."""
 
 import csv
@@ -12,10 +12,10 @@ from billing.calendar import local_today, parse_date
 from certification.services.collections import collections_run
 from certification.services.notices import notices_past_due, notices_precertification
 from certification.services.sweep import certification_sweep, cutoff_date
-from portal.models import Run
-from portal.money import format_money
-from portal.runs import RunFile, RunKind, RunOutcome, run_folder, run_kind_register
-from portal.spreadsheets import text_cell
+from kernel.models import Run
+from kernel.money import format_money
+from kernel.runs import RunFile, RunKind, RunOutcome, run_folder, run_kind_register
+from kernel.spreadsheets import text_cell
 
 NOTICE_PERMISSION = "certification.view_notice"
 

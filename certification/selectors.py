@@ -11,8 +11,8 @@ from accounts.models import ServiceAccount
 from billing.selectors import account_open_items, past_due_total
 from certification.models import Certification
 from certification.services.sweep import cutoff_date, latest_due_date
-from portal.i18n import local_date
-from portal.money import money
+from kernel.i18n import local_date
+from kernel.money import money
 
 
 def certifications_for_account(*, service_account: ServiceAccount) -> QuerySet[Certification]:
@@ -213,3 +213,12 @@ def certified_charges_by_month(*, certification: Certification) -> list[Certifie
             )
         )
     return [CertifiedMonth(month, charges) for month, charges in sorted(months.items())]
+
+
+def staff_home_links(*, user) -> list[dict]:
+    """The tax lots page, on the staff home of those who may read certifications."""
+    from django.urls import reverse
+
+    if not user.has_perm("certification.view_certification"):
+        return []
+    return [{"label": "Tax lots", "url": reverse("tax_lot")}]

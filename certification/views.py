@@ -17,10 +17,10 @@ from billing.selectors import account_past_due
 from certification.models import Certification, DisputeDocument
 from certification.selectors import certifications_for_account, certified_charges_by_month
 from certification.services.disputes import dispute_open, dispute_open_for
-from portal.errors import ApplicationError
-from portal.forms import DocumentField
-from portal.money import money
-from portal.uploads import UPLOAD_HELP, private_file_response
+from kernel.errors import ApplicationError
+from kernel.forms import DocumentField
+from kernel.money import money
+from kernel.uploads import UPLOAD_HELP, private_file_response
 
 
 class DisputeForm(forms.Form):

@@ -25,7 +25,7 @@ import urllib.request
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from portal.demo import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
+from accounts.demo_logins import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEV_DATA = BASE_DIR / ".devdata"

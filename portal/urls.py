@@ -2,8 +2,9 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import staff_runs, views
-from portal.i18n import language_set
+from kernel import staff_runs
+from kernel.i18n import language_set
+from portal import views
 
 admin.site.site_header = "Utility portal administration"
 admin.site.site_title = "Utility portal admin"
@@ -11,6 +12,7 @@ admin.site.site_title = "Utility portal admin"
 admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("", include("accounts.urls")),
     path("", include("billing.urls")),
     path("", include("autopay.urls")),

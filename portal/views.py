@@ -1,7 +1,16 @@
+from django.conf import settings
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template import loader
+
+
+def home(request):
+    """The front door: signing in, quick pay and bill assistance for guests; a customer's own
+    page for those signed in."""
+    if request.user.is_authenticated:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+    return render(request, "home.html")
 
 
 def healthz(request):

@@ -52,7 +52,7 @@ def staff_user(role: str | None, **kwargs) -> User:
     "Clerks", "Finance", "Supervisors", or None for staff with no role."""
     from django.contrib.auth.models import Group
 
-    from portal.roles import ROLES, roles_setup
+    from accounts.roles import ROLES, roles_setup
 
     if Group.objects.filter(name__in=ROLES).count() < len(ROLES):
         roles_setup()

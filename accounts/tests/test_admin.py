@@ -64,8 +64,8 @@ def test_only_a_supervisor_changes_who_an_account_is_and_the_change_is_audited()
     from django.urls import reverse
 
     from accounts.tests.factories import staff_user
-    from portal.models import AuditEvent
-    from portal.tests.admin_forms import admin_form_data
+    from kernel.models import AuditEvent
+    from kernel.testing.admin_forms import admin_form_data
 
     account = ServiceAccountFactory(
         account_number="300200-01", customer_name="Ana Ruiz", tax_lot="2S2E01AA00100"
@@ -115,7 +115,7 @@ def test_audit_trail_and_email_log_are_read_by_the_roles_that_need_them_and_filt
 
     from accounts.models import EmailLog
     from accounts.tests.factories import staff_user
-    from portal.audit import audit_record
+    from kernel.audit import audit_record
 
     clerk_user, finance_user = staff_user("Clerks"), staff_user("Finance")
     mine = ServiceAccountFactory(account_number="300300-01")

@@ -138,7 +138,7 @@ def test_utf8_with_byte_order_mark_from_a_spreadsheet_is_accepted(tmp_path):
 
 @pytest.mark.django_db
 def test_a_new_name_or_tax_lot_by_import_is_in_the_audit_trail_with_the_old_and_new(tmp_path):
-    from portal.models import AuditEvent
+    from kernel.models import AuditEvent
 
     path = tmp_path / "accounts.csv"
     header = "account_number,customer_name,service_address,service_zip,tax_lot\n"
@@ -220,7 +220,7 @@ def test_a_clerk_saving_half_a_mailing_address_is_told_which_fields_are_missing(
     from django.urls import reverse
 
     from accounts.tests.factories import staff_user
-    from portal.tests.admin_forms import admin_form_data
+    from kernel.testing.admin_forms import admin_form_data
 
     account = ServiceAccountFactory()
     client.force_login(staff_user("Clerks"))

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD as FACTORY_PASSWORD
 from accounts.tests.factories import ServiceAccountFactory, UserFactory
-from portal.tests.browser import assert_accessible, current_totp_code
+from kernel.testing.browser import assert_accessible, current_totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

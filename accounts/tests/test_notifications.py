@@ -2,16 +2,17 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts.models import EmailLog, NotificationKind
+from accounts.models import EmailLog
+from accounts.notification_kinds import notification_kinds
 from accounts.notifications import email_send, notification_switches
-from accounts.tests.factories import AccountLinkFactory, UserFactory
+from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_every_switch_starts_at_yes():
     switches = notification_switches(user=UserFactory())
-    assert set(switches) == set(NotificationKind.values)
+    assert set(switches) == set(notification_kinds())
     assert all(switches.values())
 
 
@@ -19,7 +20,7 @@ def test_a_customer_turns_off_one_kind_and_keeps_the_others(client):
     user = UserFactory()
     client.force_login(user)
     assert client.get(reverse("notification_preferences")).status_code == 200
-    ticked = {kind: "on" for kind in NotificationKind.values if kind != "bill_ready"}
+    ticked = {kind: "on" for kind in notification_kinds() if kind != "bill_ready"}
 
     client.post(reverse("notification_preferences"), ticked)
 
@@ -32,7 +33,7 @@ def test_email_follows_the_switch_and_is_logged_either_way():
     on, off = UserFactory(), UserFactory()
     from accounts.notifications import notification_switches_set
 
-    notification_switches_set(user=off, enabled={k: k != "past_due" for k in NotificationKind.values})
+    notification_switches_set(user=off, enabled={k: k != "past_due" for k in notification_kinds()})
 
     sent = email_send(
         kind="past_due",
@@ -72,29 +73,3 @@ def test_login_emails_from_allauth_are_logged(client):
     user = UserFactory()
     client.post(reverse("account_reset_password"), {"email": user.email})
     assert EmailLog.objects.filter(to_email=user.email, kind="login", status="sent").exists()
-
-
-def test_bill_ready_email_honours_the_switch():
-    import datetime as dt
-    from decimal import Decimal
-
-    from accounts.notifications import notification_switches_set
-    from billing.models import Service
-    from billing.services.bills import bills_run
-    from billing.services.notices import bills_send_ready_notices
-    from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
-
-    RateScheduleFactory(
-        service=Service.SEWER, effective_date=dt.date(2025, 7, 1), monthly_charge_per_unit=Decimal("9")
-    )
-    account = AccountServiceFactory().service_account
-    keen, quiet = (
-        AccountLinkFactory(service_account=account).user,
-        AccountLinkFactory(service_account=account).user,
-    )
-    notification_switches_set(user=quiet, enabled={k: k != "bill_ready" for k in NotificationKind.values})
-
-    result = bills_run(period=dt.date(2026, 6, 1), issued_on=dt.date(2026, 7, 1), notify=False)
-    bills_send_ready_notices(bill_ids=result.bill_ids)
-
-    assert [m.to for m in mail.outbox] == [[keen.email]]

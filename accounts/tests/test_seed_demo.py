@@ -2,8 +2,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from accounts.demo_logins import DEMO_LOGINS
 from accounts.models import ServiceAccount, User
-from portal.demo import DEMO_LOGINS
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from accounts.services import (
     service_account_unlink,
 )
 from accounts.tests.factories import ServiceAccountFactory, UserFactory
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 
@@ -173,7 +173,7 @@ def test_a_new_access_code_stops_the_old_one_and_keeps_existing_links():
     from accounts.models import ServiceAccount
     from accounts.services import service_accounts_new_access_codes
     from accounts.tests.factories import staff_user
-    from portal.models import AuditEvent
+    from kernel.models import AuditEvent
 
     account = ServiceAccountFactory()
     owner = UserFactory()

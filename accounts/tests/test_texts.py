@@ -12,11 +12,11 @@ from django.core.cache import cache
 from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
-from accounts.models import NotificationKind, TextMessage, User
+from accounts.models import TextMessage, User
 from accounts.notifications import email_send
 from accounts.tests.factories import UserFactory
 from accounts.texts import mobile_code_confirm, mobile_code_send, text_switches_set, texts_send_queued
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 NUMBER = "+15035550100"
@@ -96,41 +96,41 @@ def test_five_wrong_codes_end_the_code_and_bad_numbers_are_refused(time_machine)
 def test_texts_follow_their_own_switches_and_all_start_off(time_machine):
     time_machine.move_to(DAYTIME, tick=False)
     user = confirmed(UserFactory())
-    notice = {"kind": NotificationKind.BILL_READY, "template": "emails/notice", "context": {"lines": ["x"]}}
+    notice = {"kind": "bill_ready", "template": "emails/notice", "context": {"lines": ["x"]}}
 
     email_send(subject="Your bill is ready", users=[user], **notice)
     assert texts_to(NUMBER) == [texts_to(NUMBER)[0]]  # only the code so far
 
-    text_switches_set(user=user, enabled={NotificationKind.BILL_READY: True})
+    text_switches_set(user=user, enabled={"bill_ready": True})
     email_send(subject="Your bill is ready", users=[user], **notice)
     email_send(
         subject="A payment was received",
         users=[user],
-        **{**notice, "kind": NotificationKind.PAYMENT_RECEIVED},
+        **{**notice, "kind": "payment_received"},
     )
 
     last = texts_to(NUMBER)[-1]
     assert last == f"{settings.UTILITY_NAME}: Your bill is ready {settings.PORTAL_BASE_URL}"
     assert len(texts_to(NUMBER)) == 2  # the payment notice stays email only
     with pytest.raises(ApplicationError, match="Confirm a mobile number first"):
-        text_switches_set(user=UserFactory(), enabled={NotificationKind.BILL_READY: True})
+        text_switches_set(user=UserFactory(), enabled={"bill_ready": True})
 
 
 def test_a_text_in_quiet_hours_waits_for_eight_in_the_morning(time_machine):
     time_machine.move_to(DAYTIME, tick=False)
     user = confirmed(UserFactory())
-    text_switches_set(user=user, enabled={NotificationKind.PAST_DUE: True})
+    text_switches_set(user=user, enabled={"past_due": True})
     time_machine.move_to(NIGHT, tick=False)
 
     email_send(
-        kind=NotificationKind.PAST_DUE,
+        kind="past_due",
         subject="Your account is past due",
         template="emails/notice",
         context={"lines": ["x"]},
         users=[user],
     )
 
-    queued = TextMessage.objects.get(kind=NotificationKind.PAST_DUE)
+    queued = TextMessage.objects.get(kind="past_due")
     assert queued.status == "queued"
     assert queued.send_after == dt.datetime(2026, 12, 2, 16, tzinfo=dt.UTC)  # 8 a.m. Pacific
     assert texts_send_queued(now=dt.datetime(2026, 12, 2, 15, 59, tzinfo=dt.UTC)) == 0  # 7:59 a.m.
@@ -159,7 +159,7 @@ def incoming(body: str, *, sid: str, number: str = NUMBER) -> dict:
 def test_stop_turns_every_text_off_and_start_lets_them_come_again(client, time_machine):
     time_machine.move_to(DAYTIME, tick=False)
     user = confirmed(UserFactory())
-    text_switches_set(user=user, enabled={NotificationKind.BILL_READY: True, NotificationKind.PAST_DUE: True})
+    text_switches_set(user=user, enabled={"bill_ready": True, "past_due": True})
 
     response = signed_post(client, incoming("Stop", sid="SM1"))
 

@@ -190,7 +190,7 @@ def test_behind_a_proxy_the_limit_counts_per_client_not_per_proxy(settings):
 def test_without_trusted_proxies_x_forwarded_for_is_ignored(settings):
     from django.test import RequestFactory
 
-    from portal.security import client_ip
+    from kernel.security import client_ip
 
     settings.PORTAL_TRUSTED_PROXY_COUNT = 0
     request = RequestFactory(REMOTE_ADDR="198.51.100.7", HTTP_X_FORWARDED_FOR="192.0.2.1").get("/")
@@ -263,7 +263,7 @@ def test_unknown_page_gets_the_portals_404_page(client):
 def test_client_addresses_in_every_form_count_as_the_client(settings, remote, forwarded, count, expected):
     from django.test import RequestFactory
 
-    from portal.security import client_ip
+    from kernel.security import client_ip
 
     settings.PORTAL_TRUSTED_PROXY_COUNT = count
     headers = {"HTTP_X_FORWARDED_FOR": forwarded} if forwarded else {}
@@ -317,7 +317,7 @@ def test_a_customer_keeps_the_phone_and_mailing_address_current_and_the_others_h
 
 
 def test_a_changed_mailing_address_is_in_the_audit_trail_with_old_and_new(client, customer):
-    from portal.models import AuditEvent
+    from kernel.models import AuditEvent
 
     account = AccountLinkFactory(user=customer).service_account
     client.post(

@@ -2,7 +2,7 @@
 
 import assistance.models
 import django.db.models.deletion
-import portal.uploads
+import kernel.uploads
 from django.conf import settings
 from django.db import migrations, models
 from django.db.models.functions import Coalesce
@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='applicationdocument',
             name='file',
-            field=models.FileField(blank=True, storage=portal.uploads.private_storage, upload_to=assistance.models.document_path),
+            field=models.FileField(blank=True, storage=kernel.uploads.private_storage, upload_to=assistance.models.document_path),
         ),
         migrations.AlterField(
             model_name='paymentplan',
@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('photo_id', 'Photo ID'), ('income_proof', 'Proof of income for the past 30 days'), ('late_notice', 'Late notice or door hanger')], max_length=20)),
-                ('file', models.FileField(storage=portal.uploads.private_storage, upload_to=assistance.models.draft_path)),
+                ('file', models.FileField(storage=kernel.uploads.private_storage, upload_to=assistance.models.draft_path)),
                 ('original_name', models.CharField(max_length=200)),
                 ('content_type', models.CharField(max_length=50)),
                 ('size', models.PositiveIntegerField()),

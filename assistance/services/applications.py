@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind, ServiceAccount, User
+from accounts.models import ServiceAccount, User
 from accounts.notifications import email_send
 from assistance.models import (
     ApplicationDocument,
@@ -22,16 +22,17 @@ from assistance.models import (
     HouseholdMember,
     IncomeSource,
 )
+from assistance.notification_kinds import ASSISTANCE_STATUS
 from assistance.services.eligibility import eligibility_check
 from billing.calendar import local_today
 from billing.models import LedgerEntry
 from billing.selectors import account_open_items
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post, ledger_reverse
-from portal.audit import audit_record
-from portal.errors import ApplicationError
-from portal.i18n import lazy_lower, local_date
-from portal.money import money
-from portal.uploads import document_type
+from kernel.audit import audit_record
+from kernel.errors import ApplicationError
+from kernel.i18n import lazy_lower, local_date
+from kernel.money import money
+from kernel.uploads import document_type
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def _record(
 
 def _tell(application: AssistanceApplication, lines: list[str]) -> None:
     email_send(
-        kind=NotificationKind.ASSISTANCE_STATUS,
+        kind=ASSISTANCE_STATUS,
         subject=format_lazy(
             _("Your bill assistance application: {status}"),
             status=lazy_lower(application.get_status_display()),

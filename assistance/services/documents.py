@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind, User
+from accounts.models import User
 from accounts.notifications import email_send
 from assistance.models import (
     ApplicationDocument,
@@ -22,9 +22,10 @@ from assistance.models import (
     DocumentRequest,
     DraftUpload,
 )
-from portal.audit import audit_record
-from portal.errors import ApplicationError
-from portal.uploads import document_type, stored_files_reencrypt
+from assistance.notification_kinds import ASSISTANCE_STATUS
+from kernel.audit import audit_record
+from kernel.errors import ApplicationError
+from kernel.uploads import document_type, stored_files_reencrypt
 
 # The most files one login keeps for an application not yet sent.
 DRAFT_UPLOADS_MAX = 10
@@ -124,7 +125,7 @@ def documents_request(*, application: AssistanceApplication, by: User, note: str
         account_number=application.service_account.account_number,
     )
     email_send(
-        kind=NotificationKind.ASSISTANCE_STATUS,
+        kind=ASSISTANCE_STATUS,
         subject=_("We need another document for your bill assistance application"),
         template="emails/notice",
         context={

@@ -8,8 +8,8 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from assistance.models import IncomeGuideline
-from portal.errors import ApplicationError
-from portal.money import money
+from kernel.errors import ApplicationError
+from kernel.money import money
 
 
 def guidelines_for(*, year: int) -> list[IncomeGuideline]:

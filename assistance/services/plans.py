@@ -12,16 +12,17 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind, ServiceAccount, User
+from accounts.models import ServiceAccount, User
 from accounts.notifications import email_send, users_for_account
 from assistance.models import PaymentPlan
 from billing.calendar import DUE_DAY, add_months, local_today
 from billing.models import LedgerEntry
+from billing.notification_kinds import PAST_DUE
 from billing.selectors import account_past_due
-from portal.audit import audit_record
-from portal.errors import ApplicationError
-from portal.i18n import lazy_lower, local_date
-from portal.money import ZERO, money
+from kernel.audit import audit_record
+from kernel.errors import ApplicationError
+from kernel.i18n import lazy_lower, local_date
+from kernel.money import ZERO, money
 
 FIRST_INSTALLMENT_AFTER_DAYS = 10
 
@@ -150,7 +151,7 @@ def plan_withdraw(*, plan: PaymentPlan, user: User) -> PaymentPlan:
 
 def _tell(plan: PaymentPlan, subject, lines: list) -> None:
     email_send(
-        kind=NotificationKind.PAST_DUE,
+        kind=PAST_DUE,
         subject=subject,
         template="emails/notice",
         context={

@@ -1,11 +1,9 @@
 import datetime as dt
-import io
 import threading
 from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -16,61 +14,21 @@ from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, 
 from assistance.models import ApplicationEvent, AssistanceApplication, PaymentPlan
 from assistance.selectors import accounts_holding_door_hanger_fees, accounts_with_plan_in_good_standing
 from assistance.services.applications import (
-    Income,
-    Member,
     application_approve,
     application_deny,
-    application_submit,
 )
 from assistance.services.eligibility import eligibility_check
 from assistance.services.plans import plan_decide, plan_request, plan_schedule, plans_check
+from assistance.tests.factories import submit
 from billing.models import Bill, BillingAccount, LedgerEntry, Service
 from billing.services.bills import bills_run
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
-from portal.errors import ApplicationError
-from portal.models import AuditEvent
+from kernel.errors import ApplicationError
+from kernel.models import AuditEvent
+from kernel.testing.files import pdf_bytes, png_bytes, upload
 
 D = dt.date
 TODAY = D(2026, 11, 22)
-
-
-def pdf_bytes() -> bytes:
-    from pypdf import PdfWriter
-
-    writer = PdfWriter()
-    writer.add_blank_page(width=200, height=200)
-    buffer = io.BytesIO()
-    writer.write(buffer)
-    return buffer.getvalue()
-
-
-def png_bytes() -> bytes:
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.new("RGB", (8, 8), "white").save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def upload(name: str, data: bytes) -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, data)
-
-
-def submit(user, account, *, income="1500.00", members=1, **overrides):
-    args = {
-        "applicant": user,
-        "service_account": account,
-        "members": [Member(f"Person {n}", "self" if n == 0 else "child") for n in range(members)],
-        "incomes": [Income("wages", Decimal(income))],
-        "phone": "503-555-0199",
-        "preferred_contact_time": "morning",
-        "attestation_name": "Rosa Martinez",
-        "documents": {
-            "photo_id": [upload("id.png", png_bytes())],
-            "income_proof": [upload("pay.pdf", pdf_bytes())],
-        },
-    }
-    return application_submit(**{**args, **overrides})
 
 
 @pytest.mark.django_db

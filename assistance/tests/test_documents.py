@@ -22,8 +22,9 @@ from assistance.models import (
 )
 from assistance.services.applications import application_deny
 from assistance.services.documents import documents_purge, documents_request, drafts_purge
-from assistance.tests.test_assistance import pdf_bytes, png_bytes, submit, upload
-from portal.errors import ApplicationError
+from assistance.tests.factories import submit
+from kernel.errors import ApplicationError
+from kernel.testing.files import pdf_bytes, png_bytes, upload
 
 pytestmark = pytest.mark.django_db
 

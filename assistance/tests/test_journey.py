@@ -5,11 +5,11 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from accounts.demo_logins import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
 from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
 from assistance.models import AssistanceApplication
-from assistance.tests.test_assistance import pdf_bytes, png_bytes
-from portal.demo import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
-from portal.tests.browser import assert_accessible, new_page, sign_in, staff_sign_in
+from kernel.testing.browser import assert_accessible, new_page, sign_in, staff_sign_in
+from kernel.testing.files import pdf_bytes, png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

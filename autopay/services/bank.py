@@ -11,9 +11,9 @@ from django.db import connection, transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
-from autopay.models import AutopayDraft, BankAccount, BankDraftAgreement, BankPayment
+from autopay.models import AutopayDraft, AutopayEnrollment, BankAccount, BankDraftAgreement, BankPayment
+from autopay.notification_kinds import PAYMENT_FAILED
 from autopay.services.bank_accounts import autopay_stopped_lines, bank_account_end, live_debit_allowed
 from autopay.services.drafts import autopay_draft_many, autopay_due
 from autopay.services.scheduled import scheduled_payments_run
@@ -28,10 +28,10 @@ from billing.calendar import (
 from billing.models import LedgerEntry, Payment
 from billing.services.ledger import Posting, ledger_post, ledger_reverse
 from billing.services.payments import payment_settle_offline
-from portal.crypto import decrypt, key_is_newest, reencrypt
-from portal.csvimport import CsvImportError, read_csv
-from portal.errors import ApplicationError
-from portal.money import ZERO, money
+from kernel.crypto import decrypt, key_is_newest, reencrypt
+from kernel.csvimport import CsvImportError, read_csv
+from kernel.errors import ApplicationError
+from kernel.money import ZERO, money
 
 RECORD_LENGTH = 94
 BLOCKING_FACTOR = 10
@@ -517,7 +517,7 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
             )
         )
     email_send(
-        kind=NotificationKind.PAYMENT_FAILED,
+        kind=PAYMENT_FAILED,
         subject=format_lazy(_("Bank draft returned for account {number}"), number=account.account_number),
         template="emails/notice",
         context={"lines": lines},
@@ -665,7 +665,7 @@ def bank_payment_return(*, debit: BankPayment, code: str, returned_on: dt.date) 
         )
     lines += autopay_stopped_lines(stopped)
     email_send(
-        kind=NotificationKind.PAYMENT_FAILED,
+        kind=PAYMENT_FAILED,
         subject=format_lazy(_("Bank payment returned for account {number}"), number=account.account_number),
         template="emails/notice",
         context={"lines": lines},
@@ -682,6 +682,14 @@ def prenote_return(*, bank_account: BankAccount, code: str, returned_on: dt.date
     cannot be debited; payments waiting on it are cancelled and the customer is told."""
     reason = RETURN_REASONS.get(code, "returned by the bank")
     with transaction.atomic():
+        # The lock order of claims and bank_account_end: the enrollments using the bank account
+        # before the bank account (the other way round, a draft claimed at the same moment would
+        # deadlock with this).
+        list(
+            AutopayEnrollment.objects.select_for_update().filter(
+                bank_account_id=bank_account.pk, status=AutopayEnrollment.Status.ACTIVE
+            )
+        )
         account = BankAccount.objects.select_for_update().get(pk=bank_account.pk)
         if account.status == BankAccount.Status.ENDED:
             return False
@@ -689,7 +697,7 @@ def prenote_return(*, bank_account: BankAccount, code: str, returned_on: dt.date
             bank_account=account, reason=f"prenote {code}: {reason}", returned_on=returned_on
         )
     email_send(
-        kind=NotificationKind.PAYMENT_FAILED,
+        kind=PAYMENT_FAILED,
         subject=_("We could not use your bank account"),
         template="emails/notice",
         context={

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind, ServiceAccount
+from accounts.models import ServiceAccount
 from accounts.notifications import email_send
 from autopay.models import (
     AutopayDraft,
@@ -34,11 +34,12 @@ from autopay.models import (
 from autopay.services.enrollment import aba_routing_number_valid
 from billing.calendar import banking_day_after, banking_day_on_or_after
 from billing.models import Payment
+from billing.notification_kinds import PAYMENT_RECEIVED
 from billing.services.payments import account_payment_check
-from portal.crypto import decrypt, encrypt
-from portal.errors import ApplicationError
-from portal.i18n import local_date
-from portal.money import money
+from kernel.crypto import decrypt, encrypt
+from kernel.errors import ApplicationError
+from kernel.i18n import local_date
+from kernel.money import money
 
 
 def bank_account_details_check(*, routing_number: str, account_number: str, account_type: str) -> None:
@@ -197,7 +198,7 @@ def bank_payment_record(
 def _bank_payment_email(payment: Payment, bank_account: BankAccount) -> None:
     account = payment.service_account
     email_send(
-        kind=NotificationKind.PAYMENT_RECEIVED,
+        kind=PAYMENT_RECEIVED,
         subject=format_lazy(
             _("Bank payment {confirmation} for account {number}"),
             confirmation=payment.confirmation_number,

@@ -26,9 +26,9 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
 from autopay.models import AutopayDraft, AutopayEnrollment, BankAccount, BankDraftAgreement, BankPayment
+from autopay.notification_kinds import AUTOPAY_SCHEDULED, PAYMENT_FAILED
 from autopay.services.bank_accounts import bank_payment_record, first_debit_date
 from autopay.services.enrollment import card_expires_before
 from billing import stripe_gateway as gateway
@@ -42,11 +42,11 @@ from billing.services.payments import (
     payment_refresh,
     payments_settle,
 )
-from portal.db import rows_update
-from portal.errors import ApplicationError
-from portal.i18n import lazy_lower, local_date
-from portal.money import ZERO, money
-from portal.outbox import outbox_enqueue
+from kernel.db import rows_update
+from kernel.errors import ApplicationError
+from kernel.i18n import lazy_lower, local_date
+from kernel.money import ZERO, money
+from kernel.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -420,7 +420,7 @@ def _bank_debit_record(draft: AutopayDraft, *, amount: Decimal, due: Due) -> Pay
 def _bank_notice_send(draft: AutopayDraft, *, amount: Decimal, on: dt.date) -> None:
     """The notice of a bank debit's amount and date (required: it goes whatever the switches say)."""
     email_send(
-        kind=NotificationKind.AUTOPAY_SCHEDULED,
+        kind=AUTOPAY_SCHEDULED,
         subject=format_lazy(
             _("Autopay on {date}: {amount}"), date=local_date(on, "MONTH_DAY_FORMAT"), amount=money(amount)
         ),
@@ -475,7 +475,7 @@ def autopay_draft(*, due: Due, on: dt.date) -> RunResult:
 def _over_maximum_email(draft: AutopayDraft) -> None:
     account = draft.service_account
     email_send(
-        kind=NotificationKind.PAYMENT_FAILED,
+        kind=PAYMENT_FAILED,
         subject=format_lazy(_("Autopay did not pay account {number}"), number=account.account_number),
         template="emails/notice",
         context={
@@ -540,7 +540,7 @@ def _draft_failed(draft: AutopayDraft, *, message: str, code: str, on: dt.date) 
     else:
         lines.append(_("We will not try again this month. Please pay online or call us."))
     email_send(
-        kind=NotificationKind.PAYMENT_FAILED,
+        kind=PAYMENT_FAILED,
         subject=format_lazy(_("Autopay payment failed for account {number}"), number=account.account_number),
         template="emails/notice",
         context={
@@ -901,7 +901,7 @@ def autopay_send_reminders(*, on: dt.date) -> int:
             ]
             users, required = users_for_account(service_account=account), True
         email_send(
-            kind=NotificationKind.AUTOPAY_SCHEDULED,
+            kind=AUTOPAY_SCHEDULED,
             subject=format_lazy(
                 _("Autopay on {date}: {amount}"),
                 date=local_date(due.draft_date, "MONTH_DAY_FORMAT"),

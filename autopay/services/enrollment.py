@@ -12,16 +12,17 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import AccountLink, NotificationKind, ServiceAccount, User
+from accounts.models import AccountLink, ServiceAccount, User
 from accounts.notifications import email_send
 from autopay.models import AutopayEnrollment, BankAccount, BankDraftAgreement
+from autopay.notification_kinds import AUTOPAY_CHANGED
 from billing import stripe_gateway as gateway
 from billing.calendar import DUE_DAY, local_today
 from billing.models import SavedCard
 from billing.services.payments import stripe_customer_for_user
-from portal.crypto import encrypt
-from portal.errors import ApplicationError
-from portal.money import money
+from kernel.crypto import encrypt
+from kernel.errors import ApplicationError
+from kernel.money import money
 
 
 def card_setup_start(*, user: User) -> str:
@@ -68,7 +69,7 @@ def card_expires_before(card: SavedCard, day: dt.date) -> bool:
 
 def _notify_changed(enrollment: AutopayEnrollment, *, subject, lines: list) -> None:
     email_send(
-        kind=NotificationKind.AUTOPAY_CHANGED,
+        kind=AUTOPAY_CHANGED,
         subject=subject,
         template="emails/notice",
         context={

@@ -9,8 +9,8 @@ from accounts.models import User
 from autopay.models import AutopayEnrollment, BankAccount, PayByText, ScheduledPayment
 from autopay.services.enrollment import card_remove
 from billing.models import Payment, SavedCard
-from portal.errors import ApplicationError
-from portal.i18n import local_date
+from kernel.errors import ApplicationError
+from kernel.i18n import local_date
 
 
 def payment_method_uses(*, card: SavedCard | None = None, bank_account: BankAccount | None = None) -> list:

@@ -19,17 +19,18 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind, ServiceAccount
+from accounts.models import ServiceAccount
 from accounts.notifications import email_send
 from autopay.models import BankAccount, PaymentAuthorization, ScheduledPayment
+from autopay.notification_kinds import AUTOPAY_SCHEDULED, PAYMENT_FAILED
 from autopay.services.bank_accounts import bank_payment_make, first_debit_date
 from billing import stripe_gateway as gateway
 from billing.calendar import banking_day_on_or_after
 from billing.models import LedgerEntry, Payment, SavedCard
 from billing.services.payments import account_payment_check, payment_intent_submit
-from portal.errors import ApplicationError
-from portal.i18n import local_date
-from portal.money import money
+from kernel.errors import ApplicationError
+from kernel.i18n import local_date
+from kernel.money import money
 
 # The latest date a payment may be scheduled for when no bill is due yet.
 SCHEDULE_AHEAD_DAYS = 45
@@ -202,7 +203,7 @@ def _failed(scheduled: ScheduledPayment, *, message: str) -> None:
     )
     account = scheduled.service_account
     email_send(
-        kind=NotificationKind.PAYMENT_FAILED,
+        kind=PAYMENT_FAILED,
         subject=format_lazy(
             _("Scheduled payment failed for account {number}"), number=account.account_number
         ),
@@ -240,7 +241,7 @@ def scheduled_payments_remind(*, on: dt.date) -> int:
             continue
         account = scheduled.service_account
         email_send(
-            kind=NotificationKind.AUTOPAY_SCHEDULED,
+            kind=AUTOPAY_SCHEDULED,
             subject=format_lazy(_("Payment tomorrow for account {number}"), number=account.account_number),
             template="emails/notice",
             context={

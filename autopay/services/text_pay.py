@@ -13,16 +13,17 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import NotificationKind, ServiceAccount, User
+from accounts.models import ServiceAccount, User
 from autopay.models import BankAccount, PayByText, PaymentAuthorization, TextPayPrompt
 from autopay.services.bank_accounts import bank_payment_make
 from billing.calendar import local_today
 from billing.models import Bill, Payment, SavedCard
+from billing.notification_kinds import BILL_READY
 from billing.selectors import saved_cards_usable
 from billing.services.payments import account_payment_check, amount_owed, payment_with_saved_card
-from portal.errors import ApplicationError
-from portal.i18n import local_date
-from portal.money import money
+from kernel.errors import ApplicationError
+from kernel.i18n import local_date
+from kernel.money import money
 
 PAY_WORDS = {"PAY", "PAGAR"}
 VERSION = "2026-12-02"
@@ -100,7 +101,7 @@ def pay_by_text_stop(*, user: User, service_account: ServiceAccount) -> bool:
 def bill_text(*, user: User, kind: str, reference: str, account_number: str) -> str | None:
     """The bill-ready text for a login with pay by text on the bill's account: the amount, the
     due date and "reply PAY". Records the offer (once per bill) that a PAY answers."""
-    if kind != NotificationKind.BILL_READY or not reference.startswith("bill:"):
+    if kind != BILL_READY or not reference.startswith("bill:"):
         return None
     bill = Bill.objects.filter(pk=reference.split(":", 1)[1]).select_related("service_account").first()
     if bill is None or bill.total_due <= 0:

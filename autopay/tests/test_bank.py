@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from accounts.models import NotificationKind
+from accounts.notification_kinds import notification_kinds
 from accounts.notifications import notification_switches_set
 from accounts.tests.factories import AccountLinkFactory, UserFactory
 from autopay.models import AutopayDraft, BankDraftAgreement
@@ -20,7 +20,7 @@ from autopay.services.enrollment import aba_routing_number_valid, bank_agreement
 from billing.models import BillingAccount, Service
 from billing.services.bills import bills_run
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -120,7 +120,7 @@ def test_bank_drafts_wait_for_the_20th_and_go_in_the_nacha_file(agreements, tmp_
 def test_variable_amount_notice_goes_ten_days_before_even_when_switched_off(agreements):
     account = agreements[0].service_account
     user = AccountLinkFactory(service_account=account).user
-    notification_switches_set(user=user, enabled=dict.fromkeys(NotificationKind.values, False))
+    notification_switches_set(user=user, enabled=dict.fromkeys(notification_kinds(), False))
 
     autopay_send_reminders(on=D(2026, 7, 10))
 

@@ -21,7 +21,7 @@ from autopay.services.bank import (
 from billing.models import Payment
 from billing.services.payments import amount_owed
 from billing.tests.factories import balance, post
-from portal.crypto import decrypt
+from kernel.crypto import decrypt
 
 pytestmark = pytest.mark.django_db
 D = dt.date

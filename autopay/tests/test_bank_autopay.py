@@ -11,7 +11,7 @@ from ach.parser import Parser
 from django.core import mail
 from django.urls import reverse
 
-from accounts.models import NotificationKind
+from accounts.notification_kinds import notification_kinds
 from accounts.notifications import notification_switches_set
 from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
 from autopay.models import AutopayDraft, AutopayEnrollment, BankAccount, BankPayment, PaymentAuthorization
@@ -32,8 +32,8 @@ from billing.reports import receipt_channel
 from billing.services.bills import bills_run
 from billing.services.payments import payments_reconcile
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, balance
-from portal.crypto import decrypt
-from portal.errors import ApplicationError
+from kernel.crypto import decrypt
+from kernel.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -84,7 +84,7 @@ def test_bank_autopay_is_noticed_drafted_as_a_recurring_web_entry_settled_and_re
     assert (upcoming.on, upcoming.amount) == (D(2026, 12, 11), Decimal("48.50"))
 
     # The notice of the amount goes ten days ahead, whatever the email switches say.
-    notification_switches_set(user=user, enabled=dict.fromkeys(NotificationKind.values, False))
+    notification_switches_set(user=user, enabled=dict.fromkeys(notification_kinds(), False))
     mail.outbox.clear()
     assert autopay_send_reminders(on=D(2026, 12, 1)) == 1
     (notice,) = mail.outbox

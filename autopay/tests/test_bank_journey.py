@@ -15,7 +15,7 @@ from autopay.services.bank import ach_returns_import, bank_payments_settle, nach
 from autopay.services.scheduled import scheduled_payments_run
 from billing.tests.factories import post
 from billing.tests.stripe_browser import VISA, saved_card
-from portal.tests.browser import assert_accessible, confirm_password, tick
+from kernel.testing.browser import assert_accessible, confirm_password, tick
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 D = dt.date

@@ -8,10 +8,12 @@ import pytest
 from django.core import mail
 from django.db import connection
 
-from accounts.models import EmailLog, NotificationKind
+from accounts.models import EmailLog
+from accounts.notification_kinds import notification_kinds
 from accounts.notifications import notification_switches_set
 from accounts.tests.factories import AccountLinkFactory, UserFactory
 from autopay.models import AutopayDraft, AutopayEnrollment
+from autopay.notification_kinds import AUTOPAY_CHANGED
 from autopay.services.drafts import autopay_run, autopay_send_reminders, card_draft_date
 from autopay.services.enrollment import (
     autopay_cancel,
@@ -24,7 +26,7 @@ from billing.models import LedgerEntry, Payment, SavedCard, Service
 from billing.services.bills import bills_run
 from billing.tests import stripe_browser
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, balance, post
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = dt.date
@@ -81,7 +83,7 @@ def test_enrolment_and_cancellation_send_their_emails():
         f"Manage autopay: {settings.PORTAL_BASE_URL}/service-accounts/{account.pk}/autopay/"
         in mail.outbox[0].body
     )
-    assert EmailLog.objects.filter(kind=NotificationKind.AUTOPAY_CHANGED, status="sent").count() == 2
+    assert EmailLog.objects.filter(kind=AUTOPAY_CHANGED, status="sent").count() == 2
 
 
 def test_the_draft_charges_what_is_due_once_on_its_day(billed_customer):
@@ -193,9 +195,7 @@ def test_reminder_goes_days_before_once_and_follows_the_switch(billed_customer):
     assert autopay_send_reminders(on=D(2026, 7, 2)) == 0
     assert "On July 5 we will charge $48.50" in mail.outbox[0].body
 
-    notification_switches_set(
-        user=user, enabled={k: k != "autopay_scheduled" for k in NotificationKind.values}
-    )
+    notification_switches_set(user=user, enabled={k: k != "autopay_scheduled" for k in notification_kinds()})
     AutopayDraft.objects.update(reminder_sent_at=None)
     autopay_send_reminders(on=D(2026, 7, 2))
     assert len(mail.outbox) == 1
@@ -347,11 +347,10 @@ def more_enrollments(user, card, count: int) -> list:
 @pytest.fixture
 def receipts_queued():
     """Receipts go to Redis for the workers, as in production, instead of running in the run."""
-    from portal.celery import app
+    from kernel.testing.workers import tasks_queued
 
-    app.conf.task_always_eager = False
-    yield
-    app.conf.task_always_eager = True
+    with tasks_queued():
+        yield
 
 
 @pytest.mark.parametrize("more", [2, 9])

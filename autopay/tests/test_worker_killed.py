@@ -16,8 +16,7 @@ from billing.models import Payment, Service
 from billing.services.bills import bills_run
 from billing.tests import stripe_browser
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
-from portal.celery import app
-from portal.tests.workers import wait_for, worker_process
+from kernel.testing.workers import tasks_queued, wait_for, worker_process
 
 ENROLLMENTS = 12
 
@@ -42,11 +41,8 @@ def test_worker_killed_mid_run_then_run_again_drafts_everyone_once(tmp_path):
     # The worker process: the same code, the test database, Stripe paced to 4 requests a second
     # so the run is still going when it is killed.
     with worker_process(tmp_path / "worker.log", STRIPE_MAX_REQUESTS_PER_SECOND="4") as worker:
-        app.conf.task_always_eager = False
-        try:
+        with tasks_queued():
             autopay_run(on=dt.date(2026, 7, 5), fan_out=True, chunk_size=ENROLLMENTS)
-        finally:
-            app.conf.task_always_eager = True
         # Killed once Stripe has charged some of the chunk (each PaymentIntent is kept as Stripe
         # answers) and before the chunk is settled.
         charged = Payment.objects.filter(channel="autopay", stripe_payment_intent_id__isnull=False)

@@ -18,9 +18,9 @@ from billing.calendar import add_months, local_today
 from billing.models import Adjustment, AdjustmentReason, LedgerEntry
 from billing.selectors import account_balance
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post, ledger_reverse
-from portal.audit import audit_record
-from portal.errors import ApplicationError
-from portal.money import ZERO
+from kernel.audit import audit_record
+from kernel.errors import ApplicationError
+from kernel.money import ZERO
 
 FEE_KINDS = (LedgerEntry.Kind.LATE_FEE, LedgerEntry.Kind.DOOR_HANGER_FEE)
 

@@ -17,11 +17,11 @@ from billing.models import LedgerEntry, LockboxException, Payment, PaymentBatch
 from billing.models.payments import CONFIRMATION_ALPHABET
 from billing.scanline import scan_line_read
 from billing.services.ledger import ledger_post_staged
-from portal.audit import audit_record
-from portal.csvimport import CsvImportError, CsvStream, csv_stage
-from portal.db import insert_values, staging_table
-from portal.errors import ApplicationError
-from portal.money import ZERO, parse_money
+from kernel.audit import audit_record
+from kernel.csvimport import CsvImportError, CsvStream, csv_stage
+from kernel.db import insert_values, staging_table
+from kernel.errors import ApplicationError
+from kernel.money import ZERO, parse_money
 
 
 def batch_keyed_by(*, batch: PaymentBatch, user: User) -> bool:

@@ -18,10 +18,10 @@ from billing.hooks import BILL_NOTE_PROVIDERS
 from billing.models import AccountService, Bill, LedgerEntry, RateSchedule, Service
 from billing.selectors import ledger_positions, past_due_total
 from billing.services.ledger import billing_accounts_lock, ledger_post_staged
-from portal.db import staging_table
-from portal.errors import ApplicationError
-from portal.money import quantize_money
-from portal.outbox import outbox_enqueue
+from kernel.db import staging_table
+from kernel.errors import ApplicationError
+from kernel.money import quantize_money
+from kernel.outbox import outbox_enqueue
 
 SERVICE_ORDER = [Service.SEWER, Service.SURFACE_WATER, Service.WATER]
 # Accounts billed per transaction: big enough that a chunk's fixed cost is small beside its rows,

@@ -5,8 +5,8 @@ import tempfile
 from pathlib import Path
 
 from billing.models import Bill
-from portal.money import format_money
-from portal.spreadsheets import text_cell
+from kernel.money import format_money
+from kernel.spreadsheets import text_cell
 
 BILL_FILE_COLUMNS = [
     "account_number",

@@ -22,9 +22,9 @@ from billing.models import (
     Service,
 )
 from billing.services.ledger import ledger_post_staged
-from portal.csvimport import CsvImportError, CsvRow, CsvStream, ImportSummary, csv_stage, read_csv
-from portal.db import staging_table
-from portal.money import parse_money
+from kernel.csvimport import CsvImportError, CsvRow, CsvStream, ImportSummary, csv_stage, read_csv
+from kernel.db import staging_table
+from kernel.money import parse_money
 
 
 def _account_ids(rows: list[CsvRow], errors: list[str]) -> dict[str, int]:

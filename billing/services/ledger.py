@@ -14,8 +14,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from billing.models import LedgerEntry
-from portal.errors import ApplicationError
-from portal.money import ZERO
+from kernel.errors import ApplicationError
+from kernel.money import ZERO
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,11 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind
 from accounts.notifications import email_send, users_for_account
+from billing.hooks import past_due_help
 from billing.models import Bill
-from portal.i18n import local_date
+from billing.notification_kinds import BILL_READY, PAST_DUE
+from kernel.i18n import local_date
 
 
 def bills_send_ready_notices(*, bill_ids: list[int]) -> int:
@@ -27,15 +28,16 @@ def bills_send_ready_notices(*, bill_ids: list[int]) -> int:
         if not claimed:
             continue
         url = settings.PORTAL_BASE_URL + reverse("bill_detail", args=[bill.service_account_id, bill.pk])
+        help_links = past_due_help()
         email_send(
-            kind=NotificationKind.BILL_READY,
+            kind=BILL_READY,
             subject=format_lazy(
                 _("Your {month} bill for account {number}"),
                 month=local_date(bill.period, "YEAR_MONTH_FORMAT"),
                 number=bill.service_account.account_number,
             ),
             template="billing/emails/bill_ready",
-            context={"bill": bill, "account": bill.service_account, "url": url},
+            context={"bill": bill, "account": bill.service_account, "url": url, "past_due_help": help_links},
             users=users_for_account(service_account=bill.service_account),
             account_number=bill.service_account.account_number,
             reference=f"bill:{bill.pk}",
@@ -51,8 +53,8 @@ def delinquent_offer_send(*, service_account, by) -> int:
     from accounts.models import AccountNote
     from billing.calendar import local_today
     from billing.selectors import account_past_due
-    from portal.errors import ApplicationError
-    from portal.money import money
+    from kernel.errors import ApplicationError
+    from kernel.money import money
 
     if not by.has_perm("accounts.add_accountnote"):
         raise ApplicationError("Your role cannot contact customers about their accounts.")
@@ -64,7 +66,7 @@ def delinquent_offer_send(*, service_account, by) -> int:
             f"Account {service_account.account_number} has no email: call, or print the past-due letter."
         )
     sent = email_send(
-        kind=NotificationKind.PAST_DUE,
+        kind=PAST_DUE,
         subject=format_lazy(
             _("Help with the past-due balance on account {number}"), number=service_account.account_number
         ),
@@ -117,9 +119,9 @@ def delinquent_offer_letter(*, service_account, by) -> bytes:
     from billing.layout import LAYOUT
     from billing.pdf import return_stub, utility_context
     from billing.selectors import account_past_due
-    from portal.errors import ApplicationError
-    from portal.money import money
-    from portal.pdf import html_to_pdf
+    from kernel.errors import ApplicationError
+    from kernel.money import money
+    from kernel.pdf import html_to_pdf
 
     if not by.has_perm("accounts.add_accountnote"):
         raise ApplicationError("Your role cannot contact customers about their accounts.")

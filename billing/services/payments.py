@@ -28,11 +28,11 @@ from billing import stripe_gateway as gateway
 from billing.calendar import local_today
 from billing.models import BillingAccount, Invoice, LedgerEntry, Payment, SavedCard, StripeCustomer
 from billing.services.ledger import Posting, ledger_post
-from portal.audit import audit_record
-from portal.db import rows_update
-from portal.errors import ApplicationError
-from portal.money import ZERO, money
-from portal.outbox import outbox_enqueue
+from kernel.audit import audit_record
+from kernel.db import rows_update
+from kernel.errors import ApplicationError
+from kernel.money import ZERO, money
+from kernel.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -458,7 +458,7 @@ def _post_succeeded(payments: list[Payment]) -> None:
         payments,
         ["status", "settled_at", "failure_message", "ledger_entry", "stripe_payment_intent_id", "updated_at"],
     )
-    # The receipts are owed to the queue with the payments: with Redis down they wait (portal.outbox).
+    # The receipts are owed to the queue with the payments: with Redis down they wait (kernel.outbox).
     outbox_enqueue(
         "billing.tasks.payments_after_success", [[payment.pk for payment in payments]], items=len(payments)
     )

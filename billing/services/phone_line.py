@@ -24,7 +24,7 @@ from billing import stripe_gateway as gateway
 from billing.calendar import local_today
 from billing.models import Payment
 from billing.services.payments import payment_settle
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 CALL_SECONDS = 3600
 MAX_TRIES = 3

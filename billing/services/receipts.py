@@ -2,9 +2,9 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind
 from accounts.notifications import email_send
 from billing.models import Payment
+from billing.notification_kinds import PAYMENT_RECEIVED
 
 
 def payment_send_receipt(*, payment: Payment) -> bool:
@@ -25,7 +25,7 @@ def payment_send_receipt(*, payment: Payment) -> bool:
     )
     return bool(
         email_send(
-            kind=NotificationKind.PAYMENT_RECEIVED,
+            kind=PAYMENT_RECEIVED,
             subject=format_lazy(_("Payment received: {number}"), number=payment.confirmation_number),
             template="billing/emails/receipt",
             context={"payment": payment},

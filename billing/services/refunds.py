@@ -11,9 +11,9 @@ from billing import stripe_gateway as gateway
 from billing.calendar import local_today
 from billing.models import LedgerEntry, Payment, Refund
 from billing.services.ledger import Posting, ledger_post, ledger_reverse
-from portal.audit import audit_record
-from portal.errors import ApplicationError
-from portal.money import ZERO
+from kernel.audit import audit_record
+from kernel.errors import ApplicationError
+from kernel.money import ZERO
 
 
 def _account_number(payment: Payment) -> str:

@@ -15,10 +15,11 @@ from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind, ServiceAccount, User
+from accounts.models import ServiceAccount, User
 from accounts.notifications import email_send, users_for_account
 from billing.calendar import add_months, local_today
 from billing.models import AccountService, Bill, BillLine, LedgerEntry, Service
+from billing.notification_kinds import BILL_READY
 from billing.selectors import account_past_due
 from billing.services.bills import (
     SERVICE_ORDER,
@@ -29,10 +30,10 @@ from billing.services.bills import (
     service_month_label,
 )
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
-from portal.audit import audit_record
-from portal.errors import ApplicationError
-from portal.i18n import local_date
-from portal.money import ZERO, money
+from kernel.audit import audit_record
+from kernel.errors import ApplicationError
+from kernel.i18n import local_date
+from kernel.money import ZERO, money
 
 FINAL_BILL_DUE_DAYS = 20
 
@@ -334,7 +335,7 @@ def service_account_close(
             account_number=account.account_number,
         )
     email_send(
-        kind=NotificationKind.BILL_READY,
+        kind=BILL_READY,
         subject=format_lazy(_("Your final bill for account {number}"), number=account.account_number),
         template="emails/notice",
         context={

@@ -24,10 +24,10 @@ from billing.models import AccountService, Bill, LedgerEntry, Refund, ServiceReq
 from billing.selectors import account_balance
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
 from billing.services.service_changes import first_unbilled_day, service_account_close, service_account_open
-from portal.audit import audit_record
-from portal.errors import ApplicationError
-from portal.i18n import local_date
-from portal.money import ZERO, money
+from kernel.audit import audit_record
+from kernel.errors import ApplicationError
+from kernel.i18n import local_date
+from kernel.money import ZERO, money
 
 REQUEST_DAYS_AHEAD = 90
 EMAIL_KIND = "service_request"

@@ -20,11 +20,12 @@ from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind, ServiceAccount
+from accounts.models import ServiceAccount
 from accounts.notifications import email_send, users_for_account
 from billing.calendar import add_months, local_today
 from billing.models import IntervalRead, MeterRead, UsageAlert, UsageAlertSetting
-from portal.i18n import local_date
+from billing.notification_kinds import HIGH_USAGE
+from kernel.i18n import local_date
 
 GALLONS_PER_CCF = Decimal("748")
 MIN_HISTORY_MONTHS = 3
@@ -182,7 +183,7 @@ def _tell(alert: UsageAlert) -> None:
             gallons=f"{(alert.consumption_ccf * GALLONS_PER_CCF):,.0f}",
         )
     email_send(
-        kind=NotificationKind.HIGH_USAGE,
+        kind=HIGH_USAGE,
         subject=subject,
         template="emails/notice",
         context={

@@ -2,8 +2,9 @@ import datetime as dt
 from decimal import Decimal
 
 import factory
+from django.test import Client
 
-from accounts.tests.factories import ServiceAccountFactory
+from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory
 from billing.models import AccountService, Bill, BillingAccount, LedgerEntry, MeterRead, RateSchedule, Service
 from billing.services.ledger import Posting, ledger_post
 
@@ -90,3 +91,26 @@ def adjustment_reason(name: str = "Leak credit"):
     from billing.models import AdjustmentReason
 
     return AdjustmentReason.objects.get_or_create(name=name)[0]
+
+
+def signed_in_customer(**account):
+    """A customer signed in (a test client) with a linked account taking one unit of sewer
+    service: (client, user, account). `account` sets the account's fields."""
+    link = AccountLinkFactory(service_account=ServiceAccountFactory(**account))
+    AccountServiceFactory(service_account=link.service_account, service=Service.SEWER, units=Decimal("1"))
+    client = Client()
+    client.force_login(link.user)
+    return client, link.user, link.service_account
+
+
+def at(time_machine, day: dt.date) -> None:
+    """The clock set to 18:00 UTC of `day` (the morning of the same day on the Pacific coast),
+    standing still."""
+    time_machine.move_to(dt.datetime(day.year, day.month, day.day, 18, tzinfo=dt.UTC), tick=False)
+
+
+def sewer_rate(monthly: str = "48.50", effective_date: dt.date = dt.date(2025, 7, 1)) -> RateSchedule:
+    """A sewer rate of `monthly` dollars a unit a month, in force from `effective_date`."""
+    return RateScheduleFactory(
+        service=Service.SEWER, effective_date=effective_date, monthly_charge_per_unit=Decimal(monthly)
+    )

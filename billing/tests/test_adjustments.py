@@ -17,8 +17,8 @@ from billing.services.adjustments import (
     adjustment_reverse,
 )
 from billing.tests.factories import adjustment_reason, balance, post
-from portal.errors import ApplicationError
-from portal.models import AuditEvent
+from kernel.errors import ApplicationError
+from kernel.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 D = dt.date

@@ -18,7 +18,7 @@ from accounts.tests.factories import ServiceAccountFactory, staff_user
 from billing.models import LedgerEntry
 from billing.reports import aging_report
 from billing.tests.factories import post
-from portal.models import AuditEvent
+from kernel.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 D = dt.date

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from accounts.tests.factories import PASSWORD, STAFF_TOTP_KEY, ServiceAccountFactory, staff_user
 from billing.models import Adjustment, BillingAccount
 from billing.tests.factories import adjustment_reason, post
-from portal.tests.browser import assert_accessible, new_page, staff_sign_in
+from kernel.testing.browser import assert_accessible, new_page, staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

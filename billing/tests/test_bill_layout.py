@@ -17,7 +17,7 @@ from billing.pdf import bill_pdf
 from billing.scanline import scan_line, scan_line_read
 from billing.services.bills import bills_run
 from billing.tests.factories import AccountServiceFactory, MeterReadFactory, RateScheduleFactory, post
-from portal.tests.pdf_pages import find_all_text, find_text, page_png, page_text
+from kernel.testing.pdf_pages import find_all_text, find_text, page_png, page_text
 
 pytestmark = pytest.mark.django_db
 D = dt.date

@@ -10,7 +10,7 @@ from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory
 from billing.models import Bill, BillingAccount, LedgerEntry, Service
 from billing.services.bills import bills_run
 from billing.tests.factories import AccountServiceFactory, MeterReadFactory, RateScheduleFactory, post
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 D = dt.date

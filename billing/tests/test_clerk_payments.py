@@ -18,8 +18,8 @@ from billing.services.batches import payment_batch_post
 from billing.services.refunds import payment_return_check
 from billing.tests import stripe_browser
 from billing.tests.factories import balance, post
-from portal.errors import ApplicationError
-from portal.models import AuditEvent
+from kernel.errors import ApplicationError
+from kernel.models import AuditEvent
 
 D = dt.date
 
@@ -285,7 +285,7 @@ def test_an_assessment_bill_is_paid_online_by_number_and_zip(client):
 
 @pytest.mark.django_db
 def test_an_invoice_changes_only_until_it_is_paid_and_each_change_is_audited(client):
-    from portal.tests.admin_forms import admin_form_data
+    from kernel.testing.admin_forms import admin_form_data
 
     invoice = Invoice.objects.create(
         number="AR-77", kind="receivable", payer_name="Ace Plumbing", payer_zip="97045",

@@ -225,7 +225,7 @@ def test_a_long_file_is_streamed_in_and_reimporting_it_adds_nothing(tmp_path, ac
 
 def test_a_long_file_reports_every_problem_in_line_order_and_writes_nothing(tmp_path, account):
     from billing.services.imports import transactions_import
-    from portal.csvimport import CsvImportError
+    from kernel.csvimport import CsvImportError
 
     text, _ = long_history([account], 9_000)
     lines = text.splitlines(keepends=True)
@@ -251,7 +251,7 @@ def test_a_long_file_reports_every_problem_in_line_order_and_writes_nothing(tmp_
 
 def test_a_ref_imported_before_with_other_values_is_found_among_many(tmp_path, account):
     from billing.services.imports import transactions_import
-    from portal.csvimport import CsvImportError
+    from kernel.csvimport import CsvImportError
 
     text, _ = long_history([account], 3_000)
     transactions_import(path=write(tmp_path, text))
@@ -269,7 +269,7 @@ def test_a_ref_imported_before_with_other_values_is_found_among_many(tmp_path, a
 
 def test_meter_reads_are_created_updated_or_left_and_every_problem_is_reported(tmp_path, account, capsys):
     from billing.services.imports import meter_reads_import
-    from portal.csvimport import CsvImportError
+    from kernel.csvimport import CsvImportError
 
     others = [ServiceAccountFactory() for _ in range(3)]
     for water in [account, *others]:
@@ -320,7 +320,7 @@ def test_meter_reads_are_created_updated_or_left_and_every_problem_is_reported(t
 
 def test_a_cell_reading_backslash_n_is_text_not_nothing(tmp_path, account):
     from billing.services.imports import transactions_import
-    from portal.csvimport import CsvImportError
+    from kernel.csvimport import CsvImportError
 
     with pytest.raises(CsvImportError) as caught:
         transactions_import(
@@ -340,7 +340,7 @@ def test_a_cell_reading_backslash_n_is_text_not_nothing(tmp_path, account):
 
 def test_a_ref_repeated_with_other_values_is_reported_once_as_repeated(tmp_path, account):
     from billing.services.imports import transactions_import
-    from portal.csvimport import CsvImportError
+    from kernel.csvimport import CsvImportError
 
     transactions_import(
         path=write(tmp_path, TX_HEADER + "R1,100234-01,2026-06-01,charge,45.10,2026-06-20,\n")

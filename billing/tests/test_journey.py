@@ -4,9 +4,9 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from accounts.demo_logins import DEMO_LOGINS
 from billing.models import Bill
-from portal.demo import DEMO_LOGINS
-from portal.tests.browser import assert_accessible
+from kernel.testing.browser import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

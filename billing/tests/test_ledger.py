@@ -11,7 +11,7 @@ from accounts.tests.factories import ServiceAccountFactory
 from billing.models import BillingAccount, LedgerEntry
 from billing.services.ledger import Posting, ledger_post, ledger_reverse
 from billing.tests.factories import post
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 D = dt.date
 

@@ -13,7 +13,7 @@ from billing.scanline import scan_line
 from billing.services import batches
 from billing.services.batches import lockbox_import
 from billing.tests.factories import balance
-from portal.csvimport import CsvImportError
+from kernel.csvimport import CsvImportError
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from billing.calendar import local_today
 from billing.models import Bill, Service, ServiceRequest
 from billing.selectors import account_balance
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
-from portal.tests.browser import assert_accessible, new_page, staff_sign_in
+from kernel.testing.browser import assert_accessible, new_page, staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
 from billing.models import BillingAccount, Payment
 from billing.tests.factories import post
-from portal.tests.browser import assert_accessible
+from kernel.testing.browser import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -15,8 +15,8 @@ from billing.models import AccountService, Bill, BillingAccount, Service
 from billing.services.bills import bills_run
 from billing.services.service_changes import service_account_close, service_account_open
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
-from portal.errors import ApplicationError
-from portal.models import AuditEvent
+from kernel.errors import ApplicationError
+from kernel.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 D = dt.date

@@ -11,12 +11,17 @@ from django.urls import reverse
 
 from accounts.models import AccountLink, ServiceAccount
 from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, UserFactory, staff_user
-from autopay.models import AutopayEnrollment
-from billing.models import Bill, LedgerEntry, SavedCard, Service, ServiceRequest
+from billing.models import Bill, LedgerEntry, Service, ServiceRequest
 from billing.selectors import account_balance
 from billing.services.bills import bills_run
 from billing.services.service_changes import service_account_close
-from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
+from billing.tests.factories import (
+    AccountServiceFactory,
+    at,
+    post,
+    sewer_rate,
+    signed_in_customer,
+)
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -24,21 +29,7 @@ D = dt.date
 
 @pytest.fixture
 def rates():
-    RateScheduleFactory(
-        service=Service.SEWER, effective_date=D(2025, 7, 1), monthly_charge_per_unit=Decimal("48.50")
-    )
-
-
-def at(time_machine, day: dt.date):
-    time_machine.move_to(dt.datetime(day.year, day.month, day.day, 18, tzinfo=dt.UTC), tick=False)
-
-
-def customer_with_account(**account):
-    link = AccountLinkFactory(service_account=ServiceAccountFactory(**account))
-    AccountServiceFactory(service_account=link.service_account, service=Service.SEWER, units=Decimal("1"))
-    client = Client()
-    client.force_login(link.user)
-    return client, link.user, link.service_account
+    sewer_rate("48.50")
 
 
 # --- the first bill counts the days from the start -------------------------------------------
@@ -91,7 +82,7 @@ def test_a_final_bill_in_the_month_service_started_counts_only_the_days_between(
 
 def test_moving_out_from_request_to_final_bill_at_the_forwarding_address(rates, time_machine):
     at(time_machine, D(2026, 7, 12))
-    client, user, account = customer_with_account()
+    client, user, account = signed_in_customer()
     bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)
     url = reverse("moving_request", args=["stop"])
     form = {
@@ -207,76 +198,12 @@ def test_moving_in_opens_an_account_in_the_customers_login_from_the_start_date(r
 # --- moving within the service area ---------------------------------------------------------
 
 
-def test_a_move_closes_the_old_account_opens_the_new_and_moves_the_credit_and_autopay(rates, time_machine):
-    at(time_machine, D(2026, 7, 12))
-    client, user, old = customer_with_account()
-    bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)
-    post(old, "payment", "150.00", D(2026, 7, 5))  # paid ahead: 101.50 credit before the final bill
-    card = SavedCard.objects.create(
-        user=user, stripe_payment_method_id="pm_move", brand="visa", last4="4242", exp_month=12, exp_year=2030
-    )
-    AutopayEnrollment.objects.create(
-        service_account=old, user=user, card=card, draft_day=5, starts_on=D(2026, 7, 1)
-    )
-    client.post(
-        reverse("moving_request", args=["move"]),
-        {
-            "from_account": old.pk,
-            "stop_on": "2026-07-14",
-            "service_address": "5 Cedar Ct",
-            "service_city": "Oregon City",
-            "service_zip": "97045",
-            "start_on": "2026-07-15",
-            "customer_name": old.customer_name,
-            "phone": "503-555-0101",
-        },
-    )
-    request = ServiceRequest.objects.get()
-    assert request.forwarding_address == "5 Cedar Ct"  # the final bill goes to the new address
-
-    clerk = Client()
-    clerk.force_login(staff_user("Clerks"))
-    work = reverse("staff_service_request", args=[request.pk])
-    page = clerk.get(work).content.decode()
-    assert 'name="sewer_units" value="1.000"' in page  # the old account's services, to check
-    assert "Or decline the request</h2>" in page
-    refused = clerk.post(work, {"step": "transfer"}, follow=True).content.decode()
-    assert "Open the new account and close the old one first" in refused
-    clerk.post(work, {"step": "open", "tax_lot": "3S1E", "sewer_units": "1"})
-    at(time_machine, D(2026, 7, 15))
-    clerk.force_login(staff_user("Clerks"))
-    closed = clerk.post(work, {"step": "close"}, follow=True).content.decode()
-    assert "is closed; the final bill is" in closed, closed[closed.find("usa-alert") :][:600]
-    request.refresh_from_db()
-    assert request.status == "in_progress" and request.steps_left == ["transfer"]
-    new = request.new_account
-    credit = -account_balance(service_account=old)
-    assert credit == Decimal("150.00") - Decimal("48.50") - Decimal("21.90")  # 48.50 × 14/31 = 21.90
-
-    mail.outbox.clear()
-    moved = clerk.post(work, {"step": "transfer"}, follow=True).content.decode()
-
-    assert "Your credit of $79.60 moved" in moved
-    assert account_balance(service_account=old) == 0 and account_balance(service_account=new) == -credit
-    assert LedgerEntry.objects.filter(service_account=new, kind="credit", amount=-credit).exists()
-    assert AutopayEnrollment.objects.get(service_account=new, status="active").card == card
-    # Nothing owed on the old account: its autopay ends.
-    assert AutopayEnrollment.objects.get(service_account=old).status == "cancelled"
-    request.refresh_from_db()
-    assert request.status == "done"
-    [email] = [m for m in mail.outbox if user.email in m.to]
-    assert email.subject == "Your move is done" and "Autopay moved to account" in email.body
-    # Done means done: a second post moves nothing.
-    assert "nothing to do" in clerk.post(work, {"step": "transfer"}, follow=True).content.decode()
-    assert LedgerEntry.objects.filter(service_account=new).count() == 1
-
-
 # --- withdrawing, declining, who may work them ---------------------------------------------
 
 
 def test_the_customer_withdraws_before_a_clerk_starts_and_a_clerk_declines_with_a_reason(rates, time_machine):
     at(time_machine, D(2026, 7, 12))
-    client, user, account = customer_with_account()
+    client, user, account = signed_in_customer()
     made = {
         "from_account": account,
         "stop_on": D(2026, 7, 20),
@@ -318,7 +245,7 @@ def test_a_credit_waits_for_a_refund_and_a_start_in_a_billed_month_moves_to_the_
     from billing.models import Payment, Refund
 
     at(time_machine, D(2026, 7, 12))
-    client, user, old = customer_with_account()
+    client, user, old = signed_in_customer()
     bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)
     post(old, "payment", "150.00", D(2026, 7, 5))
     payment = Payment.objects.create(

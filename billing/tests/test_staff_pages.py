@@ -10,7 +10,7 @@ from django.urls import reverse
 from accounts.models import AccountNote
 from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, staff_user
 from billing.tests.factories import BillFactory, post
-from portal.tests.pdf_pages import page_text
+from kernel.testing.pdf_pages import page_text
 
 pytestmark = pytest.mark.django_db
 D = dt.date

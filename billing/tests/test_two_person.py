@@ -17,8 +17,8 @@ from billing.services.batches import payment_batch_post
 from billing.services.refunds import payment_refund, refund_approve, refund_decline, refundable_amount
 from billing.tests import stripe_browser
 from billing.tests.factories import balance, post
-from portal.errors import ApplicationError
-from portal.models import AuditEvent
+from kernel.errors import ApplicationError
+from kernel.models import AuditEvent
 
 D = dt.date
 
@@ -290,7 +290,7 @@ def test_a_supervisor_cannot_approve_their_own_large_refund_unless_the_office_ha
 
 def batch_form(batch) -> dict:
     """The batch's change form as a browser would post it back, unchanged."""
-    from portal.tests.admin_forms import admin_form_data
+    from kernel.testing.admin_forms import admin_form_data
 
     return admin_form_data(
         signed_in(batch.created_by)

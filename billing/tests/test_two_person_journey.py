@@ -13,7 +13,7 @@ from accounts.tests.factories import PASSWORD, STAFF_TOTP_KEY, ServiceAccountFac
 from billing.models import BillingAccount, PaymentBatch, Refund
 from billing.tests.factories import post
 from billing.tests.test_two_person import card_payment
-from portal.tests.browser import assert_accessible, new_page, staff_sign_in
+from kernel.testing.browser import assert_accessible, new_page, staff_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -204,7 +204,7 @@ def test_water_that_never_stops_for_a_day_is_a_leak_alert(tmp_path, water_custom
 
 
 def test_interval_reads_with_problems_load_nothing_and_name_each_line(tmp_path, water_customer):
-    from portal.csvimport import CsvImportError
+    from kernel.csvimport import CsvImportError
 
     _, account = water_customer
     path = tmp_path / "bad.csv"

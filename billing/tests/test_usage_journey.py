@@ -12,7 +12,7 @@ from accounts.tests.test_texts import confirmed, standin
 from billing.models import MeterRead, Service, UsageAlert, UsageAlertSetting
 from billing.tests.factories import AccountServiceFactory, BillFactory
 from billing.tests.stripe_browser import VISA, saved_card
-from portal.tests.browser import assert_accessible, sign_in, tick
+from kernel.testing.browser import assert_accessible, sign_in, tick
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 D = dt.date

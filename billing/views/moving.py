@@ -15,9 +15,9 @@ from accounts.selectors import service_account_list_for_user
 from billing.forms import ServiceRequestForm
 from billing.models import ServiceRequest
 from billing.services.service_requests import service_request_submit, service_request_withdraw
-from portal.db import record_id
-from portal.errors import ApplicationError
-from portal.once import once_claim, once_release
+from kernel.db import record_id
+from kernel.errors import ApplicationError
+from kernel.once import once_claim, once_release
 
 KINDS = {
     "start": ServiceRequest.Kind.MOVE_IN,

@@ -38,9 +38,9 @@ from billing.services.payments import (
     payment_with_saved_card,
 )
 from billing.services.webhooks import stripe_event_receive
-from portal.db import record_id
-from portal.errors import ApplicationError
-from portal.money import parse_money_typed
+from kernel.db import record_id
+from kernel.errors import ApplicationError
+from kernel.money import parse_money_typed
 
 SESSION_TOKENS = "payment_tokens"
 SESSION_QUICK_PAY = "quick_pay_account"

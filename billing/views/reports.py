@@ -19,7 +19,7 @@ from billing.reports import (
     cash_receipts,
     cash_xlsx,
 )
-from portal.audit import audit_record
+from kernel.audit import audit_record
 
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",

@@ -19,7 +19,7 @@ from accounts.models import ServiceAccount
 from accounts.selectors import follow_ups_due, service_account_find_by_number, service_accounts_search
 from accounts.services import account_note_add
 from billing.calendar import local_today
-from billing.hooks import STAFF_ACCOUNT_ACTIONS, STAFF_ACCOUNT_FLAGS, STAFF_QUEUES
+from billing.hooks import STAFF_ACCOUNT_ACTIONS, STAFF_ACCOUNT_FLAGS, STAFF_HOME_LINKS, STAFF_QUEUES
 from billing.models import (
     Adjustment,
     AdjustmentReason,
@@ -41,10 +41,10 @@ from billing.services.notices import delinquent_offer_letter, delinquent_offer_s
 from billing.services.payments import MINIMUM_PAYMENT
 from billing.services.service_changes import service_account_close, service_account_open
 from billing.views.payments import _start
-from portal.db import record_id
-from portal.errors import ApplicationError
-from portal.money import parse_money_typed
-from portal.once import PENDING, once_claim, once_done, once_release
+from kernel.db import record_id
+from kernel.errors import ApplicationError
+from kernel.money import parse_money_typed
+from kernel.once import PENDING, once_claim, once_done, once_release
 
 
 @staff_member_required
@@ -116,6 +116,7 @@ def staff_home(request):
             "queues": queues,
             "searched": bool(query),
             "table_reports": TABLE_REPORTS.values(),
+            "app_links": [link for provider in STAFF_HOME_LINKS for link in provider(user=request.user)],
         },
     )
 
@@ -134,7 +135,7 @@ def staff_follow_ups(request):
 def staff_account(request, pk: int):
     """One page per service account: who, where, the money, the history and the notes."""
     from accounts.models import EmailLog
-    from portal.models import AuditEvent
+    from kernel.models import AuditEvent
 
     account = get_object_or_404(ServiceAccount, pk=pk)
     today = local_today()

@@ -9,7 +9,7 @@ from accounts.selectors import service_account_find_by_number
 from billing.models import LockboxException
 from billing.services.batches import lockbox_exception_post, lockbox_exception_return
 from billing.views.staff import _posted_id
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 @staff_member_required

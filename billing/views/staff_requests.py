@@ -17,7 +17,7 @@ from billing.services.service_requests import (
     service_request_transfer,
 )
 from billing.views.staff import CloseAccountForm, OpenAccountForm
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 class OpenStepForm(forms.Form):

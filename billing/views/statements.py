@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from accounts.selectors import service_account_get_for_user, service_account_list_for_user
 from billing.calendar import add_months, local_today
 from billing.charts import usage_chart
-from billing.hooks import ACCOUNT_PAGE_SECTIONS
+from billing.hooks import ACCOUNT_PAGE_SECTIONS, past_due_help
 from billing.models import AccountService, Bill, Service, UsageAlert
 from billing.pdf import bill_pdf_cached
 from billing.selectors import (
@@ -23,7 +23,7 @@ from billing.selectors import (
     water_usage_for_account,
 )
 from billing.services.accounts import billing_account_set_paperless
-from portal.money import ZERO
+from kernel.money import ZERO
 
 
 @login_required
@@ -52,7 +52,9 @@ def dashboard(request):
                 "latest_bill": latest.get(account.pk),
             }
         )
-    return render(request, "billing/dashboard.html", {"cards": cards, "today": today})
+    return render(
+        request, "billing/dashboard.html", {"cards": cards, "today": today, "past_due_help": past_due_help()}
+    )
 
 
 @login_required
@@ -110,6 +112,7 @@ def bill_detail(request, pk: int, bill_pk: int):
             "bill": bill,
             "lines": bill.lines.all(),
             "statement": bill_statement(bill=bill),
+            "past_due_help": past_due_help(),
             "high_use": UsageAlert.objects.filter(
                 service_account_id=bill.service_account_id, kind=UsageAlert.Kind.HIGH_USE, period=bill.period
             ).first(),

@@ -34,9 +34,9 @@ from billing.services.phone_line import (
     payment_prepare,
     payment_record,
 )
-from portal.errors import ApplicationError
-from portal.i18n import local_date
-from portal.money import money
+from kernel.errors import ApplicationError
+from kernel.i18n import local_date
+from kernel.money import money
 
 VOICES = {"en": "en-US", "es": "es-MX"}
 

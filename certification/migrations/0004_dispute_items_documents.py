@@ -2,7 +2,7 @@
 
 import certification.models
 import django.db.models.deletion
-import portal.uploads
+import kernel.uploads
 from django.db import migrations, models
 
 
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
             name='DisputeDocument',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(storage=portal.uploads.private_storage, upload_to=certification.models.dispute_document_path)),
+                ('file', models.FileField(storage=kernel.uploads.private_storage, upload_to=certification.models.dispute_document_path)),
                 ('original_name', models.CharField(max_length=200)),
                 ('content_type', models.CharField(max_length=50)),
                 ('size', models.PositiveIntegerField()),

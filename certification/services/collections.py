@@ -12,18 +12,19 @@ from django.conf import settings
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind, ServiceAccount
+from accounts.models import ServiceAccount
 from assistance.selectors import accounts_holding_door_hanger_fees, accounts_with_plan_in_good_standing
 from billing.calendar import days_past_due
 from billing.models import LedgerEntry
+from billing.notification_kinds import PAST_DUE
 from billing.selectors import open_items_for_accounts, past_due_total
 from billing.services.ledger import Posting, ledger_post
 from certification.models import Notice
 from certification.services.notices import Letter, NoticeRun, _send
-from portal.errors import ApplicationError
-from portal.i18n import local_date
-from portal.money import ZERO, money
-from portal.spreadsheets import text_cell
+from kernel.errors import ApplicationError
+from kernel.i18n import local_date
+from kernel.money import ZERO, money
+from kernel.spreadsheets import text_cell
 
 
 @dataclass
@@ -187,7 +188,7 @@ def collections_run(*, as_of: dt.date, dry_run: bool = False) -> CollectionsRun:
         late,
         kind=Notice.Kind.LATE,
         occasion=as_of.isoformat(),
-        email_kind=NotificationKind.PAST_DUE,
+        email_kind=PAST_DUE,
         subject=lambda letter: format_lazy(
             _("Late notice for account {number}"), number=letter.account.account_number
         ),
@@ -199,7 +200,7 @@ def collections_run(*, as_of: dt.date, dry_run: bool = False) -> CollectionsRun:
         hangers,
         kind=Notice.Kind.DOOR_HANGER,
         occasion=as_of.isoformat(),
-        email_kind=NotificationKind.PAST_DUE,
+        email_kind=PAST_DUE,
         subject=lambda letter: format_lazy(
             _("Service turn-off notice for account {number}"), number=letter.account.account_number
         ),

@@ -16,10 +16,10 @@ from accounts.notifications import email_send
 from billing.calendar import local_today
 from billing.services.ledger import billing_accounts_lock, ledger_reverse
 from certification.models import Certification, CertifiedItem, Dispute, DisputeDocument
-from portal.audit import audit_record
-from portal.errors import ApplicationError
-from portal.money import money
-from portal.uploads import document_type, stored_files_reencrypt
+from kernel.audit import audit_record
+from kernel.errors import ApplicationError
+from kernel.money import money
+from kernel.uploads import document_type, stored_files_reencrypt
 
 
 def dispute_open(

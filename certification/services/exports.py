@@ -10,8 +10,8 @@ import io
 from decimal import Decimal
 
 from certification.models import Certification
-from portal.money import format_money
-from portal.spreadsheets import text_cell, xlsx_table
+from kernel.money import format_money
+from kernel.spreadsheets import text_cell, xlsx_table
 
 COLUMNS = [
     "year",

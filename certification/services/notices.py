@@ -14,18 +14,20 @@ from django.urls import reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import NotificationKind, ServiceAccount
+from accounts.models import ServiceAccount
 from accounts.notifications import account_language, email_send, users_for_account
 from billing.calendar import days_past_due, local_today
 from billing.layout import LAYOUT
 from billing.models import LedgerEntry
+from billing.notification_kinds import PAST_DUE
 from billing.pdf import return_stub, utility_context
 from billing.selectors import OpenItem, ledger_description, owing_open_items, past_due_total
 from certification.models import Notice
+from certification.notification_kinds import PRECERTIFICATION
 from certification.services.sweep import cutoff_date, latest_due_date
-from portal.i18n import local_date
-from portal.money import ZERO, money
-from portal.pdf import html_to_pdf
+from kernel.i18n import local_date
+from kernel.money import ZERO, money
+from kernel.pdf import html_to_pdf
 
 
 @dataclass
@@ -234,7 +236,7 @@ def notices_past_due(*, as_of: dt.date) -> NoticeRun:
         run,
         kind=Notice.Kind.PAST_DUE,
         occasion=as_of.isoformat(),
-        email_kind=NotificationKind.PAST_DUE,
+        email_kind=PAST_DUE,
         subject=lambda letter: format_lazy(
             _("Past-due notice for account {number}"), number=letter.account.account_number
         ),
@@ -288,7 +290,7 @@ def notices_precertification(*, year: int, today: dt.date | None = None) -> Noti
         run,
         kind=Notice.Kind.PRECERTIFICATION,
         occasion=str(year),
-        email_kind=NotificationKind.PRECERTIFICATION,
+        email_kind=PRECERTIFICATION,
         subject=lambda letter: format_lazy(
             _("Notice before certification: account {number}"), number=letter.account.account_number
         ),

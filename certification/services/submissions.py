@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from certification.models import Certification, CertificationSubmission
 from certification.services.exports import certification_csv
-from portal.audit import audit_record
-from portal.errors import ApplicationError
-from portal.runs import file_keep
+from kernel.audit import audit_record
+from kernel.errors import ApplicationError
+from kernel.runs import file_keep
 
 ZERO = Decimal("0.00")
 

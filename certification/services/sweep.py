@@ -16,8 +16,8 @@ from billing.models import LedgerEntry
 from billing.selectors import OpenItem, ledger_positions, owing_open_items
 from billing.services.ledger import Posting, billing_accounts_lock, ledger_post
 from certification.models import Certification, CertifiedItem
-from portal.errors import ApplicationError
-from portal.money import ZERO
+from kernel.errors import ApplicationError
+from kernel.money import ZERO
 
 CUTOFF_MONTH_DAY = (6, 20)
 DAYS_PAST_DUE = 60

@@ -10,11 +10,11 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.tests.factories import AccountLinkFactory, UserFactory, staff_user
-from assistance.tests.test_assistance import pdf_bytes, png_bytes, upload
 from billing.models import Bill
 from billing.tests.factories import post
 from certification.models import Certification, Dispute
 from certification.services.sweep import certification_sweep
+from kernel.testing.files import pdf_bytes, png_bytes, upload
 
 pytestmark = pytest.mark.django_db
 D = dt.date

@@ -5,10 +5,10 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from accounts.demo_logins import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
 from certification.models import Certification
 from certification.services.exports import certification_csv
-from portal.demo import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
-from portal.tests.browser import assert_accessible, new_page, staff_sign_in
+from kernel.testing.browser import assert_accessible, new_page, staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

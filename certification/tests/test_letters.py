@@ -17,7 +17,7 @@ from billing.tests.factories import post
 from certification.models import Notice
 from certification.services.collections import collections_run
 from certification.services.notices import notices_past_due, notices_precertification
-from portal.tests.pdf_pages import find_text, page_count, page_png, page_text
+from kernel.testing.pdf_pages import find_text, page_count, page_png, page_text
 
 pytestmark = pytest.mark.django_db
 D = dt.date

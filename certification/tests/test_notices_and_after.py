@@ -8,7 +8,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
-from accounts.models import EmailLog, NotificationKind, User
+from accounts.models import EmailLog, User
+from accounts.notification_kinds import notification_kinds
 from accounts.notifications import notification_switches_set
 from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, UserFactory
 from billing.models import BillingAccount, LedgerEntry
@@ -18,7 +19,7 @@ from certification.services.collections import collections_run
 from certification.services.disputes import dispute_open, dispute_resolve
 from certification.services.notices import notices_past_due, notices_precertification
 from certification.services.sweep import certification_sweep
-from portal.models import AuditEvent
+from kernel.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -64,7 +65,7 @@ def test_precertification_letters_go_regardless_of_switches_and_emails_follow_th
     post(account, "charge", "40.00", D(2026, 3, 1), D(2026, 3, 20))
     post(ServiceAccountFactory(), "charge", "40.00", D(2026, 4, 1), D(2026, 4, 21))  # due after April 20
     quiet = AccountLinkFactory(service_account=account).user
-    notification_switches_set(user=quiet, enabled=dict.fromkeys(NotificationKind.values, False))
+    notification_switches_set(user=quiet, enabled=dict.fromkeys(notification_kinds(), False))
 
     run = notices_precertification(year=2026, today=D(2026, 4, 25))
 
@@ -102,7 +103,7 @@ def test_the_shutoff_path_adds_fees_and_door_hangers_and_never_runs_for_a_certif
 def test_a_pending_assistance_application_holds_the_door_hanger(settings):
     settings.COLLECTION_PATH = "shutoff"
     settings.COLLECTIONS_START_DATE = "2026-01-01"
-    from assistance.tests.test_assistance import submit
+    from assistance.tests.factories import submit
 
     user = UserFactory()
     account = AccountLinkFactory(user=user).service_account

@@ -17,7 +17,7 @@ from billing.tests.factories import post
 from certification.models import Certification, CertificationSubmission, Dispute
 from certification.services.disputes import dispute_resolve
 from certification.services.sweep import certification_sweep
-from portal.models import AuditEvent
+from kernel.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 D = dt.date

@@ -8,14 +8,14 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from accounts.tests.factories import ServiceAccountFactory, UserFactory
-from assistance.services.plans import plan_decide, plan_request
+from assistance.tests.factories import approved_plan
 from billing.models import BillingAccount, LedgerEntry
 from billing.services.ledger import Posting, ledger_post
 from billing.tests.factories import post
 from certification.models import Certification
 from certification.services.exports import certification_csv, certification_xlsx
 from certification.services.sweep import certification_sweep
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 D = dt.date
 AFTER = D(2026, 6, 21)
@@ -151,8 +151,7 @@ def test_a_payment_plan_in_good_standing_keeps_the_account_out(time_machine):
     account = ServiceAccountFactory()
     user = UserFactory()
     post(account, "charge", "90.00", D(2026, 2, 1), D(2026, 2, 20))
-    plan = plan_request(service_account=account, user=user, installments=3)
-    plan_decide(plan=plan, approve=True, by=user)
+    approved_plan(account, user, installments=3)
     post(account, "payment", "60.00", D(2026, 6, 1))  # the April and May installments
 
     result = sweep()

@@ -70,12 +70,13 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "csp",
-    "portal",
+    "kernel",  # the shared kernel; its Django label is still "portal" (tables, permissions)
     "accounts",
     "billing",
     "autopay",
     "assistance",
     "certification",
+    "portal",  # the wiring: seed_demo and the deploy checks
 ]
 
 MIDDLEWARE = [
@@ -87,14 +88,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "portal.i18n.LoginLanguageMiddleware",
+    "kernel.i18n.LoginLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "portal.security.SessionLimitsMiddleware",
-    "portal.security.StaffTwoFactorMiddleware",
+    "kernel.security.SessionLimitsMiddleware",
+    "kernel.security.StaffTwoFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "portal.middleware.DatabaseUnavailableMiddleware",
+    "kernel.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -129,7 +130,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # the rate limits let requests through until it is back (django-redis IGNORE_EXCEPTIONS).
 CACHES = {
     "default": {
-        "BACKEND": "portal.cache.FailOpenRedisCache",
+        "BACKEND": "kernel.cache.FailOpenRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "portal",
         "OPTIONS": {
@@ -176,6 +177,8 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = UTILITY_NAME
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
+# A service account's page (billing's), where the accounts app's own pages send a customer back.
+SERVICE_ACCOUNT_URL = "service_account_detail"
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
 
 # Linking a service account: wrong answers allowed before a pause, counted three ways: per login,
@@ -189,16 +192,16 @@ QUICK_PAY_LOOKUP_RATE = os.environ.get("QUICK_PAY_LOOKUP_RATE", "10/15m")
 RATELIMIT_USE_CACHE = "default"
 # How many proxies (load balancer, CDN) stand in front of the portal. Each rate limit counts per
 # client address: with proxies, the one the outermost trusted proxy put in X-Forwarded-For
-# (portal.security.client_ip, used by django-ratelimit and allauth alike). 0: REMOTE_ADDR.
+# (kernel.security.client_ip, used by django-ratelimit and allauth alike). 0: REMOTE_ADDR.
 PORTAL_TRUSTED_PROXY_COUNT = int(os.environ.get("PORTAL_TRUSTED_PROXY_COUNT", "0"))
-RATELIMIT_IP_META_KEY = "portal.security.client_ip"
+RATELIMIT_IP_META_KEY = "kernel.security.client_ip"
 
 # Customer pages, emails and letters in English and Spanish. The choice is kept per login
 # (accounts.User.language) and, before signing in, in a cookie.
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
-FORMAT_MODULE_PATH = ["portal.formats"]
+FORMAT_MODULE_PATH = ["kernel.formats"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_SAMESITE = "Lax"

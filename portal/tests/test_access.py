@@ -12,12 +12,13 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 
 from accounts.tests.factories import AccountLinkFactory, UserFactory
-from assistance.tests.test_assistance import png_bytes, submit
+from assistance.tests.factories import submit
 from billing.models import Payment
 from billing.tests.factories import BillFactory, post
 from certification.models import Certification, DisputeDocument
 from certification.services.disputes import dispute_open
 from certification.services.sweep import certification_sweep
+from kernel.testing.files import png_bytes
 
 pytestmark = pytest.mark.django_db
 D = dt.date

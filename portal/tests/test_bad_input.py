@@ -25,8 +25,8 @@ from billing.services.batches import lockbox_import
 from billing.services.imports import transactions_import
 from billing.tests.factories import post
 from certification.models import Dispute
-from portal.csvimport import CsvImportError
-from portal.errors import ApplicationError
+from kernel.csvimport import CsvImportError
+from kernel.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 
@@ -292,7 +292,7 @@ def test_the_webhook_refuses_any_unsigned_body_and_records_nothing(body, signatu
 
 
 def test_record_ids_sent_by_a_browser_are_plain_digits_that_fit_the_database():
-    from portal.db import BIGINT_MAX, record_id
+    from kernel.db import BIGINT_MAX, record_id
 
     assert record_id("42") == 42 and record_id(" 7 ") == 7 and record_id(9) == 9
     assert record_id(str(BIGINT_MAX)) == BIGINT_MAX

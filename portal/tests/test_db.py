@@ -1,4 +1,4 @@
-"""The set-based helpers in portal.db: what they write is what Django would have written."""
+"""The set-based helpers in kernel.db: what they write is what Django would have written."""
 
 import datetime as dt
 from decimal import Decimal
@@ -7,7 +7,7 @@ import pytest
 
 from accounts.tests.factories import ServiceAccountFactory
 from billing.models import Payment, PaymentBatch
-from portal.db import id_list, insert_values, rows_update
+from kernel.db import id_list, insert_values, rows_update
 
 pytestmark = pytest.mark.django_db
 

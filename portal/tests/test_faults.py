@@ -217,8 +217,8 @@ def hand_over_and_wait(expected: int) -> None:
 
     from celery.contrib.testing.worker import start_worker
 
+    from kernel.outbox import outbox_flush
     from portal.celery import app
-    from portal.outbox import outbox_flush
 
     app.conf.task_always_eager = False
     try:
@@ -262,7 +262,7 @@ def test_run_billing_with_redis_down_issues_every_bill_exits_0_and_the_emails_go
 
     logins = sorted(account.users.get().email for account in billable)
     assert ready_emails() == logins  # every email, each once
-    from portal.outbox import outbox_flush, outbox_waiting
+    from kernel.outbox import outbox_flush, outbox_waiting
 
     assert outbox_waiting() == 0
     assert outbox_flush(grace_seconds=0)["sent"] == 0
@@ -284,7 +284,7 @@ def test_redis_stopped_in_the_middle_of_a_bill_run_loses_no_email(billable):
                 outage.enter_context(redis_down())  # Redis stops after the first chunk
 
         result = bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), chunk_size=2, progress=after_chunk)
-        from portal.outbox import outbox_waiting
+        from kernel.outbox import outbox_waiting
 
         assert result.created == 6
         assert outbox_waiting(task="billing.tasks.bills_notify_ready") == 4  # chunks two and three
@@ -297,8 +297,8 @@ def test_redis_stopped_in_the_middle_of_a_bill_run_loses_no_email(billable):
 def test_a_task_that_cannot_be_sent_is_set_aside_and_the_rest_go():
     from django.db import transaction
 
-    from portal.models import OutboxTask
-    from portal.outbox import outbox_enqueue, outbox_flush, outbox_waiting
+    from kernel.models import OutboxTask
+    from kernel.outbox import outbox_enqueue, outbox_flush, outbox_waiting
 
     with redis_down():
         with transaction.atomic():

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from accounts.tests.factories import PASSWORD, STAFF_TOTP_KEY, AccountLinkFactory, staff_user
 from billing.tests.factories import post
 from certification.models import Certification
-from portal.tests.browser import assert_accessible, new_page, staff_sign_in
+from kernel.testing.browser import assert_accessible, new_page, staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -17,8 +17,8 @@ from django.urls import reverse
 from accounts.tests.factories import ServiceAccountFactory, staff_user
 from autopay.models import BankDraftAgreement
 from autopay.services.enrollment import bank_agreement_record
+from kernel.crypto import decrypt
 from portal.checks import production_settings_check
-from portal.crypto import decrypt
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 ROUTING = "091000019"

@@ -1,6 +1,6 @@
 """The staff roles hold: every admin action, every admin page and every staff URL, asked for as
 each kind of login, is allowed or refused as the matrix below says. The matrix is written here
-by hand, apart from `portal/roles.py`, so a change to a role shows up as a failing line; a new
+by hand, apart from `accounts/roles.py`, so a change to a role shows up as a failing line; a new
 admin action, model or staff URL fails `test_every_*_is_in_the_matrix` until it is listed."""
 
 import datetime as dt
@@ -16,14 +16,14 @@ from django.core.management import CommandError, call_command
 from django.test import Client, RequestFactory
 from django.urls import URLResolver, get_resolver, reverse
 
+from accounts import roles
 from accounts.tests.factories import AccountLinkFactory, UserFactory, staff_user
 from assistance.models import AssistanceApplication
-from assistance.tests.test_assistance import submit
+from assistance.tests.factories import submit
 from billing.models import Payment, PaymentBatch, Refund
 from billing.tests.factories import post
 from certification.models import Certification, Dispute
 from certification.services.sweep import certification_sweep
-from portal import roles
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -275,8 +275,8 @@ def objects(logins):
     )
     from django.conf import settings as django_settings
 
-    from portal.models import Run
-    from portal.runs import file_keep
+    from kernel.models import Run
+    from kernel.runs import file_keep
 
     run = Run.objects.create(kind="nacha", label="NACHA file", status="succeeded")
     kept = django_settings.PRIVATE_MEDIA_ROOT / "roles-test.txt"

@@ -14,7 +14,7 @@ from accounts.tests.factories import AccountLinkFactory, staff_user
 from billing.models import Bill, Service
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
 from certification.models import Certification
-from portal.models import AuditEvent, Run, StoredFile
+from kernel.models import AuditEvent, Run, StoredFile
 
 D = dt.date
 

@@ -192,8 +192,8 @@ def test_staff_without_two_step_verification_are_sent_to_set_it_up(client):
 def test_the_audit_trail_cannot_be_changed_or_deleted_even_by_a_superuser(client):
     from django.db import IntegrityError, InternalError, transaction
 
-    from portal.audit import audit_record
-    from portal.models import AuditEvent
+    from kernel.audit import audit_record
+    from kernel.models import AuditEvent
 
     clerk = UserFactory(is_staff=True)
     event = audit_record(actor=clerk, action="batch.post", target=clerk, summary="Posted a batch")

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from accounts.models import User
 from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
-from portal.tests.browser import assert_accessible
+from kernel.testing.browser import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

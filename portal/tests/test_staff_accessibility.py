@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from accounts.models import ServiceAccount
 from accounts.tests.factories import PASSWORD, STAFF_TOTP_KEY, staff_user
-from portal.tests.browser import assert_accessible, new_page, staff_sign_in
+from kernel.testing.browser import assert_accessible, new_page, staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -46,7 +46,7 @@ def pages_for(user) -> list[str]:
         urls.append(reverse("staff_high_usage") + "?month=2026-11")
     urls.append(reverse("runs"))
     if user.has_perm("portal.start_runs"):
-        from portal.runs import run_kinds_for
+        from kernel.runs import run_kinds_for
 
         urls.extend(reverse("run_new", args=[kind.key]) for kind in run_kinds_for(user))
     if user.has_perm("billing.view_finance_reports"):

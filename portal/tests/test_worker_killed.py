@@ -17,8 +17,8 @@ from billing.services.ledger import billing_accounts_ensure
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
 from certification.models import Certification
 from certification.services.sweep import certification_sweep
+from kernel.testing.workers import balance_row_held, someone_waits_on_a_lock, wait_for, worker_process
 from portal.celery import app
-from portal.tests.workers import balance_row_held, someone_waits_on_a_lock, wait_for, worker_process
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = dt.date

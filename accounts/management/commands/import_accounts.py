@@ -1,5 +1,5 @@
 from accounts.services import service_accounts_import
-from portal.commands import CsvImportCommand
+from kernel.commands import CsvImportCommand
 
 
 class Command(CsvImportCommand):

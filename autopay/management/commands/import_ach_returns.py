@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand
 
 from autopay.services.bank import ach_returns_import
-from portal.commands import raise_import_errors
-from portal.csvimport import CsvImportError
+from kernel.commands import raise_import_errors
+from kernel.csvimport import CsvImportError
 
 
 class Command(BaseCommand):

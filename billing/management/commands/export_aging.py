@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.calendar import parse_date
 from billing.reports import aging_export
-from portal.runs import RunFile, command_run_record
+from kernel.runs import RunFile, command_run_record
 
 
 class Command(BaseCommand):

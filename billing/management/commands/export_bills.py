@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.calendar import parse_period
 from billing.services.exports import bills_export_csv
-from portal.runs import RunFile, command_run_record
+from kernel.runs import RunFile, command_run_record
 
 
 class Command(BaseCommand):

@@ -3,8 +3,8 @@ import csv
 from django.core.management.base import BaseCommand, CommandError
 
 from billing.services.batches import lockbox_import
-from portal.commands import raise_import_errors
-from portal.csvimport import CsvImportError
+from kernel.commands import raise_import_errors
+from kernel.csvimport import CsvImportError
 
 
 class Command(BaseCommand):

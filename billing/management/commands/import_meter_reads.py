@@ -1,5 +1,5 @@
 from billing.services.imports import meter_reads_import
-from portal.commands import CsvImportCommand
+from kernel.commands import CsvImportCommand
 
 
 class Command(CsvImportCommand):

@@ -4,8 +4,8 @@ from tqdm import tqdm
 
 from billing.calendar import parse_date, parse_period
 from billing.services.bills import BILL_CHUNK, bill_candidates, bills_run
-from portal.errors import ApplicationError
-from portal.outbox import outbox_waiting
+from kernel.errors import ApplicationError
+from kernel.outbox import outbox_waiting
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, year, dry_run, **options):
-        from portal.errors import ApplicationError
+        from kernel.errors import ApplicationError
 
         if not 2000 <= year <= 2100:
             raise CommandError(f"--year {year} is not a year like 2026.")

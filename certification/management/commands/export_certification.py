@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from certification.services.exports import certification_export, certification_rows
-from portal.runs import RunFile, command_run_record
+from kernel.runs import RunFile, command_run_record
 
 
 class Command(BaseCommand):

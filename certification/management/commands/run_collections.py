@@ -5,8 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.calendar import local_today, parse_date
 from certification.services.collections import collections_run
-from portal.errors import ApplicationError
-from portal.runs import RunFile, command_run_record
+from kernel.errors import ApplicationError
+from kernel.runs import RunFile, command_run_record
 
 
 class Command(BaseCommand):

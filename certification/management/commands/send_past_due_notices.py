@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing.calendar import parse_date
 from certification.services.notices import notices_past_due
-from portal.runs import RunFile, command_run_record
+from kernel.runs import RunFile, command_run_record
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from certification.services.notices import notices_precertification
-from portal.runs import RunFile, command_run_record
+from kernel.runs import RunFile, command_run_record
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.demo import DEMO_STAFF_TOTP_KEY
+from accounts.demo_logins import DEMO_STAFF_TOTP_KEY
 
 
 class Command(BaseCommand):

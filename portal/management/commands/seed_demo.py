@@ -4,9 +4,10 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from accounts.demo_logins import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
 from accounts.models import User
 from billing.calendar import local_today
-from portal.demo import DEMO_APPS, DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
+from portal.demo import DEMO_APPS
 
 
 class Command(BaseCommand):

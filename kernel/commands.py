@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.csvimport import CsvImportError
+from kernel.csvimport import CsvImportError
 
 
 def raise_import_errors(command, exc: CsvImportError) -> None:

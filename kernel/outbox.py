@@ -25,7 +25,7 @@ from django.utils.module_loading import import_string
 from kombu.exceptions import OperationalError
 from redis.exceptions import RedisError
 
-from portal.models import OutboxTask
+from kernel.models import OutboxTask
 
 logger = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from portal.errors import ApplicationError
+from kernel.errors import ApplicationError
 
 
 class CsvImportError(ApplicationError):
@@ -179,7 +179,7 @@ def csv_stage(
     caller holds the transaction the staging table lives in."""
     from django.db import connection
 
-    from portal.db import copy_rows, staging_table
+    from kernel.db import copy_rows, staging_table
 
     count = copy_rows(staging_table(table, columns), [name for name, _ in columns], rows)
     problems += [(line, 0, text) for line, text in stream.problems]

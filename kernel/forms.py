@@ -6,7 +6,7 @@ from django import forms
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from portal.money import money, parse_money_typed
+from kernel.money import money, parse_money_typed
 
 
 class AmountField(forms.CharField):
@@ -42,7 +42,7 @@ class AmountField(forms.CharField):
 
 
 class DocumentField(forms.FileField):
-    """A PDF, JPEG or PNG a customer attaches (checked for what it is by portal.uploads); the phone
+    """A PDF, JPEG or PNG a customer attaches (checked for what it is by kernel.uploads); the phone
     offers its camera and the files of those kinds."""
 
     def __init__(self, **kwargs):

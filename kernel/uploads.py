@@ -19,8 +19,8 @@ from django.http import FileResponse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from portal.crypto import decrypt_bytes, encrypt_bytes, key_is_newest, reencrypt_bytes
-from portal.errors import ApplicationError
+from kernel.crypto import decrypt_bytes, encrypt_bytes, key_is_newest, reencrypt_bytes
+from kernel.errors import ApplicationError
 
 ALLOWED_TYPES = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
 NAME_SUFFIXES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}

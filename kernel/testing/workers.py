@@ -11,6 +11,19 @@ import psycopg2
 from django.db import connection
 
 
+@contextmanager
+def tasks_queued():
+    """Tasks go to Redis for a worker, as in production, instead of running where they are sent
+    (the tests' default)."""
+    from celery import current_app
+
+    current_app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        current_app.conf.task_always_eager = True
+
+
 def wait_for(check, timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

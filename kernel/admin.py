@@ -1,7 +1,7 @@
 from django.contrib import admin
 
-from portal.adminkit import ReadOnlyModelAdmin
-from portal.models import AuditEvent, OutboxTask
+from kernel.adminkit import ReadOnlyModelAdmin
+from kernel.models import AuditEvent, OutboxTask
 
 
 class PersonFilter(admin.SimpleListFilter):
@@ -38,7 +38,7 @@ class AuditEventAdmin(ReadOnlyModelAdmin):
 
 @admin.register(OutboxTask)
 class OutboxTaskAdmin(ReadOnlyModelAdmin):
-    """Work owed to the queue (portal.outbox), read only: what waits while Redis is down, and any
+    """Work owed to the queue (kernel.outbox), read only: what waits while Redis is down, and any
     task that could not be sent and why."""
 
     list_display = ["created_at", "task", "items", "queued_at", "attempts", "failed_at", "last_error"]

@@ -8,9 +8,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
-from portal.errors import ApplicationError
-from portal.models import Run, StoredFile
-from portal.runs import RUN_KINDS, file_open_for, run_kinds_for, run_start, runs_expire_stale
+from kernel.errors import ApplicationError
+from kernel.models import Run, StoredFile
+from kernel.runs import RUN_KINDS, file_open_for, run_kinds_for, run_start, runs_expire_stale
 
 
 @staff_member_required

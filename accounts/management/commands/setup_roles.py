@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.roles import ROLES, roles_setup
+from accounts.roles import ROLES, roles_setup
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@ inside the service's own transaction, so the record and the change commit togeth
 
 from django.db import models
 
-from portal.models import AuditEvent
+from kernel.models import AuditEvent
 
 
 def audit_record(

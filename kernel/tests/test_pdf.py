@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from portal.pdf import html_to_pdf, portal_url_fetcher
+from kernel.pdf import html_to_pdf, portal_url_fetcher
 
 
 @pytest.fixture

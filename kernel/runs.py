@@ -21,9 +21,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from portal.audit import audit_record
-from portal.errors import ApplicationError
-from portal.models import Run, StoredFile
+from kernel.audit import audit_record
+from kernel.errors import ApplicationError
+from kernel.models import Run, StoredFile
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ def runs_expire_stale() -> int:
 
 
 def _queue(run_pk: int) -> None:
-    from portal.tasks import run_execute_task
+    from kernel.tasks import run_execute_task
 
     try:
         run_execute_task.delay(run_pk)

@@ -1,7 +1,7 @@
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError
 
-from portal.crypto import REENCRYPTORS
+from kernel.crypto import REENCRYPTORS
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import template
 
-from portal.money import money as format_dollars
+from kernel.money import money as format_dollars
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from portal.money import parse_money, parse_money_typed
+from kernel.money import parse_money, parse_money_typed
 
 
 @pytest.mark.parametrize(
@@ -48,7 +48,7 @@ def test_typed_amounts_that_are_ambiguous_or_not_amounts_are_refused(text, langu
 
 
 def test_an_amount_too_large_to_keep_is_not_an_amount():
-    from portal.money import parse_money, parse_money_typed
+    from kernel.money import parse_money, parse_money_typed
 
     assert parse_money("9999999999.99") == Decimal("9999999999.99")
     assert parse_money("10000000000") is None
