@@ -109,28 +109,9 @@ def email_send(
     purpose gets the language active when it is sent. `subject` and any text in `context` may
     be lazy (gettext_lazy, format_lazy, kernel.i18n.local_date): they are written per language.
     """
-    if str(context.get("link", "")).startswith("/"):  # a path alone is a dead link in a mail program
-        context = {**context, "link": settings.PORTAL_BASE_URL + context["link"]}
-    context = {
-        "utility_name": settings.UTILITY_NAME,
-        "utility_phone": settings.UTILITY_PHONE,
-        "utility_email": settings.UTILITY_EMAIL,
-        "portal_url": settings.PORTAL_BASE_URL,
-        **context,
-    }
+    context = _mail_context(context)
+    render = _renderer(subject=subject, template=template, context=context)
     current = translation.get_language() or settings.LANGUAGE_CODE
-    rendered: dict[str, tuple[str, str, str]] = {}
-
-    def render(language: str) -> tuple[str, str, str]:
-        if language not in rendered:
-            with translation.override(language):
-                rendered[language] = (
-                    str(subject),
-                    render_to_string(f"{template}.txt", context),
-                    render_to_string(f"{template}.html", context),
-                )
-        return rendered[language]
-
     sent = 0
     recipients: list[tuple[str, User | None]] = [(u.email, u) for u in users]
     known = {email.lower() for email, _ in recipients}
@@ -152,19 +133,16 @@ def email_send(
         subject_text, text, html = render(language)
         message = EmailMultiAlternatives(subject=subject_text, body=text, to=[address])
         message.attach_alternative(html, "text/html")
-        if (
-            _deliver(
-                message,
-                kind=kind,
-                user=user,
-                template=template,
-                required=required,
-                reference=reference,
-                account_number=account_number,
-            )
-            == "sent"
-        ):
-            sent += 1
+        outcome = _deliver(
+            message,
+            kind=kind,
+            user=user,
+            template=template,
+            required=required,
+            reference=reference,
+            account_number=account_number,
+        )
+        sent += outcome == "sent"
     if kind in notification_kinds():
         # The same notice by text, to the logins that turned texts on for it (all start off).
         from accounts.texts import text_send
@@ -178,6 +156,37 @@ def email_send(
             account_number=account_number,
         )
     return sent
+
+
+def _mail_context(context: dict) -> dict:
+    """The utility's name and contacts and the portal's address, with the caller's context; a
+    link given as a path made whole (a path alone is a dead link in a mail program)."""
+    if str(context.get("link", "")).startswith("/"):
+        context = {**context, "link": settings.PORTAL_BASE_URL + context["link"]}
+    return {
+        "utility_name": settings.UTILITY_NAME,
+        "utility_phone": settings.UTILITY_PHONE,
+        "utility_email": settings.UTILITY_EMAIL,
+        "portal_url": settings.PORTAL_BASE_URL,
+        **context,
+    }
+
+
+def _renderer(*, subject, template: str, context: dict):
+    """A function of a language giving (subject, text, html), each language rendered once."""
+    rendered: dict[str, tuple[str, str, str]] = {}
+
+    def render(language: str) -> tuple[str, str, str]:
+        if language not in rendered:
+            with translation.override(language):
+                rendered[language] = (
+                    str(subject),
+                    render_to_string(f"{template}.txt", context),
+                    render_to_string(f"{template}.html", context),
+                )
+        return rendered[language]
+
+    return render
 
 
 def email_deliver_prepared(*, message: EmailMessage, kind: str = LOGIN, reference: str = "") -> None:

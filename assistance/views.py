@@ -126,45 +126,13 @@ def apply(request):
     if request.method == "POST":
         stored = _stored(request.POST)
         upload_problems = _keep_uploads(request)
-        action = request.POST.get("action", "submit")
-        if request.POST.get("remove_upload", "").isdecimal():
-            action = "remove"
-            try:
-                draft_upload_remove(user=request.user, pk=int(request.POST["remove_upload"]))
-            except ApplicationError as exc:
-                messages.error(request, exc.message)
-        if action == "add_member":
-            _add_row(stored, "members", MemberFormSet.max_num)
-        elif action == "add_income":
-            _add_row(stored, "incomes", IncomeFormSet.max_num)
-        draft_save(user=request.user, data=stored)
-        if action != "submit":
-            for message in upload_problems.values():
-                messages.error(request, message)
-            if action == "save":
-                messages.success(
-                    request,
-                    _("Saved. Your answers and files are kept for %(days)d days; come back to finish.")
-                    % {"days": settings.ASSISTANCE_DRAFT_DAYS},
-                )
-            anchor = {"add_member": "#household", "add_income": "#income", "remove": "#documents"}
-            return redirect(reverse("assistance_apply") + anchor.get(action, ""))
+        done = _draft_step(request, stored, upload_problems)
+        if done is not None:
+            return done
     else:
         stored = draft_get(user=request.user)
     attached = list(DraftUpload.objects.filter(user=request.user))
-    data = _as_query(stored) if stored else None
-    if request.method == "POST":
-        form = ApplicationForm(data, accounts=available, attached_kinds={u.kind for u in attached})
-    else:
-        # The attestation is made afresh each time the application is sent.
-        initial = {
-            name: values[-1]
-            for name, values in (stored or {}).items()
-            if values and name not in ("attest", "attestation_name")
-        }
-        form = ApplicationForm(initial=initial, accounts=available, attached_kinds={u.kind for u in attached})
-    members = MemberFormSet(data if data and "members-TOTAL_FORMS" in data else None, prefix="members")
-    incomes = IncomeFormSet(data if data and "incomes-TOTAL_FORMS" in data else None, prefix="incomes")
+    form, members, incomes = _application_forms(request, stored, accounts=available, attached=attached)
     if request.method == "POST":
         valid = form.is_valid() & members.is_valid() & incomes.is_valid()
         for name, message in upload_problems.items():
@@ -201,6 +169,55 @@ def apply(request):
         },
         status=400 if problem else 200,
     )
+
+
+def _draft_step(request, stored: dict, upload_problems: dict):
+    """A posted form saves the draft; a button other than Submit (add a person or an income,
+    remove a file, save for later) is done here and answered with a redirect. None: submit."""
+    action = request.POST.get("action", "submit")
+    if request.POST.get("remove_upload", "").isdecimal():
+        action = "remove"
+        try:
+            draft_upload_remove(user=request.user, pk=int(request.POST["remove_upload"]))
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+    if action == "add_member":
+        _add_row(stored, "members", MemberFormSet.max_num)
+    elif action == "add_income":
+        _add_row(stored, "incomes", IncomeFormSet.max_num)
+    draft_save(user=request.user, data=stored)
+    if action == "submit":
+        return None
+    for message in upload_problems.values():
+        messages.error(request, message)
+    if action == "save":
+        messages.success(
+            request,
+            _("Saved. Your answers and files are kept for %(days)d days; come back to finish.")
+            % {"days": settings.ASSISTANCE_DRAFT_DAYS},
+        )
+    anchor = {"add_member": "#household", "add_income": "#income", "remove": "#documents"}
+    return redirect(reverse("assistance_apply") + anchor.get(action, ""))
+
+
+def _application_forms(request, stored: dict | None, *, accounts, attached):
+    """The application form and the household and income formsets: bound to what was posted, or
+    filled from the saved draft."""
+    data = _as_query(stored) if stored else None
+    kinds = {u.kind for u in attached}
+    if request.method == "POST":
+        form = ApplicationForm(data, accounts=accounts, attached_kinds=kinds)
+    else:
+        # The attestation is made afresh each time the application is sent.
+        initial = {
+            name: values[-1]
+            for name, values in (stored or {}).items()
+            if values and name not in ("attest", "attestation_name")
+        }
+        form = ApplicationForm(initial=initial, accounts=accounts, attached_kinds=kinds)
+    members = MemberFormSet(data if data and "members-TOTAL_FORMS" in data else None, prefix="members")
+    incomes = IncomeFormSet(data if data and "incomes-TOTAL_FORMS" in data else None, prefix="incomes")
+    return form, members, incomes
 
 
 def _submit(request, form, members, incomes, attached):

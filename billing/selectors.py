@@ -675,7 +675,18 @@ def delinquent_worklist(*, today: dt.date, limit: int = 200) -> list[WorklistRow
 
 
 def staff_queues(*, user) -> list[dict]:
-    """Billing's work waiting for staff, for the staff home (each app adds its own through hooks)."""
+    """Billing's work waiting for staff, for the staff home (each app adds its own through hooks):
+    each queue the login's role may work, with its count (None: not counted) and its page."""
+    return [
+        {"label": label, "count": count(), "url": url()}
+        for permission, label, count, url in _billing_queues()
+        if user.has_perm(permission)
+    ]
+
+
+def _billing_queues():
+    """(permission, label, count, url) of each of billing's queues; count and url are read only
+    for the queues a login may see."""
     from django.urls import reverse
     from django.utils import timezone
 
@@ -683,73 +694,62 @@ def staff_queues(*, user) -> list[dict]:
     from billing.calendar import local_today
     from billing.models import Adjustment, LockboxException, Payment, PaymentBatch, Refund, ServiceRequest
 
-    queues = []
-    if user.has_perm("billing.view_servicerequest"):
-        queues.append(
-            {
-                "label": "Start, stop and move requests",
-                "count": ServiceRequest.objects.filter(status__in=ServiceRequest.OPEN_STATUSES).count(),
-                "url": reverse("staff_service_requests"),
-            }
-        )
-    if user.has_perm("billing.post_paymentbatch"):
-        queues.append(
-            {
-                "label": "Payment batches to post",
-                "count": PaymentBatch.objects.filter(status=PaymentBatch.Status.OPEN).count(),
-                "url": reverse("admin:billing_paymentbatch_changelist") + "?status__exact=open",
-            }
-        )
-    if user.has_perm("billing.add_payment"):
-        queues.append(
-            {
-                "label": "Lockbox checks to resolve",
-                "count": LockboxException.objects.filter(status=LockboxException.Status.OPEN).count(),
-                "url": reverse("staff_lockbox_exceptions"),
-            }
-        )
-    if user.has_perm("billing.approve_refund"):
-        queues.append(
-            {
-                "label": "Refunds to approve",
-                "count": Refund.objects.filter(status=Refund.Status.AWAITING_APPROVAL).count(),
-                "url": reverse("admin:billing_refund_changelist") + "?status__exact=awaiting_approval",
-            }
-        )
-    if user.has_perm("billing.approve_adjustment"):
-        queues.append(
-            {
-                "label": "Adjustments to approve",
-                "count": Adjustment.objects.filter(status=Adjustment.Status.AWAITING_APPROVAL).count(),
-                "url": reverse("staff_adjustments"),
-            }
-        )
-    if user.has_perm("billing.view_payment"):
-        stuck = timezone.now() - dt.timedelta(hours=1)
-        queues.append(
-            {
-                "label": "Card payments pending over an hour",
-                "count": Payment.objects.filter(
-                    status__in=[Payment.Status.PENDING, Payment.Status.REQUIRES_ACTION], created_at__lt=stuck
-                ).count(),
-                "url": reverse("admin:billing_payment_changelist") + "?status__in=pending,requires_action",
-            }
-        )
-    if user.has_perm("accounts.add_accountnote"):
-        queues.append(
-            {
-                # Not counted here: finding them reads the ledger of every account that owes.
-                "label": "Delinquent accounts to follow up",
-                "count": None,
-                "url": reverse("staff_worklist"),
-            }
-        )
-    if user.has_perm("accounts.view_accountnote"):
-        queues.append(
-            {
-                "label": "Follow-ups due today",
-                "count": follow_ups_due(today=local_today()).count(),
-                "url": reverse("staff_follow_ups"),
-            }
-        )
-    return queues
+    def admin_list(model: str, query: str) -> str:
+        return reverse(f"admin:billing_{model}_changelist") + query
+
+    def stuck_payments() -> int:
+        since = timezone.now() - dt.timedelta(hours=1)
+        pending = [Payment.Status.PENDING, Payment.Status.REQUIRES_ACTION]
+        return Payment.objects.filter(status__in=pending, created_at__lt=since).count()
+
+    return [
+        (
+            "billing.view_servicerequest",
+            "Start, stop and move requests",
+            lambda: ServiceRequest.objects.filter(status__in=ServiceRequest.OPEN_STATUSES).count(),
+            lambda: reverse("staff_service_requests"),
+        ),
+        (
+            "billing.post_paymentbatch",
+            "Payment batches to post",
+            lambda: PaymentBatch.objects.filter(status=PaymentBatch.Status.OPEN).count(),
+            lambda: admin_list("paymentbatch", "?status__exact=open"),
+        ),
+        (
+            "billing.add_payment",
+            "Lockbox checks to resolve",
+            lambda: LockboxException.objects.filter(status=LockboxException.Status.OPEN).count(),
+            lambda: reverse("staff_lockbox_exceptions"),
+        ),
+        (
+            "billing.approve_refund",
+            "Refunds to approve",
+            lambda: Refund.objects.filter(status=Refund.Status.AWAITING_APPROVAL).count(),
+            lambda: admin_list("refund", "?status__exact=awaiting_approval"),
+        ),
+        (
+            "billing.approve_adjustment",
+            "Adjustments to approve",
+            lambda: Adjustment.objects.filter(status=Adjustment.Status.AWAITING_APPROVAL).count(),
+            lambda: reverse("staff_adjustments"),
+        ),
+        (
+            "billing.view_payment",
+            "Card payments pending over an hour",
+            stuck_payments,
+            lambda: admin_list("payment", "?status__in=pending,requires_action"),
+        ),
+        # Not counted: finding them reads the ledger of every account that owes.
+        (
+            "accounts.add_accountnote",
+            "Delinquent accounts to follow up",
+            lambda: None,
+            lambda: reverse("staff_worklist"),
+        ),
+        (
+            "accounts.view_accountnote",
+            "Follow-ups due today",
+            lambda: follow_ups_due(today=local_today()).count(),
+            lambda: reverse("staff_follow_ups"),
+        ),
+    ]

@@ -36,54 +36,60 @@ def delinquency_timeline(*, service_account: ServiceAccount, today: dt.date) -> 
     if past_due_total(items, as_of=today) <= 0:
         return []
     if settings.COLLECTION_PATH == "shutoff":
-        oldest = min(i.due_date for i in items if i.due_date < today)
-        hanger = oldest + dt.timedelta(days=settings.DOOR_HANGER_AFTER_DAYS)
-        return [
-            Step(
-                oldest + dt.timedelta(days=1),
-                format_lazy(
-                    _("A late fee of {fee} and a late notice."), fee=money(Decimal(settings.LATE_FEE))
-                ),
-                today > oldest,
+        return _shutoff_timeline(items, today=today)
+    return _certification_timeline(items, today=today)
+
+
+def _shutoff_timeline(items, *, today: dt.date) -> list[Step]:
+    """A utility that shuts off: the late fee, the door hanger, the turn-off."""
+    oldest = min(i.due_date for i in items if i.due_date < today)
+    hanger = oldest + dt.timedelta(days=settings.DOOR_HANGER_AFTER_DAYS)
+    return [
+        Step(
+            oldest + dt.timedelta(days=1),
+            format_lazy(_("A late fee of {fee} and a late notice."), fee=money(Decimal(settings.LATE_FEE))),
+            today > oldest,
+        ),
+        Step(
+            hanger,
+            format_lazy(
+                _("A door-hanger notice with a {fee} fee."), fee=money(Decimal(settings.DOOR_HANGER_FEE))
             ),
-            Step(
-                hanger,
-                format_lazy(
-                    _("A door-hanger notice with a {fee} fee."), fee=money(Decimal(settings.DOOR_HANGER_FEE))
-                ),
-                today >= hanger,
-            ),
-            Step(
-                hanger + dt.timedelta(days=settings.SHUTOFF_AFTER_DOOR_HANGER_DAYS),
-                _("Service may be turned off."),
-                False,
-            ),
-        ]
+            today >= hanger,
+        ),
+        Step(
+            hanger + dt.timedelta(days=settings.SHUTOFF_AFTER_DOOR_HANGER_DAYS),
+            _("Service may be turned off."),
+            False,
+        ),
+    ]
+
+
+def _certification_timeline(items, *, today: dt.date) -> list[Step]:
+    """A utility that certifies: the monthly letters, the April notice, the June 20 cutoff, the
+    certification, the tax statement."""
     year = today.year if today <= cutoff_date(today.year) else today.year + 1
     month, day = (int(x) for x in settings.PRECERTIFICATION_NOTICE_DAY.split("-"))
     notice_day = dt.date(year, month, day)
+    last_due = local_date(latest_due_date(year), "MONTH_DAY_FORMAT")
     at_risk = sum(i.unpaid for i in items if i.due_date <= latest_due_date(year))
-    steps = [Step(None, _("Past-due letters each month on the 25th while a balance is past due."), True)]
-    steps.append(
+    return [
+        Step(None, _("Past-due letters each month on the 25th while a balance is past due."), True),
         Step(
             notice_day,
             format_lazy(
                 _("A notice before certification, to accounts with charges due by {date} that are unpaid."),
-                date=local_date(latest_due_date(year), "MONTH_DAY_FORMAT"),
+                date=last_due,
             ),
             today >= notice_day,
-        )
-    )
-    steps.append(
+        ),
         Step(
             cutoff_date(year),
             format_lazy(_("The last day to pay to avoid certification of {amount}."), amount=money(at_risk))
             if at_risk
             else _("The last day to pay to avoid certification."),
             False,
-        )
-    )
-    steps.append(
+        ),
         Step(
             cutoff_date(year) + dt.timedelta(days=1),
             format_lazy(
@@ -91,14 +97,12 @@ def delinquency_timeline(*, service_account: ServiceAccount, today: dt.date) -> 
                     "Charges due by {date} still unpaid are certified to the {county} tax roll with a {fee} "
                     "processing fee."
                 ),
-                date=local_date(latest_due_date(year), "MONTH_DAY_FORMAT"),
+                date=last_due,
                 county=settings.CERTIFICATION_COUNTY,
                 fee=money(Decimal(settings.CERTIFICATION_PROCESSING_FEE)),
             ),
             False,
-        )
-    )
-    steps.append(
+        ),
         Step(
             dt.date(year, 7, 15),
             format_lazy(
@@ -109,9 +113,8 @@ def delinquency_timeline(*, service_account: ServiceAccount, today: dt.date) -> 
                 description=settings.CERTIFICATION_DESCRIPTION,
             ),
             False,
-        )
-    )
-    return steps
+        ),
+    ]
 
 
 def account_page_section(*, service_account: ServiceAccount, today: dt.date, user) -> dict:

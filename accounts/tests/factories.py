@@ -60,3 +60,17 @@ def staff_user(role: str | None, **kwargs) -> User:
     if role is not None:
         user.groups.add(Group.objects.get(name=role))
     return user
+
+
+def signed_in(user: User):
+    """A test client signed in as `user`."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def staff_client(role: str | None):
+    """A test client signed in as a new staff login in `role` (see staff_user)."""
+    return signed_in(staff_user(role))

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD as FACTORY_PASSWORD
 from accounts.tests.factories import ServiceAccountFactory, UserFactory
-from kernel.testing.browser import assert_accessible, current_totp_code
+from kernel.testing.browser import assert_accessible, current_totp_code, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -96,13 +96,6 @@ def test_accessibility_check_fails_on_an_unlabelled_field(page):
     page.set_content("<html lang='en'><body><main><h1>Form</h1><input type='text'></main></body></html>")
     with pytest.raises(AssertionError, match="label"):
         assert_accessible(page)
-
-
-def sign_in(page, email: str, password: str) -> None:
-    page.goto("/auth/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_customer_turns_on_two_step_verification_and_then_needs_the_code(page, live_server):

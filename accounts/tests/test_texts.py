@@ -2,53 +2,26 @@
 quiet hours, STOP / HELP / START, and Twilio's signature on every incoming request."""
 
 import datetime as dt
-import json
-import re
-import urllib.request
 
 import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.urls import reverse
-from twilio.request_validator import RequestValidator
 
 from accounts.models import TextMessage, User
 from accounts.notifications import email_send
 from accounts.tests.factories import UserFactory
+from accounts.tests.texts import DAYTIME, NUMBER, confirmed, incoming, signed_post, standin, texts_to
 from accounts.texts import mobile_code_confirm, mobile_code_send, text_switches_set, texts_send_queued
 from kernel.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
-NUMBER = "+15035550100"
-DAYTIME = dt.datetime(2026, 12, 1, 19, tzinfo=dt.UTC)  # 11 a.m. Pacific
 NIGHT = dt.datetime(2026, 12, 2, 6, tzinfo=dt.UTC)  # 10 p.m. Pacific
-
-
-def standin(path: str, data: dict | None = None) -> dict:
-    request = urllib.request.Request(
-        settings.TWILIO_API_BASE + path,
-        data=urllib.parse.urlencode(data).encode() if data is not None else None,
-        method="POST" if data is not None else "GET",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (the local stand-in)
-        return json.loads(response.read())
-
-
-def texts_to(number: str) -> list[str]:
-    return [m["body"] for m in standin("/_standin/messages")["messages"] if m["to"] == number]
 
 
 @pytest.fixture(autouse=True)
 def fresh_standin():
     standin("/_standin/reset", {})
-
-
-def confirmed(user: User, number: str = NUMBER) -> User:
-    mobile_code_send(user=user, number_typed=number)
-    code = re.search(r"\b(\d{6})\b", texts_to(number)[-1]).group(1)  # in the login's language
-    mobile_code_confirm(user=user, code=code)
-    user.refresh_from_db()
-    return user
 
 
 def test_a_number_is_confirmed_with_the_code_texted_to_it(client, time_machine):
@@ -138,22 +111,6 @@ def test_a_text_in_quiet_hours_waits_for_eight_in_the_morning(time_machine):
     assert texts_send_queued(now=dt.datetime(2026, 12, 2, 16, tzinfo=dt.UTC)) == 1
     assert texts_send_queued(now=dt.datetime(2026, 12, 2, 16, 10, tzinfo=dt.UTC)) == 0  # once
     assert texts_to(NUMBER)[-1].startswith(f"{settings.UTILITY_NAME}: Your account is past due")
-
-
-def signed_post(client, params: dict, *, token: str | None = None):
-    url = settings.PORTAL_BASE_URL + reverse("text_incoming")
-    signature = RequestValidator(token or settings.TWILIO_AUTH_TOKEN).compute_signature(url, params)
-    return client.post(reverse("text_incoming"), params, HTTP_X_TWILIO_SIGNATURE=signature)
-
-
-def incoming(body: str, *, sid: str, number: str = NUMBER) -> dict:
-    return {
-        "MessageSid": sid,
-        "AccountSid": settings.TWILIO_ACCOUNT_SID,
-        "From": number,
-        "To": "+15005550006",
-        "Body": body,
-    }
 
 
 def test_stop_turns_every_text_off_and_start_lets_them_come_again(client, time_machine):

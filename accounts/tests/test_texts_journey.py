@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from accounts.models import NotificationPreference
 from accounts.tests.factories import PASSWORD, UserFactory
-from accounts.tests.test_texts import NUMBER, standin, texts_to
+from accounts.tests.texts import NUMBER, standin, texts_to
 from kernel.testing.browser import assert_accessible, sign_in, tick
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -108,19 +108,13 @@ def application_submit(
     Documents come as new uploads (`documents`, by kind) or as files the login attached to its
     draft earlier (`drafts`, already checked and stored); the drafts become the application's."""
     documents = {kind: list(uploads) for kind, uploads in (documents or {}).items()}
-    kinds = {kind for kind, uploads in documents.items() if uploads} | {d.kind for d in drafts}
-    if not members:
-        raise ApplicationError(_("List everyone in your household, including yourself."))
-    if sum((i.monthly_amount for i in incomes), Decimal("0")) > Decimal("99999999.99"):
-        raise ApplicationError(
-            _("The monthly income is more than this program can record; check the amounts.")
-        )
-    if not attestation_name.strip():
-        raise ApplicationError(_("Type your full name to sign the attestation."))
-    if ApplicationDocument.Kind.PHOTO_ID not in kinds:
-        raise ApplicationError(_("Add a photo ID."))
-    if ApplicationDocument.Kind.INCOME_PROOF not in kinds:
-        raise ApplicationError(_("Add proof of income for the past 30 days."))
+    _submission_check(
+        members=members,
+        incomes=incomes,
+        attestation_name=attestation_name,
+        documents=documents,
+        drafts=drafts,
+    )
     checked = [
         (kind, upload, document_type(upload)) for kind, uploads in documents.items() for upload in uploads
     ]
@@ -136,51 +130,17 @@ def application_submit(
             raise ApplicationError(
                 _("Your attached files changed while this was sent; check them and send again.")
             )
-        application = AssistanceApplication.objects.create(
-            service_account=service_account,
+        application = _application_create(
             applicant=applicant,
-            program_year=today.year,
-            household_size=len(members),
-            monthly_income=sum((i.monthly_amount for i in incomes), Decimal("0")),
-            phone=phone.strip(),
+            service_account=service_account,
+            members=members,
+            incomes=incomes,
+            phone=phone,
             preferred_contact_time=preferred_contact_time,
-            attestation_name=attestation_name.strip(),
-            attested_on=today,
+            attestation_name=attestation_name,
+            today=today,
         )
-        HouseholdMember.objects.bulk_create(
-            [
-                HouseholdMember(
-                    application=application, name=m.name.strip(), relationship=m.relationship.strip()
-                )
-                for m in members
-            ]
-        )
-        IncomeSource.objects.bulk_create(
-            [
-                IncomeSource(application=application, kind=i.kind, monthly_amount=i.monthly_amount)
-                for i in incomes
-            ]
-        )
-        for kind, upload, content_type in checked:
-            ApplicationDocument.objects.create(
-                application=application,
-                kind=kind,
-                file=upload,
-                original_name=(upload.name or "file")[:200],
-                content_type=content_type,
-                size=upload.size,
-            )
-        for draft in drafts:
-            # The encrypted file stays where it is: the draft's row becomes the document's.
-            ApplicationDocument.objects.create(
-                application=application,
-                kind=draft.kind,
-                file=draft.file.name,
-                original_name=draft.original_name,
-                content_type=draft.content_type,
-                size=draft.size,
-            )
-            draft.delete()
+        _documents_attach(application, checked=checked, drafts=drafts)
         _record(
             application, to_status=application.status, by=applicant, from_status="", note="Submitted online"
         )
@@ -193,6 +153,84 @@ def application_submit(
         ],
     )
     return application
+
+
+def _application_create(
+    *,
+    applicant,
+    service_account,
+    members,
+    incomes,
+    phone: str,
+    preferred_contact_time: str,
+    attestation_name: str,
+    today,
+) -> AssistanceApplication:
+    """The application row with its household and incomes."""
+    application = AssistanceApplication.objects.create(
+        service_account=service_account,
+        applicant=applicant,
+        program_year=today.year,
+        household_size=len(members),
+        monthly_income=sum((i.monthly_amount for i in incomes), Decimal("0")),
+        phone=phone.strip(),
+        preferred_contact_time=preferred_contact_time,
+        attestation_name=attestation_name.strip(),
+        attested_on=today,
+    )
+    HouseholdMember.objects.bulk_create(
+        [
+            HouseholdMember(application=application, name=m.name.strip(), relationship=m.relationship.strip())
+            for m in members
+        ]
+    )
+    IncomeSource.objects.bulk_create(
+        [IncomeSource(application=application, kind=i.kind, monthly_amount=i.monthly_amount) for i in incomes]
+    )
+    return application
+
+
+def _submission_check(*, members, incomes, attestation_name: str, documents: dict, drafts) -> None:
+    """ApplicationError for the first thing an application lacks: the household, an income the
+    program can record, the signature, a photo ID, proof of income."""
+    kinds = {kind for kind, uploads in documents.items() if uploads} | {d.kind for d in drafts}
+    if not members:
+        raise ApplicationError(_("List everyone in your household, including yourself."))
+    if sum((i.monthly_amount for i in incomes), Decimal("0")) > Decimal("99999999.99"):
+        raise ApplicationError(
+            _("The monthly income is more than this program can record; check the amounts.")
+        )
+    if not attestation_name.strip():
+        raise ApplicationError(_("Type your full name to sign the attestation."))
+    if ApplicationDocument.Kind.PHOTO_ID not in kinds:
+        raise ApplicationError(_("Add a photo ID."))
+    if ApplicationDocument.Kind.INCOME_PROOF not in kinds:
+        raise ApplicationError(_("Add proof of income for the past 30 days."))
+
+
+def _documents_attach(application: AssistanceApplication, *, checked, drafts) -> None:
+    """The new uploads (kind, file, checked type) and the login's earlier drafts become the
+    application's documents."""
+    for kind, upload, content_type in checked:
+        ApplicationDocument.objects.create(
+            application=application,
+            kind=kind,
+            file=upload,
+            original_name=(upload.name or "file")[:200],
+            content_type=content_type,
+            size=upload.size,
+        )
+    for draft in drafts:
+        # The encrypted file stays where it is: the draft's row becomes the document's.
+        ApplicationDocument.objects.create(
+            application=application,
+            kind=draft.kind,
+            file=draft.file.name,
+            original_name=draft.original_name,
+            content_type=draft.content_type,
+            size=draft.size,
+        )
+        draft.delete()
 
 
 def application_open_for(*, service_account: ServiceAccount) -> AssistanceApplication | None:
@@ -294,44 +332,16 @@ def application_approve(
         application = AssistanceApplication.objects.select_for_update().get(pk=application.pk)
         if application.status == AssistanceApplication.Status.APPROVED:
             return application
-        if not application.is_open:
-            raise ApplicationError(f"The application is {application.get_status_display().lower()}.")
-        if not (documents_verified or verification_held(application)):
-            raise ApplicationError(
-                "No one has recorded seeing the photo ID and proof of income: record the appointment as "
-                "kept, or approve from the application's Decide page and tick that they were verified."
-            )
+        _approval_check(application, documents_verified=documents_verified)
         verified_now = documents_verified and application.documents_seen_at is None
         if verified_now:
             application.documents_seen_at, application.documents_seen_by = timezone.now(), by
-        since = timezone.now() - dt.timedelta(days=settings.ASSISTANCE_CREDIT_INTERVAL_DAYS)
-        recent = AssistanceApplication.objects.filter(
-            service_account_id=application.service_account_id, status="approved", reviewed_at__gte=since
-        ).exclude(pk=application.pk)
-        if recent.exists():
-            raise ApplicationError(
-                f"This account had an assistance credit approved within the last "
-                f"{settings.ASSISTANCE_CREDIT_INTERVAL_DAYS} days."
-            )
         result = eligibility_check(
             household_size=application.household_size, monthly_income=application.monthly_income, on=today
         )
         if not result.likely_eligible:
             raise ApplicationError(f"Not eligible by the income table: {result.reason}")
-        fee_kinds = (LedgerEntry.Kind.LATE_FEE, LedgerEntry.Kind.DOOR_HANGER_FEE)
-        open_fees = [
-            i
-            for i in account_open_items(service_account=application.service_account, as_of=today)
-            if i.kind in fee_kinds
-        ]
-        for item in open_fees:
-            ledger_reverse(
-                entry=LedgerEntry.objects.get(pk=item.entry_id),
-                amount=item.unpaid,
-                posted_on=today,
-                source_key=f"assist-waive:{application.pk}:{item.entry_id}",
-                description="Fee waived: Utility Assistance Program",
-            )
+        waived, count = _fees_waive(application, today=today)
         (credit,) = ledger_post(
             postings=[
                 Posting(
@@ -349,12 +359,9 @@ def application_approve(
             to_status="approved",
             by=by,
             note=note
-            or f"Credit ${result.credit}; {len(open_fees)} fee(s) waived"
+            or f"Credit ${result.credit}; {count} fee(s) waived"
             + ("; photo ID and proof of income verified by the approving clerk" if verified_now else ""),
-            changes={
-                "credit": result.credit,
-                "fees_waived": sum((i.unpaid for i in open_fees), Decimal("0")),
-            },
+            changes={"credit": result.credit, "fees_waived": waived},
         )
         application.status = AssistanceApplication.Status.APPROVED
         application.credit_amount = result.credit
@@ -364,11 +371,58 @@ def application_approve(
         application.reviewed_at = application.closed_at = timezone.now()
         application.decision_reason = note[:300]
         application.save()
-        waived = sum((i.unpaid for i in open_fees), Decimal("0"))
+    lines = _approved_lines(application, credit=result.credit, waived=waived)
+    transaction.on_commit(lambda: _tell(application, lines))
+    return application
+
+
+def _approval_check(application: AssistanceApplication, *, documents_verified: bool) -> None:
+    """ApplicationError unless the application may be approved now: still open, its documents
+    seen (at the appointment, or by the approving clerk), no credit within the interval."""
+    if not application.is_open:
+        raise ApplicationError(f"The application is {application.get_status_display().lower()}.")
+    if not (documents_verified or verification_held(application)):
+        raise ApplicationError(
+            "No one has recorded seeing the photo ID and proof of income: record the appointment as "
+            "kept, or approve from the application's Decide page and tick that they were verified."
+        )
+    since = timezone.now() - dt.timedelta(days=settings.ASSISTANCE_CREDIT_INTERVAL_DAYS)
+    recent = AssistanceApplication.objects.filter(
+        service_account_id=application.service_account_id,
+        status=AssistanceApplication.Status.APPROVED,
+        reviewed_at__gte=since,
+    ).exclude(pk=application.pk)
+    if recent.exists():
+        raise ApplicationError(
+            f"This account had an assistance credit approved within the last "
+            f"{settings.ASSISTANCE_CREDIT_INTERVAL_DAYS} days."
+        )
+
+
+def _fees_waive(application: AssistanceApplication, *, today: dt.date) -> tuple[Decimal, int]:
+    """Reverse what is unpaid of the account's late and door-hanger fees: (amount waived, fees)."""
+    fee_kinds = (LedgerEntry.Kind.LATE_FEE, LedgerEntry.Kind.DOOR_HANGER_FEE)
+    open_fees = [
+        i
+        for i in account_open_items(service_account=application.service_account, as_of=today)
+        if i.kind in fee_kinds
+    ]
+    for item in open_fees:
+        ledger_reverse(
+            entry=LedgerEntry.objects.get(pk=item.entry_id),
+            amount=item.unpaid,
+            posted_on=today,
+            source_key=f"assist-waive:{application.pk}:{item.entry_id}",
+            description="Fee waived: Utility Assistance Program",
+        )
+    return sum((i.unpaid for i in open_fees), Decimal("0")), len(open_fees)
+
+
+def _approved_lines(application: AssistanceApplication, *, credit: Decimal, waived: Decimal) -> list:
     lines = [
         format_lazy(
             _("Your application is approved. A credit of {amount} is on account {number}."),
-            amount=money(result.credit),
+            amount=money(credit),
             number=application.service_account.account_number,
         )
     ]
@@ -377,8 +431,7 @@ def application_approve(
             format_lazy(_("Late and door-hanger fees of {amount} were waived."), amount=money(waived))
         )
     lines.append(_("Water-conservation materials are on their way to you."))
-    transaction.on_commit(lambda: _tell(application, lines))
-    return application
+    return lines
 
 
 def application_deny(

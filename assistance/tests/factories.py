@@ -1,9 +1,11 @@
 """Assistance applications for tests, made through the same service a customer's form calls."""
 
+import datetime as dt
 from decimal import Decimal
 
 from assistance.services.applications import Income, Member, application_submit
 from assistance.services.plans import plan_decide, plan_request
+from billing.tests.factories import post
 from kernel.testing.files import pdf_bytes, png_bytes, upload
 
 
@@ -31,3 +33,10 @@ def approved_plan(account, user, *, installments: int = 3):
     plan = plan_request(service_account=account, user=user, installments=installments)
     plan_decide(plan=plan, approve=True, by=user)
     return plan
+
+
+def owing_fees(account):
+    """A bill unpaid since September with its late fee and door-hanger fee."""
+    post(account, "charge", "100.00", dt.date(2026, 9, 1), dt.date(2026, 9, 20))
+    post(account, "late_fee", "10.00", dt.date(2026, 9, 25), dt.date(2026, 9, 25))
+    post(account, "door_hanger_fee", "30.00", dt.date(2026, 10, 5), dt.date(2026, 10, 5))

@@ -20,7 +20,9 @@ from assistance.models import (
     AssistanceApplication,
     DraftUpload,
 )
-from assistance.services.applications import application_deny
+from assistance.services.applications import (
+    application_deny,
+)
 from assistance.services.documents import documents_purge, documents_request, drafts_purge
 from assistance.tests.factories import submit
 from kernel.errors import ApplicationError
@@ -369,3 +371,53 @@ def test_in_spanish_the_file_controls_are_the_browsers_own_words(client):
     assert 'accept=".pdf,.jpg,.jpeg,.png' in page
     client.post(reverse("language_set"), {"language": "en"})
     assert "usa-file-input" in client.get(reverse("assistance_apply")).content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("pay.pdf", b"\x89PNG" + b"0" * 40, "not a PDF, JPEG or PNG"),
+        ("pay.pdf", png_bytes(), "does not contain what its name says"),
+        ("pay.png", b"%PDF-1.4 not really a pdf", "not a PDF, JPEG or PNG"),
+        ("pay.exe", pdf_bytes(), "does not contain what its name says"),
+    ],
+)
+def test_an_upload_that_is_not_what_its_name_says_is_refused(name, data, message):
+    user = UserFactory()
+    account = AccountLinkFactory(user=user).service_account
+    with pytest.raises(ApplicationError, match=message):
+        submit(
+            user,
+            account,
+            documents={"photo_id": [upload("id.png", png_bytes())], "income_proof": [upload(name, data)]},
+        )
+    assert not AssistanceApplication.objects.exists()
+
+
+@pytest.mark.django_db
+def test_an_upload_over_the_size_limit_is_refused(settings):
+    settings.ASSISTANCE_UPLOAD_MAX_BYTES = 100
+    user = UserFactory()
+    with pytest.raises(ApplicationError, match="larger than"):
+        submit(user, AccountLinkFactory(user=user).service_account)
+
+
+@pytest.mark.django_db
+def test_documents_open_for_the_applicant_and_clerks_only(client):
+    call_command("seed_demo", accounts=3)
+    user = UserFactory()
+    application = submit(user, AccountLinkFactory(user=user).service_account)
+    doc = application.documents.first()
+    url = reverse("assistance_document", args=[doc.pk])
+
+    client.force_login(user)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    client.force_login(UserFactory())
+    assert client.get(url).status_code == 404
+    assert client.get(reverse("assistance_detail", args=[application.pk])).status_code == 404
+    client.force_login(User.objects.get(email="clerk@example.com"))
+    assert client.get(url).status_code == 200
+    client.logout()
+    assert client.get(url).status_code == 302

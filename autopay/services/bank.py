@@ -279,7 +279,37 @@ def nacha_build(*, on: dt.date) -> NachaFile:
     )
     if not (drafts or prenotes or debits):
         raise NoDrafts(on)
-    paper = [
+    batches = [
+        (sec, entries)
+        for sec, entries in (("PPD", _paper_entries(drafts)), ("WEB", _web_entries(prenotes, debits)))
+        if entries
+    ]
+    records = [_file_header(on=on)]
+    entry_hash = total = count = 0
+    for number, (sec, entries) in enumerate(batches, start=1):
+        batch_records, batch_hash, batch_total = _batch(number=number, sec=sec, entries=entries, on=on)
+        records += batch_records
+        entry_hash += batch_hash
+        total += batch_total
+        count += len(entries)
+    blocks = -(-(len(records) + 1) // BLOCKING_FACTOR)  # the records with the control, in blocks of ten
+    records.append(
+        _file_control(batches=len(batches), blocks=blocks, count=count, entry_hash=entry_hash, total=total)
+    )
+    records += ["9" * RECORD_LENGTH] * (blocks * BLOCKING_FACTOR - len(records))
+    return NachaFile(
+        text="\n".join(records) + "\n",
+        entries=count,
+        total=Decimal(total) / 100,
+        drafts=drafts,
+        debits=debits,
+        prenotes=prenotes,
+    )
+
+
+def _paper_entries(drafts) -> list[_Entry]:
+    """The paper agreements' drafts (the PPD batch)."""
+    return [
         _Entry(
             code=_debit_code(d.agreement.account_type),
             routing=d.agreement.routing_number,
@@ -292,7 +322,11 @@ def nacha_build(*, on: dt.date) -> NachaFile:
         )
         for d in drafts
     ]
-    web = [
+
+
+def _web_entries(prenotes, debits) -> list[_Entry]:
+    """The online bank accounts' zero-dollar prenotes, then their debits (the WEB batch)."""
+    return [
         _Entry(
             code=_debit_code(a.account_type, prenote=True),
             routing=a.routing_number,
@@ -317,54 +351,37 @@ def nacha_build(*, on: dt.date) -> NachaFile:
         )
         for d in debits
     ]
+
+
+def _file_header(*, on: dt.date) -> str:
     created = banking_day_before(on)  # the file is sent the banking day before
-    records = [
-        _line(
-            "1",
-            "01",
-            " " + _number(int(settings.NACHA_IMMEDIATE_DESTINATION), 9),
-            _alpha(settings.NACHA_COMPANY_ID, 10),
-            created.strftime("%y%m%d"),
-            "0600",
-            "A",
-            "094",
-            "10",
-            "1",
-            _alpha(settings.NACHA_IMMEDIATE_DESTINATION_NAME, 23),
-            _alpha(settings.UTILITY_NAME, 23),
-            " " * 8,
-        )
-    ]
-    batches = [(sec, entries) for sec, entries in (("PPD", paper), ("WEB", web)) if entries]
-    entry_hash = total = count = 0
-    for number, (sec, entries) in enumerate(batches, start=1):
-        batch_records, batch_hash, batch_total = _batch(number=number, sec=sec, entries=entries, on=on)
-        records += batch_records
-        entry_hash += batch_hash
-        total += batch_total
-        count += len(entries)
-    record_count = len(records) + 1
-    blocks = -(-record_count // BLOCKING_FACTOR)
-    records.append(
-        _line(
-            "9",
-            _number(len(batches), 6),
-            _number(blocks, 6),
-            _number(count, 8),
-            _number(entry_hash % 10**10, 10),
-            _number(total, 12),
-            _number(0, 12),
-            " " * 39,
-        )
+    return _line(
+        "1",
+        "01",
+        " " + _number(int(settings.NACHA_IMMEDIATE_DESTINATION), 9),
+        _alpha(settings.NACHA_COMPANY_ID, 10),
+        created.strftime("%y%m%d"),
+        "0600",
+        "A",
+        "094",
+        "10",
+        "1",
+        _alpha(settings.NACHA_IMMEDIATE_DESTINATION_NAME, 23),
+        _alpha(settings.UTILITY_NAME, 23),
+        " " * 8,
     )
-    records += ["9" * RECORD_LENGTH] * (blocks * BLOCKING_FACTOR - len(records))
-    return NachaFile(
-        text="\n".join(records) + "\n",
-        entries=count,
-        total=Decimal(total) / 100,
-        drafts=drafts,
-        debits=debits,
-        prenotes=prenotes,
+
+
+def _file_control(*, batches: int, blocks: int, count: int, entry_hash: int, total: int) -> str:
+    return _line(
+        "9",
+        _number(batches, 6),
+        _number(blocks, 6),
+        _number(count, 8),
+        _number(entry_hash % 10**10, 10),
+        _number(total, 12),
+        _number(0, 12),
+        " " * 39,
     )
 
 
@@ -492,6 +509,12 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
                 status=BankDraftAgreement.Status.INACTIVE,
                 inactive_reason=f"{code} on {returned_on}: {reason}",
             )
+    _draft_returned_tell(draft, code=code, reason=reason, returned_on=returned_on, deactivated=deactivate)
+    return True
+
+
+def _draft_returned_tell(draft, *, code: str, reason: str, returned_on: dt.date, deactivated: bool) -> None:
+    """The customer is told of a returned draft (and of the agreement's end); the clerks of the end."""
     account = draft.service_account
     lines = [
         format_lazy(
@@ -510,7 +533,7 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
                 fee=money(returned_payment_fee()),
             ),
         )
-    if deactivate:
+    if deactivated:
         lines.append(
             _(
                 "Because of this, your Preauthorized Payments Agreement has ended; no more drafts will be made."
@@ -526,24 +549,28 @@ def ach_return_post(*, draft: AutopayDraft, code: str, returned_on: dt.date) -> 
         account_number=account.account_number,
         reference=f"draft:{draft.pk}:return",
     )
-    if deactivate:
-        clerks = Group.objects.filter(name="Clerks").first()
-        email_send(
-            kind="staff",
-            subject=f"Bank draft agreement ended: {account.account_number} ({code})",
-            template="emails/notice",
-            context={
-                "lines": [
-                    f"The bank returned draft {draft.trace_number} for account {account.account_number} "
-                    f"with {code} ({reason}) on {returned_on}. The agreement is now inactive."
-                ]
-            },
-            users=list(clerks.user_set.filter(is_active=True)) if clerks else [],
-            required=True,
-            account_number=account.account_number,
-            reference=f"draft:{draft.pk}:return-staff",
-        )
-    return True
+    if deactivated:
+        _agreement_ended_tell_clerks(draft, code=code, reason=reason, returned_on=returned_on)
+
+
+def _agreement_ended_tell_clerks(draft, *, code: str, reason: str, returned_on: dt.date) -> None:
+    account = draft.service_account
+    clerks = Group.objects.filter(name="Clerks").first()
+    email_send(
+        kind="staff",
+        subject=f"Bank draft agreement ended: {account.account_number} ({code})",
+        template="emails/notice",
+        context={
+            "lines": [
+                f"The bank returned draft {draft.trace_number} for account {account.account_number} "
+                f"with {code} ({reason}) on {returned_on}. The agreement is now inactive."
+            ]
+        },
+        users=list(clerks.user_set.filter(is_active=True)) if clerks else [],
+        required=True,
+        account_number=account.account_number,
+        reference=f"draft:{draft.pk}:return-staff",
+    )
 
 
 def bank_numbers_reencrypt(*, chunk_size: int = 500) -> tuple[int, int]:

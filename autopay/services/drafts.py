@@ -328,27 +328,7 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
         if draft.status == AutopayDraft.Status.RETRY and draft.retry_on and draft.retry_on > on:
             return None, False
         if draft.status not in (AutopayDraft.Status.SCHEDULED, AutopayDraft.Status.RETRY):
-            stale = draft.updated_at < timezone.now() - CHARGING_STALE_AFTER
-            if (
-                draft.status == AutopayDraft.Status.CHARGING
-                and draft.payment_id
-                and draft.payment.method == Payment.Method.CARD  # a bank debit waits for its file
-                and stale
-            ):
-                payment = draft.payment
-                # Claimed long ago, and the process stopped: finish it, from the PaymentIntent
-                # Stripe answered with when one was kept, else asking with the same idempotency
-                # key. A fresh claim belongs to a run still at work, and is left to it.
-                if payment.status == Payment.Status.PENDING:
-                    AutopayDraft.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
-                    return draft, False
-                if payment.status == Payment.Status.SUCCEEDED:
-                    # Stripe charged it and a webhook or the reconciliation settled the payment
-                    # after the run stopped: the draft is done.
-                    AutopayDraft.objects.filter(pk=draft.pk).update(
-                        status=AutopayDraft.Status.SUCCEEDED, failure_message=""
-                    )
-            return None, False
+            return _claimed_before(draft), False
         bill = Bill.objects.get(service_account_id=due.service_account_id, period=due.period)
         amount = autopay_amount(service_account_id=due.service_account_id, bill=bill)
         draft.amount = amount
@@ -356,31 +336,64 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
             draft.save(update_fields=["amount", "status", "failure_message", "updated_at"])
             return None, True
         draft.attempts += 1
-        if draft.enrollment_id and draft.enrollment.bank_account_id:
-            draft.payment = _bank_debit_record(draft, amount=amount, due=due)
-            if draft.payment is None:  # the bank account ended or was removed a moment ago
-                draft.status = AutopayDraft.Status.FAILED
-                draft.failure_message = "The bank account can no longer be used."
-                draft.save(update_fields=["amount", "attempts", "status", "failure_message", "updated_at"])
-                return None, False
-        elif draft.enrollment_id:
-            draft.payment = _card_payment(
-                draft.enrollment, service_account_id=due.service_account_id, amount=amount, on=on
-            )
-            draft.payment.save()
-        else:
-            draft.payment = Payment.objects.create(
-                service_account_id=due.service_account_id,
-                amount=amount,
-                channel=Payment.Channel.AUTOPAY,
-                method=Payment.Method.BANK,
-                received_on=due.draft_date,
-            )
+        draft.payment = _claim_payment(draft, due=due, amount=amount, on=on)
+        if draft.payment is None:  # the bank account ended or was removed a moment ago
+            draft.status = AutopayDraft.Status.FAILED
+            draft.failure_message = "The bank account can no longer be used."
+            draft.save(update_fields=["amount", "attempts", "status", "failure_message", "updated_at"])
+            return None, False
         draft.status = AutopayDraft.Status.CHARGING
         draft.save(
             update_fields=["amount", "attempts", "payment", "status", "reminder_sent_at", "updated_at"]
         )
     return draft, False
+
+
+def _claimed_before(draft: AutopayDraft) -> AutopayDraft | None:
+    """A draft an earlier run claimed (the caller holds its lock): the draft to finish when that
+    run stopped long ago with its card payment pending, else None. A fresh claim belongs to a run
+    still at work, and is left to it."""
+    stale = draft.updated_at < timezone.now() - CHARGING_STALE_AFTER
+    if not (
+        draft.status == AutopayDraft.Status.CHARGING
+        and draft.payment_id
+        and draft.payment.method == Payment.Method.CARD  # a bank debit waits for its file
+        and stale
+    ):
+        return None
+    payment = draft.payment
+    if payment.status == Payment.Status.PENDING:
+        # Finished from the PaymentIntent Stripe answered with when one was kept, else by asking
+        # with the same idempotency key.
+        AutopayDraft.objects.filter(pk=draft.pk).update(updated_at=timezone.now())
+        return draft
+    if payment.status == Payment.Status.SUCCEEDED:
+        # Stripe charged it and a webhook or the reconciliation settled the payment after the run
+        # stopped: the draft is done.
+        AutopayDraft.objects.filter(pk=draft.pk).update(
+            status=AutopayDraft.Status.SUCCEEDED, failure_message=""
+        )
+    return None
+
+
+def _claim_payment(draft: AutopayDraft, *, due: Due, amount: Decimal, on: dt.date) -> Payment | None:
+    """The claimed draft's payment: a debit from an online bank account (None when that account
+    can no longer be used), a card payment, or a paper agreement's draft."""
+    if draft.enrollment_id and draft.enrollment.bank_account_id:
+        return _bank_debit_record(draft, amount=amount, due=due)
+    if draft.enrollment_id:
+        payment = _card_payment(
+            draft.enrollment, service_account_id=due.service_account_id, amount=amount, on=on
+        )
+        payment.save()
+        return payment
+    return Payment.objects.create(
+        service_account_id=due.service_account_id,
+        amount=amount,
+        channel=Payment.Channel.AUTOPAY,
+        method=Payment.Method.BANK,
+        received_on=due.draft_date,
+    )
 
 
 def _bank_debit_record(draft: AutopayDraft, *, amount: Decimal, due: Due) -> Payment | None:
@@ -593,25 +606,8 @@ def _claim_cards(items: list[Due], on: dt.date) -> tuple[list[AutopayDraft], lis
     their drafts (each in key order, as _claim takes them one at a time), amounts read at once,
     payments and drafts written in bulk. Returns the drafts to charge, the items for the one-by-one
     path (bank accounts, claims a stopped run left) and the count of those skipped."""
-    result, claimed, one_by_one = RunResult(), [], []
-    # Only card enrollments are locked here: bank accounts go one by one, so a chunk never holds
-    # the enrollments a bank account's change or return waits on. An enrollment's second draft
-    # in the chunk (a retry of an older bill) also goes one by one, after the first is settled:
-    # its amount must count that payment.
-    by_card = set(
-        AutopayEnrollment.objects.filter(
-            pk__in={item.enrollment_id for item in items},
-            bank_account__isnull=True,
-            card__user__stripe_customer__isnull=False,
-        ).values_list("pk", flat=True)
-    )
-    batch = []
-    for item in items:
-        if item.enrollment_id in by_card:
-            by_card.discard(item.enrollment_id)
-            batch.append(item)
-        else:
-            one_by_one.append(item)
+    result, claimed = RunResult(), []
+    batch, one_by_one = _card_batch(items)
     if not batch:
         return claimed, one_by_one, result
     with transaction.atomic():
@@ -657,15 +653,43 @@ def _claim_cards(items: list[Due], on: dt.date) -> tuple[list[AutopayDraft], lis
                 enrollment, service_account_id=item.service_account_id, amount=amount, on=on
             )
             claimed.append(draft)
-        Payment.objects.bulk_create([draft.payment for draft in claimed])
-        for draft in claimed:
-            draft.payment = draft.payment  # its id, given by the insert
-        rows_update(
-            AutopayDraft,
-            changed,
-            ["amount", "attempts", "payment", "status", "failure_message", "updated_at"],
-        )
+        _claims_write(claimed, changed)
     return claimed, one_by_one, result
+
+
+def _card_batch(items: list[Due]) -> tuple[list[Due], list[Due]]:
+    """The items a chunk claims together (card enrollments whose customer Stripe knows, each
+    enrollment once) and those that go one by one.
+
+    Only card enrollments are locked in a batch: bank accounts go one by one, so a chunk never
+    holds the enrollments a bank account's change or return waits on. An enrollment's second
+    draft in the chunk (a retry of an older bill) also goes one by one, after the first is
+    settled: its amount must count that payment."""
+    by_card = set(
+        AutopayEnrollment.objects.filter(
+            pk__in={item.enrollment_id for item in items},
+            bank_account__isnull=True,
+            card__user__stripe_customer__isnull=False,
+        ).values_list("pk", flat=True)
+    )
+    batch, one_by_one = [], []
+    for item in items:
+        if item.enrollment_id in by_card:
+            by_card.discard(item.enrollment_id)
+            batch.append(item)
+        else:
+            one_by_one.append(item)
+    return batch, one_by_one
+
+
+def _claims_write(claimed: list[AutopayDraft], changed: list[AutopayDraft]) -> None:
+    """The claimed drafts' payments, then every changed draft, each in one statement."""
+    Payment.objects.bulk_create([draft.payment for draft in claimed])
+    for draft in claimed:
+        draft.payment = draft.payment  # its id, given by the insert
+    rows_update(
+        AutopayDraft, changed, ["amount", "attempts", "payment", "status", "failure_message", "updated_at"]
+    )
 
 
 def _drafts_locked(cards: list[tuple[Due, AutopayEnrollment]]) -> dict[tuple[int, dt.date], AutopayDraft]:
@@ -829,19 +853,8 @@ def autopay_send_reminders(*, on: dt.date) -> int:
         if d.draft_date == (card_day if d.enrollment_id and not d.by_bank else bank_day)
     ]
     for due in upcoming:
-        lookup = (
-            {"enrollment_id": due.enrollment_id} if due.enrollment_id else {"agreement_id": due.agreement_id}
-        )
-        with transaction.atomic():
-            draft, _created = AutopayDraft.objects.get_or_create(
-                **lookup,
-                period=due.period,
-                defaults={"service_account_id": due.service_account_id, "draft_date": due.draft_date},
-            )
-            claimed = AutopayDraft.objects.filter(pk=draft.pk, reminder_sent_at__isnull=True).update(
-                reminder_sent_at=dt.datetime.now(tz=dt.UTC)
-            )
-        if not claimed:
+        draft = _reminder_claim(due)
+        if draft is None:
             continue
         bill = Bill.objects.get(service_account_id=due.service_account_id, period=due.period)
         amount = autopay_amount(service_account_id=due.service_account_id, bill=bill)
@@ -850,55 +863,10 @@ def autopay_send_reminders(*, on: dt.date) -> int:
             lines = [_bank_enrollment_reminder(draft.enrollment, amount=amount, on=due.draft_date)]
             users, required = [draft.enrollment.user], True  # the notice of a varying debit
         elif due.enrollment_id:
-            card = draft.enrollment.card
-            maximum = draft.enrollment.max_amount
-            lines = [
-                format_lazy(
-                    _(
-                        "Your bill of {amount} for account {number} is more than the maximum of {maximum} you "
-                        "set for autopay, so we will not charge your {card} on {date}. Please pay it yourself "
-                        "before the due date."
-                    ),
-                    date=local_date(due.draft_date, "MONTH_DAY_FORMAT"),
-                    amount=money(amount),
-                    maximum=money(maximum),
-                    card=card,
-                    number=account.account_number,
-                )
-                if maximum is not None and amount > maximum
-                else format_lazy(
-                    _("On {date} we will charge {amount} to your {card} for account {number}."),
-                    date=local_date(due.draft_date, "MONTH_DAY_FORMAT"),
-                    amount=money(amount),
-                    card=card,
-                    number=account.account_number,
-                )
-            ]
-            if card_expires_before(card, due.draft_date):
-                lines.append(
-                    format_lazy(
-                        _(
-                            "Your {card} expires before then. Please replace it now so the payment goes through."
-                        ),
-                        card=card,
-                    )
-                )
+            lines = _card_reminder_lines(draft, amount=amount, on=due.draft_date)
             users, required = [draft.enrollment.user], False
         else:
-            agreement = draft.agreement
-            lines = [
-                format_lazy(
-                    _(
-                        "On {date} we will draft {amount} from your {kind} account ending {last4} "
-                        "for account {number}, as your Preauthorized Payments Agreement allows."
-                    ),
-                    date=local_date(due.draft_date, "MONTH_DAY_FORMAT"),
-                    amount=money(amount),
-                    kind=lazy_lower(agreement.get_account_type_display()),
-                    last4=agreement.account_last4,
-                    number=account.account_number,
-                )
-            ]
+            lines = [_agreement_reminder_line(draft, amount=amount, on=due.draft_date)]
             users, required = users_for_account(service_account=account), True
         email_send(
             kind=AUTOPAY_SCHEDULED,
@@ -919,3 +887,74 @@ def autopay_send_reminders(*, on: dt.date) -> int:
         )
         sent += 1
     return sent
+
+
+def _reminder_claim(due) -> AutopayDraft | None:
+    """The period's draft, made if need be, marked reminded; None when it was reminded before."""
+    lookup = {"enrollment_id": due.enrollment_id} if due.enrollment_id else {"agreement_id": due.agreement_id}
+    with transaction.atomic():
+        draft, _created = AutopayDraft.objects.get_or_create(
+            **lookup,
+            period=due.period,
+            defaults={"service_account_id": due.service_account_id, "draft_date": due.draft_date},
+        )
+        claimed = AutopayDraft.objects.filter(pk=draft.pk, reminder_sent_at__isnull=True).update(
+            reminder_sent_at=dt.datetime.now(tz=dt.UTC)
+        )
+    return draft if claimed else None
+
+
+def _card_reminder_lines(draft: AutopayDraft, *, amount: Decimal, on: dt.date) -> list:
+    """A card's reminder: the charge to come, or that the bill is over the customer's maximum;
+    and a warning when the card expires before the day."""
+    card, maximum, number = (
+        draft.enrollment.card,
+        draft.enrollment.max_amount,
+        draft.service_account.account_number,
+    )
+    day = local_date(on, "MONTH_DAY_FORMAT")
+    if maximum is not None and amount > maximum:
+        line = format_lazy(
+            _(
+                "Your bill of {amount} for account {number} is more than the maximum of {maximum} you "
+                "set for autopay, so we will not charge your {card} on {date}. Please pay it yourself "
+                "before the due date."
+            ),
+            date=day,
+            amount=money(amount),
+            maximum=money(maximum),
+            card=card,
+            number=number,
+        )
+    else:
+        line = format_lazy(
+            _("On {date} we will charge {amount} to your {card} for account {number}."),
+            date=day,
+            amount=money(amount),
+            card=card,
+            number=number,
+        )
+    lines = [line]
+    if card_expires_before(card, on):
+        lines.append(
+            format_lazy(
+                _("Your {card} expires before then. Please replace it now so the payment goes through."),
+                card=card,
+            )
+        )
+    return lines
+
+
+def _agreement_reminder_line(draft: AutopayDraft, *, amount: Decimal, on: dt.date):
+    agreement = draft.agreement
+    return format_lazy(
+        _(
+            "On {date} we will draft {amount} from your {kind} account ending {last4} "
+            "for account {number}, as your Preauthorized Payments Agreement allows."
+        ),
+        date=local_date(on, "MONTH_DAY_FORMAT"),
+        amount=money(amount),
+        kind=lazy_lower(agreement.get_account_type_display()),
+        last4=agreement.account_last4,
+        number=draft.service_account.account_number,
+    )

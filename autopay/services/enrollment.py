@@ -378,6 +378,21 @@ def autopay_transfer(*, old: ServiceAccount, new: ServiceAccount, by: User) -> l
     from billing.selectors import account_balance
 
     final_owed = account_balance(service_account=old) > 0
+    moved = _enrollment_transfer(old, new, final_owed=final_owed)
+    moved += _agreement_transfer(old, new, by=by, final_owed=final_owed)
+    if moved and final_owed:
+        moved.append(
+            format_lazy(
+                _("Your final bill on account {number} is still drafted as usual."), number=old.account_number
+            )
+        )
+    return moved
+
+
+def _enrollment_transfer(old: ServiceAccount, new: ServiceAccount, *, final_owed: bool) -> list:
+    """The active enrollment copied to the new account (if its login is linked there and the new
+    account has none); the old one ends unless the final bill is still owed. Returns the lines
+    for the customer's email."""
     moved = []
     enrollment = AutopayEnrollment.objects.filter(service_account=old, status="active").first()
     if enrollment and not AccountLink.objects.filter(user=enrollment.user, service_account=new).exists():
@@ -417,6 +432,13 @@ def autopay_transfer(*, old: ServiceAccount, new: ServiceAccount, by: User) -> l
                 day=enrollment.draft_day,
             )
         )
+    return moved
+
+
+def _agreement_transfer(old: ServiceAccount, new: ServiceAccount, *, by: User, final_owed: bool) -> list:
+    """The active paper agreement copied to the new account (if it has none); the old one ends
+    unless the final bill is still owed. Returns the line for the customer's email."""
+    moved = []
     agreement = BankDraftAgreement.objects.filter(service_account=old, status="active").first()
     if agreement and not BankDraftAgreement.objects.filter(service_account=new, status="active").exists():
         BankDraftAgreement.objects.create(
@@ -438,12 +460,6 @@ def autopay_transfer(*, old: ServiceAccount, new: ServiceAccount, by: User) -> l
                 _("Bank drafts on the 20th moved to account {number}, from the account ending {last4}."),
                 number=new.account_number,
                 last4=agreement.account_last4,
-            )
-        )
-    if moved and final_owed:
-        moved.append(
-            format_lazy(
-                _("Your final bill on account {number} is still drafted as usual."), number=old.account_number
             )
         )
     return moved

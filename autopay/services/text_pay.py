@@ -234,26 +234,39 @@ def pay_reply(*, user: User, word: str, text: str) -> str | None:
             "The card or bank account chosen for pay by text is no longer saved, so nothing was charged. Pay online at %(url)s"
         ) % {"url": settings.PORTAL_BASE_URL}
     try:
-        account_payment_check(amount=amount, service_account=account)
-        if choice.card_id:
-            payment = _card_pay(prompt, amount)
-        else:
-            payment = bank_payment_make(
-                client_token=uuid.uuid5(uuid.NAMESPACE_URL, f"text-prompt:{prompt.pk}"),
-                user=user,
-                service_account=account,
-                bank_account=choice.bank_account,
-                amount=amount,
-                today=today,
-                authorization=choice.authorization,
-            )
-            TextPayPrompt.objects.filter(pk=prompt.pk).update(payment=payment)
+        payment = _prompt_pay(prompt, user=user, amount=amount, today=today)
     except ApplicationError as exc:
         TextPayPrompt.objects.filter(pk=prompt.pk).update(status=TextPayPrompt.Status.FAILED)
         return _("The payment could not be made: %(reason)s Nothing was charged. Pay online at %(url)s") % {
             "reason": exc.message,
             "url": settings.PORTAL_BASE_URL,
         }
+    return _payment_answer(prompt, payment, amount=amount)
+
+
+def _prompt_pay(prompt: TextPayPrompt, *, user: User, amount: Decimal, today: dt.date) -> Payment:
+    """Pay `amount` with the method chosen for pay by text: the card at once, or a bank payment."""
+    choice = prompt.pay_by_text
+    account_payment_check(amount=amount, service_account=choice.service_account)
+    if choice.card_id:
+        return _card_pay(prompt, amount)
+    payment = bank_payment_make(
+        client_token=uuid.uuid5(uuid.NAMESPACE_URL, f"text-prompt:{prompt.pk}"),
+        user=user,
+        service_account=choice.service_account,
+        bank_account=choice.bank_account,
+        amount=amount,
+        today=today,
+        authorization=choice.authorization,
+    )
+    TextPayPrompt.objects.filter(pk=prompt.pk).update(payment=payment)
+    return payment
+
+
+def _payment_answer(prompt: TextPayPrompt, payment: Payment, *, amount: Decimal) -> str:
+    """The text back once the payment is made: paid, on its way, declined, or not yet known."""
+    choice = prompt.pay_by_text
+    account = choice.service_account
     if choice.card_id and payment.status == Payment.Status.PENDING:
         # Stripe did not answer: left PAYING with its payment, which reconciliation settles from
         # Stripe's word. A second PAY finds it being paid and charges nothing.

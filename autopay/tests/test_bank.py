@@ -19,7 +19,7 @@ from autopay.services.drafts import autopay_run, autopay_send_reminders
 from autopay.services.enrollment import aba_routing_number_valid, bank_agreement_record
 from billing.models import BillingAccount, Service
 from billing.services.bills import bills_run
-from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
+from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, SavedCardFactory
 from kernel.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
@@ -194,11 +194,8 @@ def test_card_autopay_and_a_paper_agreement_do_not_mix(agreements):
 
     account = agreements[0].service_account
     user = AccountLinkFactory(service_account=account).user
-    from billing.models import SavedCard
 
-    card = SavedCard.objects.create(
-        user=user, stripe_payment_method_id="pm_x", brand="visa", last4="4242", exp_month=12, exp_year=2031
-    )
+    card = SavedCardFactory(user=user, exp_year=2031)
     with pytest.raises(ApplicationError, match="end that agreement first"):
         autopay_enroll(user=user, service_account=account, card=card, draft_day=5)
 

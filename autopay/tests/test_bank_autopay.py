@@ -27,11 +27,11 @@ from autopay.services.bank_accounts import bank_account_add
 from autopay.services.drafts import autopay_run, autopay_send_reminders, next_draft
 from autopay.services.enrollment import autopay_cancel, autopay_change, autopay_enroll
 from autopay.services.methods import payment_method_remove
-from billing.models import Payment, SavedCard, Service
+from billing.models import Payment, Service
 from billing.reports import receipt_channel
 from billing.services.bills import bills_run
 from billing.services.payments import payments_reconcile
-from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, balance
+from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, SavedCardFactory, balance
 from kernel.crypto import decrypt
 from kernel.errors import ApplicationError
 
@@ -168,9 +168,7 @@ def test_a_weekend_draft_day_moves_to_monday_and_a_late_debit_waits_for_its_noti
 
 def test_autopay_changes_from_a_card_to_a_bank_account_without_cancelling(customer, client):
     user, account = customer["user"], customer["account"]
-    card = SavedCard.objects.create(
-        user=user, stripe_payment_method_id="pm_x", brand="visa", last4="4242", exp_month=12, exp_year=2030
-    )
+    card = SavedCardFactory(user=user)
     enrollment = autopay_enroll(user=user, service_account=account, card=card, draft_day=25)
     bank = add_bank(user)
     client.force_login(user)

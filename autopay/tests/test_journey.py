@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
 from autopay.models import AutopayEnrollment
 from billing.models import SavedCard
-from billing.tests.test_pay_journey import fill_card
+from billing.tests.stripe_browser import fill_card
 from kernel.testing.browser import assert_accessible, confirm_password
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

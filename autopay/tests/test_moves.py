@@ -11,7 +11,8 @@ from django.urls import reverse
 
 from accounts.tests.factories import staff_user
 from autopay.models import AutopayEnrollment
-from billing.models import LedgerEntry, SavedCard, ServiceRequest
+from autopay.tests.factories import AutopayEnrollmentFactory
+from billing.models import LedgerEntry, ServiceRequest
 from billing.selectors import account_balance
 from billing.services.bills import bills_run
 from billing.tests.factories import at, post, sewer_rate, signed_in_customer
@@ -26,12 +27,7 @@ def test_a_move_closes_the_old_account_opens_the_new_and_moves_the_credit_and_au
     client, user, old = signed_in_customer()
     bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)
     post(old, "payment", "150.00", D(2026, 7, 5))  # paid ahead: 101.50 credit before the final bill
-    card = SavedCard.objects.create(
-        user=user, stripe_payment_method_id="pm_move", brand="visa", last4="4242", exp_month=12, exp_year=2030
-    )
-    AutopayEnrollment.objects.create(
-        service_account=old, user=user, card=card, draft_day=5, starts_on=D(2026, 7, 1)
-    )
+    card = AutopayEnrollmentFactory(service_account=old, user=user).card
     client.post(
         reverse("moving_request", args=["move"]),
         {

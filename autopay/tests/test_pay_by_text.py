@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.tests.factories import AccountLinkFactory, UserFactory
-from accounts.tests.test_texts import DAYTIME, NUMBER, confirmed, incoming, signed_post, standin, texts_to
+from accounts.tests.texts import DAYTIME, NUMBER, confirmed, incoming, signed_post, standin, texts_to
 from autopay.models import PayByText, PaymentAuthorization, TextPayPrompt
 from billing.models import Payment, SavedCard
 from billing.services.notices import bills_send_ready_notices

@@ -8,21 +8,14 @@ from django.urls import reverse
 
 from accounts.tests.factories import PASSWORD, AccountLinkFactory
 from autopay.models import AutopayEnrollment
-from billing.models import SavedCard
+from billing.tests.factories import SavedCardFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def _enrolled(client, *, day=25, max_amount=None):
     link = AccountLinkFactory()
-    card = SavedCard.objects.create(
-        user=link.user,
-        stripe_payment_method_id=f"pm_{link.pk}",
-        brand="visa",
-        last4="4242",
-        exp_month=12,
-        exp_year=2030,
-    )
+    card = SavedCardFactory(user=link.user)
     enrollment = AutopayEnrollment.objects.create(
         service_account=link.service_account,
         user=link.user,
@@ -38,14 +31,7 @@ def _enrolled(client, *, day=25, max_amount=None):
 def test_another_login_on_the_account_is_told_autopay_is_on_but_never_sees_the_card(client):
     owner_link = AccountLinkFactory()
     account, owner = owner_link.service_account, owner_link.user
-    card = SavedCard.objects.create(
-        user=owner,
-        stripe_payment_method_id="pm_owner",
-        brand="visa",
-        last4="4242",
-        exp_month=12,
-        exp_year=2030,
-    )
+    card = SavedCardFactory(user=owner)
     enrollment = AutopayEnrollment.objects.create(
         service_account=account, user=owner, card=card, draft_day=25, starts_on=dt.date(2026, 7, 1)
     )
@@ -113,14 +99,7 @@ def test_the_day_card_and_maximum_change_without_cancelling_and_the_terms_are_ke
     from autopay.models import PaymentAuthorization
 
     link, card, enrollment = _enrolled(client)
-    other = SavedCard.objects.create(
-        user=link.user,
-        stripe_payment_method_id="pm_other",
-        brand="mastercard",
-        last4="4444",
-        exp_month=1,
-        exp_year=2031,
-    )
+    other = SavedCardFactory(user=link.user, brand="mastercard", last4="4444", exp_month=1, exp_year=2031)
     client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
     change = reverse("autopay_change", args=[link.service_account_id])
 

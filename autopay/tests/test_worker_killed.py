@@ -2,7 +2,6 @@
 the work with no double charge and no enrollment missed."""
 
 import datetime as dt
-import signal
 from decimal import Decimal
 
 import pytest
@@ -16,7 +15,7 @@ from billing.models import Payment, Service
 from billing.services.bills import bills_run
 from billing.tests import stripe_browser
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
-from kernel.testing.workers import tasks_queued, wait_for, worker_process
+from kernel.testing.workers import tasks_queued, worker_kill_when, worker_process
 
 ENROLLMENTS = 12
 
@@ -46,9 +45,7 @@ def test_worker_killed_mid_run_then_run_again_drafts_everyone_once(tmp_path):
         # Killed once Stripe has charged some of the chunk (each PaymentIntent is kept as Stripe
         # answers) and before the chunk is settled.
         charged = Payment.objects.filter(channel="autopay", stripe_payment_intent_id__isnull=False)
-        some_paid = wait_for(lambda: charged.count() >= 3, timeout=60)
-        worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
+        some_paid = worker_kill_when(worker, lambda: charged.count() >= 3)
     assert some_paid, (tmp_path / "worker.log").read_text()[-2000:]
     assert charged.count() < ENROLLMENTS, "the worker finished before it could be killed"
 

@@ -57,42 +57,17 @@ def adjustment_request(
         earlier = Adjustment.objects.filter(request_token=token).first()
         if earlier is not None:
             return earlier
-    if not by.has_perm("billing.add_adjustment"):
-        raise ApplicationError("Your role cannot post adjustments.")
-    if kind not in Adjustment.Kind.values:
-        raise ApplicationError("Choose a credit, a debit, a fee waiver or a write-off.")
-    if amount is None or amount <= 0:
-        raise ApplicationError("Enter an amount above $0.00.")
-    if not reason.active:
-        raise ApplicationError(f"The reason {reason.name!r} is retired; choose another.")
     memo = (memo or "").strip()
-    if not memo:
-        raise ApplicationError("Write a memo: what happened and who asked.")
-    if kind == Adjustment.Kind.FEE_WAIVER:
-        if (
-            fee_entry is None
-            or fee_entry.service_account_id != service_account.pk
-            or fee_entry.kind not in FEE_KINDS
-        ):
-            raise ApplicationError("Choose one of this account's late or door-hanger fees to waive.")
-        left = fee_unpaid(fee_entry)
-        if amount > left:
-            raise ApplicationError(f"That fee has ${left:,.2f} left to waive; enter that or less.")
-    elif fee_entry is not None:
-        raise ApplicationError("Only a fee waiver names a fee.")
-    # Above the limit (counting what this account was adjusted today, so five small credits are
-    # one large one) it waits for a supervisor. Only a one-person office, with the rule off, lets
-    # a supervisor post a large one at once; a clerk's always waits.
-    today_total = (
-        Adjustment.objects.filter(
-            service_account=service_account,
-            status__in=[Adjustment.Status.POSTED, Adjustment.Status.AWAITING_APPROVAL],
-            requested_at__date=timezone.localdate(),
-        ).aggregate(total=Sum("amount"))["total"]
-        or ZERO
+    _adjustment_check(
+        service_account=service_account,
+        kind=kind,
+        amount=amount,
+        reason=reason,
+        memo=memo,
+        by=by,
+        fee_entry=fee_entry,
     )
-    large = today_total + amount > settings.ADJUSTMENT_APPROVAL_LIMIT
-    waits = large and (settings.TWO_PERSON_RULE or not by.has_perm("billing.approve_adjustment"))
+    waits = _waits_for_approval(service_account=service_account, amount=amount, by=by)
     try:
         with transaction.atomic():
             if kind == Adjustment.Kind.WRITE_OFF:
@@ -125,6 +100,48 @@ def adjustment_request(
             raise
         return Adjustment.objects.get(request_token=token)  # the same form, posted twice at once
     return adjustment
+
+
+def _adjustment_check(*, service_account, kind: str, amount, reason, memo: str, by: User, fee_entry) -> None:
+    """ApplicationError for the first thing wrong with an adjustment asked for."""
+    if not by.has_perm("billing.add_adjustment"):
+        raise ApplicationError("Your role cannot post adjustments.")
+    if kind not in Adjustment.Kind.values:
+        raise ApplicationError("Choose a credit, a debit, a fee waiver or a write-off.")
+    if amount is None or amount <= 0:
+        raise ApplicationError("Enter an amount above $0.00.")
+    if not reason.active:
+        raise ApplicationError(f"The reason {reason.name!r} is retired; choose another.")
+    if not memo:
+        raise ApplicationError("Write a memo: what happened and who asked.")
+    if kind == Adjustment.Kind.FEE_WAIVER:
+        if (
+            fee_entry is None
+            or fee_entry.service_account_id != service_account.pk
+            or fee_entry.kind not in FEE_KINDS
+        ):
+            raise ApplicationError("Choose one of this account's late or door-hanger fees to waive.")
+        left = fee_unpaid(fee_entry)
+        if amount > left:
+            raise ApplicationError(f"That fee has ${left:,.2f} left to waive; enter that or less.")
+    elif fee_entry is not None:
+        raise ApplicationError("Only a fee waiver names a fee.")
+
+
+def _waits_for_approval(*, service_account, amount: Decimal, by: User) -> bool:
+    """Above the limit (counting what this account was adjusted today, so five small credits are
+    one large one) an adjustment waits for a supervisor. Only a one-person office, with the rule
+    off, lets a supervisor post a large one at once; a clerk's always waits."""
+    today_total = (
+        Adjustment.objects.filter(
+            service_account=service_account,
+            status__in=[Adjustment.Status.POSTED, Adjustment.Status.AWAITING_APPROVAL],
+            requested_at__date=timezone.localdate(),
+        ).aggregate(total=Sum("amount"))["total"]
+        or ZERO
+    )
+    large = today_total + amount > settings.ADJUSTMENT_APPROVAL_LIMIT
+    return large and (settings.TWO_PERSON_RULE or not by.has_perm("billing.approve_adjustment"))
 
 
 def adjustment_approve(*, adjustment: Adjustment, by: User) -> Adjustment:

@@ -10,15 +10,14 @@ from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.db.models import Exists, OuterRef
-from django.utils import timezone
 
 from accounts.models import ServiceAccount
 from billing.calendar import add_months, due_date_for_period, local_today
 from billing.hooks import BILL_NOTE_PROVIDERS
-from billing.models import AccountService, Bill, LedgerEntry, RateSchedule, Service
+from billing.models import AccountService, Bill, BillLine, LedgerEntry, RateSchedule, Service
 from billing.selectors import ledger_positions, past_due_total
 from billing.services.ledger import billing_accounts_lock, ledger_post_staged
-from kernel.db import staging_table
+from kernel.db import insert_values, staging_table
 from kernel.errors import ApplicationError
 from kernel.money import quantize_money
 from kernel.outbox import outbox_enqueue
@@ -262,18 +261,26 @@ SELECT x.account_id AS service_account_id, %(kind)s::text AS kind, x.services AS
 FROM ({LINE_TOTALS}) x WHERE x.services > 0
 """  # noqa: S608 (a constant query)
 
-# The balance as of the issue day less the rows since the last bill is the previous balance.
-BILLS_INSERT_SQL = f"""
-INSERT INTO billing_bill
-    (service_account_id, period, issued_on, due_date, previous_balance, payments_and_credits, new_charges,
-     total_due, past_due_amount, ledger_entry_id, notes, created_at)
-SELECT f.account_id, %(period)s, %(issued_on)s, %(due_date)s, f.previous_balance, f.payments_and_credits,
-       f.new_charges, f.previous_balance - f.payments_and_credits + f.new_charges, f.past_due,
-       -- The month's charge, looked up by its key row by row (a join would scan the ledger).
-       CASE WHEN f.services > 0 THEN (
-           SELECT e.id FROM billing_ledgerentry e WHERE e.source_key = 'bill:' || f.account_id || ':' || %(month)s
-       ) END,
-       f.notes, %(now)s
+# The bills and their lines are written with INSERT ... SELECT: each column's expression here,
+# every other column of the model its default (kernel.db.insert_values), so a column added to the
+# model is never left out. The balance as of the issue day less the rows since the last bill is
+# the previous balance.
+BILL_COLUMNS = {
+    "service_account_id": "f.account_id",
+    "period": "%(period)s",
+    "issued_on": "%(issued_on)s",
+    "due_date": "%(due_date)s",
+    "previous_balance": "f.previous_balance",
+    "payments_and_credits": "f.payments_and_credits",
+    "new_charges": "f.new_charges",
+    "total_due": "f.previous_balance - f.payments_and_credits + f.new_charges",
+    "past_due_amount": "f.past_due",
+    # The month's charge, looked up by its key row by row (a join would scan the ledger).
+    "ledger_entry_id": "CASE WHEN f.services > 0 THEN ("
+    "SELECT e.id FROM billing_ledgerentry e WHERE e.source_key = 'bill:' || f.account_id || ':' || %(month)s) END",
+    "notes": "f.notes",
+}
+BILLS_FROM_SQL = f"""
 FROM (
     SELECT d.account_id, d.balance - COALESCE(x.recent, 0) AS previous_balance,
            -COALESCE(x.credits, 0) AS payments_and_credits, COALESCE(x.new_charges, 0) AS new_charges,
@@ -286,18 +293,37 @@ ORDER BY f.account_id
 RETURNING id, service_account_id
 """  # noqa: S608 (a constant query)
 
-LINES_INSERT_SQL = """
-INSERT INTO billing_billline
-    (bill_id, position, description, service, units, monthly_charge_per_unit, consumption_ccf, charge_per_ccf,
-     rate_schedule_id, ledger_entry_id, amount, served_from, served_to)
-SELECT b.id,
-       row_number() OVER (PARTITION BY l.account_id ORDER BY l.part, l.rank, l.posted_on, l.sort_id),
-       l.description, l.service, l.units, l.monthly_charge_per_unit, l.consumption_ccf, l.charge_per_ccf,
-       l.rate_schedule_id, l.ledger_entry_id, l.amount, l.served_from, l.served_to
+LINE_COLUMNS = {
+    "bill_id": "b.id",
+    "position": "row_number() OVER (PARTITION BY l.account_id ORDER BY l.part, l.rank, l.posted_on, l.sort_id)",
+    **{
+        name: f"l.{name}"
+        for name in (
+            "description",
+            "service",
+            "units",
+            "monthly_charge_per_unit",
+            "consumption_ccf",
+            "charge_per_ccf",
+            "rate_schedule_id",
+            "ledger_entry_id",
+            "amount",
+            "served_from",
+            "served_to",
+        )
+    },
+}
+LINES_FROM_SQL = """
 FROM bill_draft_line l
-JOIN unnest(%s::bigint[], %s::bigint[]) AS b(id, account_id) ON b.account_id = l.account_id
+JOIN unnest(%(bill_ids)s::bigint[], %(account_ids)s::bigint[]) AS b(id, account_id) ON b.account_id = l.account_id
 WHERE l.part = 0 OR l.amount > 0
 """
+
+
+def _insert_sql(model, given: dict[str, str], rest: str) -> tuple[str, dict]:
+    columns, expressions, params = insert_values(model, given)
+    table = model._meta.db_table
+    return f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(expressions)} {rest}", params  # noqa: S608
 
 
 class _Billable(NamedTuple):
@@ -342,10 +368,13 @@ def _bill_chunk(
         },
     )
     ledger_post_staged(table="bill_charge", locked=True)
+    bills_sql, bill_params = _insert_sql(Bill, BILL_COLUMNS, BILLS_FROM_SQL)
+    lines_sql, line_params = _insert_sql(BillLine, LINE_COLUMNS, LINES_FROM_SQL)
     with connection.cursor() as cursor:
         cursor.execute(
-            BILLS_INSERT_SQL,
+            bills_sql,
             {
+                **bill_params,
                 "ids": [a.account_id for a in billable],
                 "balances": [a.balance for a in billable],
                 "past_due": [a.past_due for a in billable],
@@ -354,12 +383,14 @@ def _bill_chunk(
                 "period": period,
                 "issued_on": issued_on,
                 "due_date": due_date,
-                "now": timezone.now(),
             },
         )
         bills = sorted(cursor.fetchall(), key=lambda row: row[1])  # in account order
         bill_ids = [pk for pk, _ in bills]
-        cursor.execute(LINES_INSERT_SQL, [bill_ids, [account_id for _, account_id in bills]])
+        cursor.execute(
+            lines_sql,
+            {**line_params, "bill_ids": bill_ids, "account_ids": [account_id for _, account_id in bills]},
+        )
     result.created += len(bill_ids)
     result.bill_ids.extend(bill_ids)
     if notify:

@@ -219,8 +219,30 @@ def rates_import(*, path: str | Path) -> ImportSummary:
         optional=["charge_per_ccf"],
     )
     errors: list[str] = []
+    incoming = _rate_rows(csv_file.rows, errors)
+    result = ImportSummary(ignored_columns=csv_file.ignored_columns)
+    changes = _rate_changes(incoming, result, errors)
+    if errors:
+        raise CsvImportError(errors)
+    if not csv_file.rows:
+        raise CsvImportError(["the file has no rate rows"])
+    with transaction.atomic():
+        for schedule in changes:
+            if schedule.pk is None:
+                result.created += 1
+            else:
+                result.updated += 1
+            schedule.save()
+    return result
+
+
+def _rate_rows(
+    rows: list[CsvRow], errors: list[str]
+) -> dict[tuple[str, object], tuple[int, Decimal, Decimal]]:
+    """Each row of rates.csv checked: (service, effective date) -> (line, monthly, per CCF) for
+    the good rows; each problem added to `errors`."""
     incoming: dict[tuple[str, object], tuple[int, Decimal, Decimal]] = {}
-    for row in csv_file.rows:
+    for row in rows:
         problems = []
         service = row["service"]
         if service not in Service.values:
@@ -244,6 +266,12 @@ def rates_import(*, path: str | Path) -> ImportSummary:
         errors.extend(f"line {row.line}: {p}" for p in problems)
         if not problems:
             incoming[key] = (row.line, monthly, per_ccf)
+    return incoming
+
+
+def _rate_changes(incoming: dict, result: ImportSummary, errors: list[str]) -> list[RateSchedule]:
+    """The schedules to create or change (unchanged ones counted in `result`); a change to a
+    schedule bills used is added to `errors`."""
     existing = {
         (s.service, s.effective_date): s
         for s in RateSchedule.objects.filter(service__in={k[0] for k in incoming})
@@ -253,7 +281,6 @@ def rates_import(*, path: str | Path) -> ImportSummary:
         .values_list("rate_schedule_id", flat=True)
         .distinct()
     )
-    result = ImportSummary(ignored_columns=csv_file.ignored_columns)
     changes = []
     for key, (line, monthly, per_ccf) in incoming.items():
         schedule = existing.get(key)
@@ -276,18 +303,7 @@ def rates_import(*, path: str | Path) -> ImportSummary:
             changes.append(schedule)
         else:
             result.unchanged += 1
-    if errors:
-        raise CsvImportError(errors)
-    if not csv_file.rows:
-        raise CsvImportError(["the file has no rate rows"])
-    with transaction.atomic():
-        for schedule in changes:
-            if schedule.pk is None:
-                result.created += 1
-            else:
-                result.updated += 1
-            schedule.save()
-    return result
+    return changes
 
 
 # --- services.csv -------------------------------------------------------------------------

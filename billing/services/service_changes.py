@@ -245,16 +245,7 @@ def service_account_close(
             raise ApplicationError(f"Account {account.account_number} is closed already.")
         last = Bill.objects.filter(service_account=account).order_by("-period").first()
         opened = account.service_starts_on or timezone.localdate(account.created_at)
-        first_month = add_months(last.period, 1) if last else opened.replace(day=1)
-        if stop_on < first_month:
-            raise ApplicationError(
-                f"The account is billed through {first_month - dt.timedelta(days=1):%m/%d/%Y}: "
-                "choose a stop date after that."
-            )
-        if last is None and account.service_starts_on and stop_on < opened:
-            raise ApplicationError(
-                f"Service on this account starts on {opened:%m/%d/%Y}: choose a stop date on or after it."
-            )
+        first_month = _final_bill_first_month(account, last=last, opened=opened, stop_on=stop_on)
         lines = _final_lines(
             account,
             first_month=first_month,
@@ -265,62 +256,11 @@ def service_account_close(
         total = sum((line.amount for line in lines), ZERO)
         due = today + dt.timedelta(days=FINAL_BILL_DUE_DAYS)
         since = last.issued_on if last else opened - dt.timedelta(days=1)
-        entries = LedgerEntry.objects.filter(service_account=account)
-        # Fees, adjustments and returned checks since the last bill are on the final bill too.
-        for entry in entries.filter(posted_on__gt=since, posted_on__lte=today, amount__gt=0).order_by(
-            "posted_on", "id"
-        ):
-            lines.append(
-                BillLine(
-                    position=len(lines) + 1,
-                    description=f"{entry.description or entry.get_kind_display()} (posted {entry.posted_on:%m/%d/%Y})"[
-                        :200
-                    ],
-                    ledger_entry=entry,
-                    amount=entry.amount,
-                )
-            )
-        charge = None
-        if total > 0:
-            posted = ledger_post(
-                postings=[
-                    Posting(
-                        service_account_id=account.pk,
-                        kind=LedgerEntry.Kind.CHARGE,
-                        amount=total,
-                        posted_on=today,
-                        due_date=due,
-                        description=f"Final bill, service to {stop_on:%m/%d/%Y}",
-                        source_key=f"final:{account.pk}:{stop_on.isoformat()}",
-                    )
-                ]
-            )
-            if not posted:
-                raise ApplicationError("This final bill was posted already.")
-            charge = posted[0]
-        before = entries.filter(posted_on__lte=since)
-        if charge is not None:
-            before = before.exclude(pk=charge.pk)  # closed on the day of the last bill: still new
-        previous = before.aggregate(total=Sum("amount"))["total"] or ZERO
-        window = entries.filter(posted_on__lte=today).exclude(pk__in=before.values("pk"))
-        paid = -(window.filter(amount__lt=0).aggregate(total=Sum("amount"))["total"] or ZERO)
-        new = window.filter(amount__gt=0).aggregate(total=Sum("amount"))["total"] or ZERO
-        bill = Bill.objects.create(
-            service_account=account,
-            period=stop_on.replace(day=1),
-            issued_on=today,
-            due_date=due,
-            previous_balance=previous,
-            payments_and_credits=paid,
-            new_charges=new,
-            total_due=previous - paid + new,
-            past_due_amount=account_past_due(service_account=account, as_of=today),
-            ledger_entry=charge,
-            stopped_on=stop_on,
+        lines += _final_debit_lines(account, since=since, today=today, start=len(lines) + 1)
+        charge = _final_charge_post(account, total=total, today=today, due=due, stop_on=stop_on)
+        bill = _final_bill_write(
+            account, lines, charge=charge, since=since, today=today, due=due, stop_on=stop_on
         )
-        for line in lines:
-            line.bill = bill
-        BillLine.objects.bulk_create(lines)
         account.status = ServiceAccount.Status.CLOSED
         for name, value in (forwarding or {}).items():
             setattr(account, name, value)
@@ -334,6 +274,99 @@ def service_account_close(
             changes={"stop_on": stop_on.isoformat(), "final_charges": str(total)},
             account_number=account.account_number,
         )
+    _final_bill_tell(account, bill, stop_on=stop_on)
+    return bill
+
+
+def _final_bill_first_month(account, *, last, opened: dt.date, stop_on: dt.date) -> dt.date:
+    """The first month the final bill covers (after the last bill's), or ApplicationError when the
+    stop date falls before it or before service started."""
+    first_month = add_months(last.period, 1) if last else opened.replace(day=1)
+    if stop_on < first_month:
+        raise ApplicationError(
+            f"The account is billed through {first_month - dt.timedelta(days=1):%m/%d/%Y}: "
+            "choose a stop date after that."
+        )
+    if last is None and account.service_starts_on and stop_on < opened:
+        raise ApplicationError(
+            f"Service on this account starts on {opened:%m/%d/%Y}: choose a stop date on or after it."
+        )
+    return first_month
+
+
+def _final_debit_lines(account, *, since: dt.date, today: dt.date, start: int) -> list[BillLine]:
+    """Fees, adjustments and returned checks posted since the last bill: on the final bill too."""
+    entries = LedgerEntry.objects.filter(
+        service_account=account, posted_on__gt=since, posted_on__lte=today, amount__gt=0
+    ).order_by("posted_on", "id")
+    return [
+        BillLine(
+            position=position,
+            description=f"{entry.description or entry.get_kind_display()} (posted {entry.posted_on:%m/%d/%Y})"[
+                :200
+            ],
+            ledger_entry=entry,
+            amount=entry.amount,
+        )
+        for position, entry in enumerate(entries, start=start)
+    ]
+
+
+def _final_charge_post(account, *, total: Decimal, today: dt.date, due: dt.date, stop_on: dt.date):
+    """The final bill's charge, or None when the final months cost nothing."""
+    if total <= 0:
+        return None
+    posted = ledger_post(
+        postings=[
+            Posting(
+                service_account_id=account.pk,
+                kind=LedgerEntry.Kind.CHARGE,
+                amount=total,
+                posted_on=today,
+                due_date=due,
+                description=f"Final bill, service to {stop_on:%m/%d/%Y}",
+                source_key=f"final:{account.pk}:{stop_on.isoformat()}",
+            )
+        ]
+    )
+    if not posted:
+        raise ApplicationError("This final bill was posted already.")
+    return posted[0]
+
+
+def _final_bill_write(
+    account, lines, *, charge, since: dt.date, today: dt.date, due: dt.date, stop_on: dt.date
+):
+    """The final bill and its lines: the balance before the last bill's issue, what was paid and
+    charged since (the final charge included)."""
+    entries = LedgerEntry.objects.filter(service_account=account)
+    before = entries.filter(posted_on__lte=since)
+    if charge is not None:
+        before = before.exclude(pk=charge.pk)  # closed on the day of the last bill: still new
+    previous = before.aggregate(total=Sum("amount"))["total"] or ZERO
+    window = entries.filter(posted_on__lte=today).exclude(pk__in=before.values("pk"))
+    paid = -(window.filter(amount__lt=0).aggregate(total=Sum("amount"))["total"] or ZERO)
+    new = window.filter(amount__gt=0).aggregate(total=Sum("amount"))["total"] or ZERO
+    bill = Bill.objects.create(
+        service_account=account,
+        period=stop_on.replace(day=1),
+        issued_on=today,
+        due_date=due,
+        previous_balance=previous,
+        payments_and_credits=paid,
+        new_charges=new,
+        total_due=previous - paid + new,
+        past_due_amount=account_past_due(service_account=account, as_of=today),
+        ledger_entry=charge,
+        stopped_on=stop_on,
+    )
+    for line in lines:
+        line.bill = bill
+    BillLine.objects.bulk_create(lines)
+    return bill
+
+
+def _final_bill_tell(account, bill: Bill, *, stop_on: dt.date) -> None:
     email_send(
         kind=BILL_READY,
         subject=format_lazy(_("Your final bill for account {number}"), number=account.account_number),
@@ -358,4 +391,3 @@ def service_account_close(
         reference=f"final:{account.pk}",
         account_number=account.account_number,
     )
-    return bill

@@ -50,50 +50,9 @@ def service_request_submit(*, user: User, kind: str, values: dict) -> ServiceReq
     today = local_today()
     request = ServiceRequest(kind=kind, requested_by=user, language=translation.get_language() or "")
     if kind in (ServiceRequest.Kind.MOVE_OUT, ServiceRequest.Kind.TRANSFER):
-        account = values.get("from_account")
-        if (
-            not isinstance(account, ServiceAccount)
-            or not AccountLink.objects.filter(user=user, service_account=account).exists()
-        ):
-            raise ApplicationError(_("Choose one of your accounts."))
-        if account.status != ServiceAccount.Status.ACTIVE:
-            raise ApplicationError(_("Service on this account has stopped already."))
-        _check_date(
-            values.get("stop_on"),
-            today=today,
-            missing=_("Enter the last day of service."),
-            out_of_range=_("The last day of service must be between today and {days} days from now."),
-        )
-        request.from_account = account
-        request.stop_on = values["stop_on"]
-        if kind == ServiceRequest.Kind.MOVE_OUT:
-            if not all((values.get(name) or "").strip() for name in STOP_FIELDS):
-                raise ApplicationError(
-                    _("Enter the forwarding address for your final bill: street, city, state and ZIP code.")
-                )
-            for name in STOP_FIELDS:
-                setattr(
-                    request,
-                    name,
-                    values[name].strip().upper() if name.endswith("state") else values[name].strip(),
-                )
+        _stop_part_set(request, user=user, values=values, today=today)
     if kind in (ServiceRequest.Kind.MOVE_IN, ServiceRequest.Kind.TRANSFER):
-        _check_date(
-            values.get("start_on"),
-            today=today,
-            missing=_("Enter the first day of service."),
-            out_of_range=_("The first day of service must be between today and {days} days from now."),
-        )
-        if not all(
-            (values.get(name) or "").strip() for name in ("customer_name", "service_address", "service_zip")
-        ):
-            raise ApplicationError(_("Enter the name for the account and the address where service starts."))
-        if not (values.get("phone") or "").strip():
-            raise ApplicationError(_("Enter a phone number where we can reach you about this request."))
-        request.start_on = values["start_on"]
-        for name in START_FIELDS:
-            setattr(request, name, (values.get(name) or "").strip())
-        request.email = request.email or user.email
+        _start_part_set(request, user=user, values=values, today=today)
     if kind == ServiceRequest.Kind.TRANSFER:
         # The final bill goes to the new address.
         request.forwarding_address = request.service_address
@@ -114,32 +73,93 @@ def service_request_submit(*, user: User, kind: str, values: dict) -> ServiceReq
     )
     _tell_customer(request, _request_received_lines(request), subject=_("We received your request"))
     if request.from_account:
-        # Anyone linked to the account (an owner, a co-tenant) hears that its service will stop.
-        others = [u for u in users_for_account(service_account=request.from_account) if u.pk != user.pk]
-        email_send(
-            kind=EMAIL_KIND,
-            subject=format_lazy(
-                _("Service on account {number} was asked to stop"), number=request.from_account.account_number
-            ),
-            template="emails/notice",
-            context={
-                "lines": [
-                    format_lazy(
-                        _("{email} asked us to stop service at {address} after {date}."),
-                        email=user.email,
-                        address=request.from_account.service_address,
-                        date=local_date(request.stop_on),
-                    ),
-                    _("If you did not expect this, call us before that day."),
-                ]
-            },
-            users=others,
-            addresses=[request.from_account.email] if request.from_account.email else [],
-            required=True,
-            reference=f"service_request:{request.pk}:linked",
-            account_number=request.from_account.account_number,
+        _stop_asked_tell_linked(request, user=user)
+    _request_tell_staff(request, user=user)
+    return request
+
+
+def _stop_part_set(request: ServiceRequest, *, user: User, values: dict, today: dt.date) -> None:
+    """The stop of a move out or a move: one of the customer's active accounts, the last day and,
+    for a move out, the forwarding address of the final bill."""
+    account = values.get("from_account")
+    if (
+        not isinstance(account, ServiceAccount)
+        or not AccountLink.objects.filter(user=user, service_account=account).exists()
+    ):
+        raise ApplicationError(_("Choose one of your accounts."))
+    if account.status != ServiceAccount.Status.ACTIVE:
+        raise ApplicationError(_("Service on this account has stopped already."))
+    _check_date(
+        values.get("stop_on"),
+        today=today,
+        missing=_("Enter the last day of service."),
+        out_of_range=_("The last day of service must be between today and {days} days from now."),
+    )
+    request.from_account = account
+    request.stop_on = values["stop_on"]
+    if request.kind != ServiceRequest.Kind.MOVE_OUT:
+        return
+    if not all((values.get(name) or "").strip() for name in STOP_FIELDS):
+        raise ApplicationError(
+            _("Enter the forwarding address for your final bill: street, city, state and ZIP code.")
         )
-    # The staff's own notice, in the staff's language whatever the customer's.
+    for name in STOP_FIELDS:
+        setattr(
+            request, name, values[name].strip().upper() if name.endswith("state") else values[name].strip()
+        )
+
+
+def _start_part_set(request: ServiceRequest, *, user: User, values: dict, today: dt.date) -> None:
+    """The start of a move in or a move: the first day, the name and address, a phone."""
+    _check_date(
+        values.get("start_on"),
+        today=today,
+        missing=_("Enter the first day of service."),
+        out_of_range=_("The first day of service must be between today and {days} days from now."),
+    )
+    if not all(
+        (values.get(name) or "").strip() for name in ("customer_name", "service_address", "service_zip")
+    ):
+        raise ApplicationError(_("Enter the name for the account and the address where service starts."))
+    if not (values.get("phone") or "").strip():
+        raise ApplicationError(_("Enter a phone number where we can reach you about this request."))
+    request.start_on = values["start_on"]
+    for name in START_FIELDS:
+        setattr(request, name, (values.get(name) or "").strip())
+    request.email = request.email or user.email
+
+
+def _stop_asked_tell_linked(request: ServiceRequest, *, user: User) -> None:
+    """Anyone else linked to the account (an owner, a co-tenant) hears that its service will stop."""
+    account = request.from_account
+    others = [u for u in users_for_account(service_account=account) if u.pk != user.pk]
+    email_send(
+        kind=EMAIL_KIND,
+        subject=format_lazy(
+            _("Service on account {number} was asked to stop"), number=account.account_number
+        ),
+        template="emails/notice",
+        context={
+            "lines": [
+                format_lazy(
+                    _("{email} asked us to stop service at {address} after {date}."),
+                    email=user.email,
+                    address=account.service_address,
+                    date=local_date(request.stop_on),
+                ),
+                _("If you did not expect this, call us before that day."),
+            ]
+        },
+        users=others,
+        addresses=[account.email] if account.email else [],
+        required=True,
+        reference=f"service_request:{request.pk}:linked",
+        account_number=account.account_number,
+    )
+
+
+def _request_tell_staff(request: ServiceRequest, *, user: User) -> None:
+    """The staff who work requests hear of it, in the staff's language whatever the customer's."""
     with translation.override(settings.LANGUAGE_CODE):
         what = str(request.get_kind_display())
     workers = User.objects.filter(
@@ -157,7 +177,6 @@ def service_request_submit(*, user: User, kind: str, values: dict) -> ServiceReq
         required=True,
         reference=f"service_request:{request.pk}:staff",
     )
-    return request
 
 
 def _request_received_lines(request: ServiceRequest) -> list:

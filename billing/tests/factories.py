@@ -5,7 +5,17 @@ import factory
 from django.test import Client
 
 from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory
-from billing.models import AccountService, Bill, BillingAccount, LedgerEntry, MeterRead, RateSchedule, Service
+from billing.models import (
+    AccountService,
+    Bill,
+    BillingAccount,
+    LedgerEntry,
+    MeterRead,
+    Payment,
+    RateSchedule,
+    SavedCard,
+    Service,
+)
 from billing.services.ledger import Posting, ledger_post
 
 
@@ -55,6 +65,33 @@ class BillFactory(factory.django.DjangoModelFactory):
 
 
 _counter = iter(range(1, 10**9))
+
+
+class SavedCardFactory(factory.django.DjangoModelFactory):
+    """A card a customer saved (as Stripe would have it: a payment method id, no number)."""
+
+    class Meta:
+        model = SavedCard
+
+    user = factory.SubFactory("accounts.tests.factories.UserFactory")
+    stripe_payment_method_id = factory.Sequence(lambda n: f"pm_test_{n}")
+    brand = "visa"
+    last4 = "4242"
+    exp_month = 12
+    exp_year = 2030
+
+
+class PaymentFactory(factory.django.DjangoModelFactory):
+    """A payment row only: nothing posted to the ledger (see `paid` for both)."""
+
+    class Meta:
+        model = Payment
+
+    service_account = factory.SubFactory(ServiceAccountFactory)
+    amount = Decimal("20.00")
+    channel = Payment.Channel.ONLINE
+    method = Payment.Method.CARD
+    received_on = dt.date(2026, 7, 1)
 
 
 def post(account, kind, amount, posted_on, due_date=None, reverses=None, description="") -> LedgerEntry:
@@ -114,3 +151,32 @@ def sewer_rate(monthly: str = "48.50", effective_date: dt.date = dt.date(2025, 7
     return RateScheduleFactory(
         service=Service.SEWER, effective_date=effective_date, monthly_charge_per_unit=Decimal(monthly)
     )
+
+
+def paid(account, channel, method, amount, day):
+    """A payment as its channel records it: the payment row and its one ledger row."""
+    from billing.models import Payment
+    from billing.services.ledger import Posting, ledger_post
+
+    payment = Payment.objects.create(
+        service_account=account,
+        amount=Decimal(amount),
+        channel=channel,
+        method=method,
+        status="succeeded",
+        received_on=day,
+    )
+    (entry,) = ledger_post(
+        postings=[
+            Posting(
+                service_account_id=account.pk,
+                kind="payment",
+                amount=-Decimal(amount),
+                posted_on=day,
+                source_key=f"payment:{payment.pk}",
+            )
+        ]
+    )
+    payment.ledger_entry = entry
+    payment.save(update_fields=["ledger_entry"])
+    return payment

@@ -1,9 +1,19 @@
-"""What Stripe.js does in the customer's browser, done from a test against localstripe."""
+"""What Stripe.js does in the customer's browser, done from a test against localstripe; card
+payments made that way, and the card form filled in a browser."""
 
+import datetime as dt
 import json
 import urllib.request
+import uuid
+from decimal import Decimal
 
 from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+
+from accounts.tests.factories import ServiceAccountFactory
+from billing.models import Payment
+from billing.tests.factories import balance, post
 
 # Stripe's test cards, as localstripe (started by portal.localstripe_server) treats them.
 VISA = "4242424242424242"
@@ -98,3 +108,47 @@ def saved_card(user, number: str):
         exp_month=card.exp_month,
         exp_year=card.exp_year,
     )
+
+
+def start(client, account, amount="50.00", token=None, **extra):
+    token = token or str(uuid.uuid4())
+    response = client.post(
+        reverse("payment_start_account", args=[account.pk]),
+        {"token": token, "amount": amount, **extra},
+        content_type="application/json",
+    )
+    return token, response
+
+
+def charge(client, started, number):
+    setup = confirm_card_setup(started["client_secret"], number)
+    return client.post(started["charge_url"], {"setup_intent": setup["id"]}, content_type="application/json")
+
+
+def card_payment(amount: str) -> Payment:
+    """A real card payment through localstripe, by quick pay, that settled on an account."""
+    account = ServiceAccountFactory()
+    post(account, "charge", amount, dt.date(2026, 5, 1), dt.date(2026, 5, 20))
+    client = Client()
+    client.post(
+        reverse("quick_pay"), {"account_number": account.account_number, "service_zip": account.service_zip}
+    )
+    started = client.post(
+        reverse("payment_start_quick"),
+        {"token": str(uuid.uuid4()), "amount": amount, "email": "payer@example.com"},
+        content_type="application/json",
+    ).json()
+    setup = confirm_card_setup(started["client_secret"], VISA)
+    client.post(started["charge_url"], {"setup_intent": setup["id"]}, content_type="application/json")
+    payment = Payment.objects.get(service_account=account)
+    assert payment.status == "succeeded" and balance(account) == Decimal("0.00")
+    return payment
+
+
+def fill_card(page, number: str) -> None:
+    card = page.locator("#card-element")
+    card.get_by_placeholder("number").fill(number)
+    card.get_by_placeholder("exp_month").fill("12")
+    card.get_by_placeholder("exp_year").fill("31")
+    card.get_by_placeholder("cvc").fill("123")
+    card.get_by_placeholder("postal_code").fill("97045")

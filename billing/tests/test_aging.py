@@ -17,7 +17,7 @@ from django.urls import reverse
 from accounts.tests.factories import ServiceAccountFactory, staff_user
 from billing.models import LedgerEntry
 from billing.reports import aging_report
-from billing.tests.factories import post
+from billing.tests.factories import paid, post
 from kernel.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -173,35 +173,6 @@ def test_the_page_csv_xlsx_and_command_agree_to_the_cent(tmp_path):
 
 
 # --- cash receipts ---------------------------------------------------------------------------
-
-
-def paid(account, channel, method, amount, day):
-    """A payment as its channel records it: the payment row and its one ledger row."""
-    from billing.models import Payment
-    from billing.services.ledger import Posting, ledger_post
-
-    payment = Payment.objects.create(
-        service_account=account,
-        amount=Decimal(amount),
-        channel=channel,
-        method=method,
-        status="succeeded",
-        received_on=day,
-    )
-    (entry,) = ledger_post(
-        postings=[
-            Posting(
-                service_account_id=account.pk,
-                kind="payment",
-                amount=-Decimal(amount),
-                posted_on=day,
-                source_key=f"payment:{payment.pk}",
-            )
-        ]
-    )
-    payment.ledger_entry = entry
-    payment.save(update_fields=["ledger_entry"])
-    return payment
 
 
 def test_cash_receipts_count_each_channel_and_show_returns_and_refunds_apart(tmp_path):

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -132,7 +132,7 @@ def test_lockbox_file_posts_matches_and_lists_exceptions_once(tmp_path, capsys):
     assert "line 4: account 999999-01 not found: check 5003 for $12.34" in out
     assert "999999-01" in (tmp_path / "exceptions.csv").read_text()
     assert (balance(first), balance(second)) == (Decimal("60.00"), Decimal("0.00"))
-    with pytest.raises(Exception, match="nothing was imported"):
+    with pytest.raises(CommandError, match="nothing was imported"):
         call_command("import_lockbox", str(path))
     assert balance(first) == Decimal("60.00")
 

@@ -14,16 +14,9 @@ from billing.calendar import local_today
 from billing.models import Bill, Service, ServiceRequest
 from billing.selectors import account_balance
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
-from kernel.testing.browser import assert_accessible, new_page, staff_sign_in
+from kernel.testing.browser import assert_accessible, new_page, sign_in, staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email, password):
-    page.goto("/auth/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_a_move_asked_online_and_worked_by_a_clerk(page, browser, live_server):

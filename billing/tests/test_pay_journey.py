@@ -10,18 +10,10 @@ from playwright.sync_api import expect
 from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
 from billing.models import BillingAccount, Payment
 from billing.tests.factories import post
+from billing.tests.stripe_browser import fill_card
 from kernel.testing.browser import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def fill_card(page, number: str) -> None:
-    card = page.locator("#card-element")
-    card.get_by_placeholder("number").fill(number)
-    card.get_by_placeholder("exp_month").fill("12")
-    card.get_by_placeholder("exp_year").fill("31")
-    card.get_by_placeholder("cvc").fill("123")
-    card.get_by_placeholder("postal_code").fill("97045")
 
 
 def test_customer_pays_part_of_a_bill_by_card_and_sees_the_balance_drop(page, live_server):

@@ -17,26 +17,11 @@ from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, 
 from billing.models import LedgerEntry, Payment, SavedCard, StripeEvent
 from billing.services.payments import payments_reconcile
 from billing.tests import stripe_browser
-from billing.tests.factories import balance, post
-from billing.tests.stripe_browser import DECLINED_AT_CHARGE, THREE_D_SECURE, VISA
+from billing.tests.factories import PaymentFactory, balance, post
+from billing.tests.stripe_browser import DECLINED_AT_CHARGE, THREE_D_SECURE, VISA, charge, start
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = dt.date
-
-
-def start(client, account, amount="50.00", token=None, **extra):
-    token = token or str(uuid.uuid4())
-    response = client.post(
-        reverse("payment_start_account", args=[account.pk]),
-        {"token": token, "amount": amount, **extra},
-        content_type="application/json",
-    )
-    return token, response
-
-
-def charge(client, started, number):
-    setup = stripe_browser.confirm_card_setup(started["client_secret"], number)
-    return client.post(started["charge_url"], {"setup_intent": setup["id"]}, content_type="application/json")
 
 
 def test_card_payment_posts_once_and_sends_a_receipt(client, customer):
@@ -371,17 +356,11 @@ def test_a_spanish_customer_pays_two_dollars_typed_the_spanish_way(client, custo
 
 @pytest.mark.django_db
 def test_a_guests_receipt_invites_a_login_paperless_and_autopay(client):
-    from accounts.tests.factories import ServiceAccountFactory, UserFactory
+    from accounts.tests.factories import UserFactory
     from billing.views.payments import SESSION_TOKENS
 
-    payment = Payment.objects.create(
-        service_account=ServiceAccountFactory(),
-        amount=Decimal("20.00"),
-        channel=Payment.Channel.QUICK_PAY,
-        method=Payment.Method.CARD,
-        status=Payment.Status.SUCCEEDED,
-        received_on=dt.date(2026, 7, 1),
-        client_token=uuid.uuid4(),
+    payment = PaymentFactory(
+        channel=Payment.Channel.QUICK_PAY, status=Payment.Status.SUCCEEDED, client_token=uuid.uuid4()
     )
     session = client.session
     session[SESSION_TOKENS] = [str(payment.client_token)]

@@ -13,7 +13,7 @@ from django.urls import reverse
 from twilio.request_validator import RequestValidator
 
 from accounts.tests.factories import AccountLinkFactory, UserFactory
-from accounts.tests.test_texts import NUMBER, confirmed, standin, texts_to
+from accounts.tests.texts import NUMBER, confirmed, standin, texts_to
 from billing.models import LedgerEntry, Payment
 from billing.tests.factories import BillFactory, post
 from billing.tests.stripe_browser import DECLINED_AT_CHARGE

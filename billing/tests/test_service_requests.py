@@ -17,11 +17,13 @@ from billing.services.bills import bills_run
 from billing.services.service_changes import service_account_close
 from billing.tests.factories import (
     AccountServiceFactory,
+    PaymentFactory,
     at,
     post,
     sewer_rate,
     signed_in_customer,
 )
+from kernel.errors import ApplicationError
 
 pytestmark = pytest.mark.django_db
 D = dt.date
@@ -248,12 +250,10 @@ def test_a_credit_waits_for_a_refund_and_a_start_in_a_billed_month_moves_to_the_
     client, user, old = signed_in_customer()
     bills_run(period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False)
     post(old, "payment", "150.00", D(2026, 7, 5))
-    payment = Payment.objects.create(
+    payment = PaymentFactory(
         service_account=old,
         amount=Decimal("150.00"),
-        channel="online",
-        method="card",
-        status="succeeded",
+        status=Payment.Status.SUCCEEDED,
         received_on=D(2026, 7, 5),
     )
     refund = Refund.objects.create(
@@ -289,7 +289,7 @@ def test_a_credit_waits_for_a_refund_and_a_start_in_a_billed_month_moves_to_the_
     request.refresh_from_db()
     assert request.new_account.service_starts_on == D(2026, 8, 1)
     assert "post the days before as a debit adjustment" in opened
-    with pytest.raises(Exception, match="service can start on 08/01/2026 or later"):
+    with pytest.raises(ApplicationError, match="service can start on 08/01/2026 or later"):
         from billing.services.service_changes import service_account_open
 
         service_account_open(

@@ -8,18 +8,12 @@ from django.test import Client
 from django.urls import reverse
 
 from accounts.models import AccountNote
-from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, staff_user
+from accounts.tests.factories import AccountLinkFactory, ServiceAccountFactory, staff_client, staff_user
 from billing.tests.factories import BillFactory, post
 from kernel.testing.pdf_pages import page_text
 
 pytestmark = pytest.mark.django_db
 D = dt.date
-
-
-def signed_in(role: str) -> Client:
-    client = Client()
-    client.force_login(staff_user(role))
-    return client
 
 
 @pytest.fixture
@@ -50,7 +44,7 @@ def accounts():
     ],
 )
 def test_the_search_finds_an_account_by_what_a_caller_gives(accounts, query, expected):
-    response = signed_in("Clerks").get(reverse("staff_home"), {"q": query})
+    response = staff_client("Clerks").get(reverse("staff_home"), {"q": query})
     assert response.status_code == 302
     assert response["Location"] == reverse(
         "staff_account", args=[ServiceAccountFactory._meta.model.objects.get(account_number=expected).pk]
@@ -58,7 +52,7 @@ def test_the_search_finds_an_account_by_what_a_caller_gives(accounts, query, exp
 
 
 def test_a_search_with_several_matches_lists_them_and_one_with_none_says_so(accounts):
-    client = signed_in("Clerks")
+    client = staff_client("Clerks")
     listed = client.get(reverse("staff_home"), {"q": "3002"}).content.decode()
     assert "2 accounts found" in listed and "Rosa Martinez" in listed and "Lee Wu" in listed
     assert "No account matches" in client.get(reverse("staff_home"), {"q": "zzz"}).content.decode()
@@ -77,8 +71,8 @@ def test_the_staff_home_counts_what_waits_for_each_role(accounts):
         status="awaiting_approval",
         requested_by=staff_user("Clerks"),
     )
-    supervisor = signed_in("Supervisors").get(reverse("staff_home")).content.decode()
-    clerk = signed_in("Clerks").get(reverse("staff_home")).content.decode()
+    supervisor = staff_client("Supervisors").get(reverse("staff_home")).content.decode()
+    clerk = staff_client("Clerks").get(reverse("staff_home")).content.decode()
     assert "Adjustments to approve</a>: <strong>1</strong>" in supervisor
     assert "Adjustments to approve" not in clerk
     assert "Assistance applications to review" in clerk and "Payment batches to post" in clerk
@@ -105,7 +99,7 @@ def test_the_account_page_shows_the_money_the_history_and_the_notes(accounts):
     post(account, "charge", "60.00", D(2026, 5, 1), D(2026, 5, 20), description="Bill for April 2026")
     post(account, "payment", "20.00", D(2026, 6, 2), description="Payment")
     BillFactory(service_account=account)
-    client = signed_in("Clerks")
+    client = staff_client("Clerks")
 
     saved = client.post(
         reverse("staff_account_note", args=[account.pk]),
@@ -139,7 +133,7 @@ def test_the_account_page_shows_the_money_the_history_and_the_notes(accounts):
 
 
 def test_a_note_without_text_or_with_half_a_promise_is_refused(accounts):
-    client = signed_in("Clerks")
+    client = staff_client("Clerks")
     url = reverse("staff_account_note", args=[accounts[0].pk])
     empty = client.post(url, {"channel": "phone", "text": ""}, follow=True).content.decode()
     half = client.post(
@@ -152,7 +146,7 @@ def test_a_note_without_text_or_with_half_a_promise_is_refused(accounts):
 
 def test_the_phone_payment_page_shows_the_chosen_account_before_the_card(accounts):
     post(accounts[0], "charge", "60.00", D(2026, 5, 1), D(2026, 5, 20))
-    page = signed_in("Clerks").get(reverse("phone_payment"), {"account": "300201-01"}).content.decode()
+    page = staff_client("Clerks").get(reverse("phone_payment"), {"account": "300201-01"}).content.decode()
     assert "Account 300201-01" in page and "Rosa Martinez" in page and "past due $60.00" in page
 
 

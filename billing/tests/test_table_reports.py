@@ -13,8 +13,7 @@ from billing.models import Payment
 from billing.services.adjustments import adjustment_request
 from billing.services.ledger import ledger_reverse
 from billing.services.refunds import payment_return_check
-from billing.tests.factories import adjustment_reason, post
-from billing.tests.test_aging import paid
+from billing.tests.factories import adjustment_reason, paid, post
 from kernel.testing.files import csv_rows
 
 pytestmark = pytest.mark.django_db

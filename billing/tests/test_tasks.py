@@ -12,15 +12,7 @@ from accounts.tests.factories import AccountLinkFactory
 from billing.models import Bill, Service
 from billing.tasks import bills_run_previous_month
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory
-
-
-def wait_for(check, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.1)
-    return False
+from kernel.testing.workers import wait_for
 
 
 @pytest.mark.django_db(transaction=True)
@@ -34,7 +26,7 @@ def test_beat_entry_bills_the_month_that_just_ended_through_a_real_worker(time_m
 
     bills_run_previous_month.delay()
     bills_run_previous_month.delay()  # delivered twice: still one bill
-    assert wait_for(lambda: len(mail.outbox) >= 1)
+    assert wait_for(lambda: len(mail.outbox) >= 1, timeout=20)
     time.sleep(0.5)
 
     bill = Bill.objects.get(service_account=account)

@@ -3,30 +3,23 @@ its keyer posts it; a refund above REFUND_APPROVAL_LIMIT waits for a supervisor;
 trail shows who did each step. With TWO_PERSON_RULE off, one person may do both."""
 
 import datetime as dt
-import uuid
 from decimal import Decimal
 
 import pytest
 from django.db import IntegrityError, InternalError, transaction
-from django.test import Client, override_settings
+from django.test import override_settings
 from django.urls import reverse
 
-from accounts.tests.factories import ServiceAccountFactory, staff_user
+from accounts.tests.factories import ServiceAccountFactory, signed_in, staff_user
 from billing.models import LedgerEntry, Payment, PaymentBatch, Refund
 from billing.services.batches import payment_batch_post
 from billing.services.refunds import payment_refund, refund_approve, refund_decline, refundable_amount
-from billing.tests import stripe_browser
 from billing.tests.factories import balance, post
+from billing.tests.stripe_browser import card_payment
 from kernel.errors import ApplicationError
 from kernel.models import AuditEvent
 
 D = dt.date
-
-
-def signed_in(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def owing(amount="100.00"):
@@ -174,25 +167,6 @@ def test_a_supervisor_voids_a_batch_keyed_wrong_and_it_can_never_post():
 
 
 # --- refunds ---------------------------------------------------------------------------------
-
-
-def card_payment(amount: str) -> Payment:
-    """A real card payment through localstripe, by quick pay, that settled on an account."""
-    account = owing(amount)
-    client = Client()
-    client.post(
-        reverse("quick_pay"), {"account_number": account.account_number, "service_zip": account.service_zip}
-    )
-    started = client.post(
-        reverse("payment_start_quick"),
-        {"token": str(uuid.uuid4()), "amount": amount, "email": "payer@example.com"},
-        content_type="application/json",
-    ).json()
-    setup = stripe_browser.confirm_card_setup(started["client_secret"], "4242424242424242")
-    client.post(started["charge_url"], {"setup_intent": setup["id"]}, content_type="application/json")
-    payment = Payment.objects.get(service_account=account)
-    assert payment.status == "succeeded" and balance(account) == Decimal("0.00")
-    return payment
 
 
 @pytest.mark.django_db(transaction=True)

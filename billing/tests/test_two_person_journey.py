@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from accounts.tests.factories import PASSWORD, STAFF_TOTP_KEY, ServiceAccountFactory, staff_user
 from billing.models import BillingAccount, PaymentBatch, Refund
 from billing.tests.factories import post
-from billing.tests.test_two_person import card_payment
+from billing.tests.stripe_browser import card_payment
 from kernel.testing.browser import assert_accessible, new_page, staff_sign_in
 
 pytestmark = pytest.mark.django_db(transaction=True)

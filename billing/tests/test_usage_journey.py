@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.tests.factories import PASSWORD, AccountLinkFactory, UserFactory
-from accounts.tests.test_texts import confirmed, standin
+from accounts.tests.texts import confirmed, standin
 from billing.models import MeterRead, Service, UsageAlert, UsageAlertSetting
 from billing.tests.factories import AccountServiceFactory, BillFactory
 from billing.tests.stripe_browser import VISA, saved_card

@@ -297,21 +297,36 @@ def mask_name(name: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 def quick_pay(request):
-    form = QuickPayLookupForm(request.POST or None)
+    def find(data):
+        account = service_account_find_by_number(number=data["account_number"])
+        return account if account is not None and account.service_zip == data["service_zip"] else None
+
+    return _guest_lookup(
+        request,
+        form=QuickPayLookupForm(request.POST or None),
+        template="billing/quick_pay_lookup.html",
+        find=find,
+        session_key=SESSION_QUICK_PAY,
+        found_url="quick_pay_pay",
+        mismatch=_("Those details do not match our records. Check your bill and try again."),
+    )
+
+
+def _guest_lookup(request, *, form, template: str, find, session_key: str, found_url: str, mismatch: str):
+    """A guest's lookup (an account by number and ZIP, an invoice by number and ZIP): rate-limited,
+    the same message whichever detail is wrong, what was found kept in the session."""
     if request.method == "POST":
         if _lookup_limited(request):
             form.add_error(None, _("Too many tries. Please wait a few minutes, or call us to pay by phone."))
-            return render(request, "billing/quick_pay_lookup.html", {"form": form}, status=429)
+            return render(request, template, {"form": form}, status=429)
         if form.is_valid():
-            account = service_account_find_by_number(number=form.cleaned_data["account_number"])
-            if account is None or account.service_zip != form.cleaned_data["service_zip"]:
-                form.add_error(
-                    None, _("Those details do not match our records. Check your bill and try again.")
-                )
+            found = find(form.cleaned_data)
+            if found is None:
+                form.add_error(None, mismatch)
             else:
-                request.session[SESSION_QUICK_PAY] = account.pk
-                return redirect("quick_pay_pay")
-    return render(request, "billing/quick_pay_lookup.html", {"form": form})
+                request.session[session_key] = found.pk
+                return redirect(found_url)
+    return render(request, template, {"form": form})
 
 
 def _quick_pay_account(request) -> ServiceAccount:
@@ -348,23 +363,17 @@ def payment_start_quick(request):
 
 @require_http_methods(["GET", "POST"])
 def invoice_pay_lookup(request):
-    form = InvoiceLookupForm(request.POST or None)
-    if request.method == "POST":
-        if _lookup_limited(request):
-            form.add_error(None, _("Too many tries. Please wait a few minutes, or call us to pay by phone."))
-            return render(request, "billing/invoice_lookup.html", {"form": form}, status=429)
-        if form.is_valid():
-            invoice = Invoice.objects.filter(
-                number__iexact=form.cleaned_data["number"], payer_zip=form.cleaned_data["payer_zip"]
-            ).first()
-            if invoice is None:
-                form.add_error(
-                    None, _("Those details do not match our records. Check your invoice and try again.")
-                )
-            else:
-                request.session[SESSION_INVOICE] = invoice.pk
-                return redirect("invoice_pay")
-    return render(request, "billing/invoice_lookup.html", {"form": form})
+    return _guest_lookup(
+        request,
+        form=InvoiceLookupForm(request.POST or None),
+        template="billing/invoice_lookup.html",
+        find=lambda data: Invoice.objects.filter(
+            number__iexact=data["number"], payer_zip=data["payer_zip"]
+        ).first(),
+        session_key=SESSION_INVOICE,
+        found_url="invoice_pay",
+        mismatch=_("Those details do not match our records. Check your invoice and try again."),
+    )
 
 
 def _session_invoice(request) -> Invoice:

@@ -67,6 +67,7 @@ def dispute_open_for(*, certification: Certification) -> Dispute | None:
 
 
 def _dispute_opened_tell(dispute: Dispute, *, items: list[CertifiedItem], documents: int) -> None:
+    """The clerks and finance hear of a new dispute; the customer gets an acknowledgment."""
     certification = dispute.certification
     number = certification.service_account.account_number
     named = (
@@ -98,6 +99,13 @@ def _dispute_opened_tell(dispute: Dispute, *, items: list[CertifiedItem], docume
         account_number=number,
         reference=f"dispute:{dispute.pk}",
     )
+    _dispute_received_tell(dispute, items=items)
+
+
+def _dispute_received_tell(dispute: Dispute, *, items: list[CertifiedItem]) -> None:
+    """The customer's acknowledgment: what they disputed, and what happens next."""
+    certification = dispute.certification
+    number = certification.service_account.account_number
     total = sum((item.amount for item in items), Decimal("0"))
     email_send(
         kind="certification",
@@ -151,29 +159,8 @@ def dispute_resolve(
             raise ApplicationError("This dispute is resolved already.")
         certification = Certification.objects.select_for_update().get(pk=dispute.certification_id)
         billing_accounts_lock(service_account_ids=[certification.service_account_id])
-        today = local_today()
-        to_return = Decimal("0")
-        if outcome == Dispute.Status.WITHDRAWN:
-            to_return = certification.delinquent_amount
-        elif outcome == Dispute.Status.ADJUSTED:
-            if new_amount is None or not (Decimal("0") <= new_amount < certification.delinquent_amount):
-                raise ApplicationError(
-                    f"The new amount must be less than ${certification.delinquent_amount:,.2f}."
-                )
-            to_return = certification.delinquent_amount - new_amount
-        left = to_return
-        for item in certification.items.select_related("transfer").order_by("-charge__due_date", "-pk"):
-            if left <= 0:
-                break
-            back = min(left, item.amount)
-            ledger_reverse(
-                entry=item.transfer,
-                amount=back,
-                posted_on=today,
-                source_key=f"dispute:{dispute.pk}:{item.pk}",
-                description=f"Certification {certification.year} {'withdrawn' if outcome == 'withdrawn' else 'adjusted'}",
-            )
-            left -= back
+        to_return = _amount_to_return(certification, outcome=outcome, new_amount=new_amount)
+        _transfers_reverse(certification, dispute=dispute, amount=to_return, outcome=outcome)
         if outcome == Dispute.Status.WITHDRAWN:
             certification.status = Certification.Status.WITHDRAWN
         elif outcome == Dispute.Status.ADJUSTED:
@@ -200,6 +187,44 @@ def dispute_resolve(
             },
             account_number=certification.service_account.account_number,
         )
+    _dispute_resolved_tell(dispute, certification, returned=to_return)
+    return dispute
+
+
+def _amount_to_return(certification: Certification, *, outcome: str, new_amount: Decimal | None) -> Decimal:
+    """What goes back from the tax roll to the account: all of it for a withdrawal, the part above
+    the new amount for an adjustment, nothing when the certification stands."""
+    if outcome == Dispute.Status.WITHDRAWN:
+        return certification.delinquent_amount
+    if outcome == Dispute.Status.ADJUSTED:
+        if new_amount is None or not (Decimal("0") <= new_amount < certification.delinquent_amount):
+            raise ApplicationError(
+                f"The new amount must be less than ${certification.delinquent_amount:,.2f}."
+            )
+        return certification.delinquent_amount - new_amount
+    return Decimal("0")
+
+
+def _transfers_reverse(
+    certification: Certification, *, dispute: Dispute, amount: Decimal, outcome: str
+) -> None:
+    """Reverse `amount` of the certification's transfers to the tax roll, newest charge first."""
+    left, today = amount, local_today()
+    for item in certification.items.select_related("transfer").order_by("-charge__due_date", "-pk"):
+        if left <= 0:
+            break
+        back = min(left, item.amount)
+        ledger_reverse(
+            entry=item.transfer,
+            amount=back,
+            posted_on=today,
+            source_key=f"dispute:{dispute.pk}:{item.pk}",
+            description=f"Certification {certification.year} {'withdrawn' if outcome == 'withdrawn' else 'adjusted'}",
+        )
+        left -= back
+
+
+def _dispute_resolved_tell(dispute: Dispute, certification: Certification, *, returned: Decimal) -> None:
     lines = {
         Dispute.Status.UPHELD: _("We investigated your dispute. The certified charges stand."),
         Dispute.Status.ADJUSTED: format_lazy(
@@ -208,16 +233,16 @@ def dispute_resolve(
                 "your utility account."
             ),
             amount=money(certification.delinquent_amount),
-            returned=money(to_return),
+            returned=money(returned),
         ),
         Dispute.Status.WITHDRAWN: format_lazy(
             _(
                 "We investigated your dispute and withdrew the certification. The {returned} is back on your "
                 "utility account instead of the tax roll."
             ),
-            returned=money(to_return),
+            returned=money(returned),
         ),
-    }[outcome]
+    }[dispute.status]
     email_send(
         kind="certification",
         subject=_("Your dispute of certified charges"),
@@ -228,7 +253,6 @@ def dispute_resolve(
         account_number=certification.service_account.account_number,
         reference=f"dispute:{dispute.pk}:resolved",
     )
-    return dispute
 
 
 def dispute_documents_reencrypt() -> tuple[int, int]:

@@ -127,50 +127,56 @@ def _certify_chunk(account_ids: list[int], *, year: int, dry_run: bool) -> list[
         if dry_run or not candidates:
             transaction.set_rollback(True)
             return candidates
-        fee = processing_fee()
-        certifications = Certification.objects.bulk_create(
-            [
-                Certification(
-                    year=year,
-                    service_account=c.service_account,
-                    tax_lot=c.service_account.tax_lot,
-                    owner_name=c.service_account.customer_name,
-                    service_address=c.service_account.service_address,
-                    delinquent_amount=c.amount,
-                    processing_fee=fee,
-                    total_certified=c.amount + fee,
-                    description=settings.CERTIFICATION_DESCRIPTION,
-                )
-                for c in candidates
-            ]
-        )
-        transfers = ledger_post(
-            postings=[
-                Posting(
-                    service_account_id=c.service_account.pk,
-                    kind=LedgerEntry.Kind.TAX_ROLL_TRANSFER,
-                    amount=-item.unpaid,
-                    posted_on=cutoff_date(year) + dt.timedelta(days=1),
-                    description=f"Certified to the {year} tax roll",
-                    # One transfer per charge and year: a re-run posts nothing.
-                    source_key=f"cert:{year}:{item.entry_id}",
-                    reverses_id=item.entry_id,
-                )
-                for c in candidates
-                for item in c.items
-            ]
-        )
-        by_charge = {t.reverses_id: t for t in transfers}
-        CertifiedItem.objects.bulk_create(
-            [
-                CertifiedItem(
-                    certification=certification,
-                    charge_id=i.entry_id,
-                    amount=i.unpaid,
-                    transfer=by_charge[i.entry_id],
-                )
-                for certification, c in zip(certifications, candidates, strict=True)
-                for i in c.items
-            ]
-        )
+        _certifications_write(candidates, year=year)
     return candidates
+
+
+def _certifications_write(candidates: list[Candidate], *, year: int) -> None:
+    """Each candidate's certification, the transfer of each delinquent charge to the tax roll, and
+    the items linking the two. The caller holds the accounts' balance rows."""
+    fee = processing_fee()
+    certifications = Certification.objects.bulk_create(
+        [
+            Certification(
+                year=year,
+                service_account=c.service_account,
+                tax_lot=c.service_account.tax_lot,
+                owner_name=c.service_account.customer_name,
+                service_address=c.service_account.service_address,
+                delinquent_amount=c.amount,
+                processing_fee=fee,
+                total_certified=c.amount + fee,
+                description=settings.CERTIFICATION_DESCRIPTION,
+            )
+            for c in candidates
+        ]
+    )
+    transfers = ledger_post(
+        postings=[
+            Posting(
+                service_account_id=c.service_account.pk,
+                kind=LedgerEntry.Kind.TAX_ROLL_TRANSFER,
+                amount=-item.unpaid,
+                posted_on=cutoff_date(year) + dt.timedelta(days=1),
+                description=f"Certified to the {year} tax roll",
+                # One transfer per charge and year: a re-run posts nothing.
+                source_key=f"cert:{year}:{item.entry_id}",
+                reverses_id=item.entry_id,
+            )
+            for c in candidates
+            for item in c.items
+        ]
+    )
+    by_charge = {t.reverses_id: t for t in transfers}
+    CertifiedItem.objects.bulk_create(
+        [
+            CertifiedItem(
+                certification=certification,
+                charge_id=i.entry_id,
+                amount=i.unpaid,
+                transfer=by_charge[i.entry_id],
+            )
+            for certification, c in zip(certifications, candidates, strict=True)
+            for i in c.items
+        ]
+    )

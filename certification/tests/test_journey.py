@@ -8,16 +8,9 @@ from playwright.sync_api import expect
 from accounts.demo_logins import DEMO_LOGINS, DEMO_STAFF_TOTP_KEY
 from certification.models import Certification
 from certification.services.exports import certification_csv
-from kernel.testing.browser import assert_accessible, new_page, staff_sign_in
+from kernel.testing.browser import assert_accessible, new_page, sign_in, staff_sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, email, password):
-    page.goto("/auth/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign In").click()
 
 
 def test_customer_sees_certified_charges_and_finance_downloads_the_list(page, browser, live_server):

@@ -19,6 +19,7 @@ from certification.services.collections import collections_run
 from certification.services.disputes import dispute_open, dispute_resolve
 from certification.services.notices import notices_past_due, notices_precertification
 from certification.services.sweep import certification_sweep
+from kernel.errors import ApplicationError
 from kernel.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +77,7 @@ def test_precertification_letters_go_regardless_of_switches_and_emails_follow_th
 
 
 def test_the_shutoff_path_adds_fees_and_door_hangers_and_never_runs_for_a_certifying_utility(settings):
-    with pytest.raises(Exception, match="certifies"):
+    with pytest.raises(ApplicationError, match="certifies"):
         collections_run(as_of=D(2026, 7, 25))
     settings.COLLECTION_PATH = "shutoff"
     settings.COLLECTIONS_START_DATE = "2026-01-01"
@@ -96,7 +97,7 @@ def test_the_shutoff_path_adds_fees_and_door_hangers_and_never_runs_for_a_certif
     later = collections_run(as_of=D(2026, 8, 10))
     assert later.field_crew == ["500032-01"]
     assert "500032-01" in later.field_crew_file.read_text()
-    with pytest.raises(Exception, match="shuts service off"):
+    with pytest.raises(ApplicationError, match="shuts service off"):
         certification_sweep(year=2026, today=D(2026, 6, 21))
 
 
@@ -196,7 +197,7 @@ def test_adjusting_lowers_the_certified_amount_and_returns_the_difference(certif
     dispute = dispute_open(
         certification=certified_customer["certification"], user=user, reason="March was estimated."
     )
-    with pytest.raises(Exception, match="less than"):
+    with pytest.raises(ApplicationError, match="less than"):
         dispute_resolve(dispute=dispute, by=user, outcome="adjusted", note="x", new_amount=Decimal("80"))
 
     dispute_resolve(
@@ -213,7 +214,7 @@ def test_adjusting_lowers_the_certified_amount_and_returns_the_difference(certif
 
 
 def test_only_the_accounts_logins_can_dispute(certified_customer):
-    with pytest.raises(Exception, match="your own accounts"):
+    with pytest.raises(ApplicationError, match="your own accounts"):
         dispute_open(certification=certified_customer["certification"], user=UserFactory(), reason="no")
     assert not Dispute.objects.exists()
 

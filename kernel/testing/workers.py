@@ -33,6 +33,16 @@ def wait_for(check, timeout: float) -> bool:
     return False
 
 
+def worker_kill_when(worker, condition, *, timeout: float = 60) -> bool:
+    """SIGKILL the worker once `condition()` holds (or the timeout passes); True when it held.
+    The test's own connection is closed after, to be fresh once the worker is gone."""
+    held = wait_for(condition, timeout=timeout)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+    connection.close()
+    return held
+
+
 @contextmanager
 def worker_process(log_path, **env):
     db = connection.settings_dict

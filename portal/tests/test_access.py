@@ -13,8 +13,7 @@ from django.urls import URLResolver, get_resolver
 
 from accounts.tests.factories import AccountLinkFactory, UserFactory
 from assistance.tests.factories import submit
-from billing.models import Payment
-from billing.tests.factories import BillFactory, post
+from billing.tests.factories import BillFactory, PaymentFactory, post
 from certification.models import Certification, DisputeDocument
 from certification.services.disputes import dispute_open
 from certification.services.sweep import certification_sweep
@@ -54,12 +53,10 @@ def owner_objects():
     post(account, "charge", "40.00", D(2026, 2, 1), D(2026, 2, 20))
     certification_sweep(year=2026, today=D(2026, 6, 21))
     bill = BillFactory(service_account=account, new_charges=Decimal("10.00"))
-    payment = Payment.objects.create(
+    payment = PaymentFactory(
         client_token=uuid.uuid4(),
         service_account=account,
         amount=Decimal("10.00"),
-        channel=Payment.Channel.ONLINE,
-        method=Payment.Method.CARD,
         received_on=D(2026, 7, 2),
         created_by=owner,
     )

@@ -19,8 +19,8 @@ from billing.models import LedgerEntry, Payment
 from billing.services.payments import payments_reconcile
 from billing.stripe_gateway import UNREACHABLE
 from billing.tests import stripe_browser
-from billing.tests.factories import post
-from billing.tests.test_payments import THREE_D_SECURE, VISA, balance, charge, start
+from billing.tests.factories import balance, post
+from billing.tests.stripe_browser import THREE_D_SECURE, VISA, charge, start
 from portal.devservices import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -7,22 +7,15 @@ import time
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from django.urls import reverse
 
-from accounts.tests.factories import AccountLinkFactory, staff_user
+from accounts.tests.factories import AccountLinkFactory, staff_client
 from billing.models import Bill, Service
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
 from certification.models import Certification
 from kernel.models import AuditEvent, Run, StoredFile
 
 D = dt.date
-
-
-def signed_in(role: str) -> Client:
-    client = Client()
-    client.force_login(staff_user(role))
-    return client
 
 
 def start(client, kind, data, callbacks):
@@ -40,7 +33,7 @@ def test_a_bill_run_from_the_page_issues_the_bills_and_keeps_the_bill_file(
         service=Service.SEWER, effective_date=D(2025, 7, 1), monthly_charge_per_unit=Decimal("48.50")
     )
     accounts = [AccountServiceFactory(service=Service.SEWER).service_account for _ in range(3)]
-    finance = signed_in("Finance")
+    finance = staff_client("Finance")
     assert "Bill run" in finance.get(reverse("runs")).content.decode()
 
     early = finance.post(reverse("run_new", args=["bill_run"]), {"period": "2026-12"}).content.decode()
@@ -60,7 +53,7 @@ def test_a_bill_run_from_the_page_issues_the_bills_and_keeps_the_bill_file(
     assert all(account.account_number in body for account in accounts)
     assert AuditEvent.objects.filter(action="file.download", object_id=str(stored.pk)).count() == 1
     # A clerk reads runs but does not start them.
-    clerk = signed_in("Clerks")
+    clerk = staff_client("Clerks")
     assert clerk.get(reverse("runs")).status_code == 200
     assert clerk.post(reverse("run_new", args=["bill_run"]), {"period": "2026-11"}).status_code == 403
 
@@ -95,7 +88,7 @@ def test_one_run_of_a_kind_at_a_time_and_files_only_for_the_roles_allowed(
     time_machine, django_capture_on_commit_callbacks
 ):
     time_machine.move_to(dt.datetime(2026, 7, 20, 18, tzinfo=dt.UTC), tick=False)
-    finance = signed_in("Finance")
+    finance = staff_client("Finance")
     busy = Run.objects.create(kind="nacha", label="NACHA file for 07/19/2026", status="running")
     refused = finance.post(
         reverse("run_new", args=["nacha"]), {"on": "2026-07-20"}, follow=True
@@ -122,7 +115,7 @@ def test_one_run_of_a_kind_at_a_time_and_files_only_for_the_roles_allowed(
         and "1 entry (1 paper draft, 0 online bank payments, 0 prenotes), $48.50" in run.summary
     )
     (stored,) = run.files.all()
-    clerk = signed_in("Clerks")
+    clerk = staff_client("Clerks")
     # Bank account numbers: not for clerks, and not listed for them.
     assert (
         reverse("file_download", args=[stored.pk])
@@ -140,7 +133,7 @@ def test_the_sweep_runs_dry_first_then_is_confirmed_and_letters_are_files_to_pri
     time_machine.move_to(dt.datetime(2026, 6, 22, 18, tzinfo=dt.UTC), tick=False)
     account = AccountLinkFactory().service_account
     post(account, "charge", "300.00", D(2026, 3, 1), D(2026, 3, 20))
-    finance = signed_in("Finance")
+    finance = staff_client("Finance")
 
     blind = finance.post(reverse("run_new", args=["certification_sweep"]), {"year": "2026"}).content.decode()
     assert "Run the 2026 sweep dry first" in blind and not Run.objects.exists()
@@ -164,12 +157,12 @@ def test_the_sweep_runs_dry_first_then_is_confirmed_and_letters_are_files_to_pri
     time_machine.move_to(dt.datetime(2026, 7, 2, 18, tzinfo=dt.UTC), tick=False)
     other = AccountLinkFactory().service_account
     post(other, "charge", "120.00", D(2026, 5, 1), D(2026, 5, 20))
-    finance = signed_in("Finance")
+    finance = staff_client("Finance")
     start(finance, "past_due_notices", {"as_of": "2026-07-02"}, django_capture_on_commit_callbacks)
     letters = Run.objects.get(kind="past_due_notices")
     (pdf,) = letters.files.all()
     assert pdf.content_type == "application/pdf" and pdf.size > 0
-    clerk = signed_in("Clerks")
+    clerk = staff_client("Clerks")
     response = clerk.get(reverse("file_download", args=[pdf.pk]))
     assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
 
@@ -181,7 +174,7 @@ def test_a_run_is_done_by_a_real_worker_and_its_page_shows_the_progress(time_mac
         service=Service.SEWER, effective_date=D(2025, 7, 1), monthly_charge_per_unit=Decimal("48.50")
     )
     AccountServiceFactory(service=Service.SEWER)
-    finance = signed_in("Finance")
+    finance = staff_client("Finance")
     finance.post(reverse("run_new", args=["bill_run"]), {"period": "2026-11"})
     run = Run.objects.get()
     deadline = time.monotonic() + 30
@@ -204,7 +197,7 @@ def test_a_shutoff_utility_runs_collections_from_the_page_and_gets_its_letters_a
     settings, time_machine, django_capture_on_commit_callbacks
 ):
     time_machine.move_to(dt.datetime(2026, 8, 10, 18, tzinfo=dt.UTC), tick=False)
-    finance = signed_in("Finance")
+    finance = staff_client("Finance")
     # A utility that certifies has no such run: not offered, not started.
     assert "Late notices, door hangers" not in finance.get(reverse("runs")).content.decode()
     assert finance.post(reverse("run_new", args=["collections"]), {"as_of": "2026-08-10"}).status_code == 404
@@ -237,7 +230,7 @@ def test_a_command_lines_run_and_files_are_listed_too(tmp_path):
     assert run.label == "Aging report as of 06/30/2026 (CSV) (command line)" and run.status == "succeeded"
     (stored,) = run.files.all()
     assert stored.path != str(output)  # a copy kept in private storage
-    finance = signed_in("Finance")
+    finance = staff_client("Finance")
     assert (
         reverse("file_download", args=[stored.pk])
         in finance.get(reverse("run_detail", args=[run.pk])).content.decode()
@@ -249,7 +242,7 @@ def test_a_command_lines_run_and_files_are_listed_too(tmp_path):
 @pytest.mark.django_db
 def test_a_dry_run_that_finds_nothing_offers_no_confirm(time_machine, django_capture_on_commit_callbacks):
     time_machine.move_to(dt.datetime(2026, 6, 22, 18, tzinfo=dt.UTC), tick=False)
-    finance = signed_in("Finance")
+    finance = staff_client("Finance")
     start(
         finance, "certification_sweep", {"year": "2026", "dry_run": "on"}, django_capture_on_commit_callbacks
     )

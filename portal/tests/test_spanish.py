@@ -26,7 +26,17 @@ from certification.services.notices import notices_past_due
 
 CATALOG = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES"
 # What makemessages reads: the apps, the templates; not the tests, the benchmark or installed packages.
-SOURCES = ["accounts", "assistance", "autopay", "billing", "certification", "kernel", "portal", "templates", "locale"]
+SOURCES = [
+    "accounts",
+    "assistance",
+    "autopay",
+    "billing",
+    "certification",
+    "kernel",
+    "portal",
+    "templates",
+    "locale",
+]
 D = dt.date
 
 

@@ -4,11 +4,9 @@ duplicate and nothing missed. The worker is stopped at a known point: one accoun
 is held, so the worker has committed the chunks before it and waits inside the next."""
 
 import datetime as dt
-import signal
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from accounts.tests.factories import ServiceAccountFactory
 from billing.models import Bill, BillingAccount, LedgerEntry, Service
@@ -17,8 +15,13 @@ from billing.services.ledger import billing_accounts_ensure
 from billing.tests.factories import AccountServiceFactory, RateScheduleFactory, post
 from certification.models import Certification
 from certification.services.sweep import certification_sweep
-from kernel.testing.workers import balance_row_held, someone_waits_on_a_lock, wait_for, worker_process
-from portal.celery import app
+from kernel.testing.workers import (
+    balance_row_held,
+    someone_waits_on_a_lock,
+    tasks_queued,
+    worker_kill_when,
+    worker_process,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 D = dt.date
@@ -27,10 +30,8 @@ CHUNK = 5
 
 
 def kill_when_blocked(worker, done_before: callable, log_path) -> None:
-    blocked = wait_for(lambda: done_before() and someone_waits_on_a_lock(), timeout=60)
-    worker.send_signal(signal.SIGKILL)
-    worker.wait(timeout=10)
-    connection.close()  # our own connection: fresh after the wait loop
+    """Killed once `done_before()` holds and the worker waits on the held balance row."""
+    blocked = worker_kill_when(worker, lambda: done_before() and someone_waits_on_a_lock())
     assert blocked, log_path.read_text()[-3000:]
 
 
@@ -46,13 +47,10 @@ def test_bill_run_worker_killed_mid_run_then_run_again_bills_everyone_once(tmp_p
     log_path = tmp_path / "worker.log"
 
     with balance_row_held(held), worker_process(log_path) as worker:
-        app.conf.task_always_eager = False
-        try:
+        with tasks_queued():
             bills_run(
                 period=D(2026, 6, 1), issued_on=D(2026, 7, 1), notify=False, fan_out=True, chunk_size=CHUNK
             )
-        finally:
-            app.conf.task_always_eager = True
         kill_when_blocked(worker, lambda: Bill.objects.count() >= 2 * CHUNK, log_path)
 
     billed_before = Bill.objects.count()
@@ -82,11 +80,8 @@ def test_sweep_worker_killed_mid_sweep_then_run_again_certifies_everyone_once(tm
     with balance_row_held(held), worker_process(log_path, CERTIFICATION_SWEEP_CHUNK=str(CHUNK)) as worker:
         from certification.tasks import certification_sweep_task
 
-        app.conf.task_always_eager = False
-        try:
+        with tasks_queued():
             certification_sweep_task.delay(year=2026)
-        finally:
-            app.conf.task_always_eager = True
         kill_when_blocked(worker, lambda: Certification.objects.count() >= 2 * CHUNK, log_path)
 
     assert Certification.objects.count() == 2 * CHUNK

@@ -55,21 +55,25 @@ class Command(BaseCommand):
             raise CommandError(exc.message) from exc
         finally:
             bar.close()
-        waiting = outbox_waiting(task="billing.tasks.bills_run_chunk", since=started)
         if fan_out:
+            self._fanned_out_report(result, month=month, started=started)
+        else:
+            self._report(result, month=month, started=started)
+
+    def _fanned_out_report(self, result, *, month, started) -> None:
+        self.stdout.write(
+            self.style.SUCCESS(f"Bills for {month:%Y-%m}: {result.queued} accounts queued for the workers.")
+        )
+        waiting = outbox_waiting(task="billing.tasks.bills_run_chunk", since=started)
+        if waiting:
             self.stdout.write(
-                self.style.SUCCESS(
-                    f"Bills for {month:%Y-%m}: {result.queued} accounts queued for the workers."
+                self.style.WARNING(
+                    f"{waiting} of them wait for the queue (Redis is not answering); they are handed "
+                    "to the workers within a minute of its return."
                 )
             )
-            if waiting:
-                self.stdout.write(
-                    self.style.WARNING(
-                        f"{waiting} of them wait for the queue (Redis is not answering); they are handed "
-                        "to the workers within a minute of its return."
-                    )
-                )
-            return
+
+    def _report(self, result, *, month, started) -> None:
         self.stdout.write(
             self.style.SUCCESS(
                 f"Bills for {month:%Y-%m} issued {result.issued_on}: {result.created} created, "
