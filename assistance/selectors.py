@@ -230,7 +230,9 @@ def application_case(*, application) -> ApplicationCase:
     since = timezone.now() - dt.timedelta(days=settings.ASSISTANCE_CREDIT_INTERVAL_DAYS)
     recent = (
         AssistanceApplication.objects.filter(
-            service_account_id=application.service_account_id, status="approved", reviewed_at__gte=since
+            service_account_id=application.service_account_id,
+            status=AssistanceApplication.Status.APPROVED,
+            reviewed_at__gte=since,
         )
         .exclude(pk=application.pk)
         .exists()

@@ -1,3 +1,29 @@
+"""Reads of autopay: an account's active enrollment and agreement, and what autopay adds to
+billing's pages through its hooks."""
+
+
+def enrollment_active(*, service_account):
+    """The account's active card or bank-account autopay, with its method, or None."""
+    from autopay.models import AutopayEnrollment
+
+    return (
+        AutopayEnrollment.objects.filter(
+            service_account=service_account, status=AutopayEnrollment.Status.ACTIVE
+        )
+        .select_related("card", "bank_account")
+        .first()
+    )
+
+
+def agreement_active(*, service_account):
+    """The account's active paper bank-draft agreement, or None."""
+    from autopay.models import BankDraftAgreement
+
+    return BankDraftAgreement.objects.filter(
+        service_account=service_account, status=BankDraftAgreement.Status.ACTIVE
+    ).first()
+
+
 def staff_account_flags(*, service_account) -> list[tuple[str, str]]:
     from autopay.models import AutopayEnrollment, BankDraftAgreement
 
@@ -66,14 +92,10 @@ def finance_figures() -> dict:
 
 def account_page_section(*, service_account, today, user) -> dict:
     """The customer's account page says whether autopay is on, and how."""
-    from autopay.models import AutopayEnrollment, BankDraftAgreement
+    from autopay.models import BankDraftAgreement
     from autopay.services.drafts import next_draft
 
-    enrollment = (
-        AutopayEnrollment.objects.filter(service_account=service_account, status="active")
-        .select_related("card", "bank_account")
-        .first()
-    )
+    enrollment = enrollment_active(service_account=service_account)
     from autopay.models import ScheduledPayment
     from autopay.services.bank_accounts import bank_payments_pending
 

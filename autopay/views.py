@@ -16,7 +16,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.selectors import service_account_get_for_user
 from autopay.forms import DAYS, AutopayForm
-from autopay.models import AutopayEnrollment, BankAccount, BankDraftAgreement, PaymentAuthorization
+from autopay.models import AutopayEnrollment, BankAccount, PaymentAuthorization
+from autopay.selectors import agreement_active, enrollment_active
 from autopay.services.bank_accounts import bank_accounts_usable
 from autopay.services.drafts import next_draft
 from autopay.services.enrollment import (
@@ -86,11 +87,7 @@ def _terms_accepted(request, *, account, enrollment, data) -> None:
 def autopay_manage(request, pk: int):
     """Seeing autopay needs only the login; setting it up asks for the password again."""
     account = service_account_get_for_user(user=request.user, pk=pk)
-    enrollment = (
-        AutopayEnrollment.objects.filter(service_account=account, status="active")
-        .select_related("card", "bank_account")
-        .first()
-    )
+    enrollment = enrollment_active(service_account=account)
     form = None
     if request.method == "POST" and enrollment is None:
         _ask_password_again(request)
@@ -151,9 +148,7 @@ def _render_manage(request, *, account, enrollment, form):
                 and enrollment.card
                 and card_expires_before(enrollment.card, upcoming.on)
             ),
-            "bank_agreement": BankDraftAgreement.objects.filter(
-                service_account=account, status="active"
-            ).first(),
+            "bank_agreement": agreement_active(service_account=account),
             "cards": saved_cards_usable(user=request.user),
             "bank_accounts": bank_accounts_usable(user=request.user),
             "days": DAYS,

@@ -31,7 +31,12 @@ from billing.models import (
     Refund,
     StripeEvent,
 )
-from billing.services.batches import payment_batch_post, payment_batch_post_refusal, payment_batch_void
+from billing.services.batches import (
+    payment_batch_payments_save,
+    payment_batch_post,
+    payment_batch_post_refusal,
+    payment_batch_void,
+)
 from billing.services.refunds import (
     payment_refund,
     payment_return_check,
@@ -551,27 +556,15 @@ class PaymentBatchAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
-        # Locked and checked again: a batch posted or voided while this form was open takes no
-        # more payments (they would never reach the ledger).
-        batch = PaymentBatch.objects.select_for_update().get(pk=form.instance.pk)
-        if batch.status != PaymentBatch.Status.OPEN:
-            self.message_user(
-                request,
-                f"The batch was {batch.get_status_display().lower()} meanwhile; its payments were not changed.",
-                level=messages.ERROR,
+        try:
+            payment_batch_payments_save(
+                batch=form.instance,
+                payments=formset.save(commit=False),
+                deleted=formset.deleted_objects,
+                by=request.user,
             )
-            return
-        for payment in formset.save(commit=False):
-            payment.batch = batch
-            payment.channel = {"mail": "mail", "lobby": "lobby", "drop_box": "drop_box"}.get(
-                batch.kind, "mail"
-            )
-            payment.received_on = batch.deposit_date
-            payment.status = Payment.Status.PENDING
-            payment.created_by = payment.created_by or request.user
-            payment.save()
-        for payment in formset.deleted_objects:
-            payment.delete()
+        except ApplicationError as exc:
+            self.message_user(request, exc.message, level=messages.ERROR)
 
     def _batch_lines(self, batch):
         totals = batch.payments.aggregate(count=Count("pk"), total=Sum("amount"))

@@ -325,8 +325,9 @@ def account_balance(*, service_account: ServiceAccount, as_of: dt.date | None = 
 
 @dataclass(frozen=True)
 class AccountSummary:
-    """What the account page leads with."""
+    """What the account page and the dashboard lead with, for one account on a day."""
 
+    account: ServiceAccount
     balance: Decimal
     amount_due: Decimal
     past_due: Decimal
@@ -339,17 +340,33 @@ class AccountSummary:
         return max(-self.balance, ZERO)
 
 
+def account_summaries(*, accounts: list[ServiceAccount], as_of: dt.date) -> list[AccountSummary]:
+    """The summary of each account, in the order given, in a fixed number of queries."""
+    ids = [a.pk for a in accounts]
+    positions = ledger_positions(account_ids=ids, as_of=as_of)
+    latest = {
+        bill.service_account_id: bill
+        for bill in Bill.objects.filter(service_account_id__in=ids)
+        .order_by("service_account_id", "-period")
+        .distinct("service_account_id")
+    }
+    return [
+        AccountSummary(
+            account=account,
+            balance=positions[account.pk].balance,
+            amount_due=max(positions[account.pk].balance, ZERO),
+            past_due=past_due_total(positions[account.pk].open_items, as_of=as_of),
+            latest_bill=latest.get(account.pk),
+            open_items=positions[account.pk].open_items,
+            aging=aging_buckets(positions[account.pk].open_items, as_of=as_of),
+        )
+        for account in accounts
+    ]
+
+
 def account_summary(*, service_account: ServiceAccount, as_of: dt.date) -> AccountSummary:
-    position = account_position(service_account=service_account, as_of=as_of)
-    latest = Bill.objects.filter(service_account=service_account).order_by("-period").first()
-    return AccountSummary(
-        balance=position.balance,
-        amount_due=max(position.balance, ZERO),
-        past_due=past_due_total(position.open_items, as_of=as_of),
-        latest_bill=latest,
-        open_items=position.open_items,
-        aging=aging_buckets(position.open_items, as_of=as_of),
-    )
+    (summary,) = account_summaries(accounts=[service_account], as_of=as_of)
+    return summary
 
 
 # --- scoped to the login ---------------------------------------------------------------

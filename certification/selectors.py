@@ -18,7 +18,7 @@ from kernel.money import money
 def certifications_for_account(*, service_account: ServiceAccount) -> QuerySet[Certification]:
     return (
         Certification.objects.filter(service_account=service_account)
-        .exclude(status="withdrawn")
+        .exclude(status=Certification.Status.WITHDRAWN)
         .order_by("-year")
     )
 
@@ -225,3 +225,28 @@ def staff_home_links(*, user) -> list[dict]:
     if not user.has_perm("certification.view_certification"):
         return []
     return [{"label": "Tax lots", "url": reverse("tax_lot")}]
+
+
+def tax_lot_accounts(*, tax_lot: str, today: dt.date) -> list[dict]:
+    """Every account on a property (for a title company during a sale), in account order: its
+    balance and past due today and its certifications, newest year first, in a few queries."""
+    from django.db.models import Prefetch
+
+    from billing.selectors import account_summaries
+
+    accounts = list(
+        ServiceAccount.objects.filter(tax_lot__iexact=tax_lot)
+        .order_by("account_number")
+        .prefetch_related(
+            Prefetch("certifications", queryset=Certification.objects.order_by("-year"), to_attr="by_year")
+        )
+    )
+    return [
+        {
+            "account": summary.account,
+            "balance": summary.balance,
+            "past_due": summary.past_due,
+            "certifications": summary.account.by_year,
+        }
+        for summary in account_summaries(accounts=accounts, as_of=today)
+    ]

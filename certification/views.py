@@ -9,13 +9,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import ServiceAccount
 from accounts.selectors import service_account_get_for_user
 from billing.calendar import local_today
-from billing.models import BillingAccount
-from billing.selectors import account_past_due
-from certification.models import Certification, DisputeDocument
-from certification.selectors import certifications_for_account, certified_charges_by_month
+from certification.models import DisputeDocument
+from certification.selectors import certifications_for_account, certified_charges_by_month, tax_lot_accounts
 from certification.services.disputes import dispute_open, dispute_open_for
 from kernel.errors import ApplicationError
 from kernel.forms import DocumentField
@@ -118,20 +115,7 @@ def tax_lot(request):
     form = TaxLotForm(request.GET or None)
     rows = []
     if form.is_valid():
-        today = local_today()
-        lot = form.cleaned_data["tax_lot"].strip()
-        for account in ServiceAccount.objects.filter(tax_lot__iexact=lot).order_by("account_number"):
-            billing = BillingAccount.objects.filter(pk=account.pk).first()
-            rows.append(
-                {
-                    "account": account,
-                    "balance": billing.balance if billing else 0,
-                    "past_due": account_past_due(service_account=account, as_of=today),
-                    "certifications": list(
-                        Certification.objects.filter(service_account=account).order_by("-year")
-                    ),
-                }
-            )
+        rows = tax_lot_accounts(tax_lot=form.cleaned_data["tax_lot"].strip(), today=local_today())
     return render(request, "certification/tax_lot.html", {"form": form, "rows": rows})
 
 

@@ -277,7 +277,7 @@ def plans_check(*, as_of: dt.date) -> dict[str, int]:
     ):
         schedule = plan_schedule(total=plan.total, installments=plan.installments, starts_on=plan.starts_on)
         if not plan_in_good_standing(plan=plan, as_of=as_of):
-            PaymentPlan.objects.filter(pk=plan.pk, status="active").update(
+            PaymentPlan.objects.filter(pk=plan.pk, status=PaymentPlan.Status.ACTIVE).update(
                 status=PaymentPlan.Status.ENDED, ended_on=as_of
             )
             counts["ended"] += 1
@@ -296,7 +296,7 @@ def plans_check(*, as_of: dt.date) -> dict[str, int]:
                 ],
             )
         elif schedule[-1].due_date < as_of:
-            PaymentPlan.objects.filter(pk=plan.pk, status="active").update(
+            PaymentPlan.objects.filter(pk=plan.pk, status=PaymentPlan.Status.ACTIVE).update(
                 status=PaymentPlan.Status.COMPLETED, ended_on=as_of
             )
             counts["completed"] += 1

@@ -268,7 +268,7 @@ def bank_account_end(*, bank_account: BankAccount, reason: str, returned_on: dt.
             .filter(bank_account=bank_account, file_date__isnull=True)
             .values_list("payment_id", flat=True)
         )
-        unsent = Payment.objects.filter(pk__in=locked, status="pending")
+        unsent = Payment.objects.filter(pk__in=locked, status=Payment.Status.PENDING)
         AutopayDraft.objects.filter(payment__in=unsent).update(
             status=AutopayDraft.Status.FAILED, failure_message="The bank account can no longer be used."
         )

@@ -216,25 +216,29 @@ def autopay_due(*, on: dt.date, bank_enrollments_only: bool = False) -> list[Due
     and not yet made (days missed while no worker ran are caught up here). With
     bank_enrollments_only: the enrollments paying from bank accounts, for the NACHA file."""
     due: list[Due] = []
-    enrollments = AutopayEnrollment.objects.filter(status="active").order_by("pk")
+    enrollments = AutopayEnrollment.objects.filter(status=AutopayEnrollment.Status.ACTIVE).order_by("pk")
     if bank_enrollments_only:
         enrollments = enrollments.filter(bank_account__isnull=False)
     enrollments = list(enrollments)
     agreements = (
         []
         if bank_enrollments_only
-        else list(BankDraftAgreement.objects.filter(status="active").order_by("pk"))
+        else list(BankDraftAgreement.objects.filter(status=BankDraftAgreement.Status.ACTIVE).order_by("pk"))
     )
     bills = _latest_bills([e.service_account_id for e in enrollments + agreements], on)
     done = {
         (d["enrollment_id"], d["agreement_id"], d["period"])
-        for d in AutopayDraft.objects.exclude(status__in=["scheduled", "retry", "charging"]).values(
-            "enrollment_id", "agreement_id", "period"
-        )
+        for d in AutopayDraft.objects.exclude(
+            status__in=[
+                AutopayDraft.Status.SCHEDULED,
+                AutopayDraft.Status.RETRY,
+                AutopayDraft.Status.CHARGING,
+            ]
+        ).values("enrollment_id", "agreement_id", "period")
     }
     retry_later = {
         (d["enrollment_id"], d["agreement_id"], d["period"])
-        for d in AutopayDraft.objects.filter(status="retry", retry_on__gt=on).values(
+        for d in AutopayDraft.objects.filter(status=AutopayDraft.Status.RETRY, retry_on__gt=on).values(
             "enrollment_id", "agreement_id", "period"
         )
     }
@@ -254,7 +258,7 @@ def autopay_due(*, on: dt.date, bank_enrollments_only: bool = False) -> list[Due
     # Second tries come on their day even when a newer bill came out meanwhile.
     found = {(d.enrollment_id, d.period) for d in due}
     for draft in AutopayDraft.objects.filter(
-        status="retry", retry_on__lte=on, enrollment__status="active"
+        status=AutopayDraft.Status.RETRY, retry_on__lte=on, enrollment__status=AutopayEnrollment.Status.ACTIVE
     ).values("enrollment_id", "service_account_id", "period", "draft_date"):
         if (draft["enrollment_id"], draft["period"]) not in found:
             due.append(
@@ -321,7 +325,9 @@ def _claim(due: Due, on: dt.date) -> tuple[AutopayDraft | None, bool]:
         # An enrollment is locked first (the order autopay_cancel and bank_account_end take) and
         # checked again: a cancel or change committed meanwhile is seen, one after waits for this.
         if due.enrollment_id and not list(
-            AutopayEnrollment.objects.select_for_update().filter(pk=due.enrollment_id, status="active")
+            AutopayEnrollment.objects.select_for_update().filter(
+                pk=due.enrollment_id, status=AutopayEnrollment.Status.ACTIVE
+            )
         ):
             return None, True
         draft = AutopayDraft.objects.select_for_update().get(**lookup, period=due.period)

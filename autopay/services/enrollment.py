@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AccountLink, ServiceAccount, User
 from accounts.notifications import email_send
-from autopay.models import AutopayEnrollment, BankAccount, BankDraftAgreement
+from autopay.models import AutopayDraft, AutopayEnrollment, BankAccount, BankDraftAgreement
 from autopay.notification_kinds import AUTOPAY_CHANGED
 from billing import stripe_gateway as gateway
 from billing.calendar import DUE_DAY, local_today
@@ -142,7 +142,9 @@ def autopay_enroll(
     _check_choices(
         user=user, card=card, bank_account=bank_account, draft_day=draft_day, max_amount=max_amount
     )
-    if BankDraftAgreement.objects.filter(service_account=service_account, status="active").exists():
+    if BankDraftAgreement.objects.filter(
+        service_account=service_account, status=BankDraftAgreement.Status.ACTIVE
+    ).exists():
         raise ApplicationError(
             _(
                 "This account is drafted from a bank account on the 20th under a signed agreement. To choose "
@@ -241,7 +243,9 @@ def autopay_change(
         if method_changed or day_changed or max_lowered:
             unsent_debits_withdraw(enrollment=enrollment, cancelled=False)
         if method_changed or day_changed:
-            enrollment.drafts.filter(status__in=["scheduled", "retry"]).update(reminder_sent_at=None)
+            enrollment.drafts.filter(
+                status__in=[AutopayDraft.Status.SCHEDULED, AutopayDraft.Status.RETRY]
+            ).update(reminder_sent_at=None)
     if old_card is not None and old_card != card and card_expires_before(old_card, local_today()):
         card_remove(card=old_card)  # an expired card can pay nothing: out of Stripe and the lists
     subject = (
@@ -330,9 +334,13 @@ def bank_agreement_validate(
         raise ApplicationError("The bank account number must be 4 to 17 digits.")
     if account_type not in BankDraftAgreement.AccountType.values:
         raise ApplicationError("Choose checking or savings.")
-    if AutopayEnrollment.objects.filter(service_account=service_account, status="active").exists():
+    if AutopayEnrollment.objects.filter(
+        service_account=service_account, status=AutopayEnrollment.Status.ACTIVE
+    ).exists():
         raise ApplicationError("This account has card autopay; the customer must cancel it first.")
-    if BankDraftAgreement.objects.filter(service_account=service_account, status="active").exists():
+    if BankDraftAgreement.objects.filter(
+        service_account=service_account, status=BankDraftAgreement.Status.ACTIVE
+    ).exists():
         raise ApplicationError("This account already has an active bank draft agreement.")
 
 
@@ -394,7 +402,9 @@ def _enrollment_transfer(old: ServiceAccount, new: ServiceAccount, *, final_owed
     account has none); the old one ends unless the final bill is still owed. Returns the lines
     for the customer's email."""
     moved = []
-    enrollment = AutopayEnrollment.objects.filter(service_account=old, status="active").first()
+    enrollment = AutopayEnrollment.objects.filter(
+        service_account=old, status=AutopayEnrollment.Status.ACTIVE
+    ).first()
     if enrollment and not AccountLink.objects.filter(user=enrollment.user, service_account=new).exists():
         # The card is another login's (a co-tenant's): it is theirs to set up on the new account.
         moved.append(
@@ -409,7 +419,12 @@ def _enrollment_transfer(old: ServiceAccount, new: ServiceAccount, *, final_owed
             )
         )
         enrollment = None
-    if enrollment and not AutopayEnrollment.objects.filter(service_account=new, status="active").exists():
+    if (
+        enrollment
+        and not AutopayEnrollment.objects.filter(
+            service_account=new, status=AutopayEnrollment.Status.ACTIVE
+        ).exists()
+    ):
         AutopayEnrollment.objects.create(
             service_account=new,
             user=enrollment.user,
@@ -439,8 +454,15 @@ def _agreement_transfer(old: ServiceAccount, new: ServiceAccount, *, by: User, f
     """The active paper agreement copied to the new account (if it has none); the old one ends
     unless the final bill is still owed. Returns the line for the customer's email."""
     moved = []
-    agreement = BankDraftAgreement.objects.filter(service_account=old, status="active").first()
-    if agreement and not BankDraftAgreement.objects.filter(service_account=new, status="active").exists():
+    agreement = BankDraftAgreement.objects.filter(
+        service_account=old, status=BankDraftAgreement.Status.ACTIVE
+    ).first()
+    if (
+        agreement
+        and not BankDraftAgreement.objects.filter(
+            service_account=new, status=BankDraftAgreement.Status.ACTIVE
+        ).exists()
+    ):
         BankDraftAgreement.objects.create(
             service_account=new,
             holder_name=agreement.holder_name,

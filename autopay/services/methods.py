@@ -19,15 +19,15 @@ def payment_method_uses(*, card: SavedCard | None = None, bank_account: BankAcco
     method = {"card": card} if card is not None else {"bank_account": bank_account}
     uses = [
         format_lazy(_("autopay for account {number}"), number=number)
-        for number in AutopayEnrollment.objects.filter(**method, status="active").values_list(
-            "service_account__account_number", flat=True
-        )
+        for number in AutopayEnrollment.objects.filter(
+            **method, status=AutopayEnrollment.Status.ACTIVE
+        ).values_list("service_account__account_number", flat=True)
     ]
     uses += [
         format_lazy(_("the payment scheduled for {date}"), date=local_date(day, "DATE_FORMAT"))
-        for day in ScheduledPayment.objects.filter(**method, status="scheduled").values_list(
-            "pay_on", flat=True
-        )
+        for day in ScheduledPayment.objects.filter(
+            **method, status=ScheduledPayment.Status.SCHEDULED
+        ).values_list("pay_on", flat=True)
     ]
     uses += [
         format_lazy(_("pay by text for account {number}"), number=number)

@@ -89,6 +89,29 @@ WHERE p.batch_id = %(batch)s
 """
 
 
+def payment_batch_payments_save(*, batch: PaymentBatch, payments, deleted, by: User) -> None:
+    """Save the checks a clerk keyed into an open batch (each takes the batch's channel and deposit
+    date, and waits to be posted) and delete those removed. The batch is locked and checked
+    again: one posted or voided while the form was open takes no more payments (they would never
+    reach the ledger)."""
+    with transaction.atomic():
+        batch = PaymentBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != PaymentBatch.Status.OPEN:
+            raise ApplicationError(
+                f"The batch was {batch.get_status_display().lower()} meanwhile; its payments were not changed."
+            )
+        channel = {"mail": "mail", "lobby": "lobby", "drop_box": "drop_box"}.get(batch.kind, "mail")
+        for payment in payments:
+            payment.batch = batch
+            payment.channel = channel
+            payment.received_on = batch.deposit_date
+            payment.status = Payment.Status.PENDING
+            payment.created_by = payment.created_by or by
+            payment.save()
+        for payment in deleted:
+            payment.delete()
+
+
 def payment_batch_post(*, batch: PaymentBatch, user: User | None, imported: bool = False) -> PaymentBatch:
     """Post every payment of the batch to the ledger, only when count and total match the control
     and the login may post it (`payment_batch_post_refusal`).

@@ -31,7 +31,9 @@ def moving_home(request):
     requests = ServiceRequest.objects.filter(requested_by=request.user).select_related(
         "from_account", "new_account", "final_bill"
     )
-    has_accounts = service_account_list_for_user(user=request.user).filter(status="active").exists()
+    has_accounts = (
+        service_account_list_for_user(user=request.user).filter(status=ServiceAccount.Status.ACTIVE).exists()
+    )
     return render(
         request,
         "billing/moving_home.html",

@@ -10,20 +10,18 @@ from accounts.selectors import service_account_get_for_user, service_account_lis
 from billing.calendar import add_months, local_today
 from billing.charts import usage_chart
 from billing.hooks import ACCOUNT_PAGE_SECTIONS, past_due_help
-from billing.models import AccountService, Bill, Service, UsageAlert
+from billing.models import AccountService, Service, UsageAlert
 from billing.pdf import bill_pdf_cached
 from billing.selectors import (
+    account_summaries,
     account_summary,
     bill_get_for_user,
     bill_list_for_account,
     bill_statement,
     ledger_entries_for_account,
-    ledger_positions,
-    past_due_total,
     water_usage_for_account,
 )
 from billing.services.accounts import billing_account_set_paperless
-from kernel.money import ZERO
 
 
 @login_required
@@ -31,29 +29,14 @@ def dashboard(request):
     """Every linked account with what is owed, in a fixed number of queries."""
     today = local_today()
     accounts = list(service_account_list_for_user(user=request.user).select_related("billing"))
-    ids = [a.pk for a in accounts]
-    positions = ledger_positions(account_ids=ids, as_of=today)
-    latest = {
-        bill.service_account_id: bill
-        for bill in Bill.objects.filter(service_account_id__in=ids)
-        .order_by("service_account_id", "-period")
-        .distinct("service_account_id")
-    }
-    cards = []
-    for account in accounts:
-        balance = positions[account.pk].balance
-        cards.append(
-            {
-                "account": account,
-                "balance": balance,
-                "amount_due": max(balance, ZERO),
-                "credit": max(-balance, ZERO),
-                "past_due": past_due_total(positions[account.pk].open_items, as_of=today),
-                "latest_bill": latest.get(account.pk),
-            }
-        )
     return render(
-        request, "billing/dashboard.html", {"cards": cards, "today": today, "past_due_help": past_due_help()}
+        request,
+        "billing/dashboard.html",
+        {
+            "cards": account_summaries(accounts=accounts, as_of=today),
+            "today": today,
+            "past_due_help": past_due_help(),
+        },
     )
 
 
