@@ -713,9 +713,9 @@ def prenote_return(*, bank_account: BankAccount, code: str, returned_on: dt.date
         # before the bank account (the other way round, a draft claimed at the same moment would
         # deadlock with this).
         list(
-            AutopayEnrollment.objects.select_for_update().filter(
-                bank_account_id=bank_account.pk, status=AutopayEnrollment.Status.ACTIVE
-            )
+            AutopayEnrollment.objects.select_for_update()
+            .filter(bank_account_id=bank_account.pk, status=AutopayEnrollment.Status.ACTIVE)
+            .order_by("pk")
         )
         account = BankAccount.objects.select_for_update().get(pk=bank_account.pk)
         if account.status == BankAccount.Status.ENDED:

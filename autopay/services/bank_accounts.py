@@ -255,10 +255,14 @@ def bank_account_end(*, bank_account: BankAccount, reason: str, returned_on: dt.
     with transaction.atomic():
         # Lock order, as cancelling autopay and claiming a draft take it: enrollments first, then
         # the bank account, then its debits.
-        enrollments = AutopayEnrollment.objects.select_for_update().filter(
-            bank_account=bank_account, status=AutopayEnrollment.Status.ACTIVE
+        # Only the enrollment rows (of=self), in key order: the accounts read beside them stay unlocked.
+        enrollments = (
+            AutopayEnrollment.objects.select_for_update(of=("self",))
+            .filter(bank_account=bank_account, status=AutopayEnrollment.Status.ACTIVE)
+            .select_related("service_account")
+            .order_by("pk")
         )
-        stopped = [e.service_account.account_number for e in enrollments.select_related("service_account")]
+        stopped = [e.service_account.account_number for e in enrollments]
         BankAccount.objects.filter(pk=bank_account.pk).update(
             status=BankAccount.Status.ENDED, ended_reason=f"{returned_on}: {reason}"[:200]
         )

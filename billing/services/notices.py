@@ -18,6 +18,7 @@ def bills_send_ready_notices(*, bill_ids: list[int]) -> int:
     that runs twice never sends a second notice.
     """
     announced = 0
+    help_links = past_due_help()
     bills = Bill.objects.filter(pk__in=bill_ids, ready_notice_sent_at__isnull=True).select_related(
         "service_account"
     )
@@ -28,7 +29,6 @@ def bills_send_ready_notices(*, bill_ids: list[int]) -> int:
         if not claimed:
             continue
         url = settings.PORTAL_BASE_URL + reverse("bill_detail", args=[bill.service_account_id, bill.pk])
-        help_links = past_due_help()
         email_send(
             kind=BILL_READY,
             subject=format_lazy(
